@@ -1,0 +1,31 @@
+# mitgate: `make dev` runs the product, `make test` runs every test. Both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup dev test test-rust test-wasm test-worker lint bench wasm-pkg
+
+help: ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## Install the Rust target, cargo tools and npm packages this repository needs
+	bash scripts/setup.sh
+
+dev: setup ## Run the Worker on 127.0.0.1:8787 with local KV and the sandbox processor
+	bash scripts/dev.sh
+
+test: setup ## Run every test: Rust (unit, vectors, properties), wasm package in Node and browser, Worker end to end
+	bash scripts/test-rust.sh
+	bash scripts/test-wasm.sh
+	bash scripts/test-worker.sh
+
+test-rust: ## Rust only: fmt, clippy, unit + conformance vectors + property tests, wasm32 build
+	bash scripts/test-rust.sh
+
+test-wasm: ## The npm package: build, tsc --noEmit, Node vector tests, browser test
+	bash scripts/test-wasm.sh
+
+test-worker: ## The Worker end to end under Miniflare
+	bash scripts/test-worker.sh
+
+bench: ## Criterion benchmarks of the engine
+	cargo bench -p mitgate-core --bench decision

@@ -1,0 +1,2 @@
+//! Criterion benchmarks of one decision (filled in with the conformance work).
+fn main() {}

@@ -1,0 +1,159 @@
+//! The engine: a pure function from (now, policy, agreement, history, request) to a [`Decision`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::decision::{Decision, Limits, Verdict, Violation};
+use crate::model::{Agreement, ChargeRequest, History};
+use crate::policy::Policy;
+use crate::rules::{self, agreement_lookup, Context};
+use crate::time::Timestamp;
+use crate::validate::FieldError;
+
+/// Everything one decision depends on. There is no other input: no clock, no store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Evaluation {
+    /// The instant of the charge.
+    pub now: Timestamp,
+    /// The merchant's policy.
+    pub policy: Policy,
+    /// The agreement the reference resolved to (`null`: none was found).
+    pub agreement: Option<Agreement>,
+    /// The agreement's history.
+    #[serde(default)]
+    pub history: History,
+    /// The charge asked for.
+    pub request: ChargeRequest,
+}
+
+/// What a limits query needs: a decision without a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LimitsQuery {
+    /// The instant.
+    pub now: Timestamp,
+    /// The merchant's policy.
+    pub policy: Policy,
+    /// The agreement.
+    pub agreement: Agreement,
+    /// Its history.
+    #[serde(default)]
+    pub history: History,
+}
+
+impl Evaluation {
+    /// Checks values that parse but cannot be right; each error names its field.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        self.policy.validate("policy", &mut errors);
+        if let Some(a) = &self.agreement {
+            a.validate("agreement", &mut errors);
+        }
+        self.history.validate("history", &mut errors);
+        self.request.validate("request", &mut errors);
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+impl LimitsQuery {
+    /// Checks values that parse but cannot be right.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        self.policy.validate("policy", &mut errors);
+        self.agreement.validate("agreement", &mut errors);
+        self.history.validate("history", &mut errors);
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// Decides one charge. Every violated rule is listed, in rule order.
+pub fn evaluate(input: &Evaluation) -> Decision {
+    let mut violations = Vec::new();
+    let lookup =
+        agreement_lookup::check(input.agreement.as_ref(), &input.history, &input.request, &mut violations);
+    let agreement = match (lookup, &input.agreement) {
+        (agreement_lookup::Lookup::Proceed, Some(a)) => a,
+        _ => {
+            let mut all = Vec::new();
+            rules::merchant_enabled::check_policy(&input.policy, &mut all);
+            all.extend(violations);
+            return finish(input.now, all, None);
+        }
+    };
+    let ctx = Context::new(input.now, &input.policy, agreement, &input.history, Some(&input.request));
+    rules::check_all(&ctx, &mut violations);
+    // Keep rule order: the lookup's customer check belongs after merchant_enabled.
+    violations.sort_by_key(|v| v.code);
+    let limits = limits_for(&ctx);
+    finish(input.now, violations, Some(limits))
+}
+
+/// An agreement's limits at `now`, without a specific charge.
+pub fn limits(query: &LimitsQuery) -> Limits {
+    let ctx = Context::new(query.now, &query.policy, &query.agreement, &query.history, None);
+    limits_for(&ctx)
+}
+
+fn limits_for(ctx: &Context<'_>) -> Limits {
+    let a = ctx.agreement;
+    let limits_ctx = Context { request: None, ..ctx.at(ctx.now) };
+    Limits {
+        currency: a.currency,
+        ceiling: rules::amount_ceiling::ceiling(ctx),
+        velocity: rules::velocity::limit(ctx),
+        installments: rules::installments::limit(ctx),
+        reference_expires_at: rules::reference_window::expires_at(ctx),
+        agreement_valid_until: a.terms.valid_until,
+        agreement_expires_at: a.terms.valid_until.map(|v| v.ends_at()),
+        card_expiry: a.credential.card_expiry,
+        card_expires_at: a.credential.card_expiry.map(|e| e.ends_at()),
+        next_eligible_at: next_eligible(&limits_ctx),
+        mit_type: a.mit_type,
+    }
+}
+
+/// The earliest instant at or after `now` when the request-independent rules all pass: advance to the
+/// latest `retry_at` until nothing blocks, or a violation that waiting cannot clear appears.
+fn next_eligible(ctx: &Context<'_>) -> Option<Timestamp> {
+    let mut t = ctx.now;
+    // Each step moves t forward to a rule's own boundary; a handful of steps always settles.
+    for _ in 0..16 {
+        let mut v = Vec::new();
+        rules::check_all(&ctx.at(t), &mut v);
+        if v.is_empty() {
+            return Some(t);
+        }
+        let mut latest = t;
+        for violation in &v {
+            latest = latest.max(violation.retry_at?);
+        }
+        if latest <= t {
+            return None;
+        }
+        t = latest;
+    }
+    None
+}
+
+fn finish(now: Timestamp, violations: Vec<Violation>, limits: Option<Limits>) -> Decision {
+    if violations.is_empty() {
+        return Decision {
+            outcome: Verdict::Allowed,
+            http_status: 200,
+            violations,
+            retry_at: None,
+            retry_after_seconds: None,
+            limits,
+        };
+    }
+    let http_status = violations.first().map_or(400, |v| v.http_status);
+    let retry_at = violations.iter().try_fold(now, |acc, v| v.retry_at.map(|r| acc.max(r)));
+    Decision {
+        outcome: Verdict::Refused,
+        http_status,
+        retry_after_seconds: retry_at.map(|r| now.seconds_until_ceil(r)),
+        retry_at,
+        violations,
+        limits,
+    }
+}

@@ -1,0 +1,28 @@
+//! # mitgate-core
+//!
+//! The pure rule engine of mitgate: may this merchant-initiated card transaction (MIT) go ahead, and how
+//! much may it be? No clock, no randomness, no I/O: time, state and configuration are inputs.
+//!
+//! - [`money`]: exact amounts with ISO 4217 exponents.
+//! - [`policy`]: the merchant's settings, in document 001's JSON shape.
+//! - [`model`]: agreement, history, charge request, outcome.
+//! - [`rules`]: one module per rule; [`decision`]: what the engine answers.
+//! - [`engine`]: [`engine::evaluate`] and [`engine::limits`]; [`state`]: transitions after a decision.
+//! - [`api`]: JSON-in, JSON-out entry points shared by every host (native, Node, browser, Worker).
+
+pub mod api;
+pub mod decision;
+pub mod engine;
+pub mod model;
+pub mod money;
+pub mod pan;
+pub mod policy;
+pub mod rules;
+pub mod state;
+pub mod time;
+pub mod validate;
+
+pub use decision::{Code, Decision, Limits, Verdict, Violation};
+pub use engine::{evaluate, limits, Evaluation, LimitsQuery};
+pub use money::{Currency, Money, MoneyError};
+pub use policy::Policy;

@@ -1,0 +1,15 @@
+//! The canonical model every processor dialect maps onto: agreement, history, charge request, outcome.
+
+mod agreement;
+mod history;
+mod outcome;
+mod request;
+
+pub(crate) use agreement::check_id;
+pub use agreement::{
+    Agreement, AgreementStatus, AmountQualifier, CardBrand, Consent, Credential, Establishment,
+    EstablishmentMethod, Interval, MitType, PaymentMethod, PaymentMethodKind, Schedule, Terms,
+};
+pub use history::{Attempt, AttemptStatus, Decline, DeclineReason, History, Payment, PaymentKind};
+pub use outcome::{Outcome, OutcomeResult};
+pub use request::{ChargeRequest, GRANDFATHERED_REFERENCE};

@@ -1,0 +1,37 @@
+//! A processor's answer to a forwarded MIT, as the state transition consumes it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::history::Decline;
+use crate::time::Timestamp;
+
+/// The outcome of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Outcome {
+    /// The attempt it belongs to.
+    pub attempt_id: String,
+    /// When it was learnt.
+    pub at: Timestamp,
+    /// What happened.
+    pub result: OutcomeResult,
+    /// The processor's payment id for the MIT, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
+    /// The decline details, when declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline: Option<Decline>,
+}
+
+/// Outcome kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeResult {
+    /// Approved.
+    Approved,
+    /// Declined (see `decline`; a reason of `authentication_required` or `card_expired`, or code `8026`,
+    /// also changes the agreement's status).
+    Declined,
+    /// The request never reached the processor: the velocity slot is given back.
+    NotSent,
+}

@@ -1,0 +1,264 @@
+//! Instants and calendar values. The engine never reads a clock: `now` is always an input.
+
+use std::fmt;
+
+use chrono::{DateTime, Months, NaiveDate, SecondsFormat, TimeDelta, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The longest duration mitgate accepts in a policy or term: 100 years of seconds. Bounding durations
+/// keeps every `instant + duration` inside the calendar, so no arithmetic can overflow.
+pub const MAX_DURATION_SECONDS: u64 = 3_155_760_000;
+
+/// An instant in UTC, written and read as RFC 3339 (`2026-04-16T10:15:30.000Z`; offsets are converted).
+// INVARIANT: the year is within 1..=9999 (RFC 3339 cannot express others).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    /// Parses strict RFC 3339 (`T` separator, explicit offset or `Z`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|d| Timestamp(d.with_timezone(&Utc)))
+            .map_err(|e| {
+                format!(
+                    "`{}` is not an RFC 3339 instant like \"2026-04-16T10:15:30Z\": {e}",
+                    crate::money::truncate_for_message(text)
+                )
+            })
+    }
+
+    /// Builds from a chrono value.
+    pub fn from_datetime(d: DateTime<Utc>) -> Self {
+        Timestamp(d)
+    }
+
+    /// The chrono value.
+    pub fn as_datetime(&self) -> DateTime<Utc> {
+        self.0
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn unix_millis(&self) -> i64 {
+        self.0.timestamp_millis()
+    }
+
+    /// `self + seconds`, saturating at the end of the representable calendar.
+    pub fn plus_seconds(&self, seconds: u64) -> Timestamp {
+        i64::try_from(seconds)
+            .ok()
+            .and_then(TimeDelta::try_seconds)
+            .and_then(|d| self.0.checked_add_signed(d))
+            .map_or(Timestamp(DateTime::<Utc>::MAX_UTC), Timestamp)
+    }
+
+    /// `self - seconds`, saturating at the start of the representable calendar.
+    pub fn minus_seconds(&self, seconds: u64) -> Timestamp {
+        i64::try_from(seconds)
+            .ok()
+            .and_then(TimeDelta::try_seconds)
+            .and_then(|d| self.0.checked_sub_signed(d))
+            .map_or(Timestamp(DateTime::<Utc>::MIN_UTC), Timestamp)
+    }
+
+    /// `self + months` on the calendar (day clamped to the month's end), saturating.
+    pub fn plus_months(&self, months: u32) -> Timestamp {
+        self.0
+            .checked_add_months(Months::new(months))
+            .map_or(Timestamp(DateTime::<Utc>::MAX_UTC), Timestamp)
+    }
+
+    /// Whole seconds from `self` until `later`, rounded up; 0 when `later` is not after `self`.
+    pub fn seconds_until_ceil(&self, later: Timestamp) -> u64 {
+        let delta = later.0.signed_duration_since(self.0);
+        let secs = delta.num_seconds();
+        let rem_nanos = delta.subsec_nanos();
+        let secs = if rem_nanos > 0 { secs.saturating_add(1) } else { secs };
+        u64::try_from(secs).unwrap_or(0)
+    }
+
+    /// RFC 3339 text, UTC, `Z` suffix, sub-second digits only when present.
+    pub fn to_rfc3339(&self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An inclusive end of validity: either an instant (`"2027-04-16T23:59:59.000Z"`, SPG's `validityDate`)
+/// or a whole UTC day (`"2030-12-25"`, Axerve's `expiry` 20301225): valid through the end of that day.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValidUntil {
+    /// Valid up to and including this instant.
+    Instant(Timestamp),
+    /// Valid through the last instant of this UTC day.
+    Date(NaiveDate),
+}
+
+impl ValidUntil {
+    /// The first instant at which the validity has ended (exclusive end).
+    pub fn ends_at(&self) -> Timestamp {
+        match self {
+            ValidUntil::Instant(t) => Timestamp(
+                t.0.checked_add_signed(TimeDelta::nanoseconds(1)).unwrap_or(DateTime::<Utc>::MAX_UTC),
+            ),
+            ValidUntil::Date(d) => d
+                .succ_opt()
+                .and_then(|next| next.and_hms_opt(0, 0, 0))
+                .map_or(Timestamp(DateTime::<Utc>::MAX_UTC), |n| Timestamp(n.and_utc())),
+        }
+    }
+
+    /// Whether `now` is still within the validity.
+    pub fn covers(&self, now: Timestamp) -> bool {
+        now < self.ends_at()
+    }
+}
+
+impl fmt::Debug for ValidUntil {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValidUntil::Instant(t) => write!(f, "{t}"),
+            ValidUntil::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+        }
+    }
+}
+
+impl Serialize for ValidUntil {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{self:?}"))
+    }
+}
+
+impl<'de> Deserialize<'de> for ValidUntil {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        if text.len() == 10 {
+            return NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .map(ValidUntil::Date)
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{text}` is not a date like \"2030-12-25\" or an RFC 3339 instant"
+                    ))
+                });
+        }
+        Timestamp::parse(&text).map(ValidUntil::Instant).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A card expiry month, `YYYY-MM` (`"2025-12"`): the card is valid through the last day of that month.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct YearMonth {
+    year: i32,
+    month: u32,
+}
+
+impl YearMonth {
+    /// Builds from a year (1..=9999) and month (1..=12).
+    pub fn new(year: i32, month: u32) -> Option<Self> {
+        ((1..=9999).contains(&year) && (1..=12).contains(&month)).then_some(YearMonth { year, month })
+    }
+
+    /// Parses `YYYY-MM`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (y, m) = text.split_once('-')?;
+        if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        YearMonth::new(y.parse().ok()?, m.parse().ok()?)
+    }
+
+    /// The first instant of the following month, when the card no longer works.
+    pub fn ends_at(&self) -> Timestamp {
+        let (y, m) = if self.month == 12 { (self.year + 1, 1) } else { (self.year, self.month + 1) };
+        NaiveDate::from_ymd_opt(y, m, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(Timestamp(DateTime::<Utc>::MAX_UTC), |n| Timestamp(n.and_utc()))
+    }
+
+    /// The year.
+    pub fn year(&self) -> i32 {
+        self.year
+    }
+
+    /// The month, 1..=12.
+    pub fn month(&self) -> u32 {
+        self.month
+    }
+}
+
+impl fmt::Debug for YearMonth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl Serialize for YearMonth {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{self:?}"))
+    }
+}
+
+impl<'de> Deserialize<'de> for YearMonth {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        YearMonth::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{}` is not a card expiry like \"2025-12\"",
+                crate::money::truncate_for_message(&text)
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_rfc3339() {
+        let t = Timestamp::parse("2026-04-16T10:15:30.000Z").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-04-16T10:15:30Z");
+        let o = Timestamp::parse("2026-04-16T12:15:30+02:00").unwrap();
+        assert_eq!(t, o);
+        assert!(Timestamp::parse("2026-04-16T10:15:30").is_err());
+        assert!(Timestamp::parse("2026-04-16").is_err());
+    }
+
+    #[test]
+    fn card_expiry_ends_next_month() {
+        assert_eq!(YearMonth::parse("2025-12").unwrap().ends_at().to_rfc3339(), "2026-01-01T00:00:00Z");
+        assert!(YearMonth::parse("2025-13").is_none());
+        assert!(YearMonth::parse("25-12").is_none());
+    }
+
+    #[test]
+    fn valid_until_date_covers_whole_day() {
+        let v: ValidUntil = serde_json::from_str("\"2030-12-25\"").unwrap();
+        assert!(v.covers(Timestamp::parse("2030-12-25T23:59:59.999Z").unwrap()));
+        assert!(!v.covers(Timestamp::parse("2030-12-26T00:00:00Z").unwrap()));
+    }
+}
