@@ -162,6 +162,13 @@ impl Money {
         Money { amount, currency }
     }
 
+    /// The largest amount mitgate represents in a currency ([`MAX_MINOR_UNITS`] minor units).
+    pub fn max_value(currency: Currency) -> Self {
+        let amount = Decimal::try_from_i128_with_scale(i128::from(MAX_MINOR_UNITS), u32::from(currency.exponent))
+            .unwrap_or(Decimal::MAX);
+        Money { amount, currency }
+    }
+
     /// The amount in major units, with exactly the currency's exponent as scale.
     pub fn amount(&self) -> Decimal {
         self.amount

@@ -80,7 +80,8 @@ fn policy_ceiling(ctx: &Context<'_>, multiple: Multiple) -> PolicyCeiling {
         (None, Some(z)) => (z, CeilingSource::ZeroAuthDefault, None, None),
         (None, None) => (Money::zero(currency), CeilingSource::NoBasis, None, None),
     };
-    let amount = base.checked_mul_floor(multiple.0).unwrap_or_else(|| Money::zero(currency));
+    // A product beyond the representable range caps at the largest amount: no request can exceed it.
+    let amount = base.checked_mul_floor(multiple.0).unwrap_or_else(|| Money::max_value(currency));
     PolicyCeiling {
         amount,
         base,
