@@ -1,0 +1,286 @@
+//! The conformance vectors in `tests/vectors/*.json` (repository root), run natively.
+//!
+//! Each case's `input` is serialized with serde_json and handed to [`mitgate_core::api::evaluate_json`]
+//! (or its `inputText` verbatim); the answer is parsed and checked against `expect`. The file format is
+//! documented in `tests/vectors/README.md`; the WASM package and the Worker run the same files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use mitgate_core::api::evaluate_json;
+use serde_json::Value;
+
+/// The corpus must never shrink below this many cases.
+const MIN_CASES: usize = 80;
+
+struct Case {
+    file: String,
+    name: String,
+    text: String,
+    input: Option<Value>,
+    expect: Value,
+}
+
+fn vectors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
+}
+
+/// Every case of every `*.json` file, in file-name order then file order. Panics on a malformed file.
+fn load() -> Vec<Case> {
+    let dir = vectors_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for path in files {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: not JSON: {e}"));
+        let description = doc["description"].as_str().unwrap_or_default();
+        assert!(!description.trim().is_empty(), "{file}: needs a top-level \"description\"");
+        let list = doc["cases"].as_array().unwrap_or_else(|| panic!("{file}: needs a \"cases\" array"));
+        for (i, c) in list.iter().enumerate() {
+            let name =
+                c["name"].as_str().unwrap_or_else(|| panic!("{file}: case {i} has no name")).to_string();
+            let where_ = format!("{file}::{name}");
+            let desc = c["description"].as_str().unwrap_or_default();
+            assert!(!desc.trim().is_empty(), "{where_}: needs a description");
+            let (text, input) = match (c.get("input"), c.get("inputText")) {
+                (Some(input), None) => (serde_json::to_string(input).unwrap(), Some(input.clone())),
+                (None, Some(Value::String(t))) => (t.clone(), None),
+                _ => {
+                    panic!("{where_}: needs exactly one of \"input\" (an object) or \"inputText\" (a string)")
+                }
+            };
+            let expect = c.get("expect").cloned().unwrap_or_else(|| panic!("{where_}: needs \"expect\""));
+            cases.push(Case { file: file.clone(), name, text, input, expect });
+        }
+    }
+    cases
+}
+
+/// Compares `expected` (a partial) against `actual`: every key given must be present and match; arrays
+/// match element-wise and must have the same length; scalars (and `null`) must be equal.
+fn match_partial(expected: &Value, actual: &Value, path: &str, diffs: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                let p = format!("{path}.{k}");
+                match a.get(k) {
+                    Some(av) => match_partial(ev, av, &p, diffs),
+                    None => diffs.push(format!("{p}: expected {ev}, key missing")),
+                }
+            }
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            if e.len() != a.len() {
+                diffs.push(format!("{path}: expected {} elements, got {}: {actual}", e.len(), a.len()));
+                return;
+            }
+            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                match_partial(ev, av, &format!("{path}[{i}]"), diffs);
+            }
+        }
+        _ => {
+            if expected != actual {
+                diffs.push(format!("{path}:\n      - expected {expected}\n      + actual   {actual}"));
+            }
+        }
+    }
+}
+
+/// Checks one answer against one `expect`; returns every difference found.
+fn check(expect: &Value, answer: &Value) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let want_type = expect["type"].as_str().unwrap_or("<missing>");
+    let got_type = answer["type"].as_str().unwrap_or("<missing>");
+    if want_type != got_type {
+        diffs.push(format!("type: expected {want_type}, got {got_type}: {answer}"));
+        return diffs;
+    }
+    match want_type {
+        "success" => {
+            let decision = &answer["decision"];
+            let outcome = expect.get("outcome").cloned().unwrap_or(Value::Null);
+            if outcome.is_null() {
+                diffs.push("expect.outcome is required for a success".to_string());
+            }
+            match_partial(&outcome, &decision["outcome"], "outcome", &mut diffs);
+            if let Some(status) = expect.get("httpStatus") {
+                match_partial(status, &decision["httpStatus"], "httpStatus", &mut diffs);
+            }
+            let codes: Vec<Value> = decision["violations"]
+                .as_array()
+                .map(|v| v.iter().map(|x| x["code"].clone()).collect())
+                .unwrap_or_default();
+            match expect.get("codes") {
+                Some(want) => match_partial(want, &Value::Array(codes), "codes", &mut diffs),
+                None => diffs.push("expect.codes is required for a success ([] when allowed)".to_string()),
+            }
+            if let Some(partial) = expect.get("decision") {
+                match_partial(partial, decision, "decision", &mut diffs);
+            }
+        }
+        "failure" => {
+            let paths: Vec<Value> = answer["errors"]
+                .as_array()
+                .map(|v| v.iter().map(|x| x["path"].clone()).collect())
+                .unwrap_or_default();
+            match expect.get("errorPaths") {
+                Some(want) => match_partial(want, &Value::Array(paths), "errorPaths", &mut diffs),
+                None => diffs.push("expect.errorPaths is required for a failure".to_string()),
+            }
+        }
+        other => diffs.push(format!("expect.type must be \"success\" or \"failure\", not {other:?}")),
+    }
+    diffs
+}
+
+fn run(text: &str) -> (String, Value) {
+    let out = evaluate_json(text);
+    let value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("evaluate_json returned non-JSON ({e}): {out}"));
+    (out, value)
+}
+
+#[test]
+fn every_vector_passes() {
+    let cases = load();
+    let mut report = String::new();
+    let mut failed = 0;
+    for case in &cases {
+        let (_, answer) = run(&case.text);
+        let diffs = check(&case.expect, &answer);
+        if !diffs.is_empty() {
+            failed += 1;
+            let _ = writeln!(report, "\n✗ {}::{}", case.file, case.name);
+            for d in diffs {
+                let _ = writeln!(report, "    {d}");
+            }
+        }
+    }
+    assert!(failed == 0, "{failed} of {} vectors failed:{report}", cases.len());
+}
+
+#[test]
+fn corpus_is_large_enough_and_names_are_unique() {
+    let cases = load();
+    assert!(
+        cases.len() >= MIN_CASES,
+        "only {} cases in tests/vectors; at least {MIN_CASES} required",
+        cases.len()
+    );
+    let mut seen = BTreeSet::new();
+    let mut dups = Vec::new();
+    for c in &cases {
+        let snake = !c.name.is_empty()
+            && c.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && c.name.as_bytes()[0].is_ascii_lowercase();
+        assert!(snake, "{}::{}: names are snake_case", c.file, c.name);
+        if !seen.insert(c.name.as_str()) {
+            dups.push(format!("{}::{}", c.file, c.name));
+        }
+    }
+    assert!(dups.is_empty(), "duplicate case names: {dups:?}");
+}
+
+/// A deterministic permutation (a small LCG drives Fisher-Yates), different for each seed.
+fn shuffled(list: &[Value], seed: u64) -> Vec<Value> {
+    let mut v = list.to_vec();
+    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+    for i in (1..v.len()).rev() {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let j = usize::try_from((state >> 33) % (i as u64 + 1)).unwrap();
+        v.swap(i, j);
+    }
+    v
+}
+
+#[test]
+fn outputs_are_deterministic_and_independent_of_history_order() {
+    let mut shuffled_cases = 0;
+    for case in load() {
+        let (first, answer) = run(&case.text);
+        let (second, _) = run(&case.text);
+        assert_eq!(first, second, "{}::{}: two runs differ", case.file, case.name);
+        // Reordering history only makes sense where the input parsed (failure paths name indices).
+        let Some(input) = case.input.as_ref().filter(|_| answer["type"] == "success") else { continue };
+        let history = &input["history"];
+        let lists = ["payments", "attempts"].map(|k| history[k].as_array().cloned().unwrap_or_default());
+        if lists.iter().all(|l| l.len() < 2) {
+            continue;
+        }
+        shuffled_cases += 1;
+        for seed in 0..4u64 {
+            let mut variant = input.clone();
+            for (key, list) in ["payments", "attempts"].iter().zip(&lists) {
+                if list.len() >= 2 {
+                    let reordered = match seed {
+                        0 => list.iter().rev().cloned().collect(),
+                        s => shuffled(list, s),
+                    };
+                    variant["history"][*key] = Value::Array(reordered);
+                }
+            }
+            let (out, _) = run(&serde_json::to_string(&variant).unwrap());
+            assert_eq!(
+                first, out,
+                "{}::{}: reordering history (seed {seed}) changed the output",
+                case.file, case.name
+            );
+        }
+    }
+    assert!(shuffled_cases >= 10, "too few vectors carry a history worth shuffling ({shuffled_cases})");
+}
+
+#[test]
+fn partial_matcher_reports_differences() {
+    let actual: Value = serde_json::json!({"a": 1, "b": {"c": [1, {"d": "x", "e": null}]}, "f": null});
+    let mut diffs = Vec::new();
+    match_partial(&serde_json::json!({"b": {"c": [1, {"d": "x"}]}, "f": null}), &actual, "", &mut diffs);
+    assert!(diffs.is_empty(), "{diffs:?}");
+    for wrong in [
+        serde_json::json!({"a": 2}),
+        serde_json::json!({"z": 1}),
+        serde_json::json!({"b": {"c": [1]}}),
+        serde_json::json!({"b": {"c": [1, {"d": "y"}]}}),
+        serde_json::json!({"b": {"c": [1, {"e": 0}]}}),
+        serde_json::json!({"a": "1"}),
+    ] {
+        let mut diffs = Vec::new();
+        match_partial(&wrong, &actual, "", &mut diffs);
+        assert_eq!(diffs.len(), 1, "{wrong} should give one difference: {diffs:?}");
+    }
+}
+
+#[test]
+fn checker_rejects_wrong_expectations() {
+    let answer: Value = serde_json::json!({"type": "success", "decision": {"outcome": "refused", "httpStatus": 429,
+        "violations": [{"code": "velocity_exceeded"}, {"code": "interval_too_short"}]}});
+    let good = serde_json::json!({"type": "success", "outcome": "refused", "httpStatus": 429,
+        "codes": ["velocity_exceeded", "interval_too_short"]});
+    assert!(check(&good, &answer).is_empty());
+    for bad in [
+        serde_json::json!({"type": "failure", "errorPaths": []}),
+        serde_json::json!({"type": "success", "outcome": "allowed", "httpStatus": 429, "codes": ["velocity_exceeded", "interval_too_short"]}),
+        serde_json::json!({"type": "success", "outcome": "refused", "httpStatus": 410, "codes": ["velocity_exceeded", "interval_too_short"]}),
+        serde_json::json!({"type": "success", "outcome": "refused", "httpStatus": 429, "codes": ["interval_too_short", "velocity_exceeded"]}),
+        serde_json::json!({"type": "success", "outcome": "refused", "httpStatus": 429, "codes": ["velocity_exceeded"]}),
+        serde_json::json!({"type": "success", "outcome": "refused", "httpStatus": 429}),
+    ] {
+        assert!(!check(&bad, &answer).is_empty(), "{bad} should not match");
+    }
+    let failure: Value =
+        serde_json::json!({"type": "failure", "errors": [{"path": "request.amount", "message": "m"}]});
+    assert!(
+        check(&serde_json::json!({"type": "failure", "errorPaths": ["request.amount"]}), &failure).is_empty()
+    );
+    assert!(!check(&serde_json::json!({"type": "failure", "errorPaths": ["request"]}), &failure).is_empty());
+    assert!(!check(&serde_json::json!({"type": "failure", "errorPaths": []}), &failure).is_empty());
+}
