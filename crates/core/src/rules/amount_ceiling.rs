@@ -34,9 +34,12 @@ fn policy_ceiling(ctx: &Context<'_>, multiple: Multiple) -> PolicyCeiling {
     let lookback_start = ctx.policy.max_amount_lookback.map(|l| ctx.now.minus_seconds(l));
     let in_window = |at: Timestamp| at <= ctx.now && lookback_start.is_none_or(|s| at > s);
 
-    // The initial CIT counts when it was a CVV-verified purchase, even if the caller's history omits it.
+    // The initial CIT counts when it was a CVV-verified purchase, even if the caller's history omits it;
+    // when the history lists it, the history's entry stands for it (never counted twice). Every history
+    // entry counts, duplicates included, so the result cannot depend on the order of the entries.
     let est = &ctx.agreement.established;
-    let initial = (est.method == EstablishmentMethod::CvvPurchase)
+    let listed = ctx.payments.iter().any(|p| p.cvv_verified && p.id == ctx.agreement.id);
+    let initial = (est.method == EstablishmentMethod::CvvPurchase && !listed)
         .then_some(est.amount)
         .flatten()
         .map(|amount| (ctx.agreement.id.as_str(), est.at, amount));
@@ -45,17 +48,10 @@ fn policy_ceiling(ctx: &Context<'_>, multiple: Multiple) -> PolicyCeiling {
         .iter()
         .filter(|p| p.cvv_verified)
         .map(|p| (p.id.as_str(), p.at, p.amount));
-    let mut seen_initial = false;
     let mut considered = 0u32;
     // Largest amount; ties go to the latest payment, then the smallest id (order-independent).
     let mut best: Option<(&str, Timestamp, Money)> = None;
     for (id, at, amount) in from_history.chain(initial) {
-        if id == ctx.agreement.id {
-            if seen_initial {
-                continue;
-            }
-            seen_initial = true;
-        }
         if amount.currency() != currency || amount.is_zero() || !in_window(at) {
             continue;
         }
