@@ -43,11 +43,8 @@ fn policy_ceiling(ctx: &Context<'_>, multiple: Multiple) -> PolicyCeiling {
         .then_some(est.amount)
         .flatten()
         .map(|amount| (ctx.agreement.id.as_str(), est.at, amount));
-    let from_history = ctx
-        .payments
-        .iter()
-        .filter(|p| p.cvv_verified)
-        .map(|p| (p.id.as_str(), p.at, p.amount));
+    let from_history =
+        ctx.payments.iter().filter(|p| p.cvv_verified).map(|p| (p.id.as_str(), p.at, p.amount));
     let mut considered = 0u32;
     // Largest amount; ties go to the latest payment, then the smallest id (order-independent).
     let mut best: Option<(&str, Timestamp, Money)> = None;
@@ -59,20 +56,20 @@ fn policy_ceiling(ctx: &Context<'_>, multiple: Multiple) -> PolicyCeiling {
         let better = match &best {
             None => true,
             Some((bid, bat, bamount)) => {
-                (amount.amount(), at, std::cmp::Reverse(id)) > (bamount.amount(), *bat, std::cmp::Reverse(*bid))
+                (amount.amount(), at, std::cmp::Reverse(id))
+                    > (bamount.amount(), *bat, std::cmp::Reverse(*bid))
             }
         };
         if better {
             best = Some((id, at, amount));
         }
     }
-    let zero_auth = ctx
-        .policy
-        .max_zero_auth_amount
-        .and_then(|c| c.in_currency(currency))
-        .and_then(Result::ok);
+    let zero_auth =
+        ctx.policy.max_zero_auth_amount.and_then(|c| c.in_currency(currency)).and_then(Result::ok);
     let (base, base_source, base_payment_id, base_payment_at) = match (best, zero_auth) {
-        (Some((id, at, amount)), _) => (amount, CeilingSource::CvvVerifiedHistory, Some(id.to_string()), Some(at)),
+        (Some((id, at, amount)), _) => {
+            (amount, CeilingSource::CvvVerifiedHistory, Some(id.to_string()), Some(at))
+        }
         (None, Some(z)) => (z, CeilingSource::ZeroAuthDefault, None, None),
         (None, None) => (Money::zero(currency), CeilingSource::NoBasis, None, None),
     };
