@@ -1,6 +1,12 @@
 //! Per dialect: CIT documents → agreement; MIT request → `mitgate_core::evaluate` → refusal rendered in the
 //! dialect with the status its document names; processor outcomes → state transitions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_arguments
+)]
 
 mod support;
 
