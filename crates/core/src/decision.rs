@@ -8,6 +8,7 @@ use crate::money::{Currency, Money};
 use crate::time::{Timestamp, ValidUntil, YearMonth};
 
 /// The engine's answer for one charge request.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Decision {
@@ -26,6 +27,7 @@ pub struct Decision {
 }
 
 /// Allowed or refused.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -36,6 +38,7 @@ pub enum Verdict {
 }
 
 /// One violated rule.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Violation {
@@ -56,6 +59,7 @@ pub struct Violation {
 macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident = $text:literal, $rule:literal, $status:literal; )*) => {
         /// Stable violation codes. Never renamed once released; new ones may be added.
+        #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(rename_all = "snake_case")]
         pub enum Code { $( $(#[$doc])* $variant, )* }
@@ -138,6 +142,7 @@ codes! {
 }
 
 /// The numbers behind a violation. Each variant's fields are documented on its type.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Details {
@@ -164,6 +169,7 @@ pub enum Details {
 }
 
 /// Details of a status violation.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusDetails {
@@ -176,6 +182,7 @@ pub struct StatusDetails {
 }
 
 /// A value that must match the agreement's.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MismatchDetails {
@@ -188,6 +195,7 @@ pub struct MismatchDetails {
 }
 
 /// An instant something expires or starts.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExpiryDetails {
@@ -202,6 +210,7 @@ pub struct ExpiryDetails {
 }
 
 /// The amount ceiling against the request.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CeilingDetails {
@@ -212,6 +221,7 @@ pub struct CeilingDetails {
 }
 
 /// Minimum-interval details.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IntervalDetails {
@@ -226,6 +236,7 @@ pub struct IntervalDetails {
 }
 
 /// Network retry-rule details.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RetryDetails {
@@ -248,6 +259,7 @@ pub struct RetryDetails {
 }
 
 /// Pre-debit notice details.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NoticeDetails {
@@ -258,6 +270,7 @@ pub struct NoticeDetails {
 }
 
 /// Everything that limits the next charge on an agreement at `now`.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Limits {
@@ -287,6 +300,7 @@ pub struct Limits {
 }
 
 /// The amount ceiling and its derivation.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ceiling {
@@ -302,6 +316,7 @@ pub struct Ceiling {
 }
 
 /// Which component of the ceiling binds.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CeilingSource {
@@ -318,6 +333,7 @@ pub enum CeilingSource {
 }
 
 /// The policy's ceiling: `base * multiple`.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyCeiling {
@@ -340,6 +356,7 @@ pub struct PolicyCeiling {
 }
 
 /// Velocity in the sliding window `(now - period, now]`.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VelocityLimit {
@@ -358,6 +375,7 @@ pub struct VelocityLimit {
 }
 
 /// Installments used of the agreed count.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InstallmentLimit {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub const MAX_MINOR_UNITS: u64 = 9_007_199_254_740_991;
 
 /// An active ISO 4217 currency with its minor-unit exponent (JPY 0, EUR 2, KWD 3).
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(type = "string"))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Currency {
     code: &'static str,
@@ -97,6 +98,7 @@ pub enum MoneyError {
 
 /// An exact, non-negative amount of one currency.
 // INVARIANT: `amount.scale() == currency.exponent` and `0 <= amount * 10^exponent <= MAX_MINOR_UNITS`.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(type = "{ amount: string; currency: Currency }"))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Money {
     amount: Decimal,
@@ -335,6 +337,7 @@ impl<'de> Deserialize<'de> for Money {
 ///
 /// Without `currency`, the count is read in the minor unit of whatever currency it is applied to
 /// (the agreement's), as document 001 does for USD.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cents {

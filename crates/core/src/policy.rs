@@ -19,6 +19,7 @@ use crate::time::MAX_DURATION_SECONDS;
 use crate::validate::FieldError;
 
 /// A merchant's MIT settings.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Policy {
@@ -82,6 +83,7 @@ fn is_true(b: &bool) -> bool {
 }
 
 /// Pre-debit notification: India's e-mandate rules, for example, require 24 hours.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreDebitNotice {
@@ -90,6 +92,7 @@ pub struct PreDebitNotice {
 }
 
 /// `maxMultiple`: an integer (`3`) or an exact decimal string (`"1.5"`); never a float.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(type = "number | string"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Multiple(#[serde(serialize_with = "crate::policy::serialize_multiple")] pub Decimal);
 

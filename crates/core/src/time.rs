@@ -11,6 +11,7 @@ pub const MAX_DURATION_SECONDS: u64 = 3_155_760_000;
 
 /// An instant in UTC, written and read as RFC 3339 (`2026-04-16T10:15:30.000Z`; offsets are converted).
 // INVARIANT: the year is within 1..=9999 (RFC 3339 cannot express others).
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(type = "string"))]
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(DateTime<Utc>);
 
@@ -109,6 +110,7 @@ impl<'de> Deserialize<'de> for Timestamp {
 
 /// An inclusive end of validity: either an instant (`"2027-04-16T23:59:59.000Z"`, SPG's `validityDate`)
 /// or a whole UTC day (`"2030-12-25"`, Axerve's `expiry` 20301225): valid through the end of that day.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(type = "string"))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValidUntil {
     /// Valid up to and including this instant.
@@ -169,6 +171,7 @@ impl<'de> Deserialize<'de> for ValidUntil {
 }
 
 /// A card expiry month, `YYYY-MM` (`"2025-12"`): the card is valid through the last day of that month.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(type = "string"))]
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct YearMonth {
     year: i32,

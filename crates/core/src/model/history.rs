@@ -8,6 +8,7 @@ use crate::time::Timestamp;
 use crate::validate::FieldError;
 
 /// The agreement's history. Order of entries does not matter: the engine sorts by time, then id.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct History {
@@ -23,6 +24,7 @@ pub struct History {
 pub const MAX_HISTORY_ENTRIES: usize = 10_000;
 
 /// A customer-initiated payment.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Payment {
@@ -44,6 +46,7 @@ fn purchase() -> PaymentKind {
 }
 
 /// Kinds of customer-initiated payment.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentKind {
@@ -54,6 +57,7 @@ pub enum PaymentKind {
 }
 
 /// One MIT attempt mitgate admitted.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Attempt {
@@ -80,6 +84,7 @@ pub struct Attempt {
 }
 
 /// Attempt states. Every state but `released` holds a velocity slot.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptStatus {
@@ -106,6 +111,7 @@ impl AttemptStatus {
 }
 
 /// A processor decline, with whatever codes the processor gave.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Decline {
@@ -128,6 +134,7 @@ fn other_reason() -> DeclineReason {
 }
 
 /// Canonical decline reasons the dialects map their failure reasons onto.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeclineReason {
