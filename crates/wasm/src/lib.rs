@@ -1,0 +1,107 @@
+//! # mitgate-wasm
+//!
+//! The mitgate engine for JavaScript (Node 20+ and browsers), as a thin wasm-bindgen layer over
+//! [`mitgate_core::api`] (and, once it lands, `mitgate_dialects`). It adds no rules of its own.
+//!
+//! Two forms of every call:
+//! - **JSON strings** (`evaluateJson`, `limitsJson`, `recordAttemptJson`, `applyOutcomeJson`): one JSON
+//!   string in, one JSON string out, byte-identical to the native `api::*_json` functions. This is the
+//!   primary API: what a Worker, a Node backend and a browser compare byte for byte.
+//! - **Objects** (`evaluate`, `limits`, `recordAttempt`, `applyOutcome`): the same calls on plain
+//!   JavaScript objects typed with the generated declarations (`Evaluation`, `Answer<DecisionAnswer>`,
+//!   ...). They go through `JSON.stringify` / `JSON.parse`, so they accept and answer exactly what the
+//!   JSON form does: the same field-path errors, the same refusal of fractional JSON numbers as money.
+//!
+//! Every answer is tagged data: `{"type":"success",...}` or `{"type":"failure","errors":[{path,message}]}`.
+//! Nothing throws or panics across the boundary, whatever the input.
+
+use mitgate_core::api;
+use mitgate_core::validate::FieldError;
+use wasm_bindgen::prelude::*;
+
+/// The tagged failure answer for a problem found before the engine saw the input.
+fn failure_json(message: &str) -> String {
+    let answer: api::Answer<()> = api::Answer::Failure { errors: vec![FieldError::new("", message)] };
+    serde_json::to_string(&answer).unwrap_or_else(|_| {
+        r#"{"type":"failure","errors":[{"path":"","message":"internal error"}]}"#.to_string()
+    })
+}
+
+/// Runs a JSON entry point on a JavaScript value: `JSON.stringify`, the entry point, `JSON.parse`.
+/// A value `JSON.stringify` cannot write (a `BigInt`, a cycle, `undefined`) gives a failure answer.
+fn through_json(input: &JsValue, entry: fn(&str) -> String) -> JsValue {
+    let text = match js_sys::JSON::stringify(input) {
+        Ok(s) if input.is_undefined() || s.is_undefined() => {
+            failure_json("expected a JSON object, got undefined")
+        }
+        Ok(s) => match s.as_string() {
+            Some(text) => entry(&text),
+            None => failure_json("expected a JSON object"),
+        },
+        Err(e) => {
+            let why = js_sys::Error::from(e).message().as_string().unwrap_or_default();
+            failure_json(&format!("input cannot be written as JSON: {why}"))
+        }
+    };
+    js_sys::JSON::parse(&text).unwrap_or_else(|_| JsValue::from_str(&text))
+}
+
+/// The engine's version (the crate version of mitgate-core this package was built from).
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Decides one MIT charge. Input: `{"now","policy","agreement","history","request"}` as JSON text.
+/// Output: `{"type":"success","decision":{...}}` or `{"type":"failure","errors":[...]}`, byte-identical
+/// to the native `mitgate_core::api::evaluate_json`.
+#[wasm_bindgen(js_name = "evaluateJson")]
+pub fn evaluate_json(input: &str) -> String {
+    api::evaluate_json(input)
+}
+
+/// An agreement's limits at `now`. Input: `{"now","policy","agreement","history"}` as JSON text.
+/// Output: `{"type":"success","limits":{...}}` or a failure, byte-identical to `api::limits_json`.
+#[wasm_bindgen(js_name = "limitsJson")]
+pub fn limits_json(input: &str) -> String {
+    api::limits_json(input)
+}
+
+/// Decides a charge and, when allowed, records it as a pending attempt.
+/// Input: an evaluation plus `"attemptId"`. Output: `{"type":"success","agreement","history"}` (the new
+/// state) or a failure (a refused charge is a failure at path `request`). Same bytes as `api::record_attempt_json`.
+#[wasm_bindgen(js_name = "recordAttemptJson")]
+pub fn record_attempt_json(input: &str) -> String {
+    api::record_attempt_json(input)
+}
+
+/// Applies a processor outcome to its attempt. Input: `{"agreement","history","outcome"}`.
+/// Output: the new state or a failure, byte-identical to `api::apply_outcome_json`.
+#[wasm_bindgen(js_name = "applyOutcomeJson")]
+pub fn apply_outcome_json(input: &str) -> String {
+    api::apply_outcome_json(input)
+}
+
+/// [`evaluate_json`] on objects: an `Evaluation` in, an `Answer<DecisionAnswer>` out.
+#[wasm_bindgen(unchecked_return_type = "Answer<DecisionAnswer>")]
+pub fn evaluate(#[wasm_bindgen(unchecked_param_type = "Evaluation")] input: JsValue) -> JsValue {
+    through_json(&input, api::evaluate_json)
+}
+
+/// [`limits_json`] on objects: a `LimitsQuery` in, an `Answer<LimitsAnswer>` out.
+#[wasm_bindgen(unchecked_return_type = "Answer<LimitsAnswer>")]
+pub fn limits(#[wasm_bindgen(unchecked_param_type = "LimitsQuery")] input: JsValue) -> JsValue {
+    through_json(&input, api::limits_json)
+}
+
+/// [`record_attempt_json`] on objects: an `EvaluationWithId` in, an `Answer<StateAnswer>` out.
+#[wasm_bindgen(js_name = "recordAttempt", unchecked_return_type = "Answer<StateAnswer>")]
+pub fn record_attempt(#[wasm_bindgen(unchecked_param_type = "EvaluationWithId")] input: JsValue) -> JsValue {
+    through_json(&input, api::record_attempt_json)
+}
+
+/// [`apply_outcome_json`] on objects: an `ApplyOutcomeInput` in, an `Answer<StateAnswer>` out.
+#[wasm_bindgen(js_name = "applyOutcome", unchecked_return_type = "Answer<StateAnswer>")]
+pub fn apply_outcome(#[wasm_bindgen(unchecked_param_type = "ApplyOutcomeInput")] input: JsValue) -> JsValue {
+    through_json(&input, api::apply_outcome_json)
+}
