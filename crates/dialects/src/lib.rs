@@ -27,6 +27,40 @@
 //! Every bad input is an `Err(Vec<FieldError>)` whose paths name the dialect's own fields
 //! (`subtotal.cents`, `transaction.amount.value`, `headers.x-user-id`); nothing panics. Card numbers and
 //! CVVs never reach the canonical model and are never echoed in an error message.
+//!
+//! ```
+//! use mitgate_core::{engine::Evaluation, model::History, time::Timestamp, validate::parse_json};
+//! use mitgate_dialects::{coinflow, CitContext, MitContext};
+//!
+//! let at = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+//! let headers = [("x-user-id", "customer-123")];
+//! let cit = coinflow::capture_cit(
+//!     &coinflow::CitInput {
+//!         endpoint: coinflow::CitEndpoint::Card,
+//!         request: r#"{"subtotal": {"cents": 1000, "currency": "USD"}, "token": "tok_1"}"#,
+//!         response: r#"{"paymentId": "pay_1"}"#,
+//!         zero_auth_currency: mitgate_core::Currency::from_code("USD").unwrap(),
+//!         token_cvv_verified: true,
+//!     },
+//!     &CitContext { merchant_id: "m1", headers: &headers, at },
+//! )
+//! .unwrap();
+//! let mit = coinflow::parse_mit(
+//!     r#"{"subtotal": {"cents": 3500, "currency": "USD"}, "originalPaymentId": "pay_1"}"#,
+//!     &MitContext { merchant_id: "m1", headers: &headers, notice_sent_at: None },
+//! )
+//! .unwrap();
+//! let decision = mitgate_core::evaluate(&Evaluation {
+//!     now: Timestamp::parse("2026-01-02T00:00:00Z").unwrap(),
+//!     policy: parse_json(r#"{"enabled": true, "maxMultiple": 3}"#).unwrap(),
+//!     agreement: Some(cit.agreement.clone()),
+//!     history: History { payments: vec![cit.payment], attempts: vec![] },
+//!     request: mit.request_for(Some(&cit.agreement)),
+//! });
+//! let answer = coinflow::render_refusal(&decision).unwrap();
+//! assert_eq!(answer.status, 410);
+//! assert!(answer.body.starts_with(r#"{"message":"Amount exceeds limit: the total for a card-on-file transaction cannot exceed $30.00"#));
+//! ```
 
 pub mod axerve;
 pub mod coinflow;
