@@ -557,8 +557,6 @@ pub fn register_grandfathered(
             ("agreement.terms.minIntervalDays", "frequencyDays"),
         ],
     );
-    let mut errors = errors;
-    errors.dedup();
     common::finish(agreement, errors)
 }
 

@@ -92,18 +92,24 @@ pub(crate) fn join(prefix: &str, path: &str) -> String {
 /// (`originalPaymentId`). `map` lists `(canonical path, dialect path)`; a canonical path that starts with
 /// a listed one keeps its remainder. Unlisted paths stay canonical.
 pub(crate) fn remap(errors: Vec<FieldError>, map: &[(&str, &str)]) -> Vec<FieldError> {
-    errors
-        .into_iter()
-        .map(|mut e| {
-            if let Some((from, to)) = map.iter().find(|(from, _)| {
-                e.path == *from || e.path.strip_prefix(from).is_some_and(|rest| rest.starts_with(['.', '[']))
-            }) {
-                let rest = e.path.get(from.len()..).unwrap_or("").to_string();
-                e.path = format!("{to}{rest}");
-            }
-            scrub(e)
-        })
-        .collect()
+    let mut out: Vec<FieldError> = Vec::with_capacity(errors.len());
+    let mapped = errors.into_iter().map(|mut e| {
+        if let Some((from, to)) = map.iter().find(|(from, _)| {
+            e.path == *from || e.path.strip_prefix(from).is_some_and(|rest| rest.starts_with(['.', '[']))
+        }) {
+            let rest = e.path.get(from.len()..).unwrap_or("").to_string();
+            e.path = format!("{to}{rest}");
+        }
+        scrub(e)
+    });
+    // Two canonical fields can map onto one dialect field (000: `reference` and `credentialToken` are
+    // both `credentials[0]`): report each distinct problem once.
+    for e in mapped {
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    out
 }
 
 /// Collects errors into a `Result`.

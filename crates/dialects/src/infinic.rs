@@ -212,7 +212,7 @@ pub fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<Fiel
         idempotency_key: header(ctx.headers, "idempotency-key").map(str::to_string).or(b.reference_id),
     };
     request.validate("request", &mut errors);
-    let mut errors = remap(
+    let errors = remap(
         errors,
         &[
             ("request.merchantId", "merchantId"),
@@ -223,7 +223,6 @@ pub fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<Fiel
             ("request.amount.amount", "amount"),
         ],
     );
-    errors.dedup();
     common::finish(ParsedMit { request, lookup: AgreementLookup::CredentialToken(token) }, errors)
 }
 

@@ -23,6 +23,8 @@
 //! `originalTransaction.datetime` → `referenceAt`; `transaction.amount` → `amount` (exact, as above);
 //! `merchantInitiatedTransaction.type` → `type`; `merchant.merchantTransactionId` → `idempotencyKey`
 //! (header `idempotency-key` wins). A missing `originalTransaction` is the document's first pitfall.
+//! The MIT's other `merchantInitiatedTransaction` attributes (`amountQualifier`, `validityDate`,
+//! `schedule`) are checked for form only: the terms agreed on the CIT decide.
 //!
 //! ## Refusals ([`render_refusal`])
 //! SPG's own shape: `{"returnStatus": {"statusCode", "statusMsg"}, "paymentStatus": "Failed", "mitgate":
