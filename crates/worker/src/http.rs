@@ -1,0 +1,100 @@
+//! Host-independent HTTP values: the Worker shell converts `worker::Request`/`Response` to and from
+//! these, so every handler is a plain async function that native unit tests can drive.
+
+use serde::Serialize;
+
+use mitgate_core::validate::FieldError;
+
+/// An incoming request. Header names are lower-case.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// The first value of a header (name compared case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as UTF-8, or a 400 naming the body.
+    pub fn text(&self) -> Result<&str, HttpResponse> {
+        std::str::from_utf8(&self.body)
+            .map_err(|_| HttpResponse::error(400, "invalid_body", "the request body is not UTF-8 text"))
+    }
+
+    /// A query parameter (no percent-decoding beyond `+`; values here are plain ids).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k == name).then(|| v.replace('+', " "))
+        })
+    }
+}
+
+/// An outgoing response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub(crate) struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    #[serde(with = "body_text")]
+    pub body: Vec<u8>,
+}
+
+/// Responses are stored (idempotency) as UTF-8 text: every body mitgate stores is JSON or XML.
+mod body_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&String::from_utf8_lossy(b))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        Ok(String::deserialize(d)?.into_bytes())
+    }
+}
+
+const JSON: &str = "application/json; charset=utf-8";
+
+impl HttpResponse {
+    /// A JSON response.
+    pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| {
+            br#"{"error":{"code":"internal","message":"could not serialize the response"}}"#.to_vec()
+        });
+        HttpResponse { status, headers: vec![("content-type".into(), JSON.into())], body }
+    }
+
+    /// Raw JSON text.
+    pub fn json_text(status: u16, text: String) -> Self {
+        HttpResponse { status, headers: vec![("content-type".into(), JSON.into())], body: text.into_bytes() }
+    }
+
+    /// mitgate's error shape: `{"error": {"code", "message", "fields"?}}`.
+    pub fn error(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self::json(status, &serde_json::json!({"error": {"code": code, "message": message.into()}}))
+    }
+
+    /// A 400 listing every invalid field by path.
+    pub fn invalid(errors: &[FieldError]) -> Self {
+        let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        Self::json(
+            400,
+            &serde_json::json!({"error": {"code": "invalid_request", "message": message, "fields": errors}}),
+        )
+    }
+
+    /// Adds (or replaces) a header.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn body_json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}

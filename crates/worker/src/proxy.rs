@@ -1,0 +1,305 @@
+//! The drop-in dialect proxies `/{infinic,coinflow,spg,axerve}/<processor path>`: a merchant changes
+//! only the processor's base URL. `mitgate-dialects` tells CIT from MIT, parses, renders refusals in the
+//! processor's words and reads outcomes; this module does the I/O around it.
+//!
+//! - CIT: forwarded untouched; on success the agreement is captured from the request and the answer
+//!   (000: from the intent plus its `PaymentCredential` webhook, `POST /v1/webhooks/infinic`).
+//! - MIT: parsed, decided; refused in the dialect's own words, or reserved, forwarded untouched,
+//!   and its outcome recorded. `Idempotency-Key` makes a replay return the first answer.
+//! - Anything else: forwarded untouched.
+//!
+//! The processor's own `Authorization` header (and every other header but `X-Mitgate-Key`) passes
+//! through. Card numbers and CVVs in CIT bodies reach the processor and nothing else.
+
+use mitgate_dialects::{axerve, coinflow, infinic, spg, AgreementLookup, CitCapture, CitContext, MitContext, RequestKind};
+
+use crate::dialect::Dialect;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::service::{self, Answer, App, ChargeResult, Finality, Forwarded, Outbound, Processor};
+use crate::store::{AgreementRecord, Kv};
+
+/// Request headers never forwarded: mitgate's own, and those the runtime sets itself.
+const DROP: &[&str] = &[
+    "x-mitgate-key",
+    "x-mitgate-token-cvv-verified",
+    "host",
+    "content-length",
+    "connection",
+    "accept-encoding",
+    "cf-connecting-ip",
+    "cf-ipcountry",
+    "cf-ray",
+    "cf-visitor",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-real-ip",
+];
+
+fn outbound(base: &str, path: &str, req: &HttpRequest) -> Outbound {
+    let mut url = format!("{}{}", base.trim_end_matches('/'), path);
+    if !req.query.is_empty() {
+        url.push('?');
+        url.push_str(&req.query);
+    }
+    Outbound {
+        method: req.method.clone(),
+        url,
+        headers: req.headers.iter().filter(|(k, _)| !DROP.contains(&k.as_str())).cloned().collect(),
+        body: req.body.clone(),
+    }
+}
+
+fn from_dialect(r: mitgate_dialects::DialectResponse) -> HttpResponse {
+    HttpResponse { status: r.status, headers: r.headers, body: r.body.into_bytes() }
+}
+
+/// When the processor did not answer, there are no words of its own: mitgate's error shape, 502/504.
+fn unanswered(forwarded: Forwarded, attempt: Option<&str>) -> HttpResponse {
+    let pending = attempt.map(|a| format!(" Attempt {a} stays pending and keeps its velocity slot: it may have been charged."));
+    match forwarded {
+        Forwarded::Answered(r) => r,
+        Forwarded::NotSent(m) => HttpResponse::error(
+            502,
+            "processor_unreachable",
+            format!("{m}. Nothing was sent{}.", if attempt.is_some() { "; the velocity slot was released" } else { "" }),
+        ),
+        Forwarded::TimedOut => HttpResponse::error(
+            504,
+            "processor_timeout",
+            format!("the processor did not answer in time.{}", pending.unwrap_or_default()),
+        ),
+        Forwarded::Failed(m) => HttpResponse::error(502, "processor_failed", format!("{m}.{}", pending.unwrap_or_default())),
+    }
+}
+
+/// Handles one proxied request.
+pub(crate) async fn handle<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    dialect: Dialect,
+    rest: &str,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let id = dialect.id();
+    let path = format!("/{}", rest.trim_start_matches('/'));
+    let base = match service::processor_base(app.config, dialect) {
+        Ok(b) => b.to_string(),
+        Err(r) => return r,
+    };
+    let Ok(body) = std::str::from_utf8(&req.body) else {
+        return from_dialect(id.render_errors(&[mitgate_core::validate::FieldError::new("", "the body is not UTF-8 text")]));
+    };
+    match id.classify(&req.method, &path, body) {
+        RequestKind::Other => unanswered(app.processor.send(outbound(&base, &path, req), app.config.processor_timeout_ms).await, None),
+        RequestKind::Cit => cit(app, merchant, dialect, &base, &path, body, req).await,
+        RequestKind::Mit => {
+            service::idempotent(app, merchant, req, async {
+                let r = mit(app, merchant, dialect, &base, &path, body, req).await;
+                let finality = match r.header_code() {
+                    Some("processor_unreachable" | "store_unavailable" | "processor_not_configured") => Finality::Retryable,
+                    _ => Finality::Final,
+                };
+                (r, finality)
+            })
+            .await
+        }
+    }
+}
+
+impl HttpResponse {
+    /// mitgate's own error code, when this is one of mitgate's error answers.
+    fn header_code(&self) -> Option<&'static str> {
+        let v = self.body_json()?;
+        let code = v.pointer("/error/code")?.as_str()?;
+        ["processor_unreachable", "store_unavailable", "processor_not_configured"].into_iter().find(|c| *c == code)
+    }
+}
+
+fn header_pairs(req: &HttpRequest) -> Vec<(&str, &str)> {
+    req.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+async fn mit<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    dialect: Dialect,
+    base: &str,
+    path: &str,
+    body: &str,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let id = dialect.id();
+    let headers = header_pairs(req);
+    let ctx = MitContext { merchant_id: merchant, headers: &headers, notice_sent_at: None };
+    let parsed = match id.parse_mit(body, &ctx) {
+        Ok(p) => p,
+        Err(errors) => return from_dialect(id.render_errors(&errors)),
+    };
+    // Bind a token lookup (000, 003 `-100`) to its agreement's id.
+    let agreement = match &parsed.lookup {
+        AgreementLookup::Reference(_) => None,
+        AgreementLookup::CredentialToken(token) => {
+            match app.stores.agreement_by_token(merchant, token).await {
+                Err(e) => return service::store_failed(&e),
+                Ok(None) => None,
+                Ok(Some(aid)) => match app.stores.agreement(&aid).await {
+                    Err(e) => return service::store_failed(&e),
+                    Ok(r) => r.map(|r| r.agreement),
+                },
+            }
+        }
+    };
+    let request = parsed.request_for(agreement.as_ref());
+    let out = outbound(base, path, req);
+    let build = move |_: &AgreementRecord, _: &mitgate_core::model::ChargeRequest, _: &str| Ok((dialect, out.clone()));
+    match service::charge(app, merchant, request, &build).await {
+        Err(r) => r,
+        Ok(ChargeResult::Refused(decision)) => match id.render_refusal(&decision) {
+            Some(r) => from_dialect(r),
+            None => HttpResponse::error(500, "internal", "a refused decision could not be rendered"),
+        },
+        Ok(ChargeResult::Sent(sent)) => {
+            let mut r = unanswered(sent.forwarded.clone(), Some(&sent.attempt_id))
+                .with_header("x-mitgate-attempt-id", sent.attempt_id.clone());
+            if let Some(w) = &sent.warning {
+                r = r.with_header("x-mitgate-warning", w.clone());
+            }
+            r
+        }
+    }
+}
+
+async fn cit<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    dialect: Dialect,
+    base: &str,
+    path: &str,
+    body: &str,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let forwarded = app.processor.send(outbound(base, path, req), app.config.processor_timeout_ms).await;
+    let Forwarded::Answered(resp) = forwarded else { return unanswered(forwarded, None) };
+    if !(200..300).contains(&resp.status) {
+        return resp;
+    }
+    let answer = String::from_utf8_lossy(&resp.body).into_owned();
+    let headers = header_pairs(req);
+    let ctx = CitContext { merchant_id: merchant, headers: &headers, at: app.now };
+    let captured = match dialect {
+        Dialect::Infinic => {
+            // The agreement completes with the PaymentCredential webhook; keep the intent until then.
+            return match infinic_reference(body) {
+                Some(reference) if !mitgate_core::pan::looks_like_card_number(body) => {
+                    match app.stores.put_pending_cit(merchant, &reference, body).await {
+                        Ok(()) => resp,
+                        Err(e) => resp.with_header("x-mitgate-warning", format!("intent not recorded: {}", e.0)),
+                    }
+                }
+                _ => resp.with_header("x-mitgate-warning", "intent not recorded: no usable reference_id"),
+            };
+        }
+        Dialect::Coinflow => match coinflow::cit_endpoint(path) {
+            None => return resp,
+            Some((endpoint, _)) => {
+                let token_cvv_verified = req.header("x-mitgate-token-cvv-verified") != Some("false");
+                let zero_auth_currency = mitgate_core::Currency::from_code("USD");
+                match zero_auth_currency {
+                    Err(_) => return resp,
+                    Ok(zero_auth_currency) => coinflow::capture_cit(
+                        &coinflow::CitInput { endpoint, request: body, response: &answer, zero_auth_currency, token_cvv_verified },
+                        &ctx,
+                    ),
+                }
+            }
+        },
+        Dialect::Spg => spg::capture_cit(&spg::CitInput { request: body, response: &answer }, &ctx),
+        Dialect::Axerve => axerve::capture_cit(&axerve::CitInput { request: body, response: &answer }, &ctx),
+    };
+    match captured {
+        Ok(c) => match store_capture(app, merchant, dialect, c).await {
+            Ok(aid) => resp.with_header("x-mitgate-agreement-id", aid),
+            Err(m) => resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}")),
+        },
+        Err(errors) => {
+            let m = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+            resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}"))
+        }
+    }
+}
+
+fn infinic_reference(body: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let r = v.get("reference_id")?.as_str()?;
+    let ok = !r.is_empty() && r.len() <= 200 && r.bytes().all(|b| (0x21..0x7f).contains(&b));
+    ok.then(|| r.to_string())
+}
+
+/// Stores a captured agreement (a new CIT on an existing id adds its payment).
+async fn store_capture<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, dialect: Dialect, c: CitCapture) -> Result<String, String> {
+    let aid = c.agreement.id.clone();
+    let existing = app.stores.agreement(&aid).await.map_err(|e| e.0)?;
+    if existing.as_ref().is_some_and(|r| r.agreement.merchant_id != merchant) {
+        return Err("the id belongs to another merchant's agreement".into());
+    }
+    let mut payments = existing.as_ref().map(|r| r.payments.clone()).unwrap_or_default();
+    if !payments.iter().any(|p| p.id == c.payment.id) {
+        payments.push(c.payment);
+    }
+    let record = AgreementRecord {
+        agreement: c.agreement,
+        payments,
+        dialect: Some(dialect),
+        processor_context: serde_json::Map::new(),
+        created_at: existing.as_ref().map_or(app.now, |r| r.created_at),
+        updated_at: app.now,
+    };
+    app.stores.put_agreement(&record).await.map_err(|e| e.0)?;
+    app.stores.put_token_index(merchant, &record.agreement.credential.token, &aid).await.map_err(|e| e.0)?;
+    Ok(aid)
+}
+
+/// `POST /v1/webhooks/infinic`: document 000's webhooks, relayed with the merchant's `X-Mitgate-Key`.
+/// `PaymentCredential` completes the agreement of a CIT made through `/infinic/api/intents`;
+/// `StatusChange` is acknowledged (auto-attempts settle in their own response, which the proxy reads).
+pub(crate) async fn infinic_webhook<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str, req: &HttpRequest) -> Answer {
+    let body = req.text()?;
+    match infinic::classify_webhook(body) {
+        infinic::WebhookKind::PaymentCredential => {
+            let reference = serde_json::from_str::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.pointer("/content/reference_id").and_then(|r| r.as_str().map(str::to_string)))
+                .ok_or_else(|| HttpResponse::invalid(&[mitgate_core::validate::FieldError::new("content.reference_id", "is required")]))?;
+            let intent = app
+                .stores
+                .pending_cit(merchant, &reference)
+                .await
+                .map_err(|e| service::store_failed(&e))?
+                .ok_or_else(|| {
+                    HttpResponse::error(
+                        404,
+                        "intent_not_found",
+                        "no intent with this reference_id was made through /infinic/api/intents by this merchant",
+                    )
+                })?;
+            let headers: Vec<(&str, &str)> = Vec::new();
+            let ctx = CitContext { merchant_id: merchant, headers: &headers, at: app.now };
+            let captured = infinic::capture_cit(
+                &infinic::CitInput { request: &intent, credential_event: body, status_event: None },
+                &ctx,
+            )
+            .map_err(|errors| HttpResponse::invalid(&errors))?;
+            let aid = store_capture(app, merchant, Dialect::Infinic, captured)
+                .await
+                .map_err(|m| HttpResponse::error(503, "store_unavailable", m))?;
+            Ok(HttpResponse::json(200, &serde_json::json!({"received": "PaymentCredential", "agreementId": aid})))
+        }
+        infinic::WebhookKind::StatusChange => {
+            Ok(HttpResponse::json(200, &serde_json::json!({"received": "StatusChange"})))
+        }
+        infinic::WebhookKind::Other => Err(HttpResponse::invalid(&[mitgate_core::validate::FieldError::new(
+            "type",
+            "must be \"PaymentCredential\" or \"StatusChange\"",
+        )])),
+    }
+}

@@ -1,0 +1,722 @@
+//! The canonical API's handlers, independent of the Worker runtime: each takes the app (stores,
+//! processor, configuration, clock) and a request, and answers. See `docs/worker.md` for the API.
+
+use sha2::{Digest, Sha256};
+
+use mitgate_core::api::evaluate_json;
+use mitgate_core::decision::{Decision, Verdict};
+use mitgate_core::engine::{self, Evaluation, LimitsQuery};
+use mitgate_core::model::{
+    Agreement, AttemptStatus, ChargeRequest, History, Outcome, OutcomeResult, GRANDFATHERED_REFERENCE,
+};
+use mitgate_core::policy::Policy;
+use mitgate_core::state;
+use mitgate_core::time::Timestamp;
+use mitgate_core::validate::{parse_json, FieldError};
+
+use crate::auth::{MerchantKeys, KEY_HEADER};
+use crate::dialect::{self, Dialect, Rendered};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::redact::redact_card_numbers;
+use crate::store::{AgreementRecord, AttemptLedger, IdempotencyRecord, Kv, StoreError, Stores};
+
+/// Deployment settings read from the environment.
+#[derive(Debug, Default)]
+pub(crate) struct Config {
+    pub keys: MerchantKeys,
+    pub processor_urls: Vec<(Dialect, String)>,
+    /// Largest accepted request body (413 above).
+    pub max_body_bytes: usize,
+    /// How long a processor may take before the Worker answers 504.
+    pub processor_timeout_ms: u64,
+}
+
+/// The default body limit: 64 KiB (every document's request is well under 4 KiB).
+pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// The default processor timeout.
+pub(crate) const DEFAULT_PROCESSOR_TIMEOUT_MS: u64 = 10_000;
+/// The self-contained evaluation accepts what the engine accepts (1 MiB) plus a margin, so the
+/// engine's own size error is what a caller sees.
+pub(crate) const EVALUATE_MAX_BODY_BYTES: usize = (1 << 20) + 1024;
+
+impl Config {
+    pub fn processor_url(&self, dialect: Dialect) -> Option<&str> {
+        self.processor_urls.iter().find(|(d, _)| *d == dialect).map(|(_, u)| u.as_str())
+    }
+}
+
+/// A request to a processor.
+#[derive(Debug, Clone)]
+pub(crate) struct Outbound {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What became of a forwarded request.
+#[derive(Debug, Clone)]
+pub(crate) enum Forwarded {
+    /// The processor answered (any status).
+    Answered(HttpResponse),
+    /// The connection failed before the request was sent: nothing can have been charged.
+    NotSent(String),
+    /// No answer within the timeout: the processor may have charged.
+    TimedOut,
+    /// The connection failed after sending, or in a way that cannot tell: may have charged.
+    Failed(String),
+}
+
+/// Sends requests to processors.
+#[allow(async_fn_in_trait, reason = "single-threaded Worker: futures need not be Send")]
+pub(crate) trait Processor {
+    async fn send(&self, request: Outbound, timeout_ms: u64) -> Forwarded;
+}
+
+/// Everything a handler needs.
+pub(crate) struct App<'a, K, P> {
+    pub stores: &'a Stores<K>,
+    pub processor: &'a P,
+    pub config: &'a Config,
+    pub now: Timestamp,
+    /// A fresh unique id (attempt ids).
+    pub new_id: &'a dyn Fn() -> String,
+}
+
+/// Handler results: `Err` is an early answer (an error response).
+pub(crate) type Answer = Result<HttpResponse, HttpResponse>;
+
+pub(crate) fn flatten(a: Answer) -> HttpResponse {
+    a.unwrap_or_else(|e| e)
+}
+
+pub(crate) fn store_failed(e: &StoreError) -> HttpResponse {
+    // The detail names a key or a KV error, never a body: safe to return, useful to operators.
+    HttpResponse::error(503, "store_unavailable", format!("KV is unavailable; nothing was changed or forwarded ({})", e.0))
+        .with_header("retry-after", "1")
+}
+
+/// The merchant behind `X-Mitgate-Key`, or 401.
+pub(crate) fn authenticate(config: &Config, req: &HttpRequest) -> Result<String, HttpResponse> {
+    let Some(key) = req.header(KEY_HEADER) else {
+        return Err(HttpResponse::error(401, "missing_key", "send your mitgate key in the X-Mitgate-Key header")
+            .with_header("www-authenticate", "X-Mitgate-Key"));
+    };
+    config.keys.authenticate(key).map(str::to_string).ok_or_else(|| {
+        HttpResponse::error(401, "invalid_key", "the X-Mitgate-Key is not a configured merchant key")
+            .with_header("www-authenticate", "X-Mitgate-Key")
+    })
+}
+
+fn forbidden(what: &str) -> HttpResponse {
+    HttpResponse::error(403, "forbidden", format!("this {what} belongs to another merchant"))
+}
+
+fn not_found(what: &str, id: &str) -> HttpResponse {
+    HttpResponse::error(404, "not_found", format!("no {what} `{}`", id.chars().take(64).collect::<String>()))
+}
+
+fn invalid_one(path: &str, message: impl Into<String>) -> HttpResponse {
+    HttpResponse::invalid(&[FieldError::new(path, message)])
+}
+
+fn strip_root(mut errors: Vec<FieldError>) -> Vec<FieldError> {
+    for e in &mut errors {
+        if let Some(p) = e.path.strip_prefix('.') {
+            e.path = p.to_string();
+        }
+    }
+    errors
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, HttpResponse> {
+    let text = req.text()?;
+    parse_json(text).map_err(|e| HttpResponse::invalid(&[e]))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy
+
+pub(crate) async fn get_policy<K: Kv, P>(app: &App<'_, K, P>, merchant: &str) -> Answer {
+    match app.stores.policy(merchant).await.map_err(|e| store_failed(&e))? {
+        Some(p) => Ok(HttpResponse::json(200, &p)),
+        None => Err(HttpResponse::error(404, "not_found", "no policy configured: MIT charges are refused (mit_not_enabled)")),
+    }
+}
+
+pub(crate) async fn put_policy<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, req: &HttpRequest) -> Answer {
+    let policy: Policy = parse_body(req)?;
+    let mut errors = Vec::new();
+    policy.validate("", &mut errors);
+    if !errors.is_empty() {
+        return Err(HttpResponse::invalid(&strip_root(errors)));
+    }
+    app.stores.put_policy(merchant, &policy).await.map_err(|e| store_failed(&e))?;
+    Ok(HttpResponse::json(200, &policy))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agreements
+
+/// `PUT /v1/agreements/{id}` body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PutAgreement {
+    agreement: Agreement,
+    #[serde(default)]
+    history: Option<History>,
+    #[serde(default)]
+    dialect: Option<Dialect>,
+    #[serde(default)]
+    processor_context: serde_json::Map<String, serde_json::Value>,
+}
+
+fn record_json(record: &AgreementRecord, ledger: &AttemptLedger) -> serde_json::Value {
+    serde_json::json!({
+        "agreement": record.agreement,
+        "history": {"payments": record.payments, "attempts": ledger.attempts},
+        "dialect": record.dialect,
+        "processorContext": record.processor_context,
+        "createdAt": record.created_at,
+        "updatedAt": record.updated_at,
+    })
+}
+
+/// Loads an agreement the caller owns: 404 when missing, 403 when another merchant's.
+async fn owned<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, id: &str) -> Result<AgreementRecord, HttpResponse> {
+    let record = app.stores.agreement(id).await.map_err(|e| store_failed(&e))?;
+    match record {
+        None => Err(not_found("agreement", id)),
+        Some(r) if r.agreement.merchant_id != merchant => Err(forbidden("agreement")),
+        Some(r) => Ok(r),
+    }
+}
+
+pub(crate) async fn get_agreement<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, id: &str) -> Answer {
+    let record = owned(app, merchant, id).await?;
+    let ledger = app.stores.attempts(id).await.map_err(|e| store_failed(&e))?;
+    Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
+}
+
+pub(crate) async fn put_agreement<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, id: &str, req: &HttpRequest) -> Answer {
+    let body: PutAgreement = parse_body(req)?;
+    let mut errors = Vec::new();
+    body.agreement.validate("agreement", &mut errors);
+    if let Some(h) = &body.history {
+        h.validate("history", &mut errors);
+    }
+    if body.agreement.id != id {
+        errors.push(FieldError::new("agreement.id", "must equal the id in the path"));
+    }
+    for (k, v) in &body.processor_context {
+        if mitgate_core::pan::looks_like_card_number(&v.to_string()) {
+            errors.push(FieldError::new(format!("processorContext.{k}"), "looks like a card number; never send card data"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(HttpResponse::invalid(&errors));
+    }
+    if body.agreement.merchant_id != merchant {
+        return Err(HttpResponse::error(403, "forbidden", "agreement.merchantId must be your own merchant id"));
+    }
+    let existing = app.stores.agreement(id).await.map_err(|e| store_failed(&e))?;
+    if existing.as_ref().is_some_and(|r| r.agreement.merchant_id != merchant) {
+        return Err(forbidden("agreement"));
+    }
+    let created = existing.is_none();
+    let history = body.history.unwrap_or_default();
+    let record = AgreementRecord {
+        agreement: body.agreement,
+        payments: history.payments,
+        dialect: body.dialect.or_else(|| existing.as_ref().and_then(|r| r.dialect)),
+        processor_context: body.processor_context,
+        created_at: existing.as_ref().map_or(app.now, |r| r.created_at),
+        updated_at: app.now,
+    };
+    app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
+    app.stores
+        .put_token_index(merchant, &record.agreement.credential.token, id)
+        .await
+        .map_err(|e| store_failed(&e))?;
+    let ledger = if history.attempts.is_empty() {
+        app.stores.attempts(id).await.map_err(|e| store_failed(&e))?
+    } else {
+        let ledger = AttemptLedger { attempts: history.attempts };
+        app.stores.put_attempts(id, &ledger).await.map_err(|e| store_failed(&e))?;
+        ledger
+    };
+    Ok(HttpResponse::json(if created { 201 } else { 200 }, &record_json(&record, &ledger)))
+}
+
+pub(crate) async fn delete_agreement<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, id: &str, req: &HttpRequest) -> Answer {
+    let mut record = owned(app, merchant, id).await?;
+    let reason = req.query_param("reason").unwrap_or_else(|| "customer_removed_card".to_string());
+    let mut errors = Vec::new();
+    if reason.is_empty() || reason.len() > 64 || !reason.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        errors.push(FieldError::new("reason", "must be 1-64 letters, digits or underscores"));
+        return Err(HttpResponse::invalid(&errors));
+    }
+    record.agreement = state::revoke(&record.agreement, app.now, &reason);
+    record.updated_at = app.now;
+    app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
+    let ledger = app.stores.attempts(id).await.map_err(|e| store_failed(&e))?;
+    Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
+}
+
+pub(crate) async fn agreement_limits<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, id: &str) -> Answer {
+    let record = owned(app, merchant, id).await?;
+    let ledger = app.stores.attempts(id).await.map_err(|e| store_failed(&e))?;
+    let policy = app.stores.policy(merchant).await.map_err(|e| store_failed(&e))?.unwrap_or_default();
+    let query = LimitsQuery {
+        now: app.now,
+        policy,
+        agreement: record.agreement,
+        history: History { payments: record.payments, attempts: ledger.attempts },
+    };
+    let limits = engine::limits(&query);
+    Ok(HttpResponse::json(200, &serde_json::json!({"now": app.now, "agreementStatus": query.agreement.status, "limits": limits})))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decisions
+
+/// Parses a canonical charge request; `merchantId` may be left out (it is the caller's).
+pub(crate) fn parse_charge(req: &HttpRequest, merchant: &str) -> Result<ChargeRequest, HttpResponse> {
+    let text = req.text()?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| invalid_one("", format!("malformed JSON: {e}")))?;
+    let Some(obj) = value.as_object_mut() else {
+        return Err(invalid_one("", "must be a JSON object"));
+    };
+    match obj.get("merchantId") {
+        None => {
+            obj.insert("merchantId".into(), serde_json::Value::String(merchant.to_string()));
+        }
+        Some(serde_json::Value::String(m)) if m != merchant => {
+            return Err(HttpResponse::error(403, "forbidden", "merchantId must be your own merchant id"));
+        }
+        Some(_) => {}
+    }
+    if let (None, Some(k)) = (obj.get("idempotencyKey"), req.header("idempotency-key")) {
+        obj.insert("idempotencyKey".into(), serde_json::Value::String(k.to_string()));
+    }
+    let request: ChargeRequest = parse_json(&value.to_string()).map_err(|e| HttpResponse::invalid(&[e]))?;
+    let mut errors = Vec::new();
+    request.validate("", &mut errors);
+    if !errors.is_empty() {
+        return Err(HttpResponse::invalid(&strip_root(errors)));
+    }
+    Ok(request)
+}
+
+/// The agreement a charge request names: by id, by an MIT payment id (chaining is then refused by the
+/// engine), or by credential token for a grandfathered `-100` reference.
+pub(crate) async fn resolve<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    request: &ChargeRequest,
+) -> Result<Option<AgreementRecord>, StoreError> {
+    if request.reference == GRANDFATHERED_REFERENCE {
+        let Some(token) = &request.credential_token else { return Ok(None) };
+        let Some(id) = app.stores.agreement_by_token(merchant, token).await? else { return Ok(None) };
+        return app.stores.agreement(&id).await;
+    }
+    if let Some(r) = app.stores.agreement(&request.reference).await? {
+        return Ok(Some(r));
+    }
+    match app.stores.agreement_by_payment(merchant, &request.reference).await? {
+        Some(id) => app.stores.agreement(&id).await,
+        None => Ok(None),
+    }
+}
+
+/// The state a decision is made on.
+pub(crate) struct Loaded {
+    pub record: Option<AgreementRecord>,
+    pub evaluation: Evaluation,
+}
+
+pub(crate) async fn load<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, request: ChargeRequest) -> Result<Loaded, StoreError> {
+    let record = resolve(app, merchant, &request).await?;
+    let ledger = match &record {
+        Some(r) => app.stores.attempts(&r.agreement.id).await?,
+        None => AttemptLedger::default(),
+    };
+    let policy = app.stores.policy(merchant).await?.unwrap_or_default();
+    let evaluation = Evaluation {
+        now: app.now,
+        policy,
+        agreement: record.as_ref().map(|r| r.agreement.clone()),
+        history: History {
+            payments: record.as_ref().map(|r| r.payments.clone()).unwrap_or_default(),
+            attempts: ledger.attempts.clone(),
+        },
+        request,
+    };
+    Ok(Loaded { record, evaluation })
+}
+
+pub(crate) async fn post_decision<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, req: &HttpRequest) -> Answer {
+    let request = parse_charge(req, merchant)?;
+    let loaded = load(app, merchant, request).await.map_err(|e| store_failed(&e))?;
+    let decision = engine::evaluate(&loaded.evaluation);
+    Ok(HttpResponse::json(200, &serde_json::json!({"now": app.now, "decision": decision})))
+}
+
+/// `POST /v1/decisions/evaluate`: the engine on a self-contained input, byte for byte what
+/// `mitgate_core::api::evaluate_json` answers natively. Reads and writes nothing.
+pub(crate) fn post_evaluate(req: &HttpRequest) -> Answer {
+    let text = req.text()?;
+    let out = evaluate_json(text);
+    let status = if out.starts_with(r#"{"type":"success""#) { 200 } else { 400 };
+    Ok(HttpResponse::json_text(status, out))
+}
+
+fn refusal_response(decision: &Decision) -> HttpResponse {
+    let mut r = HttpResponse::json(
+        decision.http_status,
+        &serde_json::json!({"outcome": "refused", "decision": decision}),
+    );
+    if let Some(s) = decision.retry_after_seconds {
+        r = r.with_header("retry-after", s.to_string());
+    }
+    r
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charges
+
+/// How a charge ended.
+#[derive(Debug)]
+pub(crate) enum ChargeResult {
+    /// The engine refused: nothing was reserved or forwarded.
+    Refused(Box<Decision>),
+    /// Reserved and forwarded (or attempted).
+    Sent(Box<Sent>),
+}
+
+#[derive(Debug)]
+pub(crate) struct Sent {
+    pub attempt_id: String,
+    pub decision: Decision,
+    pub dialect: Dialect,
+    pub forwarded: Forwarded,
+    /// The outcome read from the processor's answer (`None`: pending).
+    pub outcome: Option<Outcome>,
+    /// The attempt's status as recorded.
+    pub status: AttemptStatus,
+    /// The agreement after the outcome (status may have changed).
+    pub agreement: Agreement,
+    /// Set when the outcome could not be written back to KV.
+    pub warning: Option<String>,
+}
+
+/// Where a charge goes: built once the agreement is known and the attempt id chosen.
+pub(crate) type BuildOutbound<'f> = dyn Fn(&AgreementRecord, &ChargeRequest, &str) -> Result<(Dialect, Outbound), HttpResponse> + 'f;
+
+/// Decide; when allowed, reserve the slot, forward, read the outcome and record it.
+pub(crate) async fn charge<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    request: ChargeRequest,
+    build: &BuildOutbound<'_>,
+) -> Result<ChargeResult, HttpResponse> {
+    let loaded = load(app, merchant, request).await.map_err(|e| store_failed(&e))?;
+    let decision = engine::evaluate(&loaded.evaluation);
+    let (Verdict::Allowed, Some(record)) = (decision.outcome, loaded.record) else {
+        return Ok(ChargeResult::Refused(Box::new(decision)));
+    };
+    let evaluation = loaded.evaluation;
+    let attempt_id = (app.new_id)();
+    let (dialect, outbound) = build(&record, &evaluation.request, &attempt_id)?;
+
+    // Reserve: the pending attempt holds a velocity slot before anything leaves the Worker.
+    let history = state::record_attempt(
+        &record.agreement,
+        &evaluation.history,
+        &evaluation.request,
+        &decision,
+        &attempt_id,
+        app.now,
+    )
+    .map_err(|e| HttpResponse::error(409, "conflict", e.to_string()))?;
+    let agreement_id = record.agreement.id.clone();
+    app.stores
+        .put_attempts(&agreement_id, &AttemptLedger { attempts: history.attempts.clone() })
+        .await
+        .map_err(|e| store_failed(&e))?;
+
+    let forwarded = app.processor.send(outbound, app.config.processor_timeout_ms).await;
+    let mut warning = None;
+    let outcome = match &forwarded {
+        Forwarded::Answered(resp) => {
+            let ctx = mitgate_dialects::OutcomeContext {
+                attempt_id: &attempt_id,
+                at: app.now,
+                network: record.agreement.payment_method.brand,
+            };
+            match dialect.id().read_outcome(resp.status, &String::from_utf8_lossy(&resp.body), &ctx) {
+                Ok(o) => o.map(|o| with_network_hint(o, resp)),
+                Err(errors) => {
+                    let m = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+                    warning = Some(format!("the processor's answer could not be read ({m}); the attempt stays pending"));
+                    None
+                }
+            }
+        }
+        Forwarded::NotSent(_) => Some(Outcome {
+            attempt_id: attempt_id.clone(),
+            at: app.now,
+            result: OutcomeResult::NotSent,
+            payment_id: None,
+            decline: None,
+        }),
+        Forwarded::TimedOut | Forwarded::Failed(_) => None,
+    };
+
+    let mut agreement = record.agreement.clone();
+    let mut status = AttemptStatus::Pending;
+    if let Some(outcome) = &outcome {
+        match state::apply_outcome(&record.agreement, &history, outcome) {
+            Ok((next_agreement, next_history)) => {
+                status = next_history
+                    .attempts
+                    .iter()
+                    .find(|a| a.id == attempt_id)
+                    .map_or(AttemptStatus::Pending, |a| a.status);
+                if let Err(e) =
+                    app.stores.put_attempts(&agreement_id, &AttemptLedger { attempts: next_history.attempts }).await
+                {
+                    warning = Some(format!("outcome not recorded ({}); the attempt stays pending", e.0));
+                    status = AttemptStatus::Pending;
+                }
+                if next_agreement != record.agreement {
+                    let mut next = record.clone();
+                    next.agreement = next_agreement.clone();
+                    next.updated_at = app.now;
+                    if let Err(e) = app.stores.put_agreement(&next).await {
+                        warning = Some(format!("agreement status not recorded ({})", e.0));
+                    }
+                }
+                if let Some(pid) = outcome.payment_id.as_deref() {
+                    if let Err(e) = app.stores.put_payment_index(merchant, pid, &agreement_id).await {
+                        warning = Some(format!("payment index not recorded ({})", e.0));
+                    }
+                }
+                agreement = next_agreement;
+            }
+            Err(e) => warning = Some(format!("outcome not applied: {e}")),
+        }
+    }
+    Ok(ChargeResult::Sent(Box::new(Sent {
+        attempt_id,
+        decision,
+        dialect,
+        forwarded,
+        outcome,
+        status,
+        agreement,
+        warning,
+    })))
+}
+
+/// The processor base URL for a dialect, or 502.
+pub(crate) fn processor_base(config: &Config, dialect: Dialect) -> Result<&str, HttpResponse> {
+    config.processor_url(dialect).filter(|u| !u.is_empty()).ok_or_else(|| {
+        HttpResponse::error(
+            502,
+            "processor_not_configured",
+            format!("no {} URL configured for the {} processor", dialect.url_var(), dialect.as_str()),
+        )
+    })
+}
+
+fn join_url(base: &str, path: &str) -> String {
+    format!("{}{}", base.trim_end_matches('/'), path)
+}
+
+/// `POST /v1/charges`.
+pub(crate) async fn post_charge<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str, req: &HttpRequest) -> Answer {
+    let request = parse_charge(req, merchant)?;
+    let authorization = req.header("authorization").map(str::to_string);
+    let config = app.config;
+    let now = app.now;
+    let build = move |record: &AgreementRecord, request: &ChargeRequest, attempt_id: &str| {
+        let Some(d) = record.dialect else {
+            return Err(HttpResponse::error(
+                422,
+                "no_processor",
+                "the agreement has no `dialect`: PUT it with the processor it was made with",
+            ));
+        };
+        let base = processor_base(config, d)?;
+        let Rendered { path, mut headers, body } =
+            dialect::render_mit(d, record, request, attempt_id, now).map_err(|m| HttpResponse::error(422, "cannot_render", m))?;
+        if let Some(a) = &authorization {
+            headers.push(("authorization".into(), a.clone()));
+        }
+        Ok((d, Outbound { method: "POST".into(), url: join_url(base, &path), headers, body }))
+    };
+    let result = charge(app, merchant, request, &build).await?;
+    Ok(match result {
+        ChargeResult::Refused(decision) => refusal_response(&decision),
+        ChargeResult::Sent(sent) => canonical_sent(&sent),
+    })
+}
+
+fn canonical_sent(sent: &Sent) -> HttpResponse {
+    let result = sent.outcome.as_ref().map(|o| o.result);
+    let (outcome, http, processor) = match &sent.forwarded {
+        Forwarded::Answered(resp) => {
+            let body = resp.body_json().unwrap_or_else(|| {
+                serde_json::Value::String(redact_card_numbers(&String::from_utf8_lossy(&resp.body)))
+            });
+            let processor = serde_json::json!({"status": resp.status, "body": body});
+            match result {
+                Some(OutcomeResult::Approved) => ("approved", 200, processor),
+                Some(OutcomeResult::Declined) => ("declined", 402, processor),
+                Some(OutcomeResult::NotSent) => ("not_sent", 502, processor),
+                None => ("pending", 502, processor),
+            }
+        }
+        Forwarded::NotSent(m) => ("not_sent", 502, serde_json::json!({"error": m})),
+        Forwarded::TimedOut => ("pending", 504, serde_json::json!({"error": "timed out"})),
+        Forwarded::Failed(m) => ("pending", 502, serde_json::json!({"error": m})),
+    };
+    let message = match outcome {
+        "not_sent" => Some("the processor did not process the charge; the velocity slot was released"),
+        "pending" if http == 504 => Some("the processor did not answer in time; it may have charged, so the attempt stays pending and keeps its velocity slot"),
+        "pending" => Some("the processor's answer does not settle the charge; it may have charged, so the attempt stays pending and keeps its velocity slot"),
+        _ => None,
+    };
+    HttpResponse::json(
+        http,
+        &serde_json::json!({
+            "outcome": outcome,
+            "attemptId": sent.attempt_id,
+            "attemptStatus": sent.status,
+            "paymentId": sent.outcome.as_ref().and_then(|o| o.payment_id.clone()),
+            "decline": sent.outcome.as_ref().and_then(|o| o.decline.clone()),
+            "agreementStatus": sent.agreement.status,
+            "message": message,
+            "processor": {"dialect": sent.dialect, "answer": processor},
+            "decision": sent.decision,
+            "warning": sent.warning,
+        }),
+    )
+    .with_header("x-mitgate-attempt-id", sent.attempt_id.clone())
+}
+
+/// A decline whose network the dialect could not tell (a token with no brand) takes the processor's
+/// `network` / `brand` field when its answer carries one, so the card-network retry rules apply.
+fn with_network_hint(mut outcome: Outcome, resp: &HttpResponse) -> Outcome {
+    if let Some(d) = outcome.decline.as_mut().filter(|d| d.network.is_none()) {
+        d.network = resp.body_json().and_then(|v| {
+            let name = v.get("network").or_else(|| v.get("brand"))?.as_str()?.to_ascii_lowercase();
+            serde_json::from_value(serde_json::Value::String(name)).ok()
+        });
+    }
+    outcome
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency
+
+/// Whether an answer is final (kept for replays) or may be retried under the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Finality {
+    /// Replays return this answer.
+    Final,
+    /// Nothing happened (KV down before forwarding, processor unreachable before sending): the key is freed.
+    Retryable,
+}
+
+/// SHA-256 hex of the route and the body (JSON bodies normalised: key order and spacing do not matter).
+pub(crate) fn fingerprint(req: &HttpRequest) -> String {
+    let body = match serde_json::from_slice::<serde_json::Value>(&req.body) {
+        Ok(v) => v.to_string().into_bytes(),
+        Err(_) => req.body.clone(),
+    };
+    let mut h = Sha256::new();
+    h.update(req.method.as_bytes());
+    h.update(b" ");
+    h.update(req.path.as_bytes());
+    h.update(b"\n");
+    h.update(&body);
+    hex(&h.finalize())
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs `work` at most once per `Idempotency-Key`: a replay gets the first answer (with
+/// `Idempotent-Replayed: true`), the same key with another body gets 422, a replay while the first is
+/// still in flight gets 409.
+pub(crate) async fn idempotent<K: Kv, P, F>(app: &App<'_, K, P>, merchant: &str, req: &HttpRequest, work: F) -> HttpResponse
+where
+    F: std::future::Future<Output = (HttpResponse, Finality)>,
+{
+    let Some(key) = req.header("idempotency-key") else {
+        return work.await.0;
+    };
+    if key.is_empty() || key.len() > 255 {
+        return invalid_one("Idempotency-Key", "must be 1 to 255 characters");
+    }
+    let digest = hex(&Sha256::digest(key.as_bytes()));
+    let fp = fingerprint(req);
+    match app.stores.idempotency(merchant, &digest).await {
+        Err(e) => return store_failed(&e),
+        Ok(Some(record)) => {
+            if record.fingerprint != fp {
+                return HttpResponse::error(
+                    422,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request body",
+                );
+            }
+            return match record.response {
+                Some(resp) => resp.with_header("idempotent-replayed", "true"),
+                None => HttpResponse::error(
+                    409,
+                    "idempotency_in_progress",
+                    "a request with this Idempotency-Key is still being processed",
+                )
+                .with_header("retry-after", "1"),
+            };
+        }
+        Ok(None) => {}
+    }
+    let pending = IdempotencyRecord { fingerprint: fp.clone(), created_at: app.now, response: None };
+    if let Err(e) = app.stores.put_idempotency(merchant, &digest, &pending).await {
+        return store_failed(&e);
+    }
+    let (response, finality) = work.await;
+    let stored = match finality {
+        Finality::Retryable => app.stores.delete_idempotency(merchant, &digest).await,
+        Finality::Final => {
+            let mut kept = response.clone();
+            kept.body = redact_card_numbers(&String::from_utf8_lossy(&kept.body)).into_bytes();
+            let record = IdempotencyRecord { fingerprint: fp, created_at: app.now, response: Some(kept) };
+            app.stores.put_idempotency(merchant, &digest, &record).await
+        }
+    };
+    match stored {
+        Ok(()) => response,
+        Err(e) => response.with_header("x-mitgate-warning", format!("idempotency record not saved: {}", e.0)),
+    }
+}
+
+/// Whether a charge answer is final.
+pub(crate) fn finality_of(response: &HttpResponse) -> Finality {
+    let code = response.body_json().and_then(|v| {
+        v.get("outcome")
+            .and_then(|o| o.as_str().map(str::to_string))
+            .or_else(|| v.pointer("/error/code").and_then(|c| c.as_str().map(str::to_string)))
+    });
+    match (response.status, code.as_deref()) {
+        (_, Some("not_sent" | "store_unavailable" | "processor_not_configured")) => Finality::Retryable,
+        (400 | 401 | 403 | 413, Some("invalid_request" | "invalid_body" | "forbidden" | "body_too_large")) => Finality::Retryable,
+        _ => Finality::Final,
+    }
+}

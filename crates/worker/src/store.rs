@@ -1,0 +1,230 @@
+//! Workers KV behind a small typed store.
+//!
+//! Four namespaces, one concern each (see `docs/worker.md` for the full layout):
+//!
+//! | binding | key | value |
+//! | --- | --- | --- |
+//! | `POLICIES` | `policy/v1/{merchantId}` | the merchant's [`Policy`] (document 001's JSON shape) |
+//! | `AGREEMENTS` | `agreement/v1/{agreementId}` | [`AgreementRecord`]: agreement, CIT payments, dialect |
+//! | `AGREEMENTS` | `token/v1/{merchantId}/{credentialToken}` | agreement id (token lookups: 000 `credentials`, 003 `-100`) |
+//! | `AGREEMENTS` | `payment/v1/{merchantId}/{paymentId}` | agreement id of an MIT payment (so a chained reference is recognised) |
+//! | `AGREEMENTS` | `pendingcit/v1/infinic/{merchantId}/{reference_id}` | a 000 intent request awaiting its `PaymentCredential` webhook (7 days) |
+//! | `VELOCITY` | `attempts/v1/{agreementId}` | [`AttemptLedger`]: every MIT attempt, the velocity window's source |
+//! | `IDEMPOTENCY` | `idem/v1/{merchantId}/{sha256(key)}` | [`IdempotencyRecord`], expires after 24 h |
+//!
+//! Every read that fails, and every stored value that does not parse, is a [`StoreError`]: callers fail
+//! closed (nothing is forwarded without a decision made on readable state).
+
+use serde::{Deserialize, Serialize};
+
+use mitgate_core::model::{Agreement, Attempt, Payment};
+use mitgate_core::policy::Policy;
+use mitgate_core::time::Timestamp;
+
+use crate::dialect::Dialect;
+use crate::http::HttpResponse;
+
+/// A KV failure: unavailable, rate-limited, or a stored value that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoreError(pub String);
+
+/// The operations mitgate needs from one KV namespace.
+#[allow(async_fn_in_trait, reason = "single-threaded Worker: futures need not be Send")]
+pub(crate) trait Kv {
+    /// Reads a value.
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Writes a value, optionally expiring after `ttl_seconds` (KV's minimum is 60).
+    async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>) -> Result<(), StoreError>;
+    /// Deletes a value.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// The four namespaces.
+pub(crate) struct Stores<K> {
+    pub agreements: K,
+    pub policies: K,
+    pub velocity: K,
+    pub idempotency: K,
+}
+
+/// How long idempotency records live.
+pub(crate) const IDEMPOTENCY_TTL_SECONDS: u64 = 86_400;
+
+/// An agreement as stored: the canonical agreement, its CIT payments and how it is reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct AgreementRecord {
+    pub agreement: Agreement,
+    #[serde(default)]
+    pub payments: Vec<Payment>,
+    /// The processor dialect charges on this agreement go to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<Dialect>,
+    /// Dialect values a rendered MIT needs (SPG `terminalId`, ...); never card data.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub processor_context: serde_json::Map<String, serde_json::Value>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Every MIT attempt on one agreement: the velocity counter's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct AttemptLedger {
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+}
+
+/// An idempotency key's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct IdempotencyRecord {
+    /// SHA-256 of the route and the (normalised) body.
+    pub fingerprint: String,
+    pub created_at: Timestamp,
+    /// `None` while the first request is still in flight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<HttpResponse>,
+}
+
+fn policy_key(merchant: &str) -> String {
+    format!("policy/v1/{merchant}")
+}
+fn agreement_key(id: &str) -> String {
+    format!("agreement/v1/{id}")
+}
+fn token_key(merchant: &str, token: &str) -> String {
+    format!("token/v1/{merchant}/{token}")
+}
+fn payment_key(merchant: &str, payment: &str) -> String {
+    format!("payment/v1/{merchant}/{payment}")
+}
+fn pending_cit_key(merchant: &str, reference: &str) -> String {
+    format!("pendingcit/v1/infinic/{merchant}/{reference}")
+}
+fn attempts_key(id: &str) -> String {
+    format!("attempts/v1/{id}")
+}
+fn idempotency_key(merchant: &str, key_digest: &str) -> String {
+    format!("idem/v1/{merchant}/{key_digest}")
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(key: &str, text: Option<String>) -> Result<Option<T>, StoreError> {
+    match text {
+        None => Ok(None),
+        Some(t) => serde_json::from_str(&t)
+            .map(Some)
+            .map_err(|e| StoreError(format!("stored value at `{key}` does not parse: {e}"))),
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError(format!("cannot encode: {e}")))
+}
+
+impl<K: Kv> Stores<K> {
+    pub async fn policy(&self, merchant: &str) -> Result<Option<Policy>, StoreError> {
+        let key = policy_key(merchant);
+        parse(&key, self.policies.get(&key).await?)
+    }
+
+    pub async fn put_policy(&self, merchant: &str, policy: &Policy) -> Result<(), StoreError> {
+        self.policies.put(&policy_key(merchant), &encode(policy)?, None).await
+    }
+
+    pub async fn agreement(&self, id: &str) -> Result<Option<AgreementRecord>, StoreError> {
+        let key = agreement_key(id);
+        parse(&key, self.agreements.get(&key).await?)
+    }
+
+    pub async fn put_agreement(&self, record: &AgreementRecord) -> Result<(), StoreError> {
+        self.agreements.put(&agreement_key(&record.agreement.id), &encode(record)?, None).await
+    }
+
+    pub async fn agreement_by_token(&self, merchant: &str, token: &str) -> Result<Option<String>, StoreError> {
+        self.agreements.get(&token_key(merchant, token)).await
+    }
+
+    pub async fn put_token_index(&self, merchant: &str, token: &str, agreement: &str) -> Result<(), StoreError> {
+        self.agreements.put(&token_key(merchant, token), agreement, None).await
+    }
+
+    pub async fn agreement_by_payment(&self, merchant: &str, payment: &str) -> Result<Option<String>, StoreError> {
+        self.agreements.get(&payment_key(merchant, payment)).await
+    }
+
+    pub async fn put_payment_index(&self, merchant: &str, payment: &str, agreement: &str) -> Result<(), StoreError> {
+        self.agreements.put(&payment_key(merchant, payment), agreement, None).await
+    }
+
+    pub async fn pending_cit(&self, merchant: &str, reference: &str) -> Result<Option<String>, StoreError> {
+        self.agreements.get(&pending_cit_key(merchant, reference)).await
+    }
+
+    pub async fn put_pending_cit(&self, merchant: &str, reference: &str, request: &str) -> Result<(), StoreError> {
+        self.agreements.put(&pending_cit_key(merchant, reference), request, Some(7 * 86_400)).await
+    }
+
+    pub async fn attempts(&self, agreement: &str) -> Result<AttemptLedger, StoreError> {
+        let key = attempts_key(agreement);
+        Ok(parse(&key, self.velocity.get(&key).await?)?.unwrap_or_default())
+    }
+
+    pub async fn put_attempts(&self, agreement: &str, ledger: &AttemptLedger) -> Result<(), StoreError> {
+        self.velocity.put(&attempts_key(agreement), &encode(ledger)?, None).await
+    }
+
+    pub async fn idempotency(&self, merchant: &str, key_digest: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let key = idempotency_key(merchant, key_digest);
+        parse(&key, self.idempotency.get(&key).await?)
+    }
+
+    pub async fn put_idempotency(
+        &self,
+        merchant: &str,
+        key_digest: &str,
+        record: &IdempotencyRecord,
+    ) -> Result<(), StoreError> {
+        self.idempotency
+            .put(&idempotency_key(merchant, key_digest), &encode(record)?, Some(IDEMPOTENCY_TTL_SECONDS))
+            .await
+    }
+
+    pub async fn delete_idempotency(&self, merchant: &str, key_digest: &str) -> Result<(), StoreError> {
+        self.idempotency.delete(&idempotency_key(merchant, key_digest)).await
+    }
+}
+
+/// An in-memory namespace for native tests.
+#[cfg(test)]
+pub(crate) mod memory {
+    use super::{Kv, StoreError};
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    #[derive(Default)]
+    pub struct MemoryKv {
+        pub map: RefCell<BTreeMap<String, String>>,
+        pub fail: RefCell<bool>,
+    }
+
+    impl Kv for MemoryKv {
+        async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+            if *self.fail.borrow() {
+                return Err(StoreError("injected failure".into()));
+            }
+            Ok(self.map.borrow().get(key).cloned())
+        }
+        async fn put(&self, key: &str, value: &str, _ttl: Option<u64>) -> Result<(), StoreError> {
+            if *self.fail.borrow() {
+                return Err(StoreError("injected failure".into()));
+            }
+            self.map.borrow_mut().insert(key.to_string(), value.to_string());
+            Ok(())
+        }
+        async fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.map.borrow_mut().remove(key);
+            Ok(())
+        }
+    }
+}
