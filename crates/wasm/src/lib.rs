@@ -1,10 +1,11 @@
 //! # mitgate-wasm
 //!
 //! The mitgate engine for JavaScript (Node 20+ and browsers), as a thin wasm-bindgen layer over
-//! [`mitgate_core::api`] (and, once it lands, `mitgate_dialects`). It adds no rules of its own.
+//! [`mitgate_core::api`] and `mitgate_dialects` (through [`dialects`]). It adds no rules of its own.
 //!
 //! Two forms of every call:
-//! - **JSON strings** (`evaluateJson`, `limitsJson`, `recordAttemptJson`, `applyOutcomeJson`): one JSON
+//! - **JSON strings** (`evaluateJson`, `limitsJson`, `recordAttemptJson`, `applyOutcomeJson`, and the
+//!   dialect calls `parseCitJson`, `parseMitJson`, `readOutcomeJson`, `renderRefusalJson`): one JSON
 //!   string in, one JSON string out, byte-identical to the native `api::*_json` functions. This is the
 //!   primary API: what a Worker, a Node backend and a browser compare byte for byte.
 //! - **Objects** (`evaluate`, `limits`, `recordAttempt`, `applyOutcome`): the same calls on plain
@@ -104,4 +105,58 @@ pub fn record_attempt(#[wasm_bindgen(unchecked_param_type = "EvaluationWithId")]
 #[wasm_bindgen(js_name = "applyOutcome", unchecked_return_type = "Answer<StateAnswer>")]
 pub fn apply_outcome(#[wasm_bindgen(unchecked_param_type = "ApplyOutcomeInput")] input: JsValue) -> JsValue {
     through_json(&input, api::apply_outcome_json)
+}
+
+pub mod dialects;
+
+/// Captures the agreement a successful CIT established, from a processor's own documents.
+/// Input: a `CitInput` as JSON text (`{"dialect","merchantId","at","headers","request","response",...}`).
+/// Output: `{"type":"success","agreement","payment"}` or a failure whose paths name the input's fields.
+#[wasm_bindgen(js_name = "parseCitJson")]
+pub fn parse_cit_json(input: &str) -> String {
+    dialects::parse_cit_json(input)
+}
+
+/// Parses an MIT request in a dialect: `MitInput` JSON text to `{"type":"success","request","lookup"}`.
+#[wasm_bindgen(js_name = "parseMitJson")]
+pub fn parse_mit_json(input: &str) -> String {
+    dialects::parse_mit_json(input)
+}
+
+/// Reads a processor's MIT response (with `status`) or an Infinic `StatusChange` webhook (without):
+/// `OutcomeInput` JSON text to `{"type":"success","outcome"}` (`outcome` null: not settled yet).
+#[wasm_bindgen(js_name = "readOutcomeJson")]
+pub fn read_outcome_json(input: &str) -> String {
+    dialects::read_outcome_json(input)
+}
+
+/// Decides an evaluation and renders the refusal in a dialect: `RenderInput` JSON text to
+/// `{"type":"success","decision","response"}` (`response` null when the charge is allowed).
+#[wasm_bindgen(js_name = "renderRefusalJson")]
+pub fn render_refusal_json(input: &str) -> String {
+    dialects::render_refusal_json(input)
+}
+
+/// [`parse_cit_json`] on objects: a `CitInput` in, an `Answer<CitAnswer>` out.
+#[wasm_bindgen(js_name = "parseCit", unchecked_return_type = "Answer<CitAnswer>")]
+pub fn parse_cit(#[wasm_bindgen(unchecked_param_type = "CitInput")] input: JsValue) -> JsValue {
+    through_json(&input, dialects::parse_cit_json)
+}
+
+/// [`parse_mit_json`] on objects: an `MitInput` in, an `Answer<MitAnswer>` out.
+#[wasm_bindgen(js_name = "parseMit", unchecked_return_type = "Answer<MitAnswer>")]
+pub fn parse_mit(#[wasm_bindgen(unchecked_param_type = "MitInput")] input: JsValue) -> JsValue {
+    through_json(&input, dialects::parse_mit_json)
+}
+
+/// [`read_outcome_json`] on objects: an `OutcomeInput` in, an `Answer<OutcomeAnswer>` out.
+#[wasm_bindgen(js_name = "readOutcome", unchecked_return_type = "Answer<OutcomeAnswer>")]
+pub fn read_outcome(#[wasm_bindgen(unchecked_param_type = "OutcomeInput")] input: JsValue) -> JsValue {
+    through_json(&input, dialects::read_outcome_json)
+}
+
+/// [`render_refusal_json`] on objects: a `RenderInput` in, an `Answer<RefusalAnswer>` out.
+#[wasm_bindgen(js_name = "renderRefusal", unchecked_return_type = "Answer<RefusalAnswer>")]
+pub fn render_refusal(#[wasm_bindgen(unchecked_param_type = "RenderInput")] input: JsValue) -> JsValue {
+    through_json(&input, dialects::render_refusal_json)
 }

@@ -1,0 +1,391 @@
+//! JSON entry points over `mitgate_dialects`: a processor's own payloads (CIT documents, MIT requests,
+//! MIT responses and webhooks) to the canonical model, and a refusal rendered as that processor would
+//! answer. Same conventions as `mitgate_core::api`: one JSON string in, one tagged answer out, every
+//! error naming its field (`request.subtotal.cents`, `dialect`), never a panic.
+//!
+//! A processor document (`request`, `response`, `body`, ...) may be given either as the JSON value itself
+//! or as a JSON string holding the document's text; the text is read exactly (`29.90` stays `29.90`).
+
+use std::collections::BTreeMap;
+
+use mitgate_core::api::Answer;
+use mitgate_core::decision::Decision;
+use mitgate_core::engine::{self, Evaluation};
+use mitgate_core::model::{Agreement, CardBrand, ChargeRequest, Outcome, Payment};
+use mitgate_core::money::Currency;
+use mitgate_core::time::Timestamp;
+use mitgate_core::validate::{parse_json, FieldError};
+use mitgate_dialects::{
+    axerve, coinflow, infinic, spg, AgreementLookup, CitContext, DialectId, DialectResponse, MitContext,
+    OutcomeContext,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// The four processor dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, tsify::Tsify)]
+#[serde(rename_all = "snake_case")]
+pub enum DialectName {
+    /// Infinic (document 000).
+    Infinic,
+    /// Coinflow (document 001).
+    Coinflow,
+    /// SPG (document 002).
+    Spg,
+    /// Axerve (document 003).
+    Axerve,
+}
+
+impl DialectName {
+    fn id(self) -> DialectId {
+        match self {
+            DialectName::Infinic => DialectId::Infinic,
+            DialectName::Coinflow => DialectId::Coinflow,
+            DialectName::Spg => DialectId::Spg,
+            DialectName::Axerve => DialectId::Axerve,
+        }
+    }
+}
+
+/// A processor document: the JSON value itself, or a JSON string holding its text.
+#[derive(Debug, Deserialize, tsify::Tsify)]
+#[serde(transparent)]
+#[tsify(type = "unknown")]
+pub struct Document(Box<RawValue>);
+
+impl Document {
+    /// The document's JSON text.
+    fn text(&self) -> String {
+        let raw = self.0.get();
+        if raw.starts_with('"') {
+            if let Ok(inner) = serde_json::from_str::<String>(raw) {
+                return inner;
+            }
+        }
+        raw.to_string()
+    }
+}
+
+/// Coinflow's CIT endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, tsify::Tsify)]
+#[serde(rename_all = "snake_case")]
+pub enum CoinflowEndpoint {
+    /// `POST /api/checkout/zero-authorization/{merchantId}`.
+    ZeroAuthorization,
+    /// `POST /api/checkout/card/{merchantId}`.
+    Card,
+}
+
+/// Input of [`parse_cit_json`]: a successful CIT in a processor's own documents.
+#[derive(Debug, Deserialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CitInput {
+    /// The dialect.
+    pub dialect: DialectName,
+    /// The merchant that made the CIT.
+    pub merchant_id: String,
+    /// When the successful response was seen (the CIT's time where the documents carry none).
+    pub at: Timestamp,
+    /// The CIT request's HTTP headers (Coinflow: `x-user-id` names the customer).
+    #[serde(default)]
+    #[tsify(type = "Record<string, string>")]
+    pub headers: BTreeMap<String, String>,
+    /// The CIT request body (Infinic: the `POST /api/intents` body).
+    pub request: Document,
+    /// The processor's successful response (Coinflow, SPG, Axerve).
+    #[serde(default)]
+    pub response: Option<Document>,
+    /// Infinic: the `PaymentCredential` webhook event.
+    #[serde(default)]
+    pub credential_event: Option<Document>,
+    /// Infinic: the intent's `StatusChange` webhook event, when received.
+    #[serde(default)]
+    pub status_event: Option<Document>,
+    /// Coinflow: which checkout endpoint was called.
+    #[serde(default)]
+    pub endpoint: Option<CoinflowEndpoint>,
+    /// Coinflow zero authorization: the agreement's currency (a zero auth carries no amount).
+    #[serde(default)]
+    pub zero_auth_currency: Option<Currency>,
+    /// Coinflow: whether a CIT made with a saved `token` was CVV-verified (default false).
+    #[serde(default)]
+    pub token_cvv_verified: bool,
+}
+
+/// Success payload of [`parse_cit_json`].
+#[derive(Debug, Serialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct CitAnswer {
+    /// The agreement the CIT established.
+    pub agreement: Agreement,
+    /// The CIT as a history payment (the base of the amount ceiling).
+    pub payment: Payment,
+}
+
+/// Input of [`parse_mit_json`]: an MIT request in a processor's own words.
+#[derive(Debug, Deserialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MitInput {
+    /// The dialect.
+    pub dialect: DialectName,
+    /// The merchant making the request.
+    pub merchant_id: String,
+    /// The request's HTTP headers (`x-user-id`, `idempotency-key`).
+    #[serde(default)]
+    #[tsify(type = "Record<string, string>")]
+    pub headers: BTreeMap<String, String>,
+    /// When the customer was notified of this charge, if the merchant says so.
+    #[serde(default)]
+    pub notice_sent_at: Option<Timestamp>,
+    /// The MIT request body.
+    pub body: Document,
+}
+
+/// How to find the agreement an MIT names.
+#[derive(Debug, Serialize, tsify::Tsify)]
+#[serde(tag = "by", content = "value", rename_all = "snake_case")]
+pub enum Lookup {
+    /// By the initial CIT's id.
+    Reference(String),
+    /// By the stored credential token (Infinic; Axerve grandfathered chains).
+    CredentialToken(String),
+}
+
+/// Success payload of [`parse_mit_json`].
+#[derive(Debug, Serialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MitAnswer {
+    /// The canonical charge request.
+    pub request: ChargeRequest,
+    /// How to find its agreement.
+    pub lookup: Lookup,
+}
+
+/// Input of [`read_outcome_json`]: the processor's answer to a forwarded MIT, or a webhook about it.
+#[derive(Debug, Deserialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OutcomeInput {
+    /// The dialect.
+    pub dialect: DialectName,
+    /// The HTTP status of the response; absent for a webhook event (Infinic `StatusChange`).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The response body or the webhook event.
+    pub body: Document,
+    /// The attempt it belongs to.
+    pub attempt_id: String,
+    /// When it arrived.
+    pub at: Timestamp,
+    /// The credential's card network, when known (decides the retry rules of a decline).
+    #[serde(default)]
+    pub network: Option<CardBrand>,
+}
+
+/// Success payload of [`read_outcome_json`].
+#[derive(Debug, Serialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct OutcomeAnswer {
+    /// The outcome; `null` when the answer does not settle the attempt (a 5xx, still in progress).
+    pub outcome: Option<Outcome>,
+}
+
+/// Input of [`render_refusal_json`]: an evaluation and the dialect to answer in.
+#[derive(Debug, Deserialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RenderInput {
+    /// The dialect.
+    pub dialect: DialectName,
+    /// The evaluation to decide.
+    pub evaluation: Evaluation,
+}
+
+/// An HTTP answer in a processor's own words.
+#[derive(Debug, Serialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessorResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// Lower-case header names and values (`content-type`, `retry-after`).
+    #[tsify(type = "Record<string, string>")]
+    pub headers: BTreeMap<String, String>,
+    /// The JSON body, exactly as the dialect renders it.
+    #[tsify(type = "unknown")]
+    pub body: Box<RawValue>,
+}
+
+/// Success payload of [`render_refusal_json`].
+#[derive(Debug, Serialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct RefusalAnswer {
+    /// The decision.
+    pub decision: Decision,
+    /// The processor's answer; `null` when the charge is allowed (nothing to refuse).
+    pub response: Option<ProcessorResponse>,
+}
+
+fn to_json<T: Serialize>(answer: &Answer<T>) -> String {
+    serde_json::to_string(answer).unwrap_or_else(|_| {
+        r#"{"type":"failure","errors":[{"path":"","message":"internal serialization error"}]}"#.to_string()
+    })
+}
+
+fn answer<T: Serialize>(result: Result<T, Vec<FieldError>>) -> String {
+    match result {
+        Ok(value) => to_json(&Answer::Success(value)),
+        Err(errors) => to_json::<()>(&Answer::Failure { errors }),
+    }
+}
+
+/// Prefixes the dialect's own paths with the input field they came from (`request.subtotal.cents`).
+fn under(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let path = match (e.path.is_empty(), e.path.starts_with("headers.")) {
+                (_, true) => e.path,
+                (true, false) => prefix.to_string(),
+                (false, false) if e.path.starts_with('[') => format!("{prefix}{}", e.path),
+                (false, false) => format!("{prefix}.{}", e.path),
+            };
+            FieldError::new(path, e.message)
+        })
+        .collect()
+}
+
+fn header_pairs(headers: &BTreeMap<String, String>) -> Vec<(&str, &str)> {
+    headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+fn required(doc: Option<&Document>, path: &str) -> Result<String, Vec<FieldError>> {
+    doc.map(Document::text).ok_or_else(|| vec![FieldError::new(path, "is required for this dialect")])
+}
+
+fn check_merchant(id: &str) -> Result<(), Vec<FieldError>> {
+    if id.is_empty() || id.len() > 256 {
+        return Err(vec![FieldError::new("merchantId", "must be 1 to 256 characters")]);
+    }
+    Ok(())
+}
+
+fn parse_cit(input: &CitInput) -> Result<CitAnswer, Vec<FieldError>> {
+    check_merchant(&input.merchant_id)?;
+    let headers = header_pairs(&input.headers);
+    let ctx = CitContext { merchant_id: &input.merchant_id, headers: &headers, at: input.at };
+    let request = input.request.text();
+    let capture = match input.dialect {
+        DialectName::Infinic => {
+            let credential_event = required(input.credential_event.as_ref(), "credentialEvent")?;
+            let status_event = input.status_event.as_ref().map(Document::text);
+            let cit = infinic::CitInput {
+                request: &request,
+                credential_event: &credential_event,
+                status_event: status_event.as_deref(),
+            };
+            infinic::capture_cit(&cit, &ctx)
+        }
+        DialectName::Coinflow => {
+            let response = required(input.response.as_ref(), "response")?;
+            let endpoint = match input.endpoint {
+                Some(CoinflowEndpoint::Card) => coinflow::CitEndpoint::Card,
+                Some(CoinflowEndpoint::ZeroAuthorization) => coinflow::CitEndpoint::ZeroAuthorization,
+                None => return Err(vec![FieldError::new("endpoint", "is required for coinflow")]),
+            };
+            let zero_auth_currency = match (input.zero_auth_currency, endpoint) {
+                (Some(c), _) => c,
+                (None, coinflow::CitEndpoint::Card) => Currency::from_code("USD")
+                    .map_err(|e| vec![FieldError::new("zeroAuthCurrency", e.to_string())])?,
+                (None, coinflow::CitEndpoint::ZeroAuthorization) => {
+                    return Err(vec![FieldError::new(
+                        "zeroAuthCurrency",
+                        "is required for a zero authorization (it carries no amount)",
+                    )])
+                }
+            };
+            let cit = coinflow::CitInput {
+                endpoint,
+                request: &request,
+                response: &response,
+                zero_auth_currency,
+                token_cvv_verified: input.token_cvv_verified,
+            };
+            coinflow::capture_cit(&cit, &ctx)
+        }
+        DialectName::Spg => {
+            let response = required(input.response.as_ref(), "response")?;
+            spg::capture_cit(&spg::CitInput { request: &request, response: &response }, &ctx)
+        }
+        DialectName::Axerve => {
+            let response = required(input.response.as_ref(), "response")?;
+            axerve::capture_cit(&axerve::CitInput { request: &request, response: &response }, &ctx)
+        }
+    };
+    capture.map(|c| CitAnswer { agreement: c.agreement, payment: c.payment })
+}
+
+/// Captures the agreement a successful CIT established, from the processor's own documents.
+/// Input: [`CitInput`]. Output: `{"type":"success","agreement","payment"}` or a failure naming fields.
+pub fn parse_cit_json(text: &str) -> String {
+    answer(parse_json::<CitInput>(text).map_err(|e| vec![e]).and_then(|input| parse_cit(&input)))
+}
+
+fn parse_mit(input: &MitInput) -> Result<MitAnswer, Vec<FieldError>> {
+    check_merchant(&input.merchant_id)?;
+    let headers = header_pairs(&input.headers);
+    let ctx = MitContext {
+        merchant_id: &input.merchant_id,
+        headers: &headers,
+        notice_sent_at: input.notice_sent_at,
+    };
+    let body = input.body.text();
+    let parsed = input.dialect.id().parse_mit(&body, &ctx).map_err(|e| under("body", e))?;
+    let lookup = match parsed.lookup {
+        AgreementLookup::Reference(r) => Lookup::Reference(r),
+        AgreementLookup::CredentialToken(t) => Lookup::CredentialToken(t),
+    };
+    Ok(MitAnswer { request: parsed.request, lookup })
+}
+
+/// Parses an MIT request body into the canonical charge request and how to find its agreement.
+/// Input: [`MitInput`]. Output: `{"type":"success","request","lookup"}` or a failure naming fields.
+pub fn parse_mit_json(text: &str) -> String {
+    answer(parse_json::<MitInput>(text).map_err(|e| vec![e]).and_then(|input| parse_mit(&input)))
+}
+
+fn read_outcome(input: &OutcomeInput) -> Result<OutcomeAnswer, Vec<FieldError>> {
+    let ctx = OutcomeContext { attempt_id: &input.attempt_id, at: input.at, network: input.network };
+    let body = input.body.text();
+    let outcome = match (input.dialect, input.status) {
+        (DialectName::Infinic, None) => infinic::read_status_change(&body, &ctx),
+        (_, None) => {
+            return Err(vec![FieldError::new("status", "is required (only Infinic sends webhook events)")])
+        }
+        (dialect, Some(status)) => dialect.id().read_outcome(status, &body, &ctx),
+    };
+    outcome.map(|outcome| OutcomeAnswer { outcome }).map_err(|e| under("body", e))
+}
+
+/// Reads a processor's answer to a forwarded MIT (with `status`), or an Infinic `StatusChange` webhook
+/// (without), into the canonical outcome that `applyOutcome` consumes.
+pub fn read_outcome_json(text: &str) -> String {
+    answer(parse_json::<OutcomeInput>(text).map_err(|e| vec![e]).and_then(|input| read_outcome(&input)))
+}
+
+fn response_of(r: DialectResponse) -> Result<ProcessorResponse, Vec<FieldError>> {
+    let body = RawValue::from_string(r.body)
+        .map_err(|e| vec![FieldError::new("", format!("the dialect rendered invalid JSON: {e}"))])?;
+    Ok(ProcessorResponse { status: r.status, headers: r.headers.into_iter().collect(), body })
+}
+
+fn render_refusal(input: RenderInput) -> Result<RefusalAnswer, Vec<FieldError>> {
+    input.evaluation.validate().map_err(|e| under("evaluation", e))?;
+    let decision = engine::evaluate(&input.evaluation);
+    let response = input.dialect.id().render_refusal(&decision).map(response_of).transpose()?;
+    Ok(RefusalAnswer { decision, response })
+}
+
+/// Decides an evaluation and renders a refusal as the dialect's processor would answer it.
+/// Input: [`RenderInput`]. Output: `{"type":"success","decision","response"}` (`response` is `null` when
+/// the charge is allowed) or a failure naming fields.
+pub fn render_refusal_json(text: &str) -> String {
+    answer(parse_json::<RenderInput>(text).map_err(|e| vec![e]).and_then(render_refusal))
+}
