@@ -119,6 +119,7 @@ struct SubtotalBody {
 struct MitBody {
     subtotal: Option<SubtotalBody>,
     original_payment_id: Option<String>,
+    #[expect(dead_code, reason = "read only to check that it is a currency code")]
     presentment: Option<Currency>,
 }
 
@@ -178,7 +179,6 @@ pub fn classify(method: &str, path: &str, _body: &str) -> RequestKind {
 /// Parses `POST /api/checkout/merchant-initiated-transaction`.
 pub fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<FieldError>> {
     let b: MitBody = common::parse(body, "")?;
-    let _ = b.presentment;
     let mut errors = Vec::new();
     let amount = subtotal(b.subtotal, "subtotal", &mut errors);
     let reference = required(b.original_payment_id, "originalPaymentId", &mut errors);
