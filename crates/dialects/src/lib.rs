@@ -72,9 +72,11 @@ use mitgate_core::decision::Decision;
 use mitgate_core::model::{Agreement, CardBrand, ChargeRequest, Outcome, Payment, GRANDFATHERED_REFERENCE};
 use mitgate_core::time::Timestamp;
 pub use mitgate_core::validate::FieldError;
+use serde::Serialize;
 
 /// What a request to a processor is, as far as mitgate is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RequestKind {
     /// A customer-initiated transaction that can establish an agreement: forward it, then capture the
     /// agreement from its response ([`Dialect::capture_cit`]).
@@ -122,7 +124,8 @@ pub struct OutcomeContext<'a> {
 }
 
 /// How the proxy finds the agreement an MIT request is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "by", content = "value", rename_all = "snake_case")]
 pub enum AgreementLookup {
     /// By the initial CIT's id (001 `originalPaymentId`, 002 `originalTransaction.id`, 003
     /// `previousTransDetails.bankTransactionID`).
@@ -133,7 +136,8 @@ pub enum AgreementLookup {
 }
 
 /// A parsed MIT request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ParsedMit {
     /// The canonical request. When [`ParsedMit::lookup`] is by credential token, its `reference` is the
     /// token (000) or `-100` (003) until bound with [`ParsedMit::request_for`].
@@ -159,7 +163,8 @@ impl ParsedMit {
 }
 
 /// The canonical result of a successful CIT.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CitCapture {
     /// The agreement the CIT established (its `id` is what MITs reference).
     pub agreement: Agreement,
@@ -168,7 +173,8 @@ pub struct CitCapture {
 }
 
 /// An HTTP answer in a processor's own words.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DialectResponse {
     /// The HTTP status.
     pub status: u16,
@@ -225,7 +231,8 @@ pub trait Dialect {
 }
 
 /// The four dialects, for run-time dispatch (the Worker's routes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DialectId {
     /// Document 000.
     Infinic,
@@ -342,5 +349,13 @@ mod tests {
         assert_eq!(DialectId::split_path("/spg"), Some((DialectId::Spg, "/")));
         assert_eq!(DialectId::split_path("/nope/x"), None);
         assert_eq!(DialectId::split_path("coinflow/x"), None);
+    }
+
+    #[test]
+    fn shared_types_serialize_for_hosts() {
+        let lookup = serde_json::to_string(&AgreementLookup::CredentialToken("t".into())).ok();
+        assert_eq!(lookup.as_deref(), Some(r#"{"by":"credential_token","value":"t"}"#));
+        assert_eq!(serde_json::to_string(&RequestKind::Mit).ok().as_deref(), Some(r#""mit""#));
+        assert_eq!(serde_json::to_string(&DialectId::Spg).ok().as_deref(), Some(r#""spg""#));
     }
 }
