@@ -569,6 +569,7 @@ fn extreme_input() -> impl Strategy<Value = String> {
     let instant_text = prop_oneof![
         Just("0001-01-01T00:00:00Z".to_string()),
         Just("9999-12-31T23:59:59.999999999Z".to_string()),
+        Just("2016-12-31T23:59:60Z".to_string()),
         Just(NOW.to_string()),
         (1i32..9999, 1u32..13, 1u32..29).prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}T00:00:00Z")),
     ];
