@@ -16,8 +16,11 @@ use crate::model::DeclineReason;
 /// Axerve's soft decline: the chain needs a new SCA-authenticated first transaction.
 pub const SOFT_DECLINE_AUTHENTICATION_REQUIRED: &str = "8026";
 
-/// Visa category 1: the issuer will never approve.
-pub const VISA_CATEGORY_1: &[&str] = &["04", "07", "12", "15", "41", "43", "46", "57", "R0", "R1", "R3"];
+/// Visa category 1: the issuer will never approve. Since the April 2021 revision, 14 (invalid account
+/// number) counts as both category 1 and category 3, and may never be reattempted: it is listed here, so
+/// category 1 wins.
+pub const VISA_CATEGORY_1: &[&str] =
+    &["04", "07", "12", "14", "15", "41", "43", "46", "57", "R0", "R1", "R3"];
 /// Visa category 2: the issuer cannot approve at this time.
 pub const VISA_CATEGORY_2: &[&str] =
     &["03", "19", "51", "59", "61", "62", "65", "75", "78", "86", "91", "93", "96", "N3", "N4"];
@@ -36,12 +39,12 @@ pub const MASTERCARD_NEVER_RETRY: &[&str] = &["03", "21"];
 
 /// Mastercard Merchant Advice Codes 24-30: the minimum wait, in seconds, before a retry.
 pub const MASTERCARD_WAIT: &[(&str, u64)] = &[
-    ("24", 3600),       // retry after 1 hour
-    ("25", 86_400),     // retry after 24 hours
-    ("26", 2 * 86_400), // retry after 2 days
-    ("27", 4 * 86_400), // retry after 4 days
-    ("28", 6 * 86_400), // retry after 6 days
-    ("29", 8 * 86_400), // retry after 8 days
+    ("24", 3600),        // retry after 1 hour
+    ("25", 86_400),      // retry after 24 hours
+    ("26", 2 * 86_400),  // retry after 2 days
+    ("27", 4 * 86_400),  // retry after 4 days
+    ("28", 6 * 86_400),  // retry after 6 days
+    ("29", 8 * 86_400),  // retry after 8 days
     ("30", 10 * 86_400), // retry after 10 days
 ];
 
@@ -66,7 +69,9 @@ pub fn visa_category(code: Option<&str>, reason: DeclineReason) -> u8 {
     }
     match reason {
         DeclineReason::LostOrStolen | DeclineReason::AccountClosed | DeclineReason::AuthorizationRevoked => 1,
-        DeclineReason::InsufficientFunds | DeclineReason::IssuerUnavailable | DeclineReason::SuspectedFraud => 2,
+        DeclineReason::InsufficientFunds
+        | DeclineReason::IssuerUnavailable
+        | DeclineReason::SuspectedFraud => 2,
         DeclineReason::CardExpired | DeclineReason::AuthenticationRequired => 3,
         DeclineReason::DoNotHonor | DeclineReason::Other => 4,
     }
