@@ -209,8 +209,11 @@ fn outputs_are_deterministic_and_independent_of_history_order() {
         let (first, answer) = run(&case.text);
         let (second, _) = run(&case.text);
         assert_eq!(first, second, "{}::{}: two runs differ", case.file, case.name);
-        // Reordering history only makes sense where the input parsed (failure paths name indices).
-        let Some(input) = case.input.as_ref().filter(|_| answer["type"] == "success") else { continue };
+        // Errors inside the history name entries by index, so reordering may rightly change those answers.
+        let names_history_entry = answer["errors"].as_array().is_some_and(|errors| {
+            errors.iter().any(|e| e["path"].as_str().is_some_and(|p| p.starts_with("history")))
+        });
+        let Some(input) = case.input.as_ref().filter(|_| !names_history_entry) else { continue };
         let history = &input["history"];
         let lists = ["payments", "attempts"].map(|k| history[k].as_array().cloned().unwrap_or_default());
         if lists.iter().all(|l| l.len() < 2) {
