@@ -1,3 +1,20 @@
 #!/usr/bin/env bash
+# The Worker end to end: build it with worker-build (offline: the *_BIN overrides), produce the native engine's
+# answers for every conformance vector, then drive the Worker and the sandbox processor under Miniflare
+# (node:test, tests/worker/). Miniflare instances are disposed by the tests; nothing is left running.
 set -euo pipefail
-echo "test-worker: not built yet"
+cd "$(dirname "$0")/.."
+export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+
+# Native checks of the Worker's handlers run with `cargo test --workspace` (scripts/test-rust.sh); the
+# wasm32 lints of its runtime shell run here.
+cargo clippy -p mitgate-worker --target wasm32-unknown-unknown -- -D warnings
+
+WASM_BINDGEN_BIN=wasm-bindgen WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt" ESBUILD_BIN="$PWD/node_modules/.bin/esbuild" \
+  worker-build --release crates/worker
+
+mkdir -p tests/out
+cargo run -q -p mitgate-worker --example native_decisions -- tests/vectors > tests/out/native_decisions.jsonl
+echo "native answers: $(wc -l < tests/out/native_decisions.jsonl) conformance vectors"
+
+node --test --test-concurrency=1 tests/worker/

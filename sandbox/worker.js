@@ -1,0 +1,299 @@
+// mitgate sandbox processor: one small Worker that speaks the four reference documents' dialects
+// (000 Infinic, 001 Coinflow, 002 SPG, 003 Axerve in mitgate's JSON shape) so that mitgate can be run and
+// tested end to end with no real processor. It is a test double, not a product: plain JavaScript, no
+// build step, state in memory.
+//
+// It APPROVES every credential, including the documents' own examples (card 4111111111111111, token
+// 4111114324324111_bt, cred_token_abc123xyz, TKN123456789), EXCEPT these test credentials, which a CIT
+// accepts but whose MITs are answered as below:
+//
+// | behaviour  | card number      | token                | MIT answer                                                      |
+// |------------|------------------|----------------------|-----------------------------------------------------------------|
+// | visa_cat1  | 4000000000000119 | tok_test_visa_cat1   | Visa decline 04 "Pick up card" (category 1: never retry)         |
+// | visa_cat2  | 4000000000000515 | tok_test_visa_cat2   | Visa decline 51 "Insufficient funds" (category 2)                |
+// | mc_mac21   | 5555555555550210 | tok_test_mc_mac21    | Mastercard decline 05 "Do not honor", Merchant Advice Code 21    |
+// | soft_8026  | 4000000000008021 | tok_test_soft_8026   | 8026 "Soft decline - Cardholder authentication required"         |
+// | expired    | 4000000000000051 | tok_test_expired     | 54 "Expired card" (Infinic failure_reason CardExpired)           |
+//
+// Where a CIT body carries no card (000 intents, 002 AUTH, 003 01F/03F), send the test card or token in
+// the request header `x-sandbox-card`. The ids the sandbox issues (payment ids, transaction ids, tokens)
+// carry the behaviour's name, so MITs referencing them behave the same way.
+//
+// Faults, for timeout and error tests:
+//   request headers   x-sandbox-delay-ms: 5000     answer after 5 s
+//                     x-sandbox-status: 500        answer 500
+//   POST /__sandbox/faults {"delayMs": 5000, "status": 500, "count": 1}   the next `count` processor calls
+//   DELETE /__sandbox/faults
+// Inspection: GET /__sandbox/requests (every processor call, card numbers masked), DELETE to clear;
+//             GET /__sandbox/webhooks (000 webhook events emitted).
+// Webhooks: with WEBHOOK_URL set (e.g. http://127.0.0.1:8787/v1/webhooks/infinic), the 000 PaymentCredential
+// event of each intent is POSTed there with `X-Mitgate-Key: WEBHOOK_MITGATE_KEY` (the merchant's relay).
+
+const TEST_CARDS = {
+  "4000000000000119": "visa_cat1",
+  "4000000000000515": "visa_cat2",
+  "5555555555550210": "mc_mac21",
+  "4000000000008021": "soft_8026",
+  "4000000000000051": "expired",
+};
+const BEHAVIOURS = ["visa_cat1", "visa_cat2", "mc_mac21", "soft_8026", "expired"];
+const DECLINES = {
+  visa_cat1: { network: "visa", code: "04", message: "Pick up card", infinicReason: "CardDeclined" },
+  visa_cat2: { network: "visa", code: "51", message: "Insufficient funds", infinicReason: "InsufficientFunds" },
+  mc_mac21: { network: "mastercard", code: "05", mac: "21", message: "Do not honor", infinicReason: "CardDeclined" },
+  soft_8026: { network: "visa", code: "8026", message: "Soft decline - Cardholder authentication required", infinicReason: "AuthenticationRequired" },
+  expired: { network: "visa", code: "54", message: "Expired card", infinicReason: "CardExpired" },
+};
+
+const state = { requests: [], webhooks: [], faults: null, seq: 0 };
+
+const json = (status, body, extra = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...extra } });
+
+const maskCards = (text) => text.replace(/\d{13,19}/g, (d) => d.slice(0, 6) + "…" + d.slice(-4));
+
+function behaviourOf(...values) {
+  for (const v of values) {
+    if (typeof v !== "string") continue;
+    if (TEST_CARDS[v.replace(/[\s-]/g, "")]) return TEST_CARDS[v.replace(/[\s-]/g, "")];
+    for (const b of BEHAVIOURS) if (v.includes(b)) return b;
+  }
+  return null;
+}
+
+function newId(prefix, behaviour) {
+  state.seq += 1;
+  const id = `${prefix}${crypto.randomUUID().slice(0, 8)}${String(state.seq).padStart(4, "0")}`;
+  return behaviour ? `${id}_${behaviour}` : id;
+}
+
+function brandOf(card) {
+  const d = (card || "").replace(/\D/g, "");
+  if (d.startsWith("4")) return "visa";
+  if (/^5[1-5]/.test(d) || /^2[2-7]/.test(d)) return "mastercard";
+  if (/^3[47]/.test(d)) return "amex";
+  if ((card || "").includes("mc_")) return "mastercard";
+  return "visa";
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function fault(request) {
+  let delay = Number(request.headers.get("x-sandbox-delay-ms") || 0);
+  let status = Number(request.headers.get("x-sandbox-status") || 0);
+  if (state.faults && state.faults.count > 0) {
+    state.faults.count -= 1;
+    delay = delay || Number(state.faults.delayMs || 0);
+    status = status || Number(state.faults.status || 0);
+    if (state.faults.count <= 0) state.faults = null;
+  }
+  if (delay > 0) await sleep(delay);
+  if (status >= 400) return json(status, { error: "sandbox fault", status });
+  return null;
+}
+
+// ---------------------------------------------------------------- 001 Coinflow
+function coinflow(path, body, request) {
+  if (path.startsWith("/api/checkout/zero-authorization/") || path.startsWith("/api/checkout/card/")) {
+    const b = behaviourOf(body.card && body.card.number, body.token);
+    return json(200, { paymentId: newId("cf_", b) });
+  }
+  if (path === "/api/checkout/merchant-initiated-transaction") {
+    const b = behaviourOf(body.originalPaymentId);
+    if (b) {
+      const d = DECLINES[b];
+      return json(402, { message: d.message, declineCode: d.code, merchantAdviceCode: d.mac || null, network: d.network });
+    }
+    return json(200, { paymentId: newId("cf_mit_", null) });
+  }
+  return json(404, { message: "Not found" });
+}
+
+// ---------------------------------------------------------------- 000 Infinic
+function infinic(path, body, request, env, ctx) {
+  if (path === "/api/intents") {
+    const card = request.headers.get("x-sandbox-card") || "4111111111111111";
+    const b = behaviourOf(card);
+    const intentId = crypto.randomUUID();
+    const event = {
+      type: "PaymentCredential",
+      created: new Date().toISOString(),
+      content: {
+        intent_id: intentId,
+        reference_id: body.reference_id,
+        purchaser_id: body.purchaser_id,
+        credential_token: newId("cred_", b),
+        display_name: `${brandOf(card) === "mastercard" ? "Mastercard" : "Visa"} ****${card.slice(-4)}`,
+        is_mit_compatible: true,
+        method: "card",
+        brand: brandOf(card),
+        card_last4: card.replace(/\D/g, "").slice(-4) || "1111",
+        card_expiry: request.headers.get("x-sandbox-card-expiry") || "2030-12",
+      },
+    };
+    state.webhooks.push(event);
+    if (env.WEBHOOK_URL) {
+      ctx.waitUntil(
+        fetch(env.WEBHOOK_URL, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-mitgate-key": env.WEBHOOK_MITGATE_KEY || "" },
+          body: JSON.stringify(event),
+        }).catch(() => {}),
+      );
+    }
+    return json(201, {
+      id: intentId,
+      status: "success",
+      amount: body.amount,
+      currency: body.currency,
+      reference_id: body.reference_id,
+      purchaser_id: body.purchaser_id,
+    });
+  }
+  if (path === "/api/intents/auto-attempt") {
+    const token = Array.isArray(body.credentials) ? body.credentials[0] : undefined;
+    const b = behaviourOf(token);
+    const intentId = crypto.randomUUID();
+    if (b) {
+      const d = DECLINES[b];
+      return json(200, {
+        intent_id: intentId,
+        intent_status: "failed",
+        failure_reason: d.infinicReason,
+        decline_code: d.code,
+        merchant_advice_code: d.mac || null,
+        network: d.network,
+      });
+    }
+    return json(200, { intent_id: intentId, intent_status: "success" });
+  }
+  return json(404, { detail: "Not found" });
+}
+
+// ---------------------------------------------------------------- 002 SPG
+function spg(path, body, request) {
+  if (path !== "/api/v2/payments") return json(404, { returnStatus: { statusCode: "404", statusMsg: "Not found" } });
+  const type = body.transaction && body.transaction.paymentType;
+  if (type === "AUTH") {
+    const b = behaviourOf(request.headers.get("x-sandbox-card"));
+    return json(200, {
+      returnStatus: { statusCode: "000", statusMsg: "Success" },
+      paymentStatus: "Success",
+      transactionID: newId("txCIT", b),
+      token: { tokenType: "Card", value: newId("TKN", b) },
+    });
+  }
+  if (type === "MIT") {
+    const b = behaviourOf(body.originalTransaction && body.originalTransaction.id);
+    if (b) {
+      const d = DECLINES[b];
+      return json(200, {
+        returnStatus: { statusCode: "051", statusMsg: d.message },
+        paymentStatus: "Declined",
+        transactionID: newId("txMIT", null),
+        issuerResponseCode: d.code,
+        merchantAdviceCode: d.mac || null,
+        network: d.network,
+      });
+    }
+    return json(200, {
+      returnStatus: { statusCode: "000", statusMsg: "Success" },
+      paymentStatus: "Success",
+      transactionID: newId("txMIT", null),
+      amount: body.transaction.amount,
+    });
+  }
+  return json(400, { returnStatus: { statusCode: "400", statusMsg: "Unknown paymentType" } });
+}
+
+// ---------------------------------------------------------------- 003 Axerve (mitgate's JSON shape)
+function axerve(path, body, request) {
+  const type = body.transDetails && body.transDetails.type;
+  if (type === "01F" || type === "03F") {
+    const b = behaviourOf(request.headers.get("x-sandbox-card"), body.tokenValue);
+    return json(200, {
+      transactionResult: "OK",
+      shopTransactionId: body.shopTransactionId,
+      bankTransactionID: newId("BTX-", b),
+      authorizationCode: "A12345",
+      errorCode: "0",
+      errorDescription: "Transaction correctly processed",
+      token: newId("TOK-", b),
+      tokenExpiryMonth: "12",
+      tokenExpiryYear: "30",
+    });
+  }
+  if (type === "01N" || type === "03N") {
+    const prev = body.transDetails.previousTransDetails || {};
+    const b = behaviourOf(String(prev.bankTransactionID ?? ""), body.tokenValue);
+    if (b) {
+      const d = DECLINES[b];
+      return json(200, {
+        transactionResult: "KO",
+        shopTransactionId: body.shopTransactionId,
+        bankTransactionID: newId("BTX-", null),
+        errorCode: d.code,
+        errorDescription: d.message,
+        merchantAdviceCode: d.mac || null,
+        network: d.network,
+      });
+    }
+    return json(200, {
+      transactionResult: "OK",
+      shopTransactionId: body.shopTransactionId,
+      bankTransactionID: newId("BTX-", null),
+      authorizationCode: "A67890",
+      errorCode: "0",
+      errorDescription: "Transaction correctly processed",
+    });
+  }
+  return json(400, { transactionResult: "KO", errorCode: "1", errorDescription: "Unknown transaction type" });
+}
+
+const DIALECTS = { coinflow, infinic, spg, axerve };
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname === "/") {
+      return json(200, { service: "mitgate sandbox processor", dialects: Object.keys(DIALECTS), testCards: TEST_CARDS });
+    }
+    if (url.pathname === "/__sandbox/requests") {
+      if (request.method === "DELETE") state.requests = [];
+      return json(200, { requests: state.requests });
+    }
+    if (url.pathname === "/__sandbox/webhooks") {
+      if (request.method === "DELETE") state.webhooks = [];
+      return json(200, { webhooks: state.webhooks });
+    }
+    if (url.pathname === "/__sandbox/faults") {
+      if (request.method === "DELETE") state.faults = null;
+      else if (request.method === "POST") state.faults = { count: 1, ...(await request.json()) };
+      return json(200, { faults: state.faults });
+    }
+    const [, dialect, ...rest] = url.pathname.split("/");
+    const handler = DIALECTS[dialect];
+    if (!handler) return json(404, { error: "unknown dialect", dialects: Object.keys(DIALECTS) });
+    const path = "/" + rest.join("/").replace(/\/$/, "");
+    const text = await request.text();
+    state.requests.push({
+      dialect,
+      method: request.method,
+      path,
+      authorization: request.headers.get("authorization"),
+      idempotencyKey: request.headers.get("idempotency-key"),
+      mitgateKeySeen: request.headers.has("x-mitgate-key"),
+      body: maskCards(text),
+      at: new Date().toISOString(),
+    });
+    const faulted = await fault(request);
+    if (faulted) return faulted;
+    let body = {};
+    try {
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      return json(400, { error: "malformed JSON" });
+    }
+    return handler(path, body, request, env, ctx);
+  },
+};

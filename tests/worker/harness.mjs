@@ -1,0 +1,81 @@
+// Starts the mitgate Worker (crates/worker/build, built by worker-build) and the sandbox processor in
+// Miniflare (workerd), each on an ephemeral 127.0.0.1 port; mitgate reaches the sandbox over real HTTP.
+import { Miniflare } from "miniflare";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const COMPATIBILITY_DATE = "2026-04-20";
+export const KEYS = { sk_test_demo: "demo", sk_test_other: "other", sk_test_alpha: "alpha" };
+export const DIALECTS = ["infinic", "coinflow", "spg", "axerve"];
+
+export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536 } = {}) {
+  const sandbox = new Miniflare({
+    name: "sandbox",
+    modules: true,
+    scriptPath: path.join(root, "sandbox/worker.js"),
+    compatibilityDate: COMPATIBILITY_DATE,
+    host: "127.0.0.1",
+    port: 0,
+    bindings: { WEBHOOK_URL: "", WEBHOOK_MITGATE_KEY: "" },
+    cf: false,
+  });
+  const sandboxUrl = (await sandbox.ready).toString().replace(/\/$/, "");
+  const bindings = {
+    MITGATE_MERCHANT_KEYS: JSON.stringify(KEYS),
+    PROCESSOR_TIMEOUT_MS: String(timeoutMs),
+    MAX_BODY_BYTES: String(maxBodyBytes),
+  };
+  for (const d of DIALECTS) bindings[`PROCESSOR_URL_${d.toUpperCase()}`] = urls[d] ?? `${sandboxUrl}/${d}`;
+  const mf = new Miniflare({
+    name: "mitgate",
+    modules: true,
+    scriptPath: path.join(root, "crates/worker/build/index.js"),
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: COMPATIBILITY_DATE,
+    kvNamespaces: ["AGREEMENTS", "POLICIES", "VELOCITY", "IDEMPOTENCY"],
+    bindings,
+    cf: false,
+  });
+  await mf.ready;
+  const call = async (method, p, { key = "sk_test_demo", body, headers = {} } = {}) => {
+    const h = { ...headers };
+    if (key) h["x-mitgate-key"] = key;
+    let payload = body;
+    if (body !== undefined && typeof body !== "string") {
+      payload = JSON.stringify(body);
+      h["content-type"] = "application/json";
+    }
+    const res = await mf.dispatchFetch(`http://mitgate.test${p}`, { method, headers: h, body: payload });
+    const text = await res.text();
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  };
+  const sandboxCall = async (method, p, body) => {
+    const res = await fetch(`${sandboxUrl}${p}`, {
+      method,
+      headers: body ? { "content-type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return res.json();
+  };
+  return {
+    mf,
+    sandbox,
+    sandboxUrl,
+    call,
+    sandboxCall,
+    async stop() {
+      await mf.dispose();
+      await sandbox.dispose();
+    },
+  };
+}

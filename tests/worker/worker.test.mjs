@@ -1,0 +1,453 @@
+// End-to-end tests of the mitgate Worker under Miniflare (workerd), with the sandbox processor beside it.
+// Run by scripts/test-worker.sh, which builds the Worker and writes the native engine's answers for every
+// conformance vector to tests/out/native_decisions.jsonl first.
+import { test, before, after, describe } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { start } from "./harness.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const POLICY = {
+  enabled: true,
+  maxCount: 2,
+  period: 86400,
+  maxMultiple: 3,
+  expiration: 2592000,
+  maxZeroAuthAmount: { cents: 2000 },
+  maxAmountLookback: 2592000,
+};
+const OTHER_KEY = "sk_test_other";
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let h;
+let seq = 0;
+const uid = (p) => `${p}${Date.now().toString(36)}${(seq += 1)}`;
+
+before(async () => {
+  h = await start({ timeoutMs: 1500 });
+  const put = await h.call("PUT", "/v1/policy", { body: POLICY });
+  assert.equal(put.status, 200, put.text);
+  const other = await h.call("PUT", "/v1/policy", { key: OTHER_KEY, body: POLICY });
+  assert.equal(other.status, 200, other.text);
+});
+
+after(async () => {
+  if (h) await h.stop();
+});
+
+async function sandboxCount(dialect) {
+  const { requests } = await h.sandboxCall("GET", "/__sandbox/requests");
+  return requests.filter((r) => r.dialect === dialect).length;
+}
+
+// ------------------------------------------------------------------------------------------------
+describe("conformance vectors through POST /v1/decisions/evaluate", () => {
+  test("every vector gives the native engine's byte-identical answer", async () => {
+    const file = path.join(root, "tests/out/native_decisions.jsonl");
+    const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    assert.ok(lines.length > 0, "no vectors");
+    let checked = 0;
+    for (const v of lines) {
+      const r = await h.call("POST", "/v1/decisions/evaluate", { body: v.input, headers: { "content-type": "application/json" } });
+      assert.equal(r.text, v.output, `${v.file} ${v.name}`);
+      assert.equal(r.status, v.output.startsWith('{"type":"success"') ? 200 : 400, `${v.file} ${v.name}`);
+      checked += 1;
+    }
+    console.log(`# vectors checked: ${checked}`);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+function canonicalAgreement(id, merchantId = "demo", extra = {}) {
+  return {
+    agreement: {
+      id,
+      merchantId,
+      customerId: "customer-123",
+      type: "unscheduled",
+      established: { method: "cvv_purchase", at: new Date(Date.now() - 86400000).toISOString(), amount: { amount: "25.00", currency: "USD" } },
+      currency: "USD",
+      paymentMethod: { type: "card", brand: "visa" },
+      credential: { token: `tok_${id}`, cardExpiry: "2030-12" },
+      consent: { storeCredential: true, merchantInitiated: true },
+      ...extra,
+    },
+    history: {
+      payments: [{ id, at: new Date(Date.now() - 86400000).toISOString(), amount: { amount: "25.00", currency: "USD" }, cvvVerified: true }],
+    },
+    dialect: "coinflow",
+  };
+}
+
+describe("canonical API", () => {
+  test("every route needs a valid X-Mitgate-Key", async () => {
+    for (const [m, p] of [["GET", "/v1/policy"], ["POST", "/v1/decisions"], ["POST", "/v1/charges"], ["GET", "/v1/agreements/x"], ["POST", "/coinflow/api/checkout/merchant-initiated-transaction"]]) {
+      const missing = await h.call(m, p, { key: null, body: m === "POST" ? {} : undefined });
+      assert.equal(missing.status, 401, `${m} ${p}`);
+      assert.equal(missing.json.error.code, "missing_key");
+      const wrong = await h.call(m, p, { key: "sk_test_wrong", body: m === "POST" ? {} : undefined });
+      assert.equal(wrong.status, 401);
+      assert.equal(wrong.json.error.code, "invalid_key");
+    }
+  });
+
+  test("policy: document 001's JSON shape round-trips; invalid fields are named", async () => {
+    const got = await h.call("GET", "/v1/policy");
+    assert.equal(got.status, 200);
+    assert.deepEqual(got.json, POLICY);
+    const bad = await h.call("PUT", "/v1/policy", { body: { enabled: true, maxCount: 5 } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.fields[0].path, "period");
+    const typo = await h.call("PUT", "/v1/policy", { body: { enabled: true, maxcount: 5 } });
+    assert.equal(typo.status, 400);
+    assert.match(typo.json.error.message, /maxcount/);
+    const malformed = await h.call("PUT", "/v1/policy", { body: "{not json", headers: { "content-type": "application/json" } });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.json.error.code, "invalid_request");
+  });
+
+  test("bodies over the limit get 413", async () => {
+    const big = "x".repeat(70000);
+    const r = await h.call("POST", "/v1/charges", { body: JSON.stringify({ pad: big }), headers: { "content-type": "application/json" } });
+    assert.equal(r.status, 413);
+    assert.equal(r.json.error.code, "body_too_large");
+  });
+
+  test("agreements: put, get, limits, another merchant gets 403, revocation stops charges and keeps the record", async () => {
+    const id = uid("agr_");
+    const put = await h.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) });
+    assert.equal(put.status, 201, put.text);
+    const get = await h.call("GET", `/v1/agreements/${id}`);
+    assert.equal(get.status, 200);
+    assert.equal(get.json.agreement.status, "active");
+    const limits = await h.call("GET", `/v1/agreements/${id}/limits`);
+    assert.equal(limits.status, 200);
+    assert.deepEqual(limits.json.limits.ceiling.amount, { amount: "75.00", currency: "USD" });
+    assert.equal(limits.json.limits.velocity.remaining, 2);
+    for (const [m, p] of [["GET", `/v1/agreements/${id}`], ["GET", `/v1/agreements/${id}/limits`], ["DELETE", `/v1/agreements/${id}`]]) {
+      const r = await h.call(m, p, { key: OTHER_KEY });
+      assert.equal(r.status, 403, `${m} ${p}`);
+    }
+    const hijack = await h.call("PUT", `/v1/agreements/${id}`, { key: OTHER_KEY, body: canonicalAgreement(id, "other") });
+    assert.equal(hijack.status, 403);
+    const spoof = await h.call("PUT", `/v1/agreements/${uid("agr_")}`, { body: canonicalAgreement("zzz", "other") });
+    assert.equal(spoof.status, 400, "path id and body id differ");
+    const asOther = await h.call("POST", "/v1/decisions", { key: OTHER_KEY, body: { reference: id, amount: { amount: "10.00", currency: "USD" } } });
+    assert.equal(asOther.json.decision.outcome, "refused");
+    assert.equal(asOther.json.decision.violations[0].code, "merchant_mismatch");
+    const otherCharge = await h.call("POST", "/v1/charges", { key: OTHER_KEY, body: { reference: id, amount: { amount: "10.00", currency: "USD" } } });
+    assert.equal(otherCharge.status, 403);
+    const del = await h.call("DELETE", `/v1/agreements/${id}`);
+    assert.equal(del.status, 200);
+    assert.equal(del.json.agreement.status, "revoked");
+    const after = await h.call("GET", `/v1/agreements/${id}`);
+    assert.equal(after.json.agreement.status, "revoked", "the record is kept, revoked");
+    const refused = await h.call("POST", "/v1/charges", { body: { reference: id, amount: { amount: "10.00", currency: "USD" } } });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.json.decision.violations[0].code, "agreement_revoked");
+  });
+
+  test("decisions are a dry run; charges reserve, forward once, record; velocity 429 with Retry-After", async () => {
+    const id = uid("agr_");
+    assert.equal((await h.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) })).status, 201);
+    const charge = { reference: id, amount: { amount: "20.00", currency: "USD" } };
+    for (let i = 0; i < 3; i++) {
+      const d = await h.call("POST", "/v1/decisions", { body: charge });
+      assert.equal(d.status, 200);
+      assert.equal(d.json.decision.outcome, "allowed");
+    }
+    const before = await sandboxCount("coinflow");
+    const c1 = await h.call("POST", "/v1/charges", { body: charge, headers: { authorization: "coinflow-merchant-api-key" } });
+    assert.equal(c1.status, 200, c1.text);
+    assert.equal(c1.json.outcome, "approved");
+    assert.equal(c1.json.attemptStatus, "approved");
+    assert.ok(c1.json.paymentId);
+    const { requests } = await h.sandboxCall("GET", "/__sandbox/requests");
+    const last = requests[requests.length - 1];
+    assert.equal(last.path, "/api/checkout/merchant-initiated-transaction");
+    assert.equal(last.authorization, "coinflow-merchant-api-key", "Authorization passes through");
+    assert.equal(last.mitgateKeySeen, false, "the mitgate key never reaches the processor");
+    const c2 = await h.call("POST", "/v1/charges", { body: charge });
+    assert.equal(c2.status, 200);
+    const c3 = await h.call("POST", "/v1/charges", { body: charge });
+    assert.equal(c3.status, 429);
+    assert.ok(Number(c3.headers.get("retry-after")) > 0);
+    assert.equal(c3.json.decision.violations[0].code, "velocity_exceeded");
+    assert.equal(await sandboxCount("coinflow"), before + 2, "the refused charge never reached the processor");
+    const limits = await h.call("GET", `/v1/agreements/${id}/limits`);
+    assert.equal(limits.json.limits.velocity.used, 2);
+    // A chained reference (the MIT's own payment id) is refused.
+    const chained = await h.call("POST", "/v1/decisions", { body: { reference: c1.json.paymentId, amount: { amount: "1.00", currency: "USD" } } });
+    assert.equal(chained.json.decision.violations[0].code, "reference_is_mit");
+  });
+
+  test("invalid charge fields get 400 naming the field", async () => {
+    const r = await h.call("POST", "/v1/charges", { body: { reference: "x", amount: { amount: "10.001", currency: "USD" } } });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.fields[0].path, /^amount/);
+    const r2 = await h.call("POST", "/v1/decisions", { body: { reference: "x", amount: { amount: "1.00", currency: "USD" }, credentialToken: "4111111111111111" } });
+    assert.equal(r2.status, 400);
+    assert.equal(r2.json.error.fields[0].path, "credentialToken");
+  });
+
+  test("idempotency: a replay returns the first answer and forwards once; another body gets 422", async () => {
+    const id = uid("agr_");
+    await h.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) });
+    const key = uid("idem_");
+    const charge = { reference: id, amount: { amount: "5.00", currency: "USD" } };
+    const before = await sandboxCount("coinflow");
+    const a = await h.call("POST", "/v1/charges", { body: charge, headers: { "idempotency-key": key } });
+    const b = await h.call("POST", "/v1/charges", { body: charge, headers: { "idempotency-key": key } });
+    assert.equal(a.status, 200);
+    assert.equal(b.status, a.status);
+    assert.equal(b.text, a.text);
+    assert.equal(b.headers.get("idempotent-replayed"), "true");
+    assert.equal(await sandboxCount("coinflow"), before + 1);
+    const c = await h.call("POST", "/v1/charges", { body: { ...charge, amount: { amount: "6.00", currency: "USD" } }, headers: { "idempotency-key": key } });
+    assert.equal(c.status, 422);
+    assert.equal(c.json.error.code, "idempotency_key_reused");
+  });
+
+  test("a slow processor: 504, the attempt stays pending and keeps its slot", async () => {
+    const id = uid("agr_");
+    await h.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) });
+    await h.sandboxCall("POST", "/__sandbox/faults", { delayMs: 3000, count: 1 });
+    const r = await h.call("POST", "/v1/charges", { body: { reference: id, amount: { amount: "5.00", currency: "USD" } } });
+    assert.equal(r.status, 504, r.text);
+    assert.equal(r.json.outcome, "pending");
+    assert.equal(r.json.attemptStatus, "pending");
+    const limits = await h.call("GET", `/v1/agreements/${id}/limits`);
+    assert.equal(limits.json.limits.velocity.used, 1, "the pending attempt holds its slot");
+    await h.sandboxCall("DELETE", "/__sandbox/faults");
+  });
+
+  test("a processor 500: 502, the attempt stays pending", async () => {
+    const id = uid("agr_");
+    await h.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) });
+    await h.sandboxCall("POST", "/__sandbox/faults", { status: 500, count: 1 });
+    const r = await h.call("POST", "/v1/charges", { body: { reference: id, amount: { amount: "5.00", currency: "USD" } } });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.outcome, "pending");
+  });
+});
+
+describe("an unreachable processor", () => {
+  test("connection refused: 502, nothing sent, the slot is released; the idempotency key is freed", async () => {
+    const closed = "http://127.0.0.1:9";
+    const dead = await start({ urls: { infinic: closed, coinflow: closed, spg: closed, axerve: closed } });
+    try {
+      await dead.call("PUT", "/v1/policy", { body: POLICY });
+      const id = uid("agr_");
+      await dead.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) });
+      const r = await dead.call("POST", "/v1/charges", { body: { reference: id, amount: { amount: "5.00", currency: "USD" } }, headers: { "idempotency-key": "k1" } });
+      assert.equal(r.status, 502, r.text);
+      assert.ok(["not_sent", "pending"].includes(r.json.outcome), r.text);
+      const limits = await dead.call("GET", `/v1/agreements/${id}/limits`);
+      if (r.json.outcome === "not_sent") {
+        assert.equal(limits.json.limits.velocity.used, 0, "a request never sent holds no slot");
+        const again = await dead.call("POST", "/v1/charges", { body: { reference: id, amount: { amount: "5.00", currency: "USD" } }, headers: { "idempotency-key": "k1" } });
+        assert.notEqual(again.headers.get("idempotent-replayed"), "true", "nothing happened, so the key may be retried");
+      }
+    } finally {
+      await dead.stop();
+    }
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Dialect flows: each dialect's own documents through the drop-in proxy.
+const nowIso = () => new Date().toISOString();
+
+const FLOWS = {
+  coinflow: {
+    currency: "USD",
+    async cit(card, key = "sk_test_demo") {
+      const body = card.startsWith("tok")
+        ? { subtotal: { cents: 2500, currency: "USD" }, token: card }
+        : { subtotal: { cents: 2500, currency: "USD" }, card: { number: card, expiryMonth: "12", expiryYear: "2030", cvv: "123" } };
+      const r = await h.call("POST", "/coinflow/api/checkout/card/merchant-demo", { key, body, headers: { "x-user-id": "customer-123", authorization: "cf-key" } });
+      assert.equal(r.status, 200, r.text);
+      return { id: r.headers.get("x-mitgate-agreement-id"), paymentId: r.json.paymentId };
+    },
+    mit(a, amountCents, headers = {}) {
+      return { path: "/coinflow/api/checkout/merchant-initiated-transaction", body: { subtotal: { cents: amountCents, currency: "USD" }, originalPaymentId: a.paymentId, settlementType: "USDC" }, headers: { "x-user-id": "customer-123", authorization: "cf-key", ...headers } };
+    },
+    ok: 1000,
+    ok2: 1100,
+    above: 8000,
+  },
+  infinic: {
+    currency: "ZAR",
+    async cit(card, key = "sk_test_demo") {
+      const reference = uid("subscription_init_");
+      const r = await h.call("POST", "/infinic/api/intents", {
+        key,
+        body: { amount: 10000, currency: "ZAR", reference_id: reference, purchaser_id: "customer_123", return_url: "https://yoursite.com/callback", allow_remember_credentials: true, request_unscheduled_mit: true },
+        headers: { authorization: "Bearer inf-key", "x-sandbox-card": card },
+      });
+      assert.equal(r.status, 201, r.text);
+      const { webhooks } = await h.sandboxCall("GET", "/__sandbox/webhooks");
+      const event = webhooks.find((w) => w.content.reference_id === reference);
+      const w = await h.call("POST", "/v1/webhooks/infinic", { key, body: event });
+      assert.equal(w.status, 200, w.text);
+      return { id: w.json.agreementId, token: event.content.credential_token };
+    },
+    mit(a, amount, headers = {}) {
+      return { path: "/infinic/api/intents/auto-attempt", body: { amount, currency: "ZAR", reference_id: uid("subscription_month_"), purchaser_id: "customer_123", credentials: [a.token] }, headers: { authorization: "Bearer inf-key", ...headers } };
+    },
+    ok: 5000,
+    ok2: 5100,
+    above: 40000,
+  },
+  spg: {
+    currency: "EUR",
+    async cit(card, key = "sk_test_demo") {
+      const at = nowIso();
+      const r = await h.call("POST", "/spg/api/v2/payments", {
+        key,
+        body: { merchant: { terminalId: "11111", channel: "web", merchantTransactionId: uid("CARD-CIT-") }, transaction: { transactionTimestamp: at, description: "Initial recurring authorization", paymentType: "AUTH", paymentMethod: ["CARD"], amount: { value: 0.0, currency: "EUR" } } },
+        headers: { "x-sandbox-card": card },
+      });
+      assert.equal(r.status, 200, r.text);
+      return { id: r.headers.get("x-mitgate-agreement-id"), tx: r.json.transactionID, at };
+    },
+    mit(a, amount, headers = {}) {
+      return { path: "/spg/api/v2/payments", body: { merchant: { terminalId: "11111", channel: "web", merchantTransactionId: uid("CARD-MIT-") }, transaction: { transactionTimestamp: nowIso(), paymentType: "MIT", paymentMethod: ["CARD"], amount: { value: amount, currency: "EUR" } }, originalTransaction: { id: a.tx, datetime: a.at } }, headers };
+    },
+    ok: 29.9,
+    ok2: 30.9,
+    above: 70,
+  },
+  axerve: {
+    currency: "EUR",
+    async cit(card, key = "sk_test_demo") {
+      const r = await h.call("POST", "/axerve/api/v1/payment/submit", {
+        key,
+        body: { shopLogin: "GESPAY00001", uicCode: "242", amount: "25", shopTransactionId: uid("OrderID_03F_"), requestToken: "MASKEDPAN", transDetails: { type: "03F", recurringTransaction: { expiry: "20301225" } }, apikey: "" },
+        headers: { "x-sandbox-card": card },
+      });
+      assert.equal(r.status, 200, r.text);
+      return { id: r.headers.get("x-mitgate-agreement-id"), btx: r.json.bankTransactionID, token: r.json.token };
+    },
+    mit(a, amount, headers = {}) {
+      return { path: "/axerve/api/v1/payment/submit", body: { shopLogin: "GESPAY00001", uicCode: "242", amount: String(amount), shopTransactionId: uid("OrderID_03N_"), tokenValue: a.token, transDetails: { type: "03N", previousTransDetails: { bankTransactionID: a.btx } }, apikey: "" }, headers };
+    },
+    ok: 10,
+    ok2: 11,
+    above: 80,
+  },
+};
+
+const code = (r) => (r.json && r.json.mitgate ? r.json.mitgate.violations.map((v) => v.code) : []);
+
+for (const [dialect, f] of Object.entries(FLOWS)) {
+  describe(`${dialect} drop-in proxy`, () => {
+    test("CIT, MIT forwarded, idempotent replay forwarded once, ceiling, velocity 429, wrong merchant, revocation", async () => {
+      const a = await f.cit("4111111111111111");
+      assert.ok(a.id, "the agreement was captured from the CIT");
+      const rec = await h.call("GET", `/v1/agreements/${a.id}`);
+      assert.equal(rec.status, 200, rec.text);
+      assert.ok(!rec.text.includes("4111111111111111"), "no card number in the stored agreement");
+
+      const before = await sandboxCount(dialect);
+      const m1 = f.mit(a, f.ok, { "idempotency-key": uid("idem_") });
+      const r1 = await h.call("POST", m1.path, { body: m1.body, headers: m1.headers });
+      assert.equal(r1.status, dialect === "infinic" ? 200 : 200, r1.text);
+      assert.ok(r1.headers.get("x-mitgate-attempt-id"));
+      const replay = await h.call("POST", m1.path, { body: m1.body, headers: m1.headers });
+      assert.equal(replay.text, r1.text);
+      assert.equal(replay.headers.get("idempotent-replayed"), "true");
+      assert.equal(await sandboxCount(dialect), before + 1, "the replay was not forwarded");
+      const changed = await h.call("POST", m1.path, { body: f.mit(a, f.ok2).body, headers: m1.headers });
+      assert.equal(changed.status, 422);
+
+      const high = f.mit(a, f.above);
+      const rh = await h.call("POST", high.path, { body: high.body, headers: high.headers });
+      assert.ok(rh.status >= 400, rh.text);
+      assert.ok(code(rh).includes("amount_above_ceiling"), rh.text);
+
+      const m2 = f.mit(a, f.ok);
+      assert.equal((await h.call("POST", m2.path, { body: m2.body, headers: m2.headers })).status, 200);
+      const m3 = f.mit(a, f.ok);
+      const r3 = await h.call("POST", m3.path, { body: m3.body, headers: m3.headers });
+      assert.equal(r3.status, 429, r3.text);
+      assert.ok(Number(r3.headers.get("retry-after")) > 0);
+      assert.deepEqual(code(r3), ["velocity_exceeded"]);
+      assert.equal(await sandboxCount(dialect), before + 2, "refusals never reach the processor");
+
+      const wrong = f.mit(a, f.ok);
+      const rw = await h.call("POST", wrong.path, { key: OTHER_KEY, body: wrong.body, headers: wrong.headers });
+      assert.ok(rw.status >= 400, rw.text);
+      assert.ok(["merchant_mismatch", "agreement_not_found"].includes(code(rw)[0]), rw.text);
+
+      assert.equal((await h.call("DELETE", `/v1/agreements/${a.id}`)).status, 200);
+      const rv = f.mit(a, f.ok);
+      const rr = await h.call("POST", rv.path, { body: rv.body, headers: rv.headers });
+      assert.ok(rr.status >= 400, rr.text);
+      assert.equal(code(rr)[0], "agreement_revoked");
+      assert.equal(await sandboxCount(dialect), before + 2);
+    });
+
+    test("soft decline 8026, then refused until a new CIT", async () => {
+      const a = await f.cit("4000000000008021");
+      const m = f.mit(a, f.ok);
+      const r = await h.call("POST", m.path, { body: m.body, headers: m.headers });
+      assert.ok(r.text.includes("8026"), r.text);
+      const rec = await h.call("GET", `/v1/agreements/${a.id}`);
+      assert.equal(rec.json.agreement.status, "reauthentication_required", rec.text);
+      const before = await sandboxCount(dialect);
+      const again = f.mit(a, f.ok);
+      const ra = await h.call("POST", again.path, { body: again.body, headers: again.headers });
+      assert.ok(ra.status >= 400, ra.text);
+      assert.equal(code(ra)[0], "reauthentication_required");
+      assert.equal(await sandboxCount(dialect), before);
+      const b = await f.cit("4111111111111111");
+      const mb = f.mit(b, f.ok);
+      assert.equal((await h.call("POST", mb.path, { body: mb.body, headers: mb.headers })).status, 200);
+    });
+
+    test("Visa category 1 decline: never retried", async () => {
+      const a = await f.cit("4000000000000119");
+      const m = f.mit(a, f.ok);
+      await h.call("POST", m.path, { body: m.body, headers: m.headers });
+      const again = f.mit(a, f.ok);
+      const r = await h.call("POST", again.path, { body: again.body, headers: again.headers });
+      assert.ok(r.status >= 400, r.text);
+      assert.ok(code(r).includes("retry_forbidden"), r.text);
+    });
+
+    test("expired reference", async () => {
+      const a = await f.cit("4111111111111111");
+      assert.equal((await h.call("PUT", "/v1/policy", { body: { ...POLICY, expiration: 1 } })).status, 200);
+      try {
+        await sleep(1200);
+        const m = f.mit(a, f.ok);
+        const r = await h.call("POST", m.path, { body: m.body, headers: m.headers });
+        assert.ok(r.status >= 400, r.text);
+        assert.ok(code(r).includes("reference_expired"), r.text);
+      } finally {
+        await h.call("PUT", "/v1/policy", { body: POLICY });
+      }
+    });
+  });
+}
+
+describe("card data", () => {
+  test("card numbers and CVVs never reach KV", async () => {
+    const a = await FLOWS.coinflow.cit("4111111111111111");
+    assert.ok(a.id);
+    for (const ns of ["AGREEMENTS", "POLICIES", "VELOCITY", "IDEMPOTENCY"]) {
+      const kv = await h.mf.getKVNamespace(ns);
+      let cursor;
+      do {
+        const page = await kv.list({ cursor });
+        for (const k of page.keys) {
+          const v = (await kv.get(k.name)) ?? "";
+          assert.ok(!/4111111111111111|"cvv"/.test(k.name + v), `${ns} ${k.name}`);
+        }
+        cursor = page.list_complete ? undefined : page.cursor;
+      } while (cursor);
+    }
+  });
+});
