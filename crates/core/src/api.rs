@@ -15,7 +15,7 @@ use crate::time::Timestamp;
 use crate::validate::{parse_json, FieldError};
 
 /// A tagged answer.
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Answer<T> {
@@ -29,7 +29,7 @@ pub enum Answer<T> {
 }
 
 /// The success payload of [`evaluate_json`].
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DecisionAnswer {
     /// The decision.
@@ -37,7 +37,7 @@ pub struct DecisionAnswer {
 }
 
 /// The success payload of [`limits_json`].
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LimitsAnswer {
     /// The limits.
@@ -45,7 +45,7 @@ pub struct LimitsAnswer {
 }
 
 /// The success payload of the state transitions.
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StateAnswer {
     /// The agreement after the transition.
@@ -55,7 +55,7 @@ pub struct StateAnswer {
 }
 
 /// Input of [`record_attempt_json`]: an evaluation plus the attempt id to record it under.
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EvaluationWithId {
@@ -75,7 +75,7 @@ pub struct EvaluationWithId {
 }
 
 /// Input of [`apply_outcome_json`].
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApplyOutcomeInput {

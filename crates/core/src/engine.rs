@@ -10,7 +10,7 @@ use crate::time::Timestamp;
 use crate::validate::FieldError;
 
 /// Everything one decision depends on. There is no other input: no clock, no store.
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Evaluation {
@@ -28,7 +28,7 @@ pub struct Evaluation {
 }
 
 /// What a limits query needs: a decision without a request.
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitsQuery {

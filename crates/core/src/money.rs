@@ -337,7 +337,7 @@ impl<'de> Deserialize<'de> for Money {
 ///
 /// Without `currency`, the count is read in the minor unit of whatever currency it is applied to
 /// (the agreement's), as document 001 does for USD.
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cents {

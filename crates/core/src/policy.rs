@@ -19,7 +19,7 @@ use crate::time::MAX_DURATION_SECONDS;
 use crate::validate::FieldError;
 
 /// A merchant's MIT settings.
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Policy {
@@ -83,7 +83,7 @@ fn is_true(b: &bool) -> bool {
 }
 
 /// Pre-debit notification: India's e-mandate rules, for example, require 24 hours.
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreDebitNotice {

@@ -11,7 +11,7 @@ use crate::validate::FieldError;
 pub const GRANDFATHERED_REFERENCE: &str = "-100";
 
 /// One MIT charge request, in canonical form.
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChargeRequest {
