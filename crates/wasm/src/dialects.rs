@@ -24,6 +24,7 @@ use serde_json::value::RawValue;
 
 /// The four processor dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "snake_case")]
 pub enum DialectName {
     /// Infinic (document 000).
@@ -49,6 +50,7 @@ impl DialectName {
 
 /// A processor document: the JSON value itself, or a JSON string holding its text.
 #[derive(Debug, Deserialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(transparent)]
 #[tsify(type = "unknown")]
 pub struct Document(Box<RawValue>);
@@ -68,6 +70,7 @@ impl Document {
 
 /// Coinflow's CIT endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "snake_case")]
 pub enum CoinflowEndpoint {
     /// `POST /api/checkout/zero-authorization/{merchantId}`.
@@ -78,6 +81,7 @@ pub enum CoinflowEndpoint {
 
 /// Input of [`parse_cit_json`]: a successful CIT in a processor's own documents.
 #[derive(Debug, Deserialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CitInput {
     /// The dialect.
@@ -114,6 +118,7 @@ pub struct CitInput {
 
 /// Success payload of [`parse_cit_json`].
 #[derive(Debug, Serialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase")]
 pub struct CitAnswer {
     /// The agreement the CIT established.
@@ -124,6 +129,7 @@ pub struct CitAnswer {
 
 /// Input of [`parse_mit_json`]: an MIT request in a processor's own words.
 #[derive(Debug, Deserialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MitInput {
     /// The dialect.
@@ -143,6 +149,7 @@ pub struct MitInput {
 
 /// How to find the agreement an MIT names.
 #[derive(Debug, Serialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(tag = "by", content = "value", rename_all = "snake_case")]
 pub enum Lookup {
     /// By the initial CIT's id.
@@ -153,6 +160,7 @@ pub enum Lookup {
 
 /// Success payload of [`parse_mit_json`].
 #[derive(Debug, Serialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase")]
 pub struct MitAnswer {
     /// The canonical charge request.
@@ -163,6 +171,7 @@ pub struct MitAnswer {
 
 /// Input of [`read_outcome_json`]: the processor's answer to a forwarded MIT, or a webhook about it.
 #[derive(Debug, Deserialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutcomeInput {
     /// The dialect.
@@ -183,6 +192,7 @@ pub struct OutcomeInput {
 
 /// Success payload of [`read_outcome_json`].
 #[derive(Debug, Serialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase")]
 pub struct OutcomeAnswer {
     /// The outcome; `null` when the answer does not settle the attempt (a 5xx, still in progress).
@@ -191,6 +201,7 @@ pub struct OutcomeAnswer {
 
 /// Input of [`render_refusal_json`]: an evaluation and the dialect to answer in.
 #[derive(Debug, Deserialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RenderInput {
     /// The dialect.
@@ -201,6 +212,7 @@ pub struct RenderInput {
 
 /// An HTTP answer in a processor's own words.
 #[derive(Debug, Serialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase")]
 pub struct ProcessorResponse {
     /// The HTTP status.
@@ -215,6 +227,7 @@ pub struct ProcessorResponse {
 
 /// Success payload of [`render_refusal_json`].
 #[derive(Debug, Serialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase")]
 pub struct RefusalAnswer {
     /// The decision.
