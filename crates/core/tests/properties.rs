@@ -351,9 +351,9 @@ fn attempt_value(i: usize, offset: i64, kind: u8, pay: Option<u8>) -> Value {
 }
 
 #[allow(clippy::type_complexity)]
-fn history_case() -> impl Strategy<Value = (Vec<Value>, Vec<Value>, u8, u64)> {
+fn history_case(latest: i64) -> impl Strategy<Value = (Vec<Value>, Vec<Value>, u8, u64)> {
     // Few distinct instants, so ties in time are common and the tie-breaks are exercised.
-    let offset = prop_oneof![Just(-3600i64), Just(-60), Just(0), Just(-86_400), -40 * 86_400i64..3600];
+    let offset = prop_oneof![Just(-3600i64), Just(-60), Just(0), Just(-86_400), -40 * 86_400i64..=latest];
     let payments = prop::collection::vec(
         // The agreement's own id often, so duplicates of the initial payment are common.
         (prop_oneof![2 => Just(0usize), 3 => 0..PAYMENT_IDS.len()], offset.clone(), 0u64..10_000, any::<bool>()).prop_map(|(id, off, minor, cvv)| {
@@ -399,7 +399,7 @@ proptest! {
 
     #[test]
     fn decisions_are_deterministic_and_ignore_history_order(
-        (payments, attempts, variant, amount) in history_case(),
+        (payments, attempts, variant, amount) in history_case(3600),
         seed in any::<u64>(),
     ) {
         let input = varied_input(&payments, &attempts, variant, amount).to_string();
@@ -423,6 +423,51 @@ proptest! {
         for (p, a) in [reversed, (permute(&payments, seed), permute(&attempts, seed.rotate_left(17)))] {
             let other = evaluate_json(&varied_input(&p, &a, variant, amount).to_string());
             prop_assert_eq!(&first, &other, "history order changed the decision");
+        }
+    }
+}
+
+/// The decision at `now` (as JSON) for a varied input without an amount ceiling or pre-debit notice, so
+/// only time and history decide.
+fn decide_at(input: &Value, now: &str) -> Value {
+    let mut input = input.clone();
+    input["now"] = json!(now);
+    let out: Value = serde_json::from_str(&evaluate_json(&input.to_string())).unwrap();
+    assert_eq!(out["type"], "success", "{out}");
+    out["decision"].clone()
+}
+
+proptest! {
+    #![proptest_config(cases(128))]
+
+    /// `limits.nextEligibleAt` is exact: the same charge is allowed at that instant and refused one second
+    /// before it; when it is null, the charge is refused now, a day later and 60 days later.
+    #[test]
+    fn next_eligible_instant_is_exact((payments, attempts, variant, _) in history_case(0)) {
+        let mut input = varied_input(&payments, &attempts, variant, 100);
+        input["policy"].as_object_mut().unwrap().remove("maxMultiple");
+        let decision = decide_at(&input, NOW);
+        let next = &decision["limits"]["nextEligibleAt"];
+        match next.as_str() {
+            Some(at) => {
+                let at_t = Timestamp::parse(at).unwrap();
+                let now_t = Timestamp::parse(NOW).unwrap();
+                prop_assert!(at_t >= now_t);
+                prop_assert_eq!(decision["outcome"] == "allowed", at_t == now_t, "{}", decision);
+                prop_assert_eq!(&decide_at(&input, at)["outcome"], "allowed", "not allowed at nextEligibleAt {}", at);
+                let before = at_t.minus_seconds(1);
+                if before >= now_t {
+                    let d = decide_at(&input, &before.to_rfc3339());
+                    prop_assert_eq!(&d["outcome"], "refused", "allowed one second before nextEligibleAt {}", at);
+                }
+            }
+            None => {
+                prop_assert_eq!(&decision["outcome"], "refused");
+                for later in [86_400, 60 * 86_400] {
+                    let d = decide_at(&input, &instant(later));
+                    prop_assert_eq!(&d["outcome"], "refused", "nextEligibleAt is null but {} s later it is allowed", later);
+                }
+            }
         }
     }
 }
