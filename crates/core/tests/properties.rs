@@ -6,6 +6,7 @@
 //! - replaying any sequence of charges (evaluate, record, random outcomes) never admits more than
 //!   `maxCount` within any `period`, and never refuses for velocity while a slot is free;
 //! - decisions are deterministic and independent of the order of history entries;
+//! - `limits.nextEligibleAt` is exact: allowed at that instant, refused one second before;
 //! - money converts exactly between minor units and major-unit strings (exponents 0, 2, 3, 4);
 //! - no input text, however broken, makes `api::evaluate_json` panic.
 //!
