@@ -233,22 +233,33 @@ describe("canonical API", () => {
 });
 
 describe("an unreachable processor", () => {
-  test("connection refused: 502, nothing sent, the slot is released; the idempotency key is freed", async () => {
+  // workerd reports a refused connection exactly like one lost after the request was written
+  // ("Network connection lost."), so the Worker cannot prove nothing was sent: the attempt stays pending
+  // and keeps its slot (never under-counted), and the merchant settles it once the processor confirms.
+  test("connection refused: 502, the attempt stays pending; settling it as not_sent releases the slot", async () => {
     const closed = "http://127.0.0.1:9";
     const dead = await start({ urls: { infinic: closed, coinflow: closed, spg: closed, axerve: closed } });
     try {
       await dead.call("PUT", "/v1/policy", { body: POLICY });
       const id = uid("agr_");
       await dead.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) });
-      const r = await dead.call("POST", "/v1/charges", { body: { reference: id, amount: { amount: "5.00", currency: "USD" } }, headers: { "idempotency-key": "k1" } });
+      const charge = { reference: id, amount: { amount: "5.00", currency: "USD" } };
+      const r = await dead.call("POST", "/v1/charges", { body: charge, headers: { "idempotency-key": "k1" } });
       assert.equal(r.status, 502, r.text);
-      assert.ok(["not_sent", "pending"].includes(r.json.outcome), r.text);
-      const limits = await dead.call("GET", `/v1/agreements/${id}/limits`);
-      if (r.json.outcome === "not_sent") {
-        assert.equal(limits.json.limits.velocity.used, 0, "a request never sent holds no slot");
-        const again = await dead.call("POST", "/v1/charges", { body: { reference: id, amount: { amount: "5.00", currency: "USD" } }, headers: { "idempotency-key": "k1" } });
-        assert.notEqual(again.headers.get("idempotent-replayed"), "true", "nothing happened, so the key may be retried");
-      }
+      assert.equal(r.json.outcome, "pending");
+      assert.match(r.json.processor.answer.error, /connection/i);
+      let limits = await dead.call("GET", `/v1/agreements/${id}/limits`);
+      assert.equal(limits.json.limits.velocity.used, 1, "a possibly-sent request keeps its slot");
+      const replay = await dead.call("POST", "/v1/charges", { body: charge, headers: { "idempotency-key": "k1" } });
+      assert.equal(replay.headers.get("idempotent-replayed"), "true", "never forwarded twice");
+      const unknown = await dead.call("POST", `/v1/agreements/${id}/attempts/att_nope/outcome`, { body: { result: "not_sent" } });
+      assert.equal(unknown.status, 404);
+      const settled = await dead.call("POST", `/v1/agreements/${id}/attempts/${r.json.attemptId}/outcome`, { body: { result: "not_sent" } });
+      assert.equal(settled.status, 200, settled.text);
+      limits = await dead.call("GET", `/v1/agreements/${id}/limits`);
+      assert.equal(limits.json.limits.velocity.used, 0, "a request never sent holds no slot");
+      const twice = await dead.call("POST", `/v1/agreements/${id}/attempts/${r.json.attemptId}/outcome`, { body: { result: "approved" } });
+      assert.equal(twice.status, 409);
     } finally {
       await dead.stop();
     }

@@ -277,6 +277,55 @@ pub(crate) async fn agreement_limits<K: Kv, P>(app: &App<'_, K, P>, merchant: &s
     Ok(HttpResponse::json(200, &serde_json::json!({"now": app.now, "agreementStatus": query.agreement.status, "limits": limits})))
 }
 
+/// `POST /v1/agreements/{id}/attempts/{attemptId}/outcome` body: how a pending attempt ended, as the
+/// merchant learnt it from the processor (a timeout or a lost connection leaves the attempt pending).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OutcomeBody {
+    result: OutcomeResult,
+    #[serde(default)]
+    payment_id: Option<String>,
+    #[serde(default)]
+    decline: Option<mitgate_core::model::Decline>,
+}
+
+pub(crate) async fn post_outcome<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    id: &str,
+    attempt_id: &str,
+    req: &HttpRequest,
+) -> Answer {
+    let body: OutcomeBody = parse_body(req)?;
+    let record = owned(app, merchant, id).await?;
+    let ledger = app.stores.attempts(id).await.map_err(|e| store_failed(&e))?;
+    let history = History { payments: record.payments.clone(), attempts: ledger.attempts };
+    let outcome = Outcome {
+        attempt_id: attempt_id.to_string(),
+        at: app.now,
+        result: body.result,
+        payment_id: body.payment_id,
+        decline: body.decline,
+    };
+    let (agreement, next) = state::apply_outcome(&record.agreement, &history, &outcome).map_err(|e| match e {
+        state::StateError::UnknownAttempt(_) => not_found("attempt", attempt_id),
+        state::StateError::MissingDecline => invalid_one("decline", "is required when result is declined"),
+        other => HttpResponse::error(409, "conflict", other.to_string()),
+    })?;
+    let ledger = AttemptLedger { attempts: next.attempts };
+    app.stores.put_attempts(id, &ledger).await.map_err(|e| store_failed(&e))?;
+    let mut record = record;
+    if agreement != record.agreement {
+        record.agreement = agreement;
+        record.updated_at = app.now;
+        app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
+    }
+    if let Some(pid) = outcome.payment_id.as_deref() {
+        app.stores.put_payment_index(merchant, pid, id).await.map_err(|e| store_failed(&e))?;
+    }
+    Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decisions
 

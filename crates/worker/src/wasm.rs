@@ -99,7 +99,9 @@ impl Processor for FetchProcessor {
 /// established) releases the slot; anything else may have reached the processor.
 fn classify(message: &str) -> Forwarded {
     let m = message.to_ascii_lowercase();
-    let before_send = ["connection refused", "econnrefused", "connect(): ", "dns", "no such host", "could not resolve", "network unreachable"]
+    // workerd reports a refused connection and one lost after sending alike ("Network connection
+    // lost."), so only messages that can only mean "never connected" release the slot.
+    let before_send = ["connection refused", "econnrefused", "dns lookup failed", "no such host", "network is unreachable"]
         .iter()
         .any(|needle| m.contains(needle));
     if before_send {
@@ -155,6 +157,7 @@ enum Route {
     AgreementPut,
     AgreementDelete,
     AgreementLimits,
+    AttemptOutcome,
     Decision,
     Evaluate,
     Charge,
@@ -235,6 +238,10 @@ async fn respond(req: &mut Request, ctx: &RouteContext<()>, route: Route) -> (Ht
         Route::AgreementPut => service::flatten(service::put_agreement(&app, m, &id, r).await),
         Route::AgreementDelete => service::flatten(service::delete_agreement(&app, m, &id, r).await),
         Route::AgreementLimits => service::flatten(service::agreement_limits(&app, m, &id).await),
+        Route::AttemptOutcome => {
+            let attempt = ctx.param("attempt").cloned().unwrap_or_default();
+            service::flatten(service::post_outcome(&app, m, &id, &attempt, r).await)
+        }
         Route::Decision => service::flatten(service::post_decision(&app, m, r).await),
         Route::Evaluate => service::flatten(service::post_evaluate(r)),
         Route::Charge => {
@@ -272,6 +279,9 @@ async fn agreement_delete(req: Request, ctx: RouteContext<()>) -> worker::Result
 }
 async fn agreement_limits(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
     handle(req, ctx, Route::AgreementLimits).await
+}
+async fn attempt_outcome(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    handle(req, ctx, Route::AttemptOutcome).await
 }
 async fn decision(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
     handle(req, ctx, Route::Decision).await
@@ -312,6 +322,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         .put_async("/v1/agreements/:id", agreement_put)
         .delete_async("/v1/agreements/:id", agreement_delete)
         .get_async("/v1/agreements/:id/limits", agreement_limits)
+        .post_async("/v1/agreements/:id/attempts/:attempt/outcome", attempt_outcome)
         .post_async("/v1/decisions", decision)
         .post_async("/v1/decisions/evaluate", evaluate)
         .post_async("/v1/charges", charge)
