@@ -29,3 +29,12 @@ test-worker: ## The Worker end to end under Miniflare
 
 bench: ## Criterion benchmarks of the engine
 	cargo bench -p mitgate-core --bench decision
+
+.PHONY: dashboard
+wasm-pkg: ## Build the npm package crates/wasm/pkg (Node CommonJS + ESM, browser ES module) from crates/wasm
+	bash crates/wasm/build-pkg.sh
+
+dashboard: setup wasm-pkg ## Serve the dashboard (js-demo/dashboard) on http://127.0.0.1:8088/ (PORT=... to change)
+	rm -rf js-demo/dashboard/pkg && cp -r crates/wasm/pkg/web js-demo/dashboard/pkg
+	@echo "dashboard: http://127.0.0.1:$${PORT:-8088}/  (Ctrl-C stops it)"
+	python3 -m http.server $${PORT:-8088} --bind 127.0.0.1 --directory js-demo/dashboard
