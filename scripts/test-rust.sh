@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
-cargo build -p mitgate-core --target wasm32-unknown-unknown --release
+cargo build -p mitgate-core -p mitgate-dialects --target wasm32-unknown-unknown --release
