@@ -92,7 +92,9 @@ fn to_json<T: Serialize>(answer: &Answer<T>) -> String {
     serde_json::to_string(answer).unwrap_or_else(|e| {
         // Serializing these types cannot fail (no maps with non-string keys, no custom errors); if it
         // ever did, answer with a failure rather than panic.
-        format!(r#"{{"type":"failure","errors":[{{"path":"","message":"internal serialization error: {e}"}}]}}"#)
+        format!(
+            r#"{{"type":"failure","errors":[{{"path":"","message":"internal serialization error: {e}"}}]}}"#
+        )
     })
 }
 
@@ -158,7 +160,11 @@ pub fn record_attempt_json(text: &str) -> String {
                 ) {
                     Ok(history) => Answer::Success(StateAnswer { agreement: e.agreement, history }),
                     Err(err) => failure(vec![FieldError::new(
-                        if matches!(err, state::StateError::DuplicateAttempt(_)) { "attemptId" } else { "request" },
+                        if matches!(err, state::StateError::DuplicateAttempt(_)) {
+                            "attemptId"
+                        } else {
+                            "request"
+                        },
                         err.to_string(),
                     )]),
                 }

@@ -53,7 +53,11 @@ impl Evaluation {
         }
         self.history.validate("history", &mut errors);
         self.request.validate("request", &mut errors);
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -64,7 +68,11 @@ impl LimitsQuery {
         self.policy.validate("policy", &mut errors);
         self.agreement.validate("agreement", &mut errors);
         self.history.validate("history", &mut errors);
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -117,6 +125,10 @@ fn limits_for(ctx: &Context<'_>) -> Limits {
 /// The earliest instant at or after `now` when the request-independent rules all pass: advance to the
 /// latest `retry_at` until nothing blocks, or a violation that waiting cannot clear appears.
 fn next_eligible(ctx: &Context<'_>) -> Option<Timestamp> {
+    // A zero ceiling never grows by waiting (payments only leave the lookback): nothing can be charged.
+    if rules::amount_ceiling::ceiling(ctx).amount.is_some_and(|m| m.is_zero()) {
+        return None;
+    }
     let mut t = ctx.now;
     // Each step moves t forward to a rule's own boundary; a handful of steps always settles.
     for _ in 0..16 {

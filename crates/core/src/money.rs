@@ -166,8 +166,9 @@ impl Money {
 
     /// The largest amount mitgate represents in a currency ([`MAX_MINOR_UNITS`] minor units).
     pub fn max_value(currency: Currency) -> Self {
-        let amount = Decimal::try_from_i128_with_scale(i128::from(MAX_MINOR_UNITS), u32::from(currency.exponent))
-            .unwrap_or(Decimal::MAX);
+        let amount =
+            Decimal::try_from_i128_with_scale(i128::from(MAX_MINOR_UNITS), u32::from(currency.exponent))
+                .unwrap_or(Decimal::MAX);
         Money { amount, currency }
     }
 

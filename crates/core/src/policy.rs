@@ -133,7 +133,9 @@ impl<'de> Deserialize<'de> for Multiple {
                 v.parse::<Decimal>().map(Multiple).map_err(E::custom)
             }
             fn visit_f64<E: serde::de::Error>(self, _v: f64) -> Result<Multiple, E> {
-                Err(E::custom("a fractional maxMultiple must be a decimal string like \"1.5\", not a JSON float"))
+                Err(E::custom(
+                    "a fractional maxMultiple must be a decimal string like \"1.5\", not a JSON float",
+                ))
             }
         }
         d.deserialize_any(V)

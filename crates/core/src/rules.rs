@@ -73,7 +73,12 @@ impl<'a> Context<'a> {
 }
 
 /// Builds a violation with the code's rule and canonical status.
-pub(crate) fn violation(code: Code, message: String, retry_at: Option<Timestamp>, details: Details) -> Violation {
+pub(crate) fn violation(
+    code: Code,
+    message: String,
+    retry_at: Option<Timestamp>,
+    details: Details,
+) -> Violation {
     Violation { code, rule: code.rule(), http_status: code.http_status(), message, retry_at, details }
 }
 

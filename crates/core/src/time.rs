@@ -18,14 +18,12 @@ pub struct Timestamp(DateTime<Utc>);
 impl Timestamp {
     /// Parses strict RFC 3339 (`T` separator, explicit offset or `Z`).
     pub fn parse(text: &str) -> Result<Self, String> {
-        DateTime::parse_from_rfc3339(text)
-            .map(|d| Timestamp(d.with_timezone(&Utc)))
-            .map_err(|e| {
-                format!(
-                    "`{}` is not an RFC 3339 instant like \"2026-04-16T10:15:30Z\": {e}",
-                    crate::money::truncate_for_message(text)
-                )
-            })
+        DateTime::parse_from_rfc3339(text).map(|d| Timestamp(d.with_timezone(&Utc))).map_err(|e| {
+            format!(
+                "`{}` is not an RFC 3339 instant like \"2026-04-16T10:15:30Z\": {e}",
+                crate::money::truncate_for_message(text)
+            )
+        })
     }
 
     /// Builds from a chrono value.
@@ -63,9 +61,7 @@ impl Timestamp {
 
     /// `self + months` on the calendar (day clamped to the month's end), saturating.
     pub fn plus_months(&self, months: u32) -> Timestamp {
-        self.0
-            .checked_add_months(Months::new(months))
-            .map_or(Timestamp(DateTime::<Utc>::MAX_UTC), Timestamp)
+        self.0.checked_add_months(Months::new(months)).map_or(Timestamp(DateTime::<Utc>::MAX_UTC), Timestamp)
     }
 
     /// Whole seconds from `self` until `later`, rounded up; 0 when `later` is not after `self`.
@@ -158,13 +154,11 @@ impl<'de> Deserialize<'de> for ValidUntil {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         if text.len() == 10 {
-            return NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                .map(ValidUntil::Date)
-                .map_err(|_| {
-                    serde::de::Error::custom(format!(
-                        "`{text}` is not a date like \"2030-12-25\" or an RFC 3339 instant"
-                    ))
-                });
+            return NaiveDate::parse_from_str(&text, "%Y-%m-%d").map(ValidUntil::Date).map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "`{text}` is not a date like \"2030-12-25\" or an RFC 3339 instant"
+                ))
+            });
         }
         Timestamp::parse(&text).map(ValidUntil::Instant).map_err(serde::de::Error::custom)
     }

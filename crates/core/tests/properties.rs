@@ -199,16 +199,18 @@ impl CeilingCase {
         if let Some(initial) = self.initial.filter(|i| *i > 0 && !listed && in_window(-20 * 86_400)) {
             candidates.push(initial);
         }
-        let base = candidates.into_iter().max().or(self.zero_auth).unwrap_or(0);
+        let base = candidates.into_iter().max().or(self.zero_auth);
         let policy = self.multiple.map(|m| {
             let (_, num, den) = MULTIPLES[m];
-            base * num / den
+            base.map(|b| b * num / den)
         });
         match (policy, self.agreement_max) {
             (None, None) => None,
-            (Some(p), None) => Some(p),
+            (Some(p), None) => Some(p.unwrap_or(0)),
             (None, Some(a)) => Some(a),
-            (Some(p), Some(a)) => Some(p.min(a)),
+            // With nothing to multiply, the customer-authenticated agreement maximum bounds alone.
+            (Some(None), Some(a)) => Some(a),
+            (Some(Some(p)), Some(a)) => Some(p.min(a)),
         }
     }
 }

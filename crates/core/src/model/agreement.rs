@@ -304,12 +304,18 @@ impl Agreement {
         }
         if let Some(amount) = &self.established.amount {
             if amount.currency() != self.currency {
-                errors.push(FieldError::new(field("established.amount.currency"), "must equal the agreement's currency"));
+                errors.push(FieldError::new(
+                    field("established.amount.currency"),
+                    "must equal the agreement's currency",
+                ));
             }
         }
         if let Some(max) = &self.terms.max_amount {
             if max.currency() != self.currency {
-                errors.push(FieldError::new(field("terms.maxAmount.currency"), "must equal the agreement's currency"));
+                errors.push(FieldError::new(
+                    field("terms.maxAmount.currency"),
+                    "must equal the agreement's currency",
+                ));
             }
         }
         if let Some(days) = self.terms.min_interval_days {
@@ -323,7 +329,8 @@ impl Agreement {
             }
         }
         if self.terms.installment_count.is_some() && self.mit_type != MitType::Installment {
-            errors.push(FieldError::new(field("terms.installmentCount"), "is only for installment agreements"));
+            errors
+                .push(FieldError::new(field("terms.installmentCount"), "is only for installment agreements"));
         }
         if let Some(s) = &self.terms.schedule {
             if s.final_date.is_some_and(|f| f < s.initial_date) {

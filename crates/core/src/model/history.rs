@@ -178,7 +178,10 @@ impl History {
         for (i, a) in self.attempts.iter().enumerate() {
             check_id(&a.id, &format!("{path}.attempts[{i}].id"), errors);
             if !seen.insert(a.id.as_str()) {
-                errors.push(FieldError::new(format!("{path}.attempts[{i}].id"), "duplicates an earlier attempt id"));
+                errors.push(FieldError::new(
+                    format!("{path}.attempts[{i}].id"),
+                    "duplicates an earlier attempt id",
+                ));
             }
         }
     }

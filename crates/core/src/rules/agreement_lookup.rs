@@ -46,7 +46,11 @@ pub(crate) fn check(
                 Code::CustomerMismatch,
                 "The reference was not made by this customer.".to_string(),
                 None,
-                Details::Mismatch(MismatchDetails { field: "customerId", requested: asked.clone(), expected: None }),
+                Details::Mismatch(MismatchDetails {
+                    field: "customerId",
+                    requested: asked.clone(),
+                    expected: None,
+                }),
             ));
         }
     }

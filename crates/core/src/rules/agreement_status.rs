@@ -7,7 +7,8 @@ use crate::model::{AgreementStatus, AttemptStatus, DeclineReason};
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     let a = ctx.agreement;
-    let details = |status, reason: Option<String>, since| Details::Status(StatusDetails { status, reason, since });
+    let details =
+        |status, reason: Option<String>, since| Details::Status(StatusDetails { status, reason, since });
     match a.status {
         AgreementStatus::Revoked => {
             out.push(violation(

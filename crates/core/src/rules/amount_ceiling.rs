@@ -2,6 +2,11 @@
 //! `maxAmountLookback` times `maxMultiple`; with no such payment, `maxZeroAuthAmount` times
 //! `maxMultiple`; and never above the agreement's own maximum (003 `authenticationAmount`).
 //! Exactly at the ceiling is allowed; one minor unit above is refused.
+//!
+//! When the policy has nothing to multiply (no CVV-verified payment in the lookback and no
+//! `maxZeroAuthAmount`) its part is zero, which refuses every charge; but an agreement whose own maximum
+//! was authenticated by the customer (a recurring chain's `authenticationAmount`) is bounded by that
+//! maximum instead: the customer agreed to it explicitly.
 
 use super::{violation, Context};
 use crate::decision::{Ceiling, CeilingDetails, CeilingSource, Code, Details, PolicyCeiling, Violation};
@@ -19,7 +24,7 @@ pub(crate) fn ceiling(ctx: &Context<'_>) -> Ceiling {
         (Some(p), None) => (Some(p.amount), p.base_source),
         (None, Some(max)) => (Some(max), CeilingSource::AgreementMaximum),
         (Some(p), Some(max)) => {
-            if max.amount() < p.amount.amount() {
+            if p.base_source == CeilingSource::NoBasis || max.amount() < p.amount.amount() {
                 (Some(max), CeilingSource::AgreementMaximum)
             } else {
                 (Some(p.amount), p.base_source)

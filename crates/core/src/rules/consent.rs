@@ -6,11 +6,12 @@ use crate::decision::{Code, Details, Violation};
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     let c = ctx.agreement.consent;
-    let missing: Vec<&str> = [("storeCredential", c.store_credential), ("merchantInitiated", c.merchant_initiated)]
-        .into_iter()
-        .filter(|(_, given)| !given)
-        .map(|(name, _)| name)
-        .collect();
+    let missing: Vec<&str> =
+        [("storeCredential", c.store_credential), ("merchantInitiated", c.merchant_initiated)]
+            .into_iter()
+            .filter(|(_, given)| !given)
+            .map(|(name, _)| name)
+            .collect();
     if !missing.is_empty() {
         out.push(violation(
             Code::ConsentMissing,

@@ -21,7 +21,10 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
             a.id
         ))
     } else if a.mit_type == MitType::Installment {
-        Some("grandfathered references exist only for recurring (01N) and unscheduled (03N) chains".to_string())
+        Some(
+            "grandfathered references exist only for recurring (01N) and unscheduled (03N) chains"
+                .to_string(),
+        )
     } else {
         None
     };

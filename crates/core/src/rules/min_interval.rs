@@ -1,6 +1,9 @@
 //! Minimum interval between charges: the agreement's `minIntervalDays` (003 `frequency`, whole days of
 //! 86 400 s) and the schedule's `interval` (calendar months are added on the calendar, clamped to the
-//! month's end). Declined and released attempts do not count; approved and pending ones do.
+//! month's end). Declined and released attempts do not count; approved and pending ones do. For
+//! `minIntervalDays` the initial CIT counts too when it moved money (003: the minimum applies "within the
+//! same chain", whose first payment is the `01F`; a zero-amount authorization is not a payment). A
+//! schedule anchors its own first charge at `initialDate`, so its interval runs between MITs only.
 
 use super::{violation, Context};
 use crate::decision::{Code, Details, IntervalDetails, Violation};
@@ -15,11 +18,13 @@ pub(crate) fn next_allowed(ctx: &Context<'_>) -> Option<(Timestamp, Timestamp)> 
     if days.is_none() && interval.is_none() {
         return None;
     }
-    let last = ctx.attempts.iter().rev().find(|a| a.status.is_charge())?.at;
-    let by_days = days.map(|d| last.plus_seconds(u64::from(d) * 86_400));
-    let by_interval = interval.map(|i| add_interval(last, i));
-    let next = by_days.into_iter().chain(by_interval).max()?;
-    Some((next, last))
+    let last_mit = ctx.attempts.iter().rev().find(|a| a.status.is_charge()).map(|a| a.at);
+    let est = &ctx.agreement.established;
+    let initial_payment = est.amount.filter(|m| !m.is_zero()).map(|_| est.at).filter(|at| *at <= ctx.now);
+    let last_in_chain = last_mit.into_iter().chain(initial_payment).max();
+    let by_days = days.zip(last_in_chain).map(|(d, last)| (last.plus_seconds(u64::from(d) * 86_400), last));
+    let by_interval = interval.zip(last_mit).map(|(i, last)| (add_interval(last, i), last));
+    by_days.into_iter().chain(by_interval).max()
 }
 
 fn add_interval(t: Timestamp, interval: Interval) -> Timestamp {

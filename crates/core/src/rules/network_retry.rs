@@ -69,7 +69,9 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
                 }
             }
             Some(CardBrand::Mastercard) => {
-                if let Some(mac) = d.advice_code.as_deref().filter(|m| decline_codes::mastercard_never_retry(m)) {
+                if let Some(mac) =
+                    d.advice_code.as_deref().filter(|m| decline_codes::mastercard_never_retry(m))
+                {
                     out.push(violation(
                         Code::RetryForbidden,
                         format!(
@@ -117,9 +119,10 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     let reattempts: Vec<Timestamp> = attempts
         .windows(2)
         .filter_map(|pair| match pair {
-            [prev, this] if prev.status == AttemptStatus::Declined
-                && prev.decline.as_ref().and_then(|pd| network_of(ctx, pd)) == Some(network)
-                && this.at > window_start =>
+            [prev, this]
+                if prev.status == AttemptStatus::Declined
+                    && prev.decline.as_ref().and_then(|pd| network_of(ctx, pd)) == Some(network)
+                    && this.at > window_start =>
             {
                 Some(this.at)
             }
@@ -130,7 +133,8 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     if used >= budget {
         let index = usize::try_from(used - budget).unwrap_or(usize::MAX);
         let frees = reattempts.get(index).map(|t| t.plus_seconds(WINDOW_SECONDS));
-        let category = (network == CardBrand::Visa).then(|| decline_codes::visa_category(d.code.as_deref(), d.reason));
+        let category =
+            (network == CardBrand::Visa).then(|| decline_codes::visa_category(d.code.as_deref(), d.reason));
         let mut retry = details(network, last, d, category);
         retry.reattempts_used = Some(used);
         retry.reattempts_allowed = Some(budget);

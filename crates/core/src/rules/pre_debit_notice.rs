@@ -6,11 +6,15 @@ use crate::decision::{Code, Details, NoticeDetails, Violation};
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     let (Some(rule), Some(req)) = (ctx.policy.pre_debit_notice, ctx.request) else { return };
-    let details = Details::Notice(NoticeDetails { min_hours: rule.min_hours, notice_sent_at: req.notice_sent_at });
+    let details =
+        Details::Notice(NoticeDetails { min_hours: rule.min_hours, notice_sent_at: req.notice_sent_at });
     match req.notice_sent_at {
         None => out.push(violation(
             Code::PreDebitNoticeMissing,
-            format!("A pre-debit notice must reach the customer at least {} hours before the charge.", rule.min_hours),
+            format!(
+                "A pre-debit notice must reach the customer at least {} hours before the charge.",
+                rule.min_hours
+            ),
             None,
             details,
         )),

@@ -24,7 +24,12 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
                 Code::ScheduleEnded,
                 format!("The schedule ended at {final_date}."),
                 None,
-                Details::Expiry(ExpiryDetails { subject: "schedule_end", at: final_date, window_seconds: None, from: None }),
+                Details::Expiry(ExpiryDetails {
+                    subject: "schedule_end",
+                    at: final_date,
+                    window_seconds: None,
+                    from: None,
+                }),
             ));
         }
     }
