@@ -1,6 +1,6 @@
 // The mitgate dashboard: plain ES modules over the web build of the wasm package. Every decision and
 // limit shown here comes from the engine; this file only gathers inputs and draws.
-import init, { applyOutcome, evaluate, limits, parseCit, recordAttempt, version } from "mitgate-wasm";
+import init, { applyOutcome, evaluate, limits, parseCit, recordAttempt, renderRefusal, version } from "mitgate-wasm";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -78,6 +78,7 @@ const pretty = (v) => (typeof v === "string" ? v : JSON.stringify(v, null, 2));
 const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
 const fmtTime = (t) => (t ? t.replace("T", " ").replace(/(\.\d+)?Z$/, "") : "—");
 const money = (m) => (m ? `${m.amount} ${m.currency}` : "—");
+const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
 function readJson(id, label, messages) {
@@ -144,6 +145,14 @@ function charge(at, amountText) {
   const evaluation = { now: at, policy: inp.policy, agreement: inp.agreement, history: hist, request };
   const answer = evaluate(evaluation);
   const row = { n: sim.rows.length + 1, at, amount: request.amount, answer };
+  if (answer.type === "success" && answer.decision.outcome === "refused") {
+    const dialect = $("refusal-dialect").value;
+    const rendered = renderRefusal({ dialect, evaluation });
+    if (rendered.type === "success" && rendered.response) {
+      const { mitgate, ...own } = rendered.response.body ?? {};
+      row.processor = { dialect, status: rendered.response.status, body: own };
+    }
+  }
   if (answer.type === "success" && answer.decision.outcome === "allowed") {
     const attemptId = `sim-${++sim.seq}`;
     const recorded = recordAttempt({ ...evaluation, attemptId });
@@ -390,6 +399,10 @@ function drawDecisions() {
         ? d.violations.map((v) => `<div class="reason"><span class="code">${esc(v.code)}</span> <span class="status">${v.httpStatus}</span> ${esc(v.message)}` +
             (v.retryAt ? ` <span class="retry">retry at ${fmtTime(v.retryAt)}</span>` : "") + `</div>`).join("")
         : `<div class="reason ok">all rules pass${r.attemptId ? ` · recorded as <code>${r.attemptId}</code>` : ""}</div>`;
+      if (r.processor) {
+        reasons += `<div class="processor"><span class="dialect">${esc(r.processor.dialect)} answers ${r.processor.status}</span> ` +
+          `<code>${esc(clip(JSON.stringify(r.processor.body), 220))}</code></div>`;
+      }
     }
     tr.className = r.answer.type === "success" ? r.answer.decision.outcome : "bad-input";
     tr.innerHTML = `<td>${r.n}</td><td class="mono">${fmtTime(r.at)}</td><td class="num mono">${esc(r.amount.amount)} ${esc(r.amount.currency)}</td><td>${verdict}</td><td>${reasons}</td>`;

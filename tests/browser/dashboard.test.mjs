@@ -84,9 +84,11 @@ test("dashboard: allowed and refused charges, velocity, CIT parsing, policy vali
   assert.match(await row2.textContent(), /refused/);
   assert.match(await row2.textContent(), /amount_above_ceiling/);
   assert.match(await row2.textContent(), /HTTP 410/);
+  assert.match(await row2.textContent(), /coinflow answers 410 \{"message":"Amount exceeds limit/, "the refusal as Coinflow words it");
   assert.match(await page.textContent("#velocity-text"), /1 used, 4 left/, "a refused charge takes no slot");
 
   // A sequence: every allowed charge is recorded, so the sixth charge within 24 h hits the velocity limit.
+  await page.selectOption("#refusal-dialect", "spg");
   await page.click(".sequence summary");
   await page.click("#run-sequence");
   const rows = page.locator("#decisions tbody tr");
@@ -97,6 +99,7 @@ test("dashboard: allowed and refused charges, velocity, CIT parsing, policy vali
   assert.match(texts[2], /amount_above_ceiling/);
   assert.match(texts[6], /velocity_exceeded/);
   assert.match(texts[6], /retry at/);
+  assert.match(texts[6], /spg answers 429/);
   assert.match(await page.textContent("#decision-count"), /6 allowed, 2 refused/);
   assert.equal(await page.locator("#viz-timeline svg .dot.refused:not(.key)").count(), 2);
   assert.match(await page.textContent("#viz-countdowns"), /Reference window.*expires in \d+ d/);
