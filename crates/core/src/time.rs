@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Months, NaiveDate, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, SecondsFormat, TimeDelta, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The longest duration mitgate accepts in a policy or term: 100 years of seconds. Bounding durations
@@ -139,7 +139,7 @@ impl fmt::Debug for ValidUntil {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ValidUntil::Instant(t) => write!(f, "{t}"),
-            ValidUntil::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            ValidUntil::Date(d) => write!(f, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
         }
     }
 }
@@ -154,7 +154,7 @@ impl<'de> Deserialize<'de> for ValidUntil {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         if text.len() == 10 {
-            return NaiveDate::parse_from_str(&text, "%Y-%m-%d").map(ValidUntil::Date).map_err(|_| {
+            return parse_date(&text, true).map(ValidUntil::Date).ok_or_else(|| {
                 serde::de::Error::custom(format!(
                     "`{text}` is not a date like \"2030-12-25\" or an RFC 3339 instant"
                 ))
@@ -162,6 +162,28 @@ impl<'de> Deserialize<'de> for ValidUntil {
         }
         Timestamp::parse(&text).map(ValidUntil::Instant).map_err(serde::de::Error::custom)
     }
+}
+
+/// Parses a calendar date, `YYYY-MM-DD` (`dashed`) or `YYYYMMDD`, without chrono's format machinery
+/// (which would add tens of kilobytes to the WebAssembly module).
+pub fn parse_date(text: &str, dashed: bool) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(range)?;
+        part.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+    };
+    let (year, month, day) = if dashed {
+        if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+            return None;
+        }
+        (digits(0..4)?, digits(5..7)?, digits(8..10)?)
+    } else {
+        if b.len() != 8 {
+            return None;
+        }
+        (digits(0..4)?, digits(4..6)?, digits(6..8)?)
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
 }
 
 /// A card expiry month, `YYYY-MM` (`"2025-12"`): the card is valid through the last day of that month.
@@ -250,6 +272,17 @@ mod tests {
         assert_eq!(YearMonth::parse("2025-12").unwrap().ends_at().to_rfc3339(), "2026-01-01T00:00:00Z");
         assert!(YearMonth::parse("2025-13").is_none());
         assert!(YearMonth::parse("25-12").is_none());
+    }
+
+    #[test]
+    fn parses_dates_without_format_strings() {
+        assert_eq!(parse_date("2030-12-25", true), NaiveDate::from_ymd_opt(2030, 12, 25));
+        assert_eq!(parse_date("20301225", false), NaiveDate::from_ymd_opt(2030, 12, 25));
+        for bad in ["2030-02-30", "2030-13-01", "2030/12/25", "2030-1-255", "+030-12-25", ""] {
+            assert_eq!(parse_date(bad, true), None, "{bad}");
+        }
+        assert_eq!(parse_date("20300230", false), None);
+        assert_eq!(parse_date("2030122", false), None);
     }
 
     #[test]

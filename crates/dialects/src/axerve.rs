@@ -249,9 +249,7 @@ fn money_at(
 
 fn expiry_date(v: &Value, path: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
     let text = text_of(v, path, "a date YYYYMMDD").map_err(|e| errors.push(e)).ok()?;
-    let parsed = (text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| NaiveDate::parse_from_str(&text, "%Y%m%d").ok())
-        .flatten();
+    let parsed = mitgate_core::time::parse_date(&text, false);
     if parsed.is_none() {
         errors.push(FieldError::new(path, "must be a date YYYYMMDD like \"20301225\""));
     }
