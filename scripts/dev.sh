@@ -1,3 +1,101 @@
 #!/usr/bin/env bash
+# `make dev`: installs what is missing, builds, and runs mitgate on http://127.0.0.1:8787 with local KV,
+# beside the sandbox processor on http://127.0.0.1:8788; creates the demo merchant (key sk_test_demo, a LOCAL
+# DEVELOPMENT VALUE) with a demo policy and a demo agreement, and prints a first curl. Ctrl-C stops both.
 set -euo pipefail
-echo "dev: not built yet"
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PORT=${MITGATE_PORT:-8787}
+SANDBOX_PORT=${MITGATE_SANDBOX_PORT:-8788}
+export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false \
+  WRANGLER_HIDE_BANNER=true
+WRANGLER="$ROOT/node_modules/.bin/wrangler"
+
+bash scripts/setup.sh
+
+for p in "$PORT" "$SANDBOX_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "dev: port $p is already in use (another make dev?); stop it first" >&2
+    exit 1
+  fi
+done
+
+# Local development values only (.dev.vars is gitignored; wrangler dev reads it, wrangler deploy never does).
+cat > .dev.vars <<VARS
+# Written by scripts/dev.sh: LOCAL DEVELOPMENT VALUES, never used in production.
+MITGATE_MERCHANT_KEYS={"sk_test_demo":"demo"}
+PROCESSOR_URL_INFINIC=http://127.0.0.1:$SANDBOX_PORT/infinic
+PROCESSOR_URL_COINFLOW=http://127.0.0.1:$SANDBOX_PORT/coinflow
+PROCESSOR_URL_SPG=http://127.0.0.1:$SANDBOX_PORT/spg
+PROCESSOR_URL_AXERVE=http://127.0.0.1:$SANDBOX_PORT/axerve
+VARS
+
+mkdir -p .wrangler/logs
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+echo "dev: building the Worker (first build: a few minutes) and starting it and the sandbox processor..."
+set -m
+"$WRANGLER" dev -c sandbox/wrangler.toml --ip 127.0.0.1 --port "$SANDBOX_PORT" --inspector-port 9230 \
+  --show-interactive-dev-session=false \
+  --var "WEBHOOK_URL:http://127.0.0.1:$PORT/v1/webhooks/infinic" --var "WEBHOOK_MITGATE_KEY:sk_test_demo" \
+  > .wrangler/logs/sandbox.log 2>&1 &
+pids+=($!)
+"$WRANGLER" dev --ip 127.0.0.1 --port "$PORT" --inspector-port 9229 --show-interactive-dev-session=false \
+  > .wrangler/logs/mitgate.log 2>&1 &
+pids+=($!)
+set +m
+
+wait_up() {
+  local url=$1 name=$2 log=$3
+  for _ in $(seq 1 600); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    for pid in "${pids[@]}"; do
+      if ! kill -0 "$pid" 2>/dev/null; then echo "dev: $name exited; see $log" >&2; tail -30 "$log" >&2; exit 1; fi
+    done
+    sleep 1
+  done
+  echo "dev: $name did not come up in 10 minutes; see $log" >&2
+  exit 1
+}
+wait_up "http://127.0.0.1:$SANDBOX_PORT/" "the sandbox processor" .wrangler/logs/sandbox.log
+wait_up "http://127.0.0.1:$PORT/" "mitgate" .wrangler/logs/mitgate.log
+
+BASE="http://127.0.0.1:$PORT"
+KEY="sk_test_demo"
+curl -fsS -X PUT "$BASE/v1/policy" -H "X-Mitgate-Key: $KEY" -H 'content-type: application/json' \
+  -d '{"enabled": true, "maxCount": 5, "period": 86400, "maxMultiple": 3, "expiration": 2592000, "maxZeroAuthAmount": {"cents": 2000}, "maxAmountLookback": 2592000}' \
+  > /dev/null
+# A demo agreement: document 001's zero authorization with its own token, through the drop-in proxy.
+PAYMENT_ID=$(curl -fsS -X POST "$BASE/coinflow/api/checkout/zero-authorization/demo" -H "X-Mitgate-Key: $KEY" \
+  -H 'content-type: application/json' -H 'x-user-id: customer-123' -d '{"token": "4111114324324111_bt"}' \
+  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).paymentId))')
+
+cat <<INFO
+
+mitgate is running (local development; state in .wrangler/state, logs in .wrangler/logs/):
+  mitgate Worker        $BASE        (wrangler dev, local KV: AGREEMENTS POLICIES VELOCITY IDEMPOTENCY)
+  sandbox processor     http://127.0.0.1:$SANDBOX_PORT   (speaks infinic, coinflow, spg, axerve; test cards in sandbox/worker.js)
+  demo merchant         "demo", key $KEY (a local development value), policy = document 001's example
+  demo agreement        $PAYMENT_ID (coinflow zero authorization, customer-123)
+
+Try:
+  curl -s $BASE/v1/policy -H 'X-Mitgate-Key: $KEY'
+
+  curl -s -X POST $BASE/coinflow/api/checkout/merchant-initiated-transaction \\
+    -H 'X-Mitgate-Key: $KEY' -H 'content-type: application/json' -H 'x-user-id: customer-123' \\
+    -H 'Authorization: your-merchant-api-key' \\
+    -d '{"subtotal": {"cents": 5000, "currency": "USD"}, "originalPaymentId": "$PAYMENT_ID", "settlementType": "USDC"}'
+
+  (7000 cents is above the ceiling of 3 x 20.00 USD: refused with 410 in Coinflow's words; the sixth charge
+   within a day gets 429 with Retry-After.)
+  curl -s $BASE/v1/agreements/$PAYMENT_ID/limits -H 'X-Mitgate-Key: $KEY'
+
+API reference: openapi.yaml and docs/worker.md. Ctrl-C stops both Workers.
+INFO
+wait

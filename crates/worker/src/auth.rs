@@ -34,8 +34,8 @@ impl MerchantKeys {
     /// Parses the secret. Keys shorter than 8 characters and invalid merchant ids are refused, so a
     /// typo cannot configure a guessable key.
     pub fn parse(json: &str) -> Result<Self, String> {
-        let map: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(json).map_err(|e| format!("MITGATE_MERCHANT_KEYS is not a JSON object: {e}"))?;
+        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
+            .map_err(|e| format!("MITGATE_MERCHANT_KEYS is not a JSON object: {e}"))?;
         let mut keys = Vec::with_capacity(map.len());
         for (key, merchant) in map {
             let Some(merchant) = merchant.as_str() else {
@@ -44,8 +44,13 @@ impl MerchantKeys {
             if key.len() < 8 {
                 return Err("MITGATE_MERCHANT_KEYS: every key must be at least 8 characters".into());
             }
-            if merchant.is_empty() || merchant.len() > 128 || !merchant.bytes().all(|b| (0x21..0x7f).contains(&b)) {
-                return Err("MITGATE_MERCHANT_KEYS: merchant ids must be 1-128 printable ASCII characters".into());
+            if merchant.is_empty()
+                || merchant.len() > 128
+                || !merchant.bytes().all(|b| (0x21..0x7f).contains(&b))
+            {
+                return Err(
+                    "MITGATE_MERCHANT_KEYS: merchant ids must be 1-128 printable ASCII characters".into()
+                );
             }
             keys.push((digest(&key), merchant.to_string()));
         }

@@ -87,7 +87,10 @@ pub(crate) fn render_mit(
     let currency = amount.currency().code();
     let json = |path: &str, body: String| Rendered {
         path: path.to_string(),
-        headers: vec![("content-type".into(), "application/json".into()), ("accept".into(), "application/json".into())],
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("accept".into(), "application/json".into()),
+        ],
         body: body.into_bytes(),
     };
     match dialect {

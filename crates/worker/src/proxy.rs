@@ -11,7 +11,9 @@
 //! The processor's own `Authorization` header (and every other header but `X-Mitgate-Key`) passes
 //! through. Card numbers and CVVs in CIT bodies reach the processor and nothing else.
 
-use mitgate_dialects::{axerve, coinflow, infinic, spg, AgreementLookup, CitCapture, CitContext, MitContext, RequestKind};
+use mitgate_dialects::{
+    axerve, coinflow, infinic, spg, AgreementLookup, CitCapture, CitContext, MitContext, RequestKind,
+};
 
 use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
@@ -55,20 +57,27 @@ fn from_dialect(r: mitgate_dialects::DialectResponse) -> HttpResponse {
 
 /// When the processor did not answer, there are no words of its own: mitgate's error shape, 502/504.
 fn unanswered(forwarded: Forwarded, attempt: Option<&str>) -> HttpResponse {
-    let pending = attempt.map(|a| format!(" Attempt {a} stays pending and keeps its velocity slot: it may have been charged."));
+    let pending = attempt.map(|a| {
+        format!(" Attempt {a} stays pending and keeps its velocity slot: it may have been charged.")
+    });
     match forwarded {
         Forwarded::Answered(r) => r,
         Forwarded::NotSent(m) => HttpResponse::error(
             502,
             "processor_unreachable",
-            format!("{m}. Nothing was sent{}.", if attempt.is_some() { "; the velocity slot was released" } else { "" }),
+            format!(
+                "{m}. Nothing was sent{}.",
+                if attempt.is_some() { "; the velocity slot was released" } else { "" }
+            ),
         ),
         Forwarded::TimedOut => HttpResponse::error(
             504,
             "processor_timeout",
             format!("the processor did not answer in time.{}", pending.unwrap_or_default()),
         ),
-        Forwarded::Failed(m) => HttpResponse::error(502, "processor_failed", format!("{m}.{}", pending.unwrap_or_default())),
+        Forwarded::Failed(m) => {
+            HttpResponse::error(502, "processor_failed", format!("{m}.{}", pending.unwrap_or_default()))
+        }
     }
 }
 
@@ -87,16 +96,23 @@ pub(crate) async fn handle<K: Kv, P: Processor>(
         Err(r) => return r,
     };
     let Ok(body) = std::str::from_utf8(&req.body) else {
-        return from_dialect(id.render_errors(&[mitgate_core::validate::FieldError::new("", "the body is not UTF-8 text")]));
+        return from_dialect(
+            id.render_errors(&[mitgate_core::validate::FieldError::new("", "the body is not UTF-8 text")]),
+        );
     };
     match id.classify(&req.method, &path, body) {
-        RequestKind::Other => unanswered(app.processor.send(outbound(&base, &path, req), app.config.processor_timeout_ms).await, None),
+        RequestKind::Other => unanswered(
+            app.processor.send(outbound(&base, &path, req), app.config.processor_timeout_ms).await,
+            None,
+        ),
         RequestKind::Cit => cit(app, merchant, dialect, &base, &path, body, req).await,
         RequestKind::Mit => {
             service::idempotent(app, merchant, req, async {
                 let r = mit(app, merchant, dialect, &base, &path, body, req).await;
                 let finality = match r.header_code() {
-                    Some("processor_unreachable" | "store_unavailable" | "processor_not_configured") => Finality::Retryable,
+                    Some("processor_unreachable" | "store_unavailable" | "processor_not_configured") => {
+                        Finality::Retryable
+                    }
                     _ => Finality::Final,
                 };
                 (r, finality)
@@ -111,7 +127,9 @@ impl HttpResponse {
     fn header_code(&self) -> Option<&'static str> {
         let v = self.body_json()?;
         let code = v.pointer("/error/code")?.as_str()?;
-        ["processor_unreachable", "store_unavailable", "processor_not_configured"].into_iter().find(|c| *c == code)
+        ["processor_unreachable", "store_unavailable", "processor_not_configured"]
+            .into_iter()
+            .find(|c| *c == code)
     }
 }
 
@@ -151,7 +169,9 @@ async fn mit<K: Kv, P: Processor>(
     };
     let request = parsed.request_for(agreement.as_ref());
     let out = outbound(base, path, req);
-    let build = move |_: &AgreementRecord, _: &mitgate_core::model::ChargeRequest, _: &str| Ok((dialect, out.clone()));
+    let build = move |_: &AgreementRecord, _: &mitgate_core::model::ChargeRequest, _: &str| {
+        Ok((dialect, out.clone()))
+    };
     match service::charge(app, merchant, request, &build).await {
         Err(r) => r,
         Ok(ChargeResult::Refused(decision)) => match id.render_refusal(&decision) {
@@ -193,7 +213,9 @@ async fn cit<K: Kv, P: Processor>(
                 Some(reference) if !mitgate_core::pan::looks_like_card_number(body) => {
                     match app.stores.put_pending_cit(merchant, &reference, body).await {
                         Ok(()) => resp,
-                        Err(e) => resp.with_header("x-mitgate-warning", format!("intent not recorded: {}", e.0)),
+                        Err(e) => {
+                            resp.with_header("x-mitgate-warning", format!("intent not recorded: {}", e.0))
+                        }
                     }
                 }
                 _ => resp.with_header("x-mitgate-warning", "intent not recorded: no usable reference_id"),
@@ -207,7 +229,13 @@ async fn cit<K: Kv, P: Processor>(
                 match zero_auth_currency {
                     Err(_) => return resp,
                     Ok(zero_auth_currency) => coinflow::capture_cit(
-                        &coinflow::CitInput { endpoint, request: body, response: &answer, zero_auth_currency, token_cvv_verified },
+                        &coinflow::CitInput {
+                            endpoint,
+                            request: body,
+                            response: &answer,
+                            zero_auth_currency,
+                            token_cvv_verified,
+                        },
                         &ctx,
                     ),
                 }
@@ -236,7 +264,12 @@ fn infinic_reference(body: &str) -> Option<String> {
 }
 
 /// Stores a captured agreement (a new CIT on an existing id adds its payment).
-async fn store_capture<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, dialect: Dialect, c: CitCapture) -> Result<String, String> {
+async fn store_capture<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    dialect: Dialect,
+    c: CitCapture,
+) -> Result<String, String> {
     let aid = c.agreement.id.clone();
     let existing = app.stores.agreement(&aid).await.map_err(|e| e.0)?;
     if existing.as_ref().is_some_and(|r| r.agreement.merchant_id != merchant) {
@@ -262,14 +295,23 @@ async fn store_capture<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, dialect: D
 /// `POST /v1/webhooks/infinic`: document 000's webhooks, relayed with the merchant's `X-Mitgate-Key`.
 /// `PaymentCredential` completes the agreement of a CIT made through `/infinic/api/intents`;
 /// `StatusChange` is acknowledged (auto-attempts settle in their own response, which the proxy reads).
-pub(crate) async fn infinic_webhook<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str, req: &HttpRequest) -> Answer {
+pub(crate) async fn infinic_webhook<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    req: &HttpRequest,
+) -> Answer {
     let body = req.text()?;
     match infinic::classify_webhook(body) {
         infinic::WebhookKind::PaymentCredential => {
             let reference = serde_json::from_str::<serde_json::Value>(body)
                 .ok()
                 .and_then(|v| v.pointer("/content/reference_id").and_then(|r| r.as_str().map(str::to_string)))
-                .ok_or_else(|| HttpResponse::invalid(&[mitgate_core::validate::FieldError::new("content.reference_id", "is required")]))?;
+                .ok_or_else(|| {
+                    HttpResponse::invalid(&[mitgate_core::validate::FieldError::new(
+                        "content.reference_id",
+                        "is required",
+                    )])
+                })?;
             let intent = app
                 .stores
                 .pending_cit(merchant, &reference)
@@ -292,14 +334,19 @@ pub(crate) async fn infinic_webhook<K: Kv, P: Processor>(app: &App<'_, K, P>, me
             let aid = store_capture(app, merchant, Dialect::Infinic, captured)
                 .await
                 .map_err(|m| HttpResponse::error(503, "store_unavailable", m))?;
-            Ok(HttpResponse::json(200, &serde_json::json!({"received": "PaymentCredential", "agreementId": aid})))
+            Ok(HttpResponse::json(
+                200,
+                &serde_json::json!({"received": "PaymentCredential", "agreementId": aid}),
+            ))
         }
         infinic::WebhookKind::StatusChange => {
             Ok(HttpResponse::json(200, &serde_json::json!({"received": "StatusChange"})))
         }
-        infinic::WebhookKind::Other => Err(HttpResponse::invalid(&[mitgate_core::validate::FieldError::new(
-            "type",
-            "must be \"PaymentCredential\" or \"StatusChange\"",
-        )])),
+        infinic::WebhookKind::Other => {
+            Err(HttpResponse::invalid(&[mitgate_core::validate::FieldError::new(
+                "type",
+                "must be \"PaymentCredential\" or \"StatusChange\"",
+            )]))
+        }
     }
 }

@@ -92,15 +92,23 @@ pub(crate) fn flatten(a: Answer) -> HttpResponse {
 
 pub(crate) fn store_failed(e: &StoreError) -> HttpResponse {
     // The detail names a key or a KV error, never a body: safe to return, useful to operators.
-    HttpResponse::error(503, "store_unavailable", format!("KV is unavailable; nothing was changed or forwarded ({})", e.0))
-        .with_header("retry-after", "1")
+    HttpResponse::error(
+        503,
+        "store_unavailable",
+        format!("KV is unavailable; nothing was changed or forwarded ({})", e.0),
+    )
+    .with_header("retry-after", "1")
 }
 
 /// The merchant behind `X-Mitgate-Key`, or 401.
 pub(crate) fn authenticate(config: &Config, req: &HttpRequest) -> Result<String, HttpResponse> {
     let Some(key) = req.header(KEY_HEADER) else {
-        return Err(HttpResponse::error(401, "missing_key", "send your mitgate key in the X-Mitgate-Key header")
-            .with_header("www-authenticate", "X-Mitgate-Key"));
+        return Err(HttpResponse::error(
+            401,
+            "missing_key",
+            "send your mitgate key in the X-Mitgate-Key header",
+        )
+        .with_header("www-authenticate", "X-Mitgate-Key"));
     };
     config.keys.authenticate(key).map(str::to_string).ok_or_else(|| {
         HttpResponse::error(401, "invalid_key", "the X-Mitgate-Key is not a configured merchant key")
@@ -140,7 +148,11 @@ fn parse_body<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, Ht
 pub(crate) async fn get_policy<K: Kv, P>(app: &App<'_, K, P>, merchant: &str) -> Answer {
     match app.stores.policy(merchant).await.map_err(|e| store_failed(&e))? {
         Some(p) => Ok(HttpResponse::json(200, &p)),
-        None => Err(HttpResponse::error(404, "not_found", "no policy configured: MIT charges are refused (mit_not_enabled)")),
+        None => Err(HttpResponse::error(
+            404,
+            "not_found",
+            "no policy configured: MIT charges are refused (mit_not_enabled)",
+        )),
     }
 }
 
@@ -183,7 +195,11 @@ fn record_json(record: &AgreementRecord, ledger: &AttemptLedger) -> serde_json::
 }
 
 /// Loads an agreement the caller owns: 404 when missing, 403 when another merchant's.
-async fn owned<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, id: &str) -> Result<AgreementRecord, HttpResponse> {
+async fn owned<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    id: &str,
+) -> Result<AgreementRecord, HttpResponse> {
     let record = app.stores.agreement(id).await.map_err(|e| store_failed(&e))?;
     match record {
         None => Err(not_found("agreement", id)),
@@ -198,7 +214,12 @@ pub(crate) async fn get_agreement<K: Kv, P>(app: &App<'_, K, P>, merchant: &str,
     Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
 }
 
-pub(crate) async fn put_agreement<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, id: &str, req: &HttpRequest) -> Answer {
+pub(crate) async fn put_agreement<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    id: &str,
+    req: &HttpRequest,
+) -> Answer {
     let body: PutAgreement = parse_body(req)?;
     let mut errors = Vec::new();
     body.agreement.validate("agreement", &mut errors);
@@ -210,14 +231,21 @@ pub(crate) async fn put_agreement<K: Kv, P>(app: &App<'_, K, P>, merchant: &str,
     }
     for (k, v) in &body.processor_context {
         if mitgate_core::pan::looks_like_card_number(&v.to_string()) {
-            errors.push(FieldError::new(format!("processorContext.{k}"), "looks like a card number; never send card data"));
+            errors.push(FieldError::new(
+                format!("processorContext.{k}"),
+                "looks like a card number; never send card data",
+            ));
         }
     }
     if !errors.is_empty() {
         return Err(HttpResponse::invalid(&errors));
     }
     if body.agreement.merchant_id != merchant {
-        return Err(HttpResponse::error(403, "forbidden", "agreement.merchantId must be your own merchant id"));
+        return Err(HttpResponse::error(
+            403,
+            "forbidden",
+            "agreement.merchantId must be your own merchant id",
+        ));
     }
     let existing = app.stores.agreement(id).await.map_err(|e| store_failed(&e))?;
     if existing.as_ref().is_some_and(|r| r.agreement.merchant_id != merchant) {
@@ -248,11 +276,19 @@ pub(crate) async fn put_agreement<K: Kv, P>(app: &App<'_, K, P>, merchant: &str,
     Ok(HttpResponse::json(if created { 201 } else { 200 }, &record_json(&record, &ledger)))
 }
 
-pub(crate) async fn delete_agreement<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, id: &str, req: &HttpRequest) -> Answer {
+pub(crate) async fn delete_agreement<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    id: &str,
+    req: &HttpRequest,
+) -> Answer {
     let mut record = owned(app, merchant, id).await?;
     let reason = req.query_param("reason").unwrap_or_else(|| "customer_removed_card".to_string());
     let mut errors = Vec::new();
-    if reason.is_empty() || reason.len() > 64 || !reason.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if reason.is_empty()
+        || reason.len() > 64
+        || !reason.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
         errors.push(FieldError::new("reason", "must be 1-64 letters, digits or underscores"));
         return Err(HttpResponse::invalid(&errors));
     }
@@ -274,7 +310,10 @@ pub(crate) async fn agreement_limits<K: Kv, P>(app: &App<'_, K, P>, merchant: &s
         history: History { payments: record.payments, attempts: ledger.attempts },
     };
     let limits = engine::limits(&query);
-    Ok(HttpResponse::json(200, &serde_json::json!({"now": app.now, "agreementStatus": query.agreement.status, "limits": limits})))
+    Ok(HttpResponse::json(
+        200,
+        &serde_json::json!({"now": app.now, "agreementStatus": query.agreement.status, "limits": limits}),
+    ))
 }
 
 /// `POST /v1/agreements/{id}/attempts/{attemptId}/outcome` body: how a pending attempt ended, as the
@@ -307,11 +346,14 @@ pub(crate) async fn post_outcome<K: Kv, P>(
         payment_id: body.payment_id,
         decline: body.decline,
     };
-    let (agreement, next) = state::apply_outcome(&record.agreement, &history, &outcome).map_err(|e| match e {
-        state::StateError::UnknownAttempt(_) => not_found("attempt", attempt_id),
-        state::StateError::MissingDecline => invalid_one("decline", "is required when result is declined"),
-        other => HttpResponse::error(409, "conflict", other.to_string()),
-    })?;
+    let (agreement, next) =
+        state::apply_outcome(&record.agreement, &history, &outcome).map_err(|e| match e {
+            state::StateError::UnknownAttempt(_) => not_found("attempt", attempt_id),
+            state::StateError::MissingDecline => {
+                invalid_one("decline", "is required when result is declined")
+            }
+            other => HttpResponse::error(409, "conflict", other.to_string()),
+        })?;
     let ledger = AttemptLedger { attempts: next.attempts };
     app.stores.put_attempts(id, &ledger).await.map_err(|e| store_failed(&e))?;
     let mut record = record;
@@ -385,7 +427,11 @@ pub(crate) struct Loaded {
     pub evaluation: Evaluation,
 }
 
-pub(crate) async fn load<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, request: ChargeRequest) -> Result<Loaded, StoreError> {
+pub(crate) async fn load<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    request: ChargeRequest,
+) -> Result<Loaded, StoreError> {
     let record = resolve(app, merchant, &request).await?;
     let ledger = match &record {
         Some(r) => app.stores.attempts(&r.agreement.id).await?,
@@ -405,7 +451,11 @@ pub(crate) async fn load<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, request:
     Ok(Loaded { record, evaluation })
 }
 
-pub(crate) async fn post_decision<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, req: &HttpRequest) -> Answer {
+pub(crate) async fn post_decision<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    req: &HttpRequest,
+) -> Answer {
     let request = parse_charge(req, merchant)?;
     let loaded = load(app, merchant, request).await.map_err(|e| store_failed(&e))?;
     let decision = engine::evaluate(&loaded.evaluation);
@@ -461,7 +511,8 @@ pub(crate) struct Sent {
 }
 
 /// Where a charge goes: built once the agreement is known and the attempt id chosen.
-pub(crate) type BuildOutbound<'f> = dyn Fn(&AgreementRecord, &ChargeRequest, &str) -> Result<(Dialect, Outbound), HttpResponse> + 'f;
+pub(crate) type BuildOutbound<'f> =
+    dyn Fn(&AgreementRecord, &ChargeRequest, &str) -> Result<(Dialect, Outbound), HttpResponse> + 'f;
 
 /// Decide; when allowed, reserve the slot, forward, read the outcome and record it.
 pub(crate) async fn charge<K: Kv, P: Processor>(
@@ -508,7 +559,9 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
                 Ok(o) => o.map(|o| with_network_hint(o, resp)),
                 Err(errors) => {
                     let m = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-                    warning = Some(format!("the processor's answer could not be read ({m}); the attempt stays pending"));
+                    warning = Some(format!(
+                        "the processor's answer could not be read ({m}); the attempt stays pending"
+                    ));
                     None
                 }
             }
@@ -533,8 +586,10 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
                     .iter()
                     .find(|a| a.id == attempt_id)
                     .map_or(AttemptStatus::Pending, |a| a.status);
-                if let Err(e) =
-                    app.stores.put_attempts(&agreement_id, &AttemptLedger { attempts: next_history.attempts }).await
+                if let Err(e) = app
+                    .stores
+                    .put_attempts(&agreement_id, &AttemptLedger { attempts: next_history.attempts })
+                    .await
                 {
                     warning = Some(format!("outcome not recorded ({}); the attempt stays pending", e.0));
                     status = AttemptStatus::Pending;
@@ -585,7 +640,11 @@ fn join_url(base: &str, path: &str) -> String {
 }
 
 /// `POST /v1/charges`.
-pub(crate) async fn post_charge<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str, req: &HttpRequest) -> Answer {
+pub(crate) async fn post_charge<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    req: &HttpRequest,
+) -> Answer {
     let request = parse_charge(req, merchant)?;
     let authorization = req.header("authorization").map(str::to_string);
     let config = app.config;
@@ -600,7 +659,8 @@ pub(crate) async fn post_charge<K: Kv, P: Processor>(app: &App<'_, K, P>, mercha
         };
         let base = processor_base(config, d)?;
         let Rendered { path, mut headers, body } =
-            dialect::render_mit(d, record, request, attempt_id, now).map_err(|m| HttpResponse::error(422, "cannot_render", m))?;
+            dialect::render_mit(d, record, request, attempt_id, now)
+                .map_err(|m| HttpResponse::error(422, "cannot_render", m))?;
         if let Some(a) = &authorization {
             headers.push(("authorization".into(), a.clone()));
         }
@@ -702,7 +762,12 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// Runs `work` at most once per `Idempotency-Key`: a replay gets the first answer (with
 /// `Idempotent-Replayed: true`), the same key with another body gets 422, a replay while the first is
 /// still in flight gets 409.
-pub(crate) async fn idempotent<K: Kv, P, F>(app: &App<'_, K, P>, merchant: &str, req: &HttpRequest, work: F) -> HttpResponse
+pub(crate) async fn idempotent<K: Kv, P, F>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    req: &HttpRequest,
+    work: F,
+) -> HttpResponse
 where
     F: std::future::Future<Output = (HttpResponse, Finality)>,
 {
@@ -765,7 +830,252 @@ pub(crate) fn finality_of(response: &HttpResponse) -> Finality {
     });
     match (response.status, code.as_deref()) {
         (_, Some("not_sent" | "store_unavailable" | "processor_not_configured")) => Finality::Retryable,
-        (400 | 401 | 403 | 413, Some("invalid_request" | "invalid_body" | "forbidden" | "body_too_large")) => Finality::Retryable,
+        (
+            400 | 401 | 403 | 413,
+            Some("invalid_request" | "invalid_body" | "forbidden" | "body_too_large"),
+        ) => Finality::Retryable,
         _ => Finality::Final,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    use super::*;
+    use crate::store::memory::MemoryKv;
+    use std::cell::RefCell;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// Every future here completes without waiting (in-memory KV, fake processor).
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let mut f = pin!(f);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    struct FakeProcessor {
+        answer: RefCell<Forwarded>,
+        sent: RefCell<Vec<Outbound>>,
+    }
+
+    impl Processor for FakeProcessor {
+        async fn send(&self, request: Outbound, _timeout_ms: u64) -> Forwarded {
+            self.sent.borrow_mut().push(request);
+            self.answer.borrow().clone()
+        }
+    }
+
+    fn approved() -> Forwarded {
+        Forwarded::Answered(HttpResponse::json(200, &serde_json::json!({"paymentId": "pay_mit_1"})))
+    }
+
+    struct World {
+        stores: Stores<MemoryKv>,
+        processor: FakeProcessor,
+        config: Config,
+        ids: RefCell<u32>,
+    }
+
+    impl World {
+        fn new() -> Self {
+            World {
+                stores: Stores {
+                    agreements: MemoryKv::default(),
+                    policies: MemoryKv::default(),
+                    velocity: MemoryKv::default(),
+                    idempotency: MemoryKv::default(),
+                },
+                processor: FakeProcessor { answer: RefCell::new(approved()), sent: RefCell::new(Vec::new()) },
+                config: Config {
+                    keys: MerchantKeys::parse(r#"{"sk_test_demo":"demo"}"#).unwrap(),
+                    processor_urls: vec![(Dialect::Coinflow, "http://processor.test".into())],
+                    max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                    processor_timeout_ms: 1000,
+                },
+                ids: RefCell::new(0),
+            }
+        }
+
+        fn run<T>(&self, f: impl FnOnce(&App<'_, MemoryKv, FakeProcessor>) -> T) -> T {
+            let new_id = || {
+                *self.ids.borrow_mut() += 1;
+                format!("att_{}", self.ids.borrow())
+            };
+            let app = App {
+                stores: &self.stores,
+                processor: &self.processor,
+                config: &self.config,
+                now: Timestamp::parse("2026-06-01T12:00:00Z").unwrap(),
+                new_id: &new_id,
+            };
+            f(&app)
+        }
+    }
+
+    fn req(method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> HttpRequest {
+        HttpRequest {
+            method: method.into(),
+            path: path.into(),
+            query: String::new(),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    const POLICY: &str = r#"{"enabled": true, "maxCount": 1, "period": 86400, "maxMultiple": 3, "maxZeroAuthAmount": {"cents": 2000}}"#;
+    const AGREEMENT: &str = r#"{"agreement": {"id": "pay_1", "merchantId": "demo", "type": "unscheduled",
+        "established": {"method": "zero_auth", "at": "2026-05-30T00:00:00Z"}, "currency": "USD",
+        "paymentMethod": {"type": "card", "brand": "visa"}, "credential": {"token": "tok_1"},
+        "consent": {"storeCredential": true, "merchantInitiated": true}}, "dialect": "coinflow"}"#;
+    const CHARGE: &str = r#"{"reference": "pay_1", "amount": {"amount": "10.00", "currency": "USD"}}"#;
+
+    fn seeded() -> World {
+        let w = World::new();
+        w.run(|app| {
+            assert_eq!(
+                block_on(put_policy(app, "demo", &req("PUT", "/v1/policy", POLICY, &[]))).unwrap().status,
+                200
+            );
+            let r = block_on(put_agreement(
+                app,
+                "demo",
+                "pay_1",
+                &req("PUT", "/v1/agreements/pay_1", AGREEMENT, &[]),
+            ));
+            assert_eq!(r.unwrap().status, 201);
+        });
+        w
+    }
+
+    fn charge_once(w: &World, headers: &[(&str, &str)]) -> HttpResponse {
+        w.run(|app| {
+            let r = req("POST", "/v1/charges", CHARGE, headers);
+            block_on(idempotent(app, "demo", &r, async {
+                let resp = flatten(post_charge(app, "demo", &r).await);
+                let f = finality_of(&resp);
+                (resp, f)
+            }))
+        })
+    }
+
+    #[test]
+    fn authenticates_by_header() {
+        let w = World::new();
+        assert_eq!(
+            authenticate(&w.config, &req("GET", "/", "", &[("x-mitgate-key", "sk_test_demo")])).unwrap(),
+            "demo"
+        );
+        assert_eq!(authenticate(&w.config, &req("GET", "/", "", &[])).unwrap_err().status, 401);
+        assert_eq!(
+            authenticate(&w.config, &req("GET", "/", "", &[("x-mitgate-key", "sk_test_x")]))
+                .unwrap_err()
+                .status,
+            401
+        );
+    }
+
+    #[test]
+    fn charge_reserves_forwards_and_records() {
+        let w = seeded();
+        let r = charge_once(&w, &[("authorization", "processor-key")]);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let sent = w.processor.sent.borrow();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].url, "http://processor.test/api/checkout/merchant-initiated-transaction");
+        assert!(sent[0].headers.contains(&("authorization".into(), "processor-key".into())));
+        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        assert_eq!(ledger.attempts.len(), 1);
+        assert_eq!(ledger.attempts[0].status, AttemptStatus::Approved);
+        drop(sent);
+        let second = charge_once(&w, &[]);
+        assert_eq!(second.status, 429);
+        assert!(second.headers.iter().any(|(k, _)| k == "retry-after"));
+        assert_eq!(w.processor.sent.borrow().len(), 1, "a refusal is never forwarded");
+    }
+
+    #[test]
+    fn kv_failure_fails_closed() {
+        let w = seeded();
+        *w.stores.velocity.fail.borrow_mut() = true;
+        let r = charge_once(&w, &[]);
+        assert_eq!(r.status, 503);
+        assert!(w.processor.sent.borrow().is_empty(), "nothing forwarded without readable state");
+        *w.stores.velocity.fail.borrow_mut() = false;
+        *w.stores.idempotency.fail.borrow_mut() = true;
+        let r = charge_once(&w, &[("idempotency-key", "k")]);
+        assert_eq!(r.status, 503);
+        assert!(w.processor.sent.borrow().is_empty());
+    }
+
+    #[test]
+    fn idempotent_replay_and_conflict() {
+        let w = seeded();
+        let a = charge_once(&w, &[("idempotency-key", "k1")]);
+        let b = charge_once(&w, &[("idempotency-key", "k1")]);
+        assert_eq!(a.status, 200);
+        assert_eq!(a.body, b.body);
+        assert!(b.headers.contains(&("idempotent-replayed".into(), "true".into())));
+        assert_eq!(w.processor.sent.borrow().len(), 1);
+        let other = w.run(|app| {
+            let r = req(
+                "POST",
+                "/v1/charges",
+                r#"{"reference": "pay_1", "amount": {"amount": "11.00", "currency": "USD"}}"#,
+                &[("idempotency-key", "k1")],
+            );
+            block_on(idempotent(app, "demo", &r, async {
+                (HttpResponse::error(500, "unreachable", "not run"), Finality::Final)
+            }))
+        });
+        assert_eq!(other.status, 422);
+    }
+
+    #[test]
+    fn timeout_keeps_the_slot_and_not_sent_releases_it() {
+        let w = seeded();
+        *w.processor.answer.borrow_mut() = Forwarded::TimedOut;
+        assert_eq!(charge_once(&w, &[]).status, 504);
+        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        assert_eq!(ledger.attempts[0].status, AttemptStatus::Pending);
+        let w = seeded();
+        *w.processor.answer.borrow_mut() = Forwarded::NotSent("refused".into());
+        assert_eq!(charge_once(&w, &[]).status, 502);
+        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        assert_eq!(ledger.attempts[0].status, AttemptStatus::Released);
+        *w.processor.answer.borrow_mut() = approved();
+        assert_eq!(charge_once(&w, &[]).status, 200, "the released slot is free again");
+    }
+
+    #[test]
+    fn soft_decline_requires_a_new_cit() {
+        let w = seeded();
+        *w.processor.answer.borrow_mut() = Forwarded::Answered(HttpResponse::json(
+            402,
+            &serde_json::json!({"message": "Soft decline - Cardholder authentication required", "declineCode": "8026"}),
+        ));
+        assert_eq!(charge_once(&w, &[]).status, 402);
+        let record = block_on(w.stores.agreement("pay_1")).unwrap().unwrap();
+        assert_eq!(record.agreement.status, mitgate_core::model::AgreementStatus::ReauthenticationRequired);
+    }
+
+    #[test]
+    fn other_merchants_get_403_and_fields_are_named() {
+        let w = seeded();
+        w.run(|app| {
+            assert_eq!(block_on(get_agreement(app, "other", "pay_1")).unwrap_err().status, 403);
+            assert_eq!(block_on(get_agreement(app, "demo", "nope")).unwrap_err().status, 404);
+            let bad = block_on(post_decision(app, "demo", &req("POST", "/v1/decisions", r#"{"reference": "pay_1", "amount": {"amount": "-1", "currency": "USD"}}"#, &[])));
+            let bad = bad.unwrap_err();
+            assert_eq!(bad.status, 400);
+            assert!(String::from_utf8_lossy(&bad.body).contains("amount"));
+            let spoof = block_on(post_decision(app, "demo", &req("POST", "/v1/decisions", r#"{"merchantId": "other", "reference": "pay_1", "amount": {"amount": "1.00", "currency": "USD"}}"#, &[])));
+            assert_eq!(spoof.unwrap_err().status, 403);
+        });
     }
 }

@@ -141,19 +141,37 @@ impl<K: Kv> Stores<K> {
         self.agreements.put(&agreement_key(&record.agreement.id), &encode(record)?, None).await
     }
 
-    pub async fn agreement_by_token(&self, merchant: &str, token: &str) -> Result<Option<String>, StoreError> {
+    pub async fn agreement_by_token(
+        &self,
+        merchant: &str,
+        token: &str,
+    ) -> Result<Option<String>, StoreError> {
         self.agreements.get(&token_key(merchant, token)).await
     }
 
-    pub async fn put_token_index(&self, merchant: &str, token: &str, agreement: &str) -> Result<(), StoreError> {
+    pub async fn put_token_index(
+        &self,
+        merchant: &str,
+        token: &str,
+        agreement: &str,
+    ) -> Result<(), StoreError> {
         self.agreements.put(&token_key(merchant, token), agreement, None).await
     }
 
-    pub async fn agreement_by_payment(&self, merchant: &str, payment: &str) -> Result<Option<String>, StoreError> {
+    pub async fn agreement_by_payment(
+        &self,
+        merchant: &str,
+        payment: &str,
+    ) -> Result<Option<String>, StoreError> {
         self.agreements.get(&payment_key(merchant, payment)).await
     }
 
-    pub async fn put_payment_index(&self, merchant: &str, payment: &str, agreement: &str) -> Result<(), StoreError> {
+    pub async fn put_payment_index(
+        &self,
+        merchant: &str,
+        payment: &str,
+        agreement: &str,
+    ) -> Result<(), StoreError> {
         self.agreements.put(&payment_key(merchant, payment), agreement, None).await
     }
 
@@ -161,7 +179,12 @@ impl<K: Kv> Stores<K> {
         self.agreements.get(&pending_cit_key(merchant, reference)).await
     }
 
-    pub async fn put_pending_cit(&self, merchant: &str, reference: &str, request: &str) -> Result<(), StoreError> {
+    pub async fn put_pending_cit(
+        &self,
+        merchant: &str,
+        reference: &str,
+        request: &str,
+    ) -> Result<(), StoreError> {
         self.agreements.put(&pending_cit_key(merchant, reference), request, Some(7 * 86_400)).await
     }
 
@@ -174,7 +197,11 @@ impl<K: Kv> Stores<K> {
         self.velocity.put(&attempts_key(agreement), &encode(ledger)?, None).await
     }
 
-    pub async fn idempotency(&self, merchant: &str, key_digest: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+    pub async fn idempotency(
+        &self,
+        merchant: &str,
+        key_digest: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
         let key = idempotency_key(merchant, key_digest);
         parse(&key, self.idempotency.get(&key).await?)
     }

@@ -7,8 +7,8 @@ use futures_util::future::{select, Either};
 use futures_util::pin_mut;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{
-    console_log, event, AbortController, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit, Response,
-    RouteContext, Router,
+    console_log, event, AbortController, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
+    Response, RouteContext, Router,
 };
 
 use mitgate_core::time::Timestamp;
@@ -50,7 +50,8 @@ impl Kv for WorkerKv {
 /// Processors reached with `fetch`.
 struct FetchProcessor;
 
-const HOP_BY_HOP: &[&str] = &["content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"];
+const HOP_BY_HOP: &[&str] =
+    &["content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"];
 
 impl Processor for FetchProcessor {
     async fn send(&self, out: Outbound, timeout_ms: u64) -> Forwarded {
@@ -101,9 +102,10 @@ fn classify(message: &str) -> Forwarded {
     let m = message.to_ascii_lowercase();
     // workerd reports a refused connection and one lost after sending alike ("Network connection
     // lost."), so only messages that can only mean "never connected" release the slot.
-    let before_send = ["connection refused", "econnrefused", "dns lookup failed", "no such host", "network is unreachable"]
-        .iter()
-        .any(|needle| m.contains(needle));
+    let before_send =
+        ["connection refused", "econnrefused", "dns lookup failed", "no such host", "network is unreachable"]
+            .iter()
+            .any(|needle| m.contains(needle));
     if before_send {
         Forwarded::NotSent(format!("processor unreachable: {message}"))
     } else {
@@ -120,8 +122,7 @@ fn config(env: &Env) -> Result<Config, HttpResponse> {
         HttpResponse::error(503, "not_configured", "the MITGATE_MERCHANT_KEYS secret is not set")
     })?;
     let keys = MerchantKeys::parse(&keys_json).map_err(|m| HttpResponse::error(503, "not_configured", m))?;
-    let processor_urls =
-        Dialect::ALL.iter().filter_map(|d| var(env, d.url_var()).map(|u| (*d, u))).collect();
+    let processor_urls = Dialect::ALL.iter().filter_map(|d| var(env, d.url_var()).map(|u| (*d, u))).collect();
     Ok(Config {
         keys,
         processor_urls,
@@ -140,7 +141,12 @@ fn stores(env: &Env) -> Result<Stores<WorkerKv>, HttpResponse> {
             HttpResponse::error(503, "not_configured", format!("the KV namespace binding {name} is missing"))
         })
     };
-    Ok(Stores { agreements: kv("AGREEMENTS")?, policies: kv("POLICIES")?, velocity: kv("VELOCITY")?, idempotency: kv("IDEMPOTENCY")? })
+    Ok(Stores {
+        agreements: kv("AGREEMENTS")?,
+        policies: kv("POLICIES")?,
+        velocity: kv("VELOCITY")?,
+        idempotency: kv("IDEMPOTENCY")?,
+    })
 }
 
 fn now() -> Timestamp {
@@ -166,17 +172,22 @@ enum Route {
 }
 
 async fn read_request(req: &mut Request, limit: usize) -> Result<HttpRequest, HttpResponse> {
-    let too_large = || HttpResponse::error(413, "body_too_large", format!("the request body is larger than {limit} bytes"));
+    let too_large = || {
+        HttpResponse::error(413, "body_too_large", format!("the request body is larger than {limit} bytes"))
+    };
     let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let url = req.url().map_err(|_| HttpResponse::error(400, "invalid_url", "the request URL does not parse"))?;
+    let url =
+        req.url().map_err(|_| HttpResponse::error(400, "invalid_url", "the request URL does not parse"))?;
     let headers = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
     let body = if matches!(req.method(), Method::Get | Method::Head) {
         Vec::new()
     } else {
-        req.bytes().await.map_err(|_| HttpResponse::error(400, "invalid_body", "the request body could not be read"))?
+        req.bytes()
+            .await
+            .map_err(|_| HttpResponse::error(400, "invalid_body", "the request body could not be read"))?
     };
     if body.len() > limit {
         return Err(too_large());
@@ -212,7 +223,11 @@ async fn respond(req: &mut Request, ctx: &RouteContext<()>, route: Route) -> (Ht
         Ok(c) => c,
         Err(r) => return (r, None),
     };
-    let limit = if matches!(route, Route::Evaluate) { service::EVALUATE_MAX_BODY_BYTES } else { config.max_body_bytes };
+    let limit = if matches!(route, Route::Evaluate) {
+        service::EVALUATE_MAX_BODY_BYTES
+    } else {
+        config.max_body_bytes
+    };
     let request = match read_request(req, limit).await {
         Ok(r) => r,
         Err(r) => return (r, None),
