@@ -182,6 +182,26 @@ describe("canonical API", () => {
     assert.equal(chained.json.decision.violations[0].code, "reference_is_mit");
   });
 
+  test("concurrent charges on one agreement: KV velocity is advisory, the overshoot is measured", async () => {
+    const id = uid("agr_");
+    await h.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) });
+    const n = 8;
+    const results = await Promise.all(
+      Array.from({ length: n }, () => h.call("POST", "/v1/charges", { body: { reference: id, amount: { amount: "1.00", currency: "USD" } } })),
+    );
+    const admitted = results.filter((r) => r.status === 200).length;
+    const refused = results.filter((r) => r.status === 429).length;
+    const raced = results.filter((r) => r.status === 409 && r.json.error.code === "concurrent_charge").length;
+    const limits = await h.call("GET", `/v1/agreements/${id}/limits`);
+    console.log(`# concurrent charges: ${n} at once, maxCount ${POLICY.maxCount}: ${admitted} admitted and forwarded, ${refused} refused (429), ${raced} lost the reservation race (409, not sent); the ledger holds ${limits.json.limits.velocity.used}`);
+    assert.equal(admitted + refused + raced, n);
+    assert.ok(admitted >= 1, "the race never blocks every charge");
+    // Sequentially, the count is exact again against what the ledger holds.
+    const used = limits.json.limits.velocity.used;
+    const next = await h.call("POST", "/v1/charges", { body: { reference: id, amount: { amount: "1.00", currency: "USD" } } });
+    assert.equal(next.status, used < POLICY.maxCount ? 200 : 429, next.text);
+  });
+
   test("invalid charge fields get 400 naming the field", async () => {
     const r = await h.call("POST", "/v1/charges", { body: { reference: "x", amount: { amount: "10.001", currency: "USD" } } });
     assert.equal(r.status, 400);

@@ -110,9 +110,12 @@ pub(crate) async fn handle<K: Kv, P: Processor>(
             service::idempotent(app, merchant, req, async {
                 let r = mit(app, merchant, dialect, &base, &path, body, req).await;
                 let finality = match r.header_code() {
-                    Some("processor_unreachable" | "store_unavailable" | "processor_not_configured") => {
-                        Finality::Retryable
-                    }
+                    Some(
+                        "processor_unreachable"
+                        | "store_unavailable"
+                        | "processor_not_configured"
+                        | "concurrent_charge",
+                    ) => Finality::Retryable,
                     _ => Finality::Final,
                 };
                 (r, finality)
@@ -127,7 +130,7 @@ impl HttpResponse {
     fn header_code(&self) -> Option<&'static str> {
         let v = self.body_json()?;
         let code = v.pointer("/error/code")?.as_str()?;
-        ["processor_unreachable", "store_unavailable", "processor_not_configured"]
+        ["processor_unreachable", "store_unavailable", "processor_not_configured", "concurrent_charge"]
             .into_iter()
             .find(|c| *c == code)
     }

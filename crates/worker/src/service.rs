@@ -545,6 +545,18 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
         .put_attempts(&agreement_id, &AttemptLedger { attempts: history.attempts.clone() })
         .await
         .map_err(|e| store_failed(&e))?;
+    // Verify the reservation: a concurrent charge that wrote the ledger after us (last write wins) has
+    // dropped our attempt; then we did not get the slot and nothing is sent. This narrows the KV race
+    // (see docs/worker.md); it does not close it.
+    let check = app.stores.attempts(&agreement_id).await.map_err(|e| store_failed(&e))?;
+    if !check.attempts.iter().any(|a| a.id == attempt_id) {
+        return Err(HttpResponse::error(
+            409,
+            "concurrent_charge",
+            "another charge on this agreement reserved its slot at the same moment; nothing was sent, retry",
+        )
+        .with_header("retry-after", "1"));
+    }
 
     let forwarded = app.processor.send(outbound, app.config.processor_timeout_ms).await;
     let mut warning = None;
@@ -586,11 +598,19 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
                     .iter()
                     .find(|a| a.id == attempt_id)
                     .map_or(AttemptStatus::Pending, |a| a.status);
-                if let Err(e) = app
-                    .stores
-                    .put_attempts(&agreement_id, &AttemptLedger { attempts: next_history.attempts })
-                    .await
-                {
+                // Merge our attempt into the latest ledger rather than writing back the copy read at the
+                // start, so concurrent charges' attempts are not erased.
+                let mut latest = match app.stores.attempts(&agreement_id).await {
+                    Ok(l) => l,
+                    Err(_) => AttemptLedger { attempts: next_history.attempts.clone() },
+                };
+                if let Some(ours) = next_history.attempts.iter().find(|a| a.id == attempt_id) {
+                    match latest.attempts.iter_mut().find(|a| a.id == attempt_id) {
+                        Some(slot) => *slot = ours.clone(),
+                        None => latest.attempts.push(ours.clone()),
+                    }
+                }
+                if let Err(e) = app.stores.put_attempts(&agreement_id, &latest).await {
                     warning = Some(format!("outcome not recorded ({}); the attempt stays pending", e.0));
                     status = AttemptStatus::Pending;
                 }
@@ -829,7 +849,9 @@ pub(crate) fn finality_of(response: &HttpResponse) -> Finality {
             .or_else(|| v.pointer("/error/code").and_then(|c| c.as_str().map(str::to_string)))
     });
     match (response.status, code.as_deref()) {
-        (_, Some("not_sent" | "store_unavailable" | "processor_not_configured")) => Finality::Retryable,
+        (_, Some("not_sent" | "store_unavailable" | "processor_not_configured" | "concurrent_charge")) => {
+            Finality::Retryable
+        }
         (
             400 | 401 | 403 | 413,
             Some("invalid_request" | "invalid_body" | "forbidden" | "body_too_large"),
