@@ -306,6 +306,7 @@ const FLOWS = {
     },
     ok: 1000,
     ok2: 1100,
+    canonical: "10.00",
     above: 8000,
   },
   infinic: {
@@ -329,6 +330,7 @@ const FLOWS = {
     },
     ok: 5000,
     ok2: 5100,
+    canonical: "50.00",
     above: 40000,
   },
   spg: {
@@ -348,6 +350,7 @@ const FLOWS = {
     },
     ok: 29.9,
     ok2: 30.9,
+    canonical: "29.90",
     above: 70,
   },
   axerve: {
@@ -366,6 +369,7 @@ const FLOWS = {
     },
     ok: 10,
     ok2: 11,
+    canonical: "10.00",
     above: 80,
   },
 };
@@ -386,6 +390,9 @@ for (const [dialect, f] of Object.entries(FLOWS)) {
       const r1 = await h.call("POST", m1.path, { body: m1.body, headers: m1.headers });
       assert.equal(r1.status, dialect === "infinic" ? 200 : 200, r1.text);
       assert.ok(r1.headers.get("x-mitgate-attempt-id"));
+      const seen = (await h.sandboxCall("GET", "/__sandbox/requests")).requests.filter((q) => q.dialect === dialect).pop();
+      assert.equal(seen.authorization, m1.headers.authorization ?? null, "the processor's Authorization passes through untouched");
+      assert.equal(seen.mitgateKeySeen, false);
       const replay = await h.call("POST", m1.path, { body: m1.body, headers: m1.headers });
       assert.equal(replay.text, r1.text);
       assert.equal(replay.headers.get("idempotent-replayed"), "true");
@@ -420,6 +427,16 @@ for (const [dialect, f] of Object.entries(FLOWS)) {
       assert.equal(await sandboxCount(dialect), before + 2);
     });
 
+    test("canonical POST /v1/charges on an agreement captured through the proxy renders this dialect's MIT", async () => {
+      const a = await f.cit("4111111111111111");
+      const before = await sandboxCount(dialect);
+      const r = await h.call("POST", "/v1/charges", { body: { reference: a.id, amount: { amount: f.canonical, currency: f.currency } } });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.outcome, "approved");
+      assert.equal(r.json.processor.dialect, dialect);
+      assert.equal(await sandboxCount(dialect), before + 1);
+    });
+
     test("soft decline 8026, then refused until a new CIT", async () => {
       const a = await f.cit("4000000000008021");
       const m = f.mit(a, f.ok);
@@ -446,6 +463,39 @@ for (const [dialect, f] of Object.entries(FLOWS)) {
       const r = await h.call("POST", again.path, { body: again.body, headers: again.headers });
       assert.ok(r.status >= 400, r.text);
       assert.ok(code(r).includes("retry_forbidden"), r.text);
+    });
+
+    test("Mastercard Merchant Advice Code 21: never retried", async () => {
+      const a = await f.cit("5555555555550210");
+      const m = f.mit(a, f.ok);
+      const first = await h.call("POST", m.path, { body: m.body, headers: m.headers });
+      assert.ok(first.text.includes("21"), first.text);
+      const again = f.mit(a, f.ok);
+      const r = await h.call("POST", again.path, { body: again.body, headers: again.headers });
+      assert.ok(code(r).includes("retry_forbidden"), r.text);
+    });
+
+    test("Visa category 2 decline: the retry is forwarded", async () => {
+      const a = await f.cit("4000000000000515");
+      const m = f.mit(a, f.ok);
+      await h.call("POST", m.path, { body: m.body, headers: m.headers });
+      const before = await sandboxCount(dialect);
+      const again = f.mit(a, f.ok);
+      const r = await h.call("POST", again.path, { body: again.body, headers: again.headers });
+      assert.ok(r.headers.get("x-mitgate-attempt-id"), r.text);
+      assert.equal(await sandboxCount(dialect), before + 1);
+    });
+
+    test("expired card decline: a new CIT is required", async () => {
+      const a = await f.cit("4000000000000051");
+      const m = f.mit(a, f.ok);
+      await h.call("POST", m.path, { body: m.body, headers: m.headers });
+      const rec = await h.call("GET", `/v1/agreements/${a.id}`);
+      assert.equal(rec.json.agreement.status, "reauthentication_required", rec.text);
+      assert.equal(rec.json.agreement.statusReason, "card_expired");
+      const again = f.mit(a, f.ok);
+      const r = await h.call("POST", again.path, { body: again.body, headers: again.headers });
+      assert.equal(code(r)[0], "reauthentication_required", r.text);
     });
 
     test("expired reference", async () => {

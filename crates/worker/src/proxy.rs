@@ -248,7 +248,7 @@ async fn cit<K: Kv, P: Processor>(
         Dialect::Axerve => axerve::capture_cit(&axerve::CitInput { request: body, response: &answer }, &ctx),
     };
     match captured {
-        Ok(c) => match store_capture(app, merchant, dialect, c).await {
+        Ok(c) => match store_capture(app, merchant, dialect, c, processor_context(dialect, body)).await {
             Ok(aid) => resp.with_header("x-mitgate-agreement-id", aid),
             Err(m) => resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}")),
         },
@@ -257,6 +257,28 @@ async fn cit<K: Kv, P: Processor>(
             resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}"))
         }
     }
+}
+
+/// The CIT's merchant-side values a canonical `POST /v1/charges` needs to render this dialect's MIT
+/// (SPG `merchant.terminalId`, Axerve `shopLogin`): plain identifiers, never card data.
+fn processor_context(dialect: Dialect, body: &str) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else { return out };
+    let fields: &[(&str, &str)] = match dialect {
+        Dialect::Spg => &[("terminalId", "/merchant/terminalId")],
+        Dialect::Axerve => &[("shopLogin", "/shopLogin")],
+        Dialect::Infinic | Dialect::Coinflow => &[],
+    };
+    for (name, pointer) in fields {
+        if let Some(text) = v.pointer(pointer).and_then(|x| x.as_str()) {
+            let plain =
+                text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            if plain && !mitgate_core::pan::looks_like_card_number(text) {
+                out.insert((*name).to_string(), serde_json::Value::String(text.to_string()));
+            }
+        }
+    }
+    out
 }
 
 fn infinic_reference(body: &str) -> Option<String> {
@@ -272,6 +294,7 @@ async fn store_capture<K: Kv, P>(
     merchant: &str,
     dialect: Dialect,
     c: CitCapture,
+    processor_context: serde_json::Map<String, serde_json::Value>,
 ) -> Result<String, String> {
     let aid = c.agreement.id.clone();
     let existing = app.stores.agreement(&aid).await.map_err(|e| e.0)?;
@@ -286,7 +309,7 @@ async fn store_capture<K: Kv, P>(
         agreement: c.agreement,
         payments,
         dialect: Some(dialect),
-        processor_context: serde_json::Map::new(),
+        processor_context,
         created_at: existing.as_ref().map_or(app.now, |r| r.created_at),
         updated_at: app.now,
     };
@@ -334,7 +357,7 @@ pub(crate) async fn infinic_webhook<K: Kv, P: Processor>(
                 &ctx,
             )
             .map_err(|errors| HttpResponse::invalid(&errors))?;
-            let aid = store_capture(app, merchant, Dialect::Infinic, captured)
+            let aid = store_capture(app, merchant, Dialect::Infinic, captured, serde_json::Map::new())
                 .await
                 .map_err(|m| HttpResponse::error(503, "store_unavailable", m))?;
             Ok(HttpResponse::json(
