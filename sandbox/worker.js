@@ -24,10 +24,12 @@
 //                     x-sandbox-status: 500        answer 500
 //   POST /__sandbox/faults {"delayMs": 5000, "status": 500, "count": 1}   the next `count` processor calls
 //   DELETE /__sandbox/faults
+// A status fault fails the call unprocessed; a delay fault processes it (money moves) and answers late.
 // Inspection: GET /__sandbox/requests (every processor call, card numbers masked), DELETE to clear;
 //             GET /__sandbox/webhooks (000 webhook events emitted).
-// Webhooks: with WEBHOOK_URL set (e.g. http://127.0.0.1:8787/v1/webhooks/infinic), the 000 PaymentCredential
-// event of each intent is POSTed there with `X-Mitgate-Key: WEBHOOK_MITGATE_KEY` (the merchant's relay).
+// Webhooks: with WEBHOOK_URL set (e.g. http://127.0.0.1:8787/v1/webhooks/infinic), the 000 events
+// (PaymentCredential for each intent, StatusChange for each auto-attempt) are POSTed there with
+// `X-Mitgate-Key: WEBHOOK_MITGATE_KEY` (standing in for the merchant's relay).
 
 const TEST_CARDS = {
   "4000000000000119": "visa_cat1",
@@ -78,7 +80,9 @@ function brandOf(card) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function fault(request) {
+// A status fault fails the call before anything is processed; a delay fault processes it (the charge
+// happens) and answers late, like a slow processor.
+function faultOf(request) {
   let delay = Number(request.headers.get("x-sandbox-delay-ms") || 0);
   let status = Number(request.headers.get("x-sandbox-status") || 0);
   if (state.faults && state.faults.count > 0) {
@@ -87,9 +91,7 @@ async function fault(request) {
     status = status || Number(state.faults.status || 0);
     if (state.faults.count <= 0) state.faults = null;
   }
-  if (delay > 0) await sleep(delay);
-  if (status >= 400) return json(status, { error: "sandbox fault", status });
-  return null;
+  return { delay, status };
 }
 
 // ---------------------------------------------------------------- 001 Coinflow
@@ -110,6 +112,19 @@ function coinflow(path, body, request) {
 }
 
 // ---------------------------------------------------------------- 000 Infinic
+function emit(env, ctx, event) {
+  state.webhooks.push(event);
+  if (env.WEBHOOK_URL) {
+    ctx.waitUntil(
+      fetch(env.WEBHOOK_URL, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-mitgate-key": env.WEBHOOK_MITGATE_KEY || "" },
+        body: JSON.stringify(event),
+      }).catch(() => {}),
+    );
+  }
+}
+
 function infinic(path, body, request, env, ctx) {
   if (path === "/api/intents") {
     const card = request.headers.get("x-sandbox-card") || "4111111111111111";
@@ -131,16 +146,7 @@ function infinic(path, body, request, env, ctx) {
         card_expiry: request.headers.get("x-sandbox-card-expiry") || "2030-12",
       },
     };
-    state.webhooks.push(event);
-    if (env.WEBHOOK_URL) {
-      ctx.waitUntil(
-        fetch(env.WEBHOOK_URL, {
-          method: "POST",
-          headers: { "content-type": "application/json", "x-mitgate-key": env.WEBHOOK_MITGATE_KEY || "" },
-          body: JSON.stringify(event),
-        }).catch(() => {}),
-      );
-    }
+    emit(env, ctx, event);
     return json(201, {
       id: intentId,
       status: "success",
@@ -154,18 +160,23 @@ function infinic(path, body, request, env, ctx) {
     const token = Array.isArray(body.credentials) ? body.credentials[0] : undefined;
     const b = behaviourOf(token);
     const intentId = crypto.randomUUID();
-    if (b) {
-      const d = DECLINES[b];
-      return json(200, {
+    const d = b ? DECLINES[b] : null;
+    const result = d
+      ? { intent_id: intentId, intent_status: "failed", failure_reason: d.infinicReason, decline_code: d.code, merchant_advice_code: d.mac || null, network: d.network }
+      : { intent_id: intentId, intent_status: "success" };
+    // "Auto-payments complete immediately (success or failure). Monitor via webhooks": the StatusChange event.
+    emit(env, ctx, {
+      type: "StatusChange",
+      created: new Date().toISOString(),
+      content: {
         intent_id: intentId,
-        intent_status: "failed",
-        failure_reason: d.infinicReason,
-        decline_code: d.code,
-        merchant_advice_code: d.mac || null,
-        network: d.network,
-      });
-    }
-    return json(200, { intent_id: intentId, intent_status: "success" });
+        reference_id: body.reference_id,
+        purchaser_id: body.purchaser_id,
+        status: d ? "failed" : "success",
+        ...(d ? { failure_reason: d.infinicReason, decline_code: d.code, merchant_advice_code: d.mac || null } : {}),
+      },
+    });
+    return json(200, result);
   }
   return json(404, { detail: "Not found" });
 }
@@ -286,14 +297,16 @@ export default {
       body: maskCards(text),
       at: new Date().toISOString(),
     });
-    const faulted = await fault(request);
-    if (faulted) return faulted;
+    const fault = faultOf(request);
+    if (fault.status >= 400) return json(fault.status, { error: "sandbox fault", status: fault.status });
     let body = {};
     try {
       body = text ? JSON.parse(text) : {};
     } catch {
       return json(400, { error: "malformed JSON" });
     }
-    return handler(path, body, request, env, ctx);
+    const response = handler(path, body, request, env, ctx);
+    if (fault.delay > 0) await sleep(fault.delay);
+    return response;
   },
 };

@@ -514,6 +514,32 @@ for (const [dialect, f] of Object.entries(FLOWS)) {
   });
 }
 
+describe("infinic StatusChange webhook", () => {
+  test("settles an auto-attempt the timeout left pending", async () => {
+    const a = await FLOWS.infinic.cit("4111111111111111");
+    const m = FLOWS.infinic.mit(a, 5000, { "x-sandbox-delay-ms": "2500" });
+    const r = await h.call("POST", m.path, { body: m.body, headers: m.headers });
+    assert.equal(r.status, 504, r.text);
+    const attemptId = r.headers.get("x-mitgate-attempt-id");
+    let rec = await h.call("GET", `/v1/agreements/${a.id}`);
+    assert.equal(rec.json.history.attempts.find((x) => x.id === attemptId).status, "pending");
+    await sleep(1500);
+    const { webhooks } = await h.sandboxCall("GET", "/__sandbox/webhooks");
+    const event = webhooks.find((w) => w.type === "StatusChange" && w.content.reference_id === m.body.reference_id);
+    assert.ok(event, "the sandbox emitted the StatusChange");
+    const w = await h.call("POST", "/v1/webhooks/infinic", { body: event });
+    assert.equal(w.status, 200, w.text);
+    assert.equal(w.json.attemptId, attemptId);
+    assert.equal(w.json.attemptStatus, "approved");
+    rec = await h.call("GET", `/v1/agreements/${a.id}`);
+    assert.equal(rec.json.history.attempts.find((x) => x.id === attemptId).status, "approved");
+    const again = await h.call("POST", "/v1/webhooks/infinic", { body: event });
+    assert.equal(again.json.attemptStatus, "approved", "webhooks are delivered at least once: a repeat is a no-op");
+    const stranger = await h.call("POST", "/v1/webhooks/infinic", { key: OTHER_KEY, body: event });
+    assert.equal(stranger.json.matched, false, "another merchant cannot settle it");
+  });
+});
+
 describe("card data", () => {
   test("card numbers and CVVs never reach KV", async () => {
     const a = await FLOWS.coinflow.cit("4111111111111111");

@@ -18,7 +18,7 @@ use mitgate_dialects::{
 use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::service::{self, Answer, App, ChargeResult, Finality, Forwarded, Outbound, Processor};
-use crate::store::{AgreementRecord, Kv};
+use crate::store::{AgreementRecord, AttemptRef, Kv};
 
 /// Request headers never forwarded: mitgate's own, and those the runtime sets itself.
 const DROP: &[&str] = &[
@@ -184,8 +184,19 @@ async fn mit<K: Kv, P: Processor>(
         Ok(ChargeResult::Sent(sent)) => {
             let mut r = unanswered(sent.forwarded.clone(), Some(&sent.attempt_id))
                 .with_header("x-mitgate-attempt-id", sent.attempt_id.clone());
-            if let Some(w) = &sent.warning {
-                r = r.with_header("x-mitgate-warning", w.clone());
+            let mut warning = sent.warning.clone();
+            if dialect == Dialect::Infinic {
+                if let Some(reference) = infinic_reference(body) {
+                    if let Err(m) =
+                        link_infinic_attempt(app, merchant, &reference, &sent.agreement.id, &sent.attempt_id)
+                            .await
+                    {
+                        warning = Some(m);
+                    }
+                }
+            }
+            if let Some(w) = warning {
+                r = r.with_header("x-mitgate-warning", w);
             }
             r
         }
@@ -281,7 +292,22 @@ fn processor_context(dialect: Dialect, body: &str) -> serde_json::Map<String, se
     out
 }
 
-fn infinic_reference(body: &str) -> Option<String> {
+/// Remembers which attempt a 000 auto-attempt's `reference_id` became, for its `StatusChange` webhook.
+pub(crate) async fn link_infinic_attempt<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    reference: &str,
+    agreement_id: &str,
+    attempt_id: &str,
+) -> Result<(), String> {
+    let link = AttemptRef { agreement_id: agreement_id.to_string(), attempt_id: attempt_id.to_string() };
+    app.stores
+        .put_attempt_ref(merchant, reference, &link)
+        .await
+        .map_err(|e| format!("StatusChange link not recorded: {}", e.0))
+}
+
+pub(crate) fn infinic_reference(body: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     let r = v.get("reference_id")?.as_str()?;
     let ok = !r.is_empty() && r.len() <= 200 && r.bytes().all(|b| (0x21..0x7f).contains(&b));
@@ -365,9 +391,7 @@ pub(crate) async fn infinic_webhook<K: Kv, P: Processor>(
                 &serde_json::json!({"received": "PaymentCredential", "agreementId": aid}),
             ))
         }
-        infinic::WebhookKind::StatusChange => {
-            Ok(HttpResponse::json(200, &serde_json::json!({"received": "StatusChange"})))
-        }
+        infinic::WebhookKind::StatusChange => status_change(app, merchant, body).await,
         infinic::WebhookKind::Other => {
             Err(HttpResponse::invalid(&[mitgate_core::validate::FieldError::new(
                 "type",
@@ -375,4 +399,57 @@ pub(crate) async fn infinic_webhook<K: Kv, P: Processor>(
             )]))
         }
     }
+}
+
+/// A `StatusChange` about an auto-attempt made through the proxy settles that attempt (a timeout left it
+/// pending); applying the outcome the proxy already read is a no-op. Anything else is acknowledged.
+async fn status_change<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str, body: &str) -> Answer {
+    let unmatched =
+        || Ok(HttpResponse::json(200, &serde_json::json!({"received": "StatusChange", "matched": false})));
+    let Some(reference) = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.pointer("/content/reference_id").and_then(|r| r.as_str().map(str::to_string)))
+    else {
+        return unmatched();
+    };
+    let Some(link) =
+        app.stores.attempt_ref(merchant, &reference).await.map_err(|e| service::store_failed(&e))?
+    else {
+        return unmatched();
+    };
+    let record = app
+        .stores
+        .agreement(&link.agreement_id)
+        .await
+        .map_err(|e| service::store_failed(&e))?
+        .filter(|r| r.agreement.merchant_id == merchant)
+        .ok_or_else(|| HttpResponse::error(404, "not_found", "the attempt's agreement is gone"))?;
+    let ledger = app.stores.attempts(&link.agreement_id).await.map_err(|e| service::store_failed(&e))?;
+    let ctx = mitgate_dialects::OutcomeContext {
+        attempt_id: &link.attempt_id,
+        at: app.now,
+        network: record.agreement.payment_method.brand,
+    };
+    let Some(outcome) =
+        infinic::read_status_change(body, &ctx).map_err(|errors| HttpResponse::invalid(&errors))?
+    else {
+        return Ok(HttpResponse::json(
+            200,
+            &serde_json::json!({"received": "StatusChange", "matched": true, "attemptId": link.attempt_id, "applied": false}),
+        ));
+    };
+    let history =
+        mitgate_core::model::History { payments: record.payments.clone(), attempts: ledger.attempts };
+    let recorded = service::record_outcome(app, merchant, &record, &history, &outcome).await;
+    Ok(HttpResponse::json(
+        200,
+        &serde_json::json!({
+            "received": "StatusChange",
+            "matched": true,
+            "attemptId": link.attempt_id,
+            "attemptStatus": recorded.status,
+            "agreementStatus": recorded.agreement.status,
+            "warning": recorded.warning,
+        }),
+    ))
 }

@@ -588,50 +588,16 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
         Forwarded::TimedOut | Forwarded::Failed(_) => None,
     };
 
-    let mut agreement = record.agreement.clone();
-    let mut status = AttemptStatus::Pending;
-    if let Some(outcome) = &outcome {
-        match state::apply_outcome(&record.agreement, &history, outcome) {
-            Ok((next_agreement, next_history)) => {
-                status = next_history
-                    .attempts
-                    .iter()
-                    .find(|a| a.id == attempt_id)
-                    .map_or(AttemptStatus::Pending, |a| a.status);
-                // Merge our attempt into the latest ledger rather than writing back the copy read at the
-                // start, so concurrent charges' attempts are not erased.
-                let mut latest = match app.stores.attempts(&agreement_id).await {
-                    Ok(l) => l,
-                    Err(_) => AttemptLedger { attempts: next_history.attempts.clone() },
-                };
-                if let Some(ours) = next_history.attempts.iter().find(|a| a.id == attempt_id) {
-                    match latest.attempts.iter_mut().find(|a| a.id == attempt_id) {
-                        Some(slot) => *slot = ours.clone(),
-                        None => latest.attempts.push(ours.clone()),
-                    }
-                }
-                if let Err(e) = app.stores.put_attempts(&agreement_id, &latest).await {
-                    warning = Some(format!("outcome not recorded ({}); the attempt stays pending", e.0));
-                    status = AttemptStatus::Pending;
-                }
-                if next_agreement != record.agreement {
-                    let mut next = record.clone();
-                    next.agreement = next_agreement.clone();
-                    next.updated_at = app.now;
-                    if let Err(e) = app.stores.put_agreement(&next).await {
-                        warning = Some(format!("agreement status not recorded ({})", e.0));
-                    }
-                }
-                if let Some(pid) = outcome.payment_id.as_deref() {
-                    if let Err(e) = app.stores.put_payment_index(merchant, pid, &agreement_id).await {
-                        warning = Some(format!("payment index not recorded ({})", e.0));
-                    }
-                }
-                agreement = next_agreement;
+    let (agreement, status) = match &outcome {
+        None => (record.agreement.clone(), AttemptStatus::Pending),
+        Some(o) => {
+            let r = record_outcome(app, merchant, &record, &history, o).await;
+            if r.warning.is_some() {
+                warning = r.warning;
             }
-            Err(e) => warning = Some(format!("outcome not applied: {e}")),
+            (r.agreement, r.status)
         }
-    }
+    };
     Ok(ChargeResult::Sent(Box::new(Sent {
         attempt_id,
         decision,
@@ -642,6 +608,80 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
         agreement,
         warning,
     })))
+}
+
+/// What recording an outcome did.
+pub(crate) struct Recorded {
+    /// The agreement after the outcome.
+    pub agreement: Agreement,
+    /// The attempt's status as stored (pending when the write failed).
+    pub status: AttemptStatus,
+    /// What could not be recorded, or why the outcome was not applied.
+    pub warning: Option<String>,
+}
+
+/// Applies a processor outcome to its attempt and writes the result back: the attempt merged into the
+/// latest ledger (so concurrent charges' attempts are not erased), the agreement when its status changed
+/// (8026, expired card), the payment index for the MIT's payment id. Never fails: what cannot be written
+/// is reported in `warning`, and the attempt then stays pending (it keeps its velocity slot).
+pub(crate) async fn record_outcome<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    record: &AgreementRecord,
+    history: &History,
+    outcome: &Outcome,
+) -> Recorded {
+    let agreement_id = record.agreement.id.as_str();
+    let attempt_id = outcome.attempt_id.as_str();
+    let (next_agreement, next_history) = match state::apply_outcome(&record.agreement, history, outcome) {
+        Ok(next) => next,
+        Err(e) => {
+            let status = history
+                .attempts
+                .iter()
+                .find(|a| a.id == attempt_id)
+                .map_or(AttemptStatus::Pending, |a| a.status);
+            return Recorded {
+                agreement: record.agreement.clone(),
+                status,
+                warning: Some(format!("outcome not applied: {e}")),
+            };
+        }
+    };
+    let mut warning = None;
+    let mut status = next_history
+        .attempts
+        .iter()
+        .find(|a| a.id == attempt_id)
+        .map_or(AttemptStatus::Pending, |a| a.status);
+    let mut latest = match app.stores.attempts(agreement_id).await {
+        Ok(l) => l,
+        Err(_) => AttemptLedger { attempts: next_history.attempts.clone() },
+    };
+    if let Some(ours) = next_history.attempts.iter().find(|a| a.id == attempt_id) {
+        match latest.attempts.iter_mut().find(|a| a.id == attempt_id) {
+            Some(slot) => *slot = ours.clone(),
+            None => latest.attempts.push(ours.clone()),
+        }
+    }
+    if let Err(e) = app.stores.put_attempts(agreement_id, &latest).await {
+        warning = Some(format!("outcome not recorded ({}); the attempt stays pending", e.0));
+        status = AttemptStatus::Pending;
+    }
+    if next_agreement != record.agreement {
+        let mut next = record.clone();
+        next.agreement = next_agreement.clone();
+        next.updated_at = app.now;
+        if let Err(e) = app.stores.put_agreement(&next).await {
+            warning = Some(format!("agreement status not recorded ({})", e.0));
+        }
+    }
+    if let Some(pid) = outcome.payment_id.as_deref() {
+        if let Err(e) = app.stores.put_payment_index(merchant, pid, agreement_id).await {
+            warning = Some(format!("payment index not recorded ({})", e.0));
+        }
+    }
+    Recorded { agreement: next_agreement, status, warning }
 }
 
 /// The processor base URL for a dialect, or 502.
@@ -689,7 +729,23 @@ pub(crate) async fn post_charge<K: Kv, P: Processor>(
     let result = charge(app, merchant, request, &build).await?;
     Ok(match result {
         ChargeResult::Refused(decision) => refusal_response(&decision),
-        ChargeResult::Sent(sent) => canonical_sent(&sent),
+        ChargeResult::Sent(mut sent) => {
+            if sent.dialect == Dialect::Infinic {
+                // The rendered auto-attempt's reference_id is the attempt id.
+                if let Err(m) = crate::proxy::link_infinic_attempt(
+                    app,
+                    merchant,
+                    &sent.attempt_id,
+                    &sent.agreement.id,
+                    &sent.attempt_id,
+                )
+                .await
+                {
+                    sent.warning = Some(m);
+                }
+            }
+            canonical_sent(&sent)
+        }
     })
 }
 

@@ -9,6 +9,7 @@
 //! | `AGREEMENTS` | `token/v1/{merchantId}/{credentialToken}` | agreement id (token lookups: 000 `credentials`, 003 `-100`) |
 //! | `AGREEMENTS` | `payment/v1/{merchantId}/{paymentId}` | agreement id of an MIT payment (so a chained reference is recognised) |
 //! | `AGREEMENTS` | `pendingcit/v1/infinic/{merchantId}/{reference_id}` | a 000 intent request awaiting its `PaymentCredential` webhook (7 days) |
+//! | `AGREEMENTS` | `attemptref/v1/infinic/{merchantId}/{reference_id}` | `{agreementId, attemptId}` of a 000 auto-attempt, so its `StatusChange` webhook settles it (30 days) |
 //! | `VELOCITY` | `attempts/v1/{agreementId}` | [`AttemptLedger`]: every MIT attempt, the velocity window's source |
 //! | `IDEMPOTENCY` | `idem/v1/{merchantId}/{sha256(key)}` | [`IdempotencyRecord`], expires after 24 h |
 //!
@@ -75,6 +76,14 @@ pub(crate) struct AttemptLedger {
     pub attempts: Vec<Attempt>,
 }
 
+/// Which attempt a 000 auto-attempt's `reference_id` became.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct AttemptRef {
+    pub agreement_id: String,
+    pub attempt_id: String,
+}
+
 /// An idempotency key's record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -101,6 +110,9 @@ fn payment_key(merchant: &str, payment: &str) -> String {
 }
 fn pending_cit_key(merchant: &str, reference: &str) -> String {
     format!("pendingcit/v1/infinic/{merchant}/{reference}")
+}
+fn attempt_ref_key(merchant: &str, reference: &str) -> String {
+    format!("attemptref/v1/infinic/{merchant}/{reference}")
 }
 fn attempts_key(id: &str) -> String {
     format!("attempts/v1/{id}")
@@ -186,6 +198,24 @@ impl<K: Kv> Stores<K> {
         request: &str,
     ) -> Result<(), StoreError> {
         self.agreements.put(&pending_cit_key(merchant, reference), request, Some(7 * 86_400)).await
+    }
+
+    pub async fn attempt_ref(
+        &self,
+        merchant: &str,
+        reference: &str,
+    ) -> Result<Option<AttemptRef>, StoreError> {
+        let key = attempt_ref_key(merchant, reference);
+        parse(&key, self.agreements.get(&key).await?)
+    }
+
+    pub async fn put_attempt_ref(
+        &self,
+        merchant: &str,
+        reference: &str,
+        link: &AttemptRef,
+    ) -> Result<(), StoreError> {
+        self.agreements.put(&attempt_ref_key(merchant, reference), &encode(link)?, Some(30 * 86_400)).await
     }
 
     pub async fn attempts(&self, agreement: &str) -> Result<AttemptLedger, StoreError> {
