@@ -204,7 +204,13 @@ async fn read_request(req: &mut Request, limit: usize) -> Result<HttpRequest, Ht
 fn to_response(r: HttpResponse) -> worker::Result<Response> {
     let headers = Headers::new();
     for (k, v) in &r.headers {
-        headers.append(k, v)?;
+        // A header value mitgate composes (a warning quoting a KV error) must never turn an answer
+        // into a 500: control characters become spaces, and a header the runtime still rejects is dropped.
+        let clean: String =
+            v.chars().map(|c| if c == '\t' || (' '..='~').contains(&c) { c } else { ' ' }).collect();
+        if headers.append(k, &clean).is_err() {
+            console_log!("dropped an invalid response header `{k}`");
+        }
     }
     Ok(Response::from_bytes(r.body)?.with_status(r.status).with_headers(headers))
 }
