@@ -847,7 +847,12 @@ pub(crate) async fn idempotent<K: Kv, P, F>(
 where
     F: std::future::Future<Output = (HttpResponse, Finality)>,
 {
-    let Some(key) = req.header("idempotency-key") else {
+    // The header; on the canonical route also the body's `idempotencyKey` (the ChargeRequest field).
+    let body_key = (req.path == "/v1/charges" && req.header("idempotency-key").is_none())
+        .then(|| serde_json::from_slice::<serde_json::Value>(&req.body).ok())
+        .flatten()
+        .and_then(|v| v.get("idempotencyKey").and_then(|k| k.as_str().map(str::to_string)));
+    let Some(key) = req.header("idempotency-key").or(body_key.as_deref()) else {
         return work.await.0;
     };
     if key.is_empty() || key.len() > 255 {
@@ -1112,6 +1117,27 @@ mod tests {
             }))
         });
         assert_eq!(other.status, 422);
+    }
+
+    #[test]
+    fn body_idempotency_key_on_charges() {
+        let w = seeded();
+        let body = r#"{"reference": "pay_1", "amount": {"amount": "10.00", "currency": "USD"}, "idempotencyKey": "b1"}"#;
+        let run = |w: &World| {
+            w.run(|app| {
+                let r = req("POST", "/v1/charges", body, &[]);
+                block_on(idempotent(app, "demo", &r, async {
+                    let resp = flatten(post_charge(app, "demo", &r).await);
+                    let f = finality_of(&resp);
+                    (resp, f)
+                }))
+            })
+        };
+        let a = run(&w);
+        let b = run(&w);
+        assert_eq!(a.status, 200);
+        assert_eq!(a.body, b.body);
+        assert_eq!(w.processor.sent.borrow().len(), 1);
     }
 
     #[test]
