@@ -39,6 +39,12 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536 
     kvNamespaces: ["AGREEMENTS", "POLICIES", "VELOCITY", "IDEMPOTENCY"],
     bindings,
     cf: false,
+    // The Worker logs one line per request; keep test output readable (MITGATE_TEST_LOGS=1 shows them).
+    handleRuntimeStdio(stdout, stderr) {
+      if (process.env.MITGATE_TEST_LOGS) stdout.pipe(process.stdout);
+      else stdout.resume();
+      stderr.pipe(process.stderr);
+    },
   });
   await mf.ready;
   const call = async (method, p, { key = "sk_test_demo", body, headers = {} } = {}) => {

@@ -514,6 +514,24 @@ for (const [dialect, f] of Object.entries(FLOWS)) {
   });
 }
 
+describe("invalid MIT bodies on the proxies", () => {
+  test("answer the dialect's 400 naming the field, and are not forwarded", async () => {
+    const before = await sandboxCount("coinflow") + (await sandboxCount("spg"));
+    const cf = await h.call("POST", "/coinflow/api/checkout/merchant-initiated-transaction", {
+      body: { subtotal: { cents: "lots", currency: "USD" }, originalPaymentId: "x" },
+      headers: { "x-user-id": "customer-123" },
+    });
+    assert.equal(cf.status, 400, cf.text);
+    assert.ok(cf.text.includes("subtotal.cents"), cf.text);
+    const spg = await h.call("POST", "/spg/api/v2/payments", {
+      body: { merchant: { terminalId: "11111", channel: "web", merchantTransactionId: "m1" }, transaction: { transactionTimestamp: nowIso(), paymentType: "MIT", paymentMethod: ["CARD"], amount: { value: 1.234, currency: "EUR" } }, originalTransaction: { id: "tx", datetime: nowIso() } },
+    });
+    assert.equal(spg.status, 400, spg.text);
+    assert.ok(spg.text.includes("transaction.amount.value"), spg.text);
+    assert.equal(await sandboxCount("coinflow") + (await sandboxCount("spg")), before);
+  });
+});
+
 describe("infinic StatusChange webhook", () => {
   test("settles an auto-attempt the timeout left pending", async () => {
     const a = await FLOWS.infinic.cit("4111111111111111");
