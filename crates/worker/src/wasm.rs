@@ -17,6 +17,7 @@ use crate::auth::MerchantKeys;
 use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::proxy;
+use crate::redact::redact_card_numbers;
 use crate::service::{self, App, Config, Forwarded, Outbound, Processor};
 use crate::store::{Kv, StoreError, Stores};
 
@@ -219,8 +220,13 @@ async fn handle(mut req: Request, ctx: RouteContext<()>, route: Route) -> worker
     let method = req.method().to_string();
     let path = req.path();
     let (response, merchant) = respond(&mut req, &ctx, route).await;
-    // One line per request: never a body, a key or a header value.
-    console_log!("{method} {path} -> {} merchant={}", response.status, merchant.as_deref().unwrap_or("-"));
+    // One line per request: never a body, a key or a header value; a card number typed into a path is masked.
+    console_log!(
+        "{method} {} -> {} merchant={}",
+        redact_card_numbers(&path),
+        response.status,
+        merchant.as_deref().unwrap_or("-")
+    );
     to_response(response)
 }
 
@@ -355,7 +361,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     match router.run(req, env).await {
         Ok(r) => Ok(r),
         Err(e) => {
-            console_log!("internal error: {e}");
+            console_log!("internal error: {}", redact_card_numbers(&e.to_string()));
             to_response(HttpResponse::error(500, "internal", "internal error"))
         }
     }
