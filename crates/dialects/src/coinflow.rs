@@ -55,8 +55,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::{self, header, join, remap, required};
 use crate::{
-    AgreementLookup, CitCapture, CitContext, Dialect, DialectResponse, FieldError, MitContext,
-    OutcomeContext, ParsedMit, RequestKind,
+    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
+    ParsedMit, RequestKind,
 };
 
 /// The customer header.
@@ -472,35 +472,4 @@ pub fn read_outcome(
     }
 }
 
-impl Dialect for Coinflow {
-    const NAME: &'static str = "coinflow";
-    type CitInput<'a> = CitInput<'a>;
-
-    fn classify(method: &str, path: &str, body: &str) -> RequestKind {
-        classify(method, path, body)
-    }
-
-    fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<FieldError>> {
-        parse_mit(body, ctx)
-    }
-
-    fn capture_cit(input: &CitInput<'_>, ctx: &CitContext<'_>) -> Result<CitCapture, Vec<FieldError>> {
-        capture_cit(input, ctx)
-    }
-
-    fn render_refusal(decision: &Decision) -> Option<DialectResponse> {
-        render_refusal(decision)
-    }
-
-    fn render_errors(errors: &[FieldError]) -> DialectResponse {
-        render_errors(errors)
-    }
-
-    fn read_outcome(
-        status: u16,
-        body: &str,
-        ctx: &OutcomeContext<'_>,
-    ) -> Result<Option<Outcome>, Vec<FieldError>> {
-        read_outcome(status, body, ctx)
-    }
-}
+delegate_dialect!(Coinflow, "coinflow");

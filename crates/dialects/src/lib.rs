@@ -62,6 +62,53 @@
 //! assert!(answer.body.starts_with(r#"{"message":"Amount exceeds limit: the total for a card-on-file transaction cannot exceed $30.00"#));
 //! ```
 
+/// Implements [`Dialect`] for a dialect module's marker type by delegating to the module's free functions of
+/// the same names (each module also exposes them directly, so callers need not import the trait).
+macro_rules! delegate_dialect {
+    ($ty:ident, $name:literal) => {
+        impl $crate::Dialect for $ty {
+            const NAME: &'static str = $name;
+            type CitInput<'a> = CitInput<'a>;
+
+            fn classify(method: &str, path: &str, body: &str) -> $crate::RequestKind {
+                classify(method, path, body)
+            }
+
+            fn parse_mit(
+                body: &str,
+                ctx: &$crate::MitContext<'_>,
+            ) -> Result<$crate::ParsedMit, Vec<mitgate_core::validate::FieldError>> {
+                parse_mit(body, ctx)
+            }
+
+            fn capture_cit(
+                input: &CitInput<'_>,
+                ctx: &$crate::CitContext<'_>,
+            ) -> Result<$crate::CitCapture, Vec<mitgate_core::validate::FieldError>> {
+                capture_cit(input, ctx)
+            }
+
+            fn render_refusal(
+                decision: &mitgate_core::decision::Decision,
+            ) -> Option<$crate::DialectResponse> {
+                render_refusal(decision)
+            }
+
+            fn render_errors(errors: &[mitgate_core::validate::FieldError]) -> $crate::DialectResponse {
+                render_errors(errors)
+            }
+
+            fn read_outcome(
+                status: u16,
+                body: &str,
+                ctx: &$crate::OutcomeContext<'_>,
+            ) -> Result<Option<mitgate_core::model::Outcome>, Vec<mitgate_core::validate::FieldError>> {
+                read_outcome(status, body, ctx)
+            }
+        }
+    };
+}
+
 pub mod axerve;
 pub mod coinflow;
 mod common;
