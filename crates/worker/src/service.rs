@@ -968,12 +968,12 @@ mod tests {
     impl World {
         fn new() -> Self {
             World {
-                stores: Stores {
-                    agreements: MemoryKv::default(),
-                    policies: MemoryKv::default(),
-                    velocity: MemoryKv::default(),
-                    idempotency: MemoryKv::default(),
-                },
+                stores: Stores::new(
+                    MemoryKv::default(),
+                    MemoryKv::default(),
+                    MemoryKv::default(),
+                    MemoryKv::default(),
+                ),
                 processor: FakeProcessor { answer: RefCell::new(approved()), sent: RefCell::new(Vec::new()) },
                 config: Config {
                     keys: MerchantKeys::parse(r#"{"sk_test_demo":"demo"}"#).unwrap(),
@@ -1080,6 +1080,20 @@ mod tests {
         assert_eq!(second.status, 429);
         assert!(second.headers.iter().any(|(k, _)| k == "retry-after"));
         assert_eq!(w.processor.sent.borrow().len(), 1, "a refusal is never forwarded");
+    }
+
+    #[test]
+    fn storage_operations_are_counted() {
+        let w = seeded();
+        let before = (w.stores.counters.kv_reads.get(), w.stores.counters.kv_writes.get());
+        assert_eq!(charge_once(&w, &[]).status, 200);
+        let reads = w.stores.counters.kv_reads.get() - before.0;
+        let writes = w.stores.counters.kv_writes.get() - before.1;
+        // agreement, ledger, policy, re-read after reservation, ledger before the outcome merge.
+        assert_eq!(reads, 5, "{}", w.stores.counters.header_value());
+        // reservation, outcome, payment index.
+        assert_eq!(writes, 3, "{}", w.stores.counters.header_value());
+        assert!(w.stores.counters.header_value().starts_with("kv_reads="));
     }
 
     #[test]

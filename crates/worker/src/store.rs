@@ -16,6 +16,8 @@
 //! Every read that fails, and every stored value that does not parse, is a [`StoreError`]: callers fail
 //! closed (nothing is forwarded without a decision made on readable state).
 
+use std::cell::Cell;
+
 use serde::{Deserialize, Serialize};
 
 use mitgate_core::model::{Agreement, Attempt, Payment};
@@ -40,13 +42,42 @@ pub(crate) trait Kv {
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
 }
 
-/// The four namespaces.
+/// The four namespaces, and what one request did with them.
 pub(crate) struct Stores<K> {
     pub agreements: K,
     pub policies: K,
     pub velocity: K,
     pub idempotency: K,
+    /// Storage operations made through these stores (one `Stores` per request).
+    pub counters: Counters,
 }
+
+/// Storage operations counted per request: the `X-Mitgate-Storage` header (docs/worker.md).
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub kv_reads: Cell<u32>,
+    pub kv_writes: Cell<u32>,
+    pub do_calls: Cell<u32>,
+}
+
+impl Counters {
+    fn bump(cell: &Cell<u32>) {
+        cell.set(cell.get().saturating_add(1));
+    }
+
+    /// The header value: `kv_reads=N; kv_writes=M; do_calls=K`.
+    pub fn header_value(&self) -> String {
+        format!(
+            "kv_reads={}; kv_writes={}; do_calls={}",
+            self.kv_reads.get(),
+            self.kv_writes.get(),
+            self.do_calls.get()
+        )
+    }
+}
+
+/// The response header carrying [`Counters`].
+pub(crate) const STORAGE_HEADER: &str = "x-mitgate-storage";
 
 /// How long idempotency records live.
 pub(crate) const IDEMPOTENCY_TTL_SECONDS: u64 = 86_400;
@@ -135,22 +166,41 @@ fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
 }
 
 impl<K: Kv> Stores<K> {
+    pub fn new(agreements: K, policies: K, velocity: K, idempotency: K) -> Self {
+        Stores { agreements, policies, velocity, idempotency, counters: Counters::default() }
+    }
+
+    async fn get(&self, ns: &K, key: &str) -> Result<Option<String>, StoreError> {
+        Counters::bump(&self.counters.kv_reads);
+        ns.get(key).await
+    }
+
+    async fn put(&self, ns: &K, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
+        Counters::bump(&self.counters.kv_writes);
+        ns.put(key, value, ttl).await
+    }
+
+    async fn delete(&self, ns: &K, key: &str) -> Result<(), StoreError> {
+        Counters::bump(&self.counters.kv_writes);
+        ns.delete(key).await
+    }
+
     pub async fn policy(&self, merchant: &str) -> Result<Option<Policy>, StoreError> {
         let key = policy_key(merchant);
-        parse(&key, self.policies.get(&key).await?)
+        parse(&key, self.get(&self.policies, &key).await?)
     }
 
     pub async fn put_policy(&self, merchant: &str, policy: &Policy) -> Result<(), StoreError> {
-        self.policies.put(&policy_key(merchant), &encode(policy)?, None).await
+        self.put(&self.policies, &policy_key(merchant), &encode(policy)?, None).await
     }
 
     pub async fn agreement(&self, id: &str) -> Result<Option<AgreementRecord>, StoreError> {
         let key = agreement_key(id);
-        parse(&key, self.agreements.get(&key).await?)
+        parse(&key, self.get(&self.agreements, &key).await?)
     }
 
     pub async fn put_agreement(&self, record: &AgreementRecord) -> Result<(), StoreError> {
-        self.agreements.put(&agreement_key(&record.agreement.id), &encode(record)?, None).await
+        self.put(&self.agreements, &agreement_key(&record.agreement.id), &encode(record)?, None).await
     }
 
     pub async fn agreement_by_token(
@@ -158,7 +208,7 @@ impl<K: Kv> Stores<K> {
         merchant: &str,
         token: &str,
     ) -> Result<Option<String>, StoreError> {
-        self.agreements.get(&token_key(merchant, token)).await
+        self.get(&self.agreements, &token_key(merchant, token)).await
     }
 
     pub async fn put_token_index(
@@ -167,7 +217,7 @@ impl<K: Kv> Stores<K> {
         token: &str,
         agreement: &str,
     ) -> Result<(), StoreError> {
-        self.agreements.put(&token_key(merchant, token), agreement, None).await
+        self.put(&self.agreements, &token_key(merchant, token), agreement, None).await
     }
 
     pub async fn agreement_by_payment(
@@ -175,7 +225,7 @@ impl<K: Kv> Stores<K> {
         merchant: &str,
         payment: &str,
     ) -> Result<Option<String>, StoreError> {
-        self.agreements.get(&payment_key(merchant, payment)).await
+        self.get(&self.agreements, &payment_key(merchant, payment)).await
     }
 
     pub async fn put_payment_index(
@@ -184,11 +234,11 @@ impl<K: Kv> Stores<K> {
         payment: &str,
         agreement: &str,
     ) -> Result<(), StoreError> {
-        self.agreements.put(&payment_key(merchant, payment), agreement, None).await
+        self.put(&self.agreements, &payment_key(merchant, payment), agreement, None).await
     }
 
     pub async fn pending_cit(&self, merchant: &str, reference: &str) -> Result<Option<String>, StoreError> {
-        self.agreements.get(&pending_cit_key(merchant, reference)).await
+        self.get(&self.agreements, &pending_cit_key(merchant, reference)).await
     }
 
     pub async fn put_pending_cit(
@@ -197,7 +247,7 @@ impl<K: Kv> Stores<K> {
         reference: &str,
         request: &str,
     ) -> Result<(), StoreError> {
-        self.agreements.put(&pending_cit_key(merchant, reference), request, Some(7 * 86_400)).await
+        self.put(&self.agreements, &pending_cit_key(merchant, reference), request, Some(7 * 86_400)).await
     }
 
     pub async fn attempt_ref(
@@ -206,7 +256,7 @@ impl<K: Kv> Stores<K> {
         reference: &str,
     ) -> Result<Option<AttemptRef>, StoreError> {
         let key = attempt_ref_key(merchant, reference);
-        parse(&key, self.agreements.get(&key).await?)
+        parse(&key, self.get(&self.agreements, &key).await?)
     }
 
     pub async fn put_attempt_ref(
@@ -215,16 +265,17 @@ impl<K: Kv> Stores<K> {
         reference: &str,
         link: &AttemptRef,
     ) -> Result<(), StoreError> {
-        self.agreements.put(&attempt_ref_key(merchant, reference), &encode(link)?, Some(30 * 86_400)).await
+        self.put(&self.agreements, &attempt_ref_key(merchant, reference), &encode(link)?, Some(30 * 86_400))
+            .await
     }
 
     pub async fn attempts(&self, agreement: &str) -> Result<AttemptLedger, StoreError> {
         let key = attempts_key(agreement);
-        Ok(parse(&key, self.velocity.get(&key).await?)?.unwrap_or_default())
+        Ok(parse(&key, self.get(&self.velocity, &key).await?)?.unwrap_or_default())
     }
 
     pub async fn put_attempts(&self, agreement: &str, ledger: &AttemptLedger) -> Result<(), StoreError> {
-        self.velocity.put(&attempts_key(agreement), &encode(ledger)?, None).await
+        self.put(&self.velocity, &attempts_key(agreement), &encode(ledger)?, None).await
     }
 
     pub async fn idempotency(
@@ -233,7 +284,7 @@ impl<K: Kv> Stores<K> {
         key_digest: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
         let key = idempotency_key(merchant, key_digest);
-        parse(&key, self.idempotency.get(&key).await?)
+        parse(&key, self.get(&self.idempotency, &key).await?)
     }
 
     pub async fn put_idempotency(
@@ -242,13 +293,17 @@ impl<K: Kv> Stores<K> {
         key_digest: &str,
         record: &IdempotencyRecord,
     ) -> Result<(), StoreError> {
-        self.idempotency
-            .put(&idempotency_key(merchant, key_digest), &encode(record)?, Some(IDEMPOTENCY_TTL_SECONDS))
-            .await
+        self.put(
+            &self.idempotency,
+            &idempotency_key(merchant, key_digest),
+            &encode(record)?,
+            Some(IDEMPOTENCY_TTL_SECONDS),
+        )
+        .await
     }
 
     pub async fn delete_idempotency(&self, merchant: &str, key_digest: &str) -> Result<(), StoreError> {
-        self.idempotency.delete(&idempotency_key(merchant, key_digest)).await
+        self.delete(&self.idempotency, &idempotency_key(merchant, key_digest)).await
     }
 }
 

@@ -19,7 +19,7 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::proxy;
 use crate::redact::redact_card_numbers;
 use crate::service::{self, App, Config, Forwarded, Outbound, Processor};
-use crate::store::{Kv, StoreError, Stores};
+use crate::store::{Kv, StoreError, Stores, STORAGE_HEADER};
 
 #[wasm_bindgen]
 extern "C" {
@@ -142,12 +142,7 @@ fn stores(env: &Env) -> Result<Stores<WorkerKv>, HttpResponse> {
             HttpResponse::error(503, "not_configured", format!("the KV namespace binding {name} is missing"))
         })
     };
-    Ok(Stores {
-        agreements: kv("AGREEMENTS")?,
-        policies: kv("POLICIES")?,
-        velocity: kv("VELOCITY")?,
-        idempotency: kv("IDEMPOTENCY")?,
-    })
+    Ok(Stores::new(kv("AGREEMENTS")?, kv("POLICIES")?, kv("VELOCITY")?, kv("IDEMPOTENCY")?))
 }
 
 fn now() -> Timestamp {
@@ -284,6 +279,12 @@ async fn respond(req: &mut Request, ctx: &RouteContext<()>, route: Route) -> (Ht
             proxy::handle(&app, m, d, &rest, r).await
         }
         Route::InfinicWebhook => service::flatten(proxy::infinic_webhook(&app, m, r).await),
+    };
+    // Storage cost of this request (charges, decisions, proxied requests): docs/worker.md.
+    let response = if matches!(route, Route::Charge | Route::Decision | Route::Proxy(_)) {
+        response.with_header(STORAGE_HEADER, stores.counters.header_value())
+    } else {
+        response
     };
     (response, Some(merchant))
 }
