@@ -1,0 +1,40 @@
+//! Runs the benchmark's typical decision (20 history entries) in a loop, for instruction-level profiles:
+//! `valgrind --tool=callgrind target/release/examples/decision_loop 10000` (see `bench/profile-engine.sh`).
+//! The first argument is the number of decisions (default 10,000); `json` as the second runs them through
+//! `api::evaluate_json` instead. `decision_loop input N` prints the workload's input with N history entries
+//! as JSON (the Node benchmarks in `bench/node` use it, so every engine judges the same charge).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+#![allow(clippy::print_stdout)]
+
+use std::hint::black_box;
+
+use mitgate_core::api::evaluate_json;
+use mitgate_core::engine::{evaluate, Evaluation};
+
+#[allow(dead_code)]
+#[path = "../benches/support/workload.rs"]
+mod workload;
+
+fn main() {
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().is_some_and(|a| a == "input") {
+        let entries = args.nth(1).and_then(|a| a.parse().ok()).unwrap_or(20);
+        println!("{}", workload::input(entries));
+        return;
+    }
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let json = args.next().is_some_and(|a| a == "json");
+    let value = workload::input(20);
+    let evaluation: Evaluation = serde_json::from_value(value.clone()).unwrap();
+    let text = value.to_string();
+    let mut allowed = 0usize;
+    for _ in 0..n {
+        if json {
+            allowed += usize::from(evaluate_json(black_box(&text)).contains(r#""outcome":"allowed""#));
+        } else {
+            allowed += usize::from(evaluate(black_box(&evaluation)).violations.is_empty());
+        }
+    }
+    println!("{allowed} of {n} allowed");
+}
