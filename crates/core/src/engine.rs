@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::decision::{Decision, Limits, Verdict, Violation};
 use crate::model::{Agreement, ChargeRequest, History};
 use crate::policy::Policy;
-use crate::rules::{self, agreement_lookup, Context};
+use crate::rules::{self, agreement_lookup, Context, Sorted};
 use crate::time::Timestamp;
 use crate::validate::FieldError;
 
@@ -90,49 +90,63 @@ pub fn evaluate(input: &Evaluation) -> Decision {
             return finish(input.now, all, None);
         }
     };
-    let ctx = Context::new(input.now, &input.policy, agreement, &input.history, Some(&input.request));
+    let sorted = Sorted::new(&input.history, input.now);
+    let ctx = Context::new(input.now, &input.policy, agreement, &sorted, Some(&input.request));
+    let before = violations.len();
     rules::check_all(&ctx, &mut violations);
+    // Every rule that reads the request only adds violations because of it (without a request it skips
+    // itself), so when no rule objected to the request, none objects at `now` without it either: the
+    // charge is eligible now, and `next_eligible` need not run the rules again at `now`.
+    let eligible_now = violations.len() == before;
     // Keep rule order: the lookup's customer check belongs after merchant_enabled.
     violations.sort_by_key(|v| v.code);
-    let limits = limits_for(&ctx);
+    let limits = limits_for(ctx.without_request(), eligible_now);
     finish(input.now, violations, Some(limits))
 }
 
 /// An agreement's limits at `now`, without a specific charge.
 pub fn limits(query: &LimitsQuery) -> Limits {
-    let ctx = Context::new(query.now, &query.policy, &query.agreement, &query.history, None);
-    limits_for(&ctx)
+    let sorted = Sorted::new(&query.history, query.now);
+    let ctx = Context::new(query.now, &query.policy, &query.agreement, &sorted, None);
+    limits_for(ctx, false)
 }
 
-fn limits_for(ctx: &Context<'_>) -> Limits {
+/// The limits of a context without a request. `eligible_now`: the rules are known to pass at `ctx.now`.
+fn limits_for(mut ctx: Context<'_>, eligible_now: bool) -> Limits {
     let a = ctx.agreement;
-    let limits_ctx = Context { request: None, ..ctx.at(ctx.now) };
+    let ceiling = ctx.take_ceiling();
+    // A zero ceiling never grows by waiting (payments only leave the lookback): nothing can be charged.
+    let next_eligible_at = if ceiling.amount.is_some_and(|m| m.is_zero()) {
+        None
+    } else if eligible_now {
+        Some(ctx.now)
+    } else {
+        next_eligible(&ctx)
+    };
     Limits {
         currency: a.currency,
-        ceiling: rules::amount_ceiling::ceiling(ctx),
-        velocity: rules::velocity::limit(ctx),
-        installments: rules::installments::limit(ctx),
-        reference_expires_at: rules::reference_window::expires_at(ctx),
+        ceiling,
+        velocity: rules::velocity::limit(&ctx),
+        installments: rules::installments::limit(&ctx),
+        reference_expires_at: rules::reference_window::expires_at(&ctx),
         agreement_valid_until: a.terms.valid_until,
         agreement_expires_at: a.terms.valid_until.map(|v| v.ends_at()),
         card_expiry: a.credential.card_expiry,
         card_expires_at: a.credential.card_expiry.map(|e| e.ends_at()),
-        next_eligible_at: next_eligible(&limits_ctx),
+        next_eligible_at,
         mit_type: a.mit_type,
     }
 }
 
 /// The earliest instant at or after `now` when the request-independent rules all pass: advance to the
-/// latest `retry_at` until nothing blocks, or a violation that waiting cannot clear appears.
+/// latest `retry_at` until nothing blocks, or a violation that waiting cannot clear appears. The caller
+/// has ruled out a zero ceiling.
 fn next_eligible(ctx: &Context<'_>) -> Option<Timestamp> {
-    // A zero ceiling never grows by waiting (payments only leave the lookback): nothing can be charged.
-    if rules::amount_ceiling::ceiling(ctx).amount.is_some_and(|m| m.is_zero()) {
-        return None;
-    }
     let mut t = ctx.now;
+    let mut v = Vec::new();
     // Each step moves t forward to a rule's own boundary; a handful of steps always settles.
     for _ in 0..16 {
-        let mut v = Vec::new();
+        v.clear();
         rules::check_all(&ctx.at(t), &mut v);
         if v.is_empty() {
             return Some(t);

@@ -23,10 +23,35 @@ pub(crate) mod schedule;
 pub(crate) mod validity;
 pub(crate) mod velocity;
 
-use crate::decision::{Code, Details, Violation};
+use std::cell::OnceCell;
+
+use crate::decision::{Ceiling, Code, Details, Violation};
 use crate::model::{Agreement, Attempt, ChargeRequest, History, Payment};
 use crate::policy::Policy;
 use crate::time::Timestamp;
+
+/// A history's entries at or before an instant, each kind sorted by `(at, id)`: built once per decision
+/// and shared (borrowed) by every [`Context`] judged at a later instant.
+pub(crate) struct Sorted<'a> {
+    attempts: Vec<&'a Attempt>,
+    payments: Vec<&'a Payment>,
+}
+
+impl<'a> Sorted<'a> {
+    /// Sorting makes every decision independent of history order.
+    pub fn new(history: &'a History, now: Timestamp) -> Self {
+        let mut attempts: Vec<&Attempt> = history.attempts.iter().filter(|a| a.at <= now).collect();
+        // A history is usually stored in order already: checking is cheaper than sorting.
+        if !attempts.is_sorted_by(|a, b| (a.at, &a.id) <= (b.at, &b.id)) {
+            attempts.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        }
+        let mut payments: Vec<&Payment> = history.payments.iter().filter(|p| p.at <= now).collect();
+        if !payments.is_sorted_by(|a, b| (a.at, &a.id) <= (b.at, &b.id)) {
+            payments.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        }
+        Sorted { attempts, payments }
+    }
+}
 
 /// What every rule sees: the instant, the policy, the agreement, its history in a canonical order,
 /// and (for a decision, not a limits query) the request.
@@ -37,26 +62,32 @@ pub(crate) struct Context<'a> {
     pub agreement: &'a Agreement,
     /// Attempts made at or before the evaluation's `now`, sorted by `(at, id)`.
     // INVARIANT: sorted ascending by (at, id); none after the original `now`. Rules may rely on it.
-    pub attempts: Vec<&'a Attempt>,
+    pub attempts: &'a [&'a Attempt],
     /// Customer payments at or before `now`, sorted by `(at, id)`.
-    pub payments: Vec<&'a Payment>,
+    pub payments: &'a [&'a Payment],
     pub request: Option<&'a ChargeRequest>,
+    /// The amount ceiling at `now`, computed on first use (it does not depend on the request).
+    ceiling: OnceCell<Ceiling>,
 }
 
 impl<'a> Context<'a> {
-    /// Builds the context; sorting makes every decision independent of history order.
+    /// The context of a decision (or, without a request, a limits query) at `now`.
     pub fn new(
         now: Timestamp,
         policy: &'a Policy,
         agreement: &'a Agreement,
-        history: &'a History,
+        sorted: &'a Sorted<'a>,
         request: Option<&'a ChargeRequest>,
     ) -> Self {
-        let mut attempts: Vec<&Attempt> = history.attempts.iter().filter(|a| a.at <= now).collect();
-        attempts.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-        let mut payments: Vec<&Payment> = history.payments.iter().filter(|p| p.at <= now).collect();
-        payments.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-        Context { now, policy, agreement, attempts, payments, request }
+        Context {
+            now,
+            policy,
+            agreement,
+            attempts: &sorted.attempts,
+            payments: &sorted.payments,
+            request,
+            ceiling: OnceCell::new(),
+        }
     }
 
     /// The same context judged at a later instant (used to find the next eligible instant).
@@ -65,10 +96,26 @@ impl<'a> Context<'a> {
             now,
             policy: self.policy,
             agreement: self.agreement,
-            attempts: self.attempts.clone(),
-            payments: self.payments.clone(),
+            attempts: self.attempts,
+            payments: self.payments,
             request: self.request,
+            ceiling: OnceCell::new(),
         }
+    }
+
+    /// The same context without the request (a limits query at the same instant); keeps the ceiling.
+    pub fn without_request(self) -> Context<'a> {
+        Context { request: None, ..self }
+    }
+
+    /// The amount ceiling at `now` and how it was derived, computed once per context.
+    pub fn ceiling(&self) -> &Ceiling {
+        self.ceiling.get_or_init(|| amount_ceiling::ceiling(self))
+    }
+
+    /// Takes the ceiling out (computing it if no rule needed it).
+    pub fn take_ceiling(&mut self) -> Ceiling {
+        self.ceiling.take().unwrap_or_else(|| amount_ceiling::ceiling(self))
     }
 }
 

@@ -15,7 +15,8 @@ use crate::money::Money;
 use crate::policy::Multiple;
 use crate::time::Timestamp;
 
-/// The ceiling at `ctx.now` and how it was derived.
+/// The ceiling at `ctx.now` and how it was derived. Rules and the engine read it through
+/// [`Context::ceiling`], which computes it once per context.
 pub(crate) fn ceiling(ctx: &Context<'_>) -> Ceiling {
     let policy = ctx.policy.max_multiple.map(|m| policy_ceiling(ctx, m));
     let agreement_maximum = ctx.agreement.terms.max_amount;
@@ -97,7 +98,7 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     if !super::currency::matches(ctx) {
         return;
     }
-    let ceiling = ceiling(ctx);
+    let ceiling = ctx.ceiling();
     let Some(limit) = ceiling.amount else { return };
     if req.amount.amount() <= limit.amount() {
         return;
@@ -125,6 +126,6 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
         Code::AmountAboveCeiling,
         message,
         None,
-        Details::Ceiling(CeilingDetails { requested: req.amount, ceiling }),
+        Details::Ceiling(CeilingDetails { requested: req.amount, ceiling: ceiling.clone() }),
     ));
 }

@@ -10,18 +10,22 @@ pub(crate) fn limit(ctx: &Context<'_>) -> Option<VelocityLimit> {
     let allowed = ctx.policy.max_count?;
     let period = ctx.policy.period?;
     let window_start = ctx.now.minus_seconds(period);
-    // INVARIANT: ctx.attempts is sorted by time, so `holding` is too.
-    let holding: Vec<_> = ctx
-        .attempts
-        .iter()
-        .filter(|a| a.status.holds_slot() && a.at > window_start && a.at <= ctx.now)
-        .map(|a| a.at)
-        .collect();
-    let used = u32::try_from(holding.len()).unwrap_or(u32::MAX);
+    // INVARIANT: ctx.attempts is sorted by time, so the holding attempts are too. Counted without
+    // collecting them: the decision path allocates nothing here.
+    // Sorted by time: the attempts after the window's start are a suffix, found by binary search.
+    let start = ctx.attempts.partition_point(|a| a.at <= window_start);
+    let recent = ctx.attempts.get(start..).unwrap_or_default();
+    let holding = || {
+        recent
+            .iter()
+            .filter(move |a| a.status.holds_slot() && a.at > window_start && a.at <= ctx.now)
+            .map(|a| a.at)
+    };
+    let used = u32::try_from(holding().count()).unwrap_or(u32::MAX);
     let next_slot_at = if used >= allowed && allowed > 0 {
         // The slot that must free for used < allowed again.
         let index = usize::try_from(used - allowed).unwrap_or(usize::MAX);
-        holding.get(index).map(|at| at.plus_seconds(period))
+        holding().nth(index).map(|at| at.plus_seconds(period))
     } else {
         None
     };
