@@ -17,6 +17,7 @@ test: setup ## Run every test: Rust (unit, vectors, properties), wasm package in
 	bash scripts/test-rust.sh
 	bash scripts/test-wasm.sh
 	bash scripts/test-worker.sh
+	bash bench/check-sizes.sh
 
 test-rust: ## Rust only: fmt, clippy, unit + conformance vectors + property tests, wasm32 build
 	bash scripts/test-rust.sh
@@ -38,3 +39,7 @@ dashboard: setup wasm-pkg ## Serve the dashboard (js-demo/dashboard) on http://1
 	rm -rf js-demo/dashboard/pkg && cp -r crates/wasm/pkg/web js-demo/dashboard/pkg
 	@echo "dashboard: http://127.0.0.1:$${PORT:-8088}/  (Ctrl-C stops it)"
 	python3 -m http.server $${PORT:-8088} --bind 127.0.0.1 --directory js-demo/dashboard
+
+.PHONY: perf
+perf: setup ## Every figure in PERFORMANCE.md: engine before/after, Node vs JS and cedar-wasm, Worker load, sizes
+	bash bench/run-all.sh
