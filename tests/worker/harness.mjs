@@ -9,7 +9,8 @@ export const COMPATIBILITY_DATE = "2026-04-20";
 export const KEYS = { sk_test_demo: "demo", sk_test_other: "other", sk_test_alpha: "alpha" };
 export const DIALECTS = ["infinic", "coinflow", "spg", "axerve"];
 
-export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536 } = {}) {
+// store: "kv" or "durable_object" (MITGATE_STORE). Test hooks (X-Mitgate-Test-Fault) are on.
+export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536, store = "kv" } = {}) {
   const sandbox = new Miniflare({
     name: "sandbox",
     modules: true,
@@ -20,11 +21,14 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536 
     bindings: { WEBHOOK_URL: "", WEBHOOK_MITGATE_KEY: "" },
     cf: false,
   });
+  const logs = [];
   const sandboxUrl = (await sandbox.ready).toString().replace(/\/$/, "");
   const bindings = {
     MITGATE_MERCHANT_KEYS: JSON.stringify(KEYS),
     PROCESSOR_TIMEOUT_MS: String(timeoutMs),
     MAX_BODY_BYTES: String(maxBodyBytes),
+    MITGATE_STORE: store,
+    MITGATE_TEST_HOOKS: "1",
   };
   for (const d of DIALECTS) bindings[`PROCESSOR_URL_${d.toUpperCase()}`] = urls[d] ?? `${sandboxUrl}/${d}`;
   const mf = new Miniflare({
@@ -37,12 +41,15 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536 
     ],
     compatibilityDate: COMPATIBILITY_DATE,
     kvNamespaces: ["AGREEMENTS", "POLICIES", "VELOCITY", "IDEMPOTENCY"],
+    durableObjects: { OBJECTS: { className: "MitgateObject", useSQLite: true } },
     bindings,
     cf: false,
     // The Worker logs one line per request; keep test output readable (MITGATE_TEST_LOGS=1 shows them).
+    // Every line is kept in `logs` (the card-data scan reads them).
     handleRuntimeStdio(stdout, stderr) {
       if (process.env.MITGATE_TEST_LOGS) stdout.pipe(process.stdout);
-      else stdout.resume();
+      stdout.on("data", (chunk) => logs.push(chunk.toString()));
+      stderr.on("data", (chunk) => logs.push(chunk.toString()));
       stderr.pipe(process.stderr);
     },
   });
@@ -51,7 +58,7 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536 
     const h = { ...headers };
     if (key) h["x-mitgate-key"] = key;
     let payload = body;
-    if (body !== undefined && typeof body !== "string") {
+    if (body !== undefined && typeof body !== "string" && !(body instanceof Uint8Array)) {
       payload = JSON.stringify(body);
       h["content-type"] = "application/json";
     }
@@ -73,9 +80,21 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536 
     });
     return res.json();
   };
+  // Everything a Durable Object stores (the Dump operation, sent by no Worker route: only this binding
+  // reaches it), by object name.
+  const objects = await mf.getDurableObjectNamespace("OBJECTS");
+  const dumpObject = async (name) => {
+    const res = await objects.get(objects.idFromName(name)).fetch("http://object.mitgate/op", {
+      method: "POST",
+      body: JSON.stringify({ op: "dump" }),
+    });
+    return res.json();
+  };
   return {
     mf,
     sandbox,
+    dumpObject,
+    logs,
     sandboxUrl,
     call,
     sandboxCall,

@@ -98,3 +98,92 @@ impl HttpResponse {
         serde_json::from_slice(&self.body).ok()
     }
 }
+
+/// The path of the first key that appears twice in one JSON object (`amount.currency`, `items[2].id`),
+/// if any. JSON with duplicate keys is ambiguous (parsers keep the first or the last); mitgate refuses
+/// it. Text that is not JSON gives `None`: the parser that reads it reports that.
+pub(crate) fn duplicate_key(text: &str) -> Option<String> {
+    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+
+    struct Walk(String);
+
+    const SENTINEL: &str = "\u{0}duplicate:";
+
+    impl<'de> DeserializeSeed<'de> for Walk {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Walk {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = if self.0.is_empty() { key.clone() } else { format!("{}.{key}", self.0) };
+                if !seen.insert(key) {
+                    return Err(A::Error::custom(format!("{SENTINEL}{path}")));
+                }
+                map.next_value_seed(Walk(path))?;
+            }
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut i = 0usize;
+            while seq.next_element_seed(Walk(format!("{}[{i}]", self.0)))?.is_some() {
+                i = i.saturating_add(1);
+            }
+            Ok(())
+        }
+        fn visit_bool<E: Error>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E: Error>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E: Error>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E: Error>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E: Error>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E: Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(text);
+    match Walk(String::new()).deserialize(&mut de) {
+        Ok(()) => None,
+        Err(e) => {
+            let m = e.to_string();
+            m.find(SENTINEL).map(|i| {
+                let rest = m.get(i.saturating_add(SENTINEL.len())..).unwrap_or("");
+                // serde_json appends " at line L column C".
+                rest.rsplit_once(" at line ").map_or(rest, |(p, _)| p).to_string()
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::duplicate_key;
+
+    #[test]
+    fn finds_duplicate_keys_by_path() {
+        assert_eq!(duplicate_key(r#"{"a": 1, "b": {"c": 1, "c": 2}}"#).as_deref(), Some("b.c"));
+        assert_eq!(duplicate_key(r#"{"a": 1, "a": 1}"#).as_deref(), Some("a"));
+        assert_eq!(duplicate_key(r#"{"x": [{"k": 1}, {"k": 1, "k": 2}]}"#).as_deref(), Some("x[1].k"));
+        assert_eq!(duplicate_key(r#"{"a": 1, "b": {"a": 2}}"#), None);
+        assert_eq!(duplicate_key("{not json"), None);
+    }
+}

@@ -14,6 +14,7 @@
 mod auth;
 mod dialect;
 mod http;
+mod objects;
 mod proxy;
 mod redact;
 mod service;

@@ -140,6 +140,51 @@ fn header_pairs(req: &HttpRequest) -> Vec<(&str, &str)> {
     req.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
+/// What no MIT body may hold whatever its dialect: a key given twice (ambiguous), card data (an MIT
+/// charges a stored credential; a card number or CVV in it would be forwarded to the processor).
+fn refused_mit_body(body: &str) -> Vec<mitgate_core::validate::FieldError> {
+    use mitgate_core::validate::FieldError;
+    let mut errors = Vec::new();
+    if let Some(path) = crate::http::duplicate_key(body) {
+        errors.push(FieldError::new(path, "is given more than once"));
+    }
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
+        if let Some(path) = card_data_path(&value, "") {
+            errors.push(FieldError::new(
+                path,
+                "card data is never accepted in a merchant-initiated charge: send the stored credential's token",
+            ));
+        }
+    }
+    errors
+}
+
+/// The path of the first card number, card object or CVV in a JSON value.
+fn card_data_path(value: &serde_json::Value, path: &str) -> Option<String> {
+    const CARD_KEYS: &[&str] =
+        &["card", "cardnumber", "card_number", "pan", "cvv", "cvc", "cvv2", "securitycode"];
+    let join = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+    match value {
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if CARD_KEYS.contains(&k.to_ascii_lowercase().as_str()) {
+                Some(join(k))
+            } else {
+                card_data_path(v, &join(k))
+            }
+        }),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, v)| card_data_path(v, &format!("{path}[{i}]")))
+        }
+        serde_json::Value::String(s) => {
+            mitgate_core::pan::looks_like_card_number(s).then(|| path.to_string())
+        }
+        serde_json::Value::Number(n) => {
+            mitgate_core::pan::looks_like_card_number(&n.to_string()).then(|| path.to_string())
+        }
+        _ => None,
+    }
+}
+
 async fn mit<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
@@ -150,6 +195,10 @@ async fn mit<K: Kv, P: Processor>(
     req: &HttpRequest,
 ) -> HttpResponse {
     let id = dialect.id();
+    let refused = refused_mit_body(body);
+    if !refused.is_empty() {
+        return from_dialect(id.render_errors(&refused));
+    }
     let headers = header_pairs(req);
     let ctx = MitContext { merchant_id: merchant, headers: &headers, notice_sent_at: None };
     let parsed = match id.parse_mit(body, &ctx) {

@@ -137,8 +137,17 @@ fn strip_root(mut errors: Vec<FieldError>) -> Vec<FieldError> {
     errors
 }
 
+/// A 400 naming a key given twice in the body.
+pub(crate) fn refuse_duplicate_keys(text: &str) -> Result<(), HttpResponse> {
+    match crate::http::duplicate_key(text) {
+        Some(path) => Err(invalid_one(&path, "is given more than once")),
+        None => Ok(()),
+    }
+}
+
 fn parse_body<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, HttpResponse> {
     let text = req.text()?;
+    refuse_duplicate_keys(text)?;
     parse_json(text).map_err(|e| HttpResponse::invalid(&[e]))
 }
 
@@ -228,6 +237,9 @@ pub(crate) async fn put_agreement<K: Kv, P>(
     }
     if body.agreement.id != id {
         errors.push(FieldError::new("agreement.id", "must equal the id in the path"));
+    }
+    if body.agreement.established.at > now_plus_a_day(app.now) {
+        errors.push(FieldError::new("agreement.established.at", "is in the future"));
     }
     for (k, v) in &body.processor_context {
         if mitgate_core::pan::looks_like_card_number(&v.to_string()) {
@@ -354,8 +366,10 @@ pub(crate) async fn post_outcome<K: Kv, P>(
             }
             other => HttpResponse::error(409, "conflict", other.to_string()),
         })?;
+    if let Some(settled) = next.attempts.iter().find(|a| a.id == attempt_id) {
+        app.stores.merge_attempt(id, settled, &next.attempts).await.map_err(|e| store_failed(&e))?;
+    }
     let ledger = AttemptLedger { attempts: next.attempts };
-    app.stores.put_attempts(id, &ledger).await.map_err(|e| store_failed(&e))?;
     let mut record = record;
     if agreement != record.agreement {
         record.agreement = agreement;
@@ -372,8 +386,13 @@ pub(crate) async fn post_outcome<K: Kv, P>(
 // Decisions
 
 /// Parses a canonical charge request; `merchantId` may be left out (it is the caller's).
-pub(crate) fn parse_charge(req: &HttpRequest, merchant: &str) -> Result<ChargeRequest, HttpResponse> {
+pub(crate) fn parse_charge(
+    req: &HttpRequest,
+    merchant: &str,
+    now: Timestamp,
+) -> Result<ChargeRequest, HttpResponse> {
     let text = req.text()?;
+    refuse_duplicate_keys(text)?;
     let mut value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| invalid_one("", format!("malformed JSON: {e}")))?;
     let Some(obj) = value.as_object_mut() else {
@@ -394,10 +413,22 @@ pub(crate) fn parse_charge(req: &HttpRequest, merchant: &str) -> Result<ChargeRe
     let request: ChargeRequest = parse_json(&value.to_string()).map_err(|e| HttpResponse::invalid(&[e]))?;
     let mut errors = Vec::new();
     request.validate("", &mut errors);
+    let mut errors = strip_root(errors);
+    for (path, at) in [("referenceAt", request.reference_at), ("noticeSentAt", request.notice_sent_at)] {
+        if at.is_some_and(|t| t > now_plus_a_day(now)) {
+            errors.push(FieldError::new(path, "is in the future"));
+        }
+    }
     if !errors.is_empty() {
-        return Err(HttpResponse::invalid(&strip_root(errors)));
+        return Err(HttpResponse::invalid(&errors));
     }
     Ok(request)
+}
+
+/// Times a caller reports (a reference's time, a notice sent, an agreement established) may run ahead of
+/// the Worker's clock by a day of clock skew, no more.
+fn now_plus_a_day(now: Timestamp) -> Timestamp {
+    now.plus_seconds(86_400)
 }
 
 /// The agreement a charge request names: by id, by an MIT payment id (chaining is then refused by the
@@ -456,7 +487,7 @@ pub(crate) async fn post_decision<K: Kv, P>(
     merchant: &str,
     req: &HttpRequest,
 ) -> Answer {
-    let request = parse_charge(req, merchant)?;
+    let request = parse_charge(req, merchant, app.now)?;
     let loaded = load(app, merchant, request).await.map_err(|e| store_failed(&e))?;
     let decision = engine::evaluate(&loaded.evaluation);
     Ok(HttpResponse::json(200, &serde_json::json!({"now": app.now, "decision": decision})))
@@ -526,37 +557,68 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
     let (Verdict::Allowed, Some(record)) = (decision.outcome, loaded.record) else {
         return Ok(ChargeResult::Refused(Box::new(decision)));
     };
-    let evaluation = loaded.evaluation;
+    let mut evaluation = loaded.evaluation;
     let attempt_id = (app.new_id)();
     let (dialect, outbound) = build(&record, &evaluation.request, &attempt_id)?;
+    let agreement_id = record.agreement.id.clone();
 
     // Reserve: the pending attempt holds a velocity slot before anything leaves the Worker.
-    let history = state::record_attempt(
-        &record.agreement,
-        &evaluation.history,
-        &evaluation.request,
-        &decision,
-        &attempt_id,
-        app.now,
-    )
-    .map_err(|e| HttpResponse::error(409, "conflict", e.to_string()))?;
-    let agreement_id = record.agreement.id.clone();
-    app.stores
-        .put_attempts(&agreement_id, &AttemptLedger { attempts: history.attempts.clone() })
-        .await
-        .map_err(|e| store_failed(&e))?;
-    // Verify the reservation: a concurrent charge that wrote the ledger after us (last write wins) has
-    // dropped our attempt; then we did not get the slot and nothing is sent. This narrows the KV race
-    // (see docs/worker.md); it does not close it.
-    let check = app.stores.attempts(&agreement_id).await.map_err(|e| store_failed(&e))?;
-    if !check.attempts.iter().any(|a| a.id == attempt_id) {
-        return Err(HttpResponse::error(
-            409,
-            "concurrent_charge",
-            "another charge on this agreement reserved its slot at the same moment; nothing was sent, retry",
-        )
-        .with_header("retry-after", "1"));
-    }
+    let (decision, history) = match app.stores.reserve(&agreement_id, &evaluation, &attempt_id).await {
+        // Durable Object: the object re-decided on its own ledger and reserved in the same step. The
+        // engine is a pure function, so deciding again here on the ledger it used gives its decision.
+        Some(reservation) => {
+            let reservation = reservation.map_err(|e| store_failed(&e))?;
+            evaluation.history.attempts = reservation.attempts;
+            evaluation.now = reservation.now;
+            let decision = engine::evaluate(&evaluation);
+            match (reservation.reserved, decision.outcome) {
+                (false, _) => return Ok(ChargeResult::Refused(Box::new(decision))),
+                (true, Verdict::Allowed) => {}
+                (true, _) => return Err(store_failed(&StoreError(
+                    "the Durable Object reserved a charge this Worker refuses (different engine versions?)"
+                        .into(),
+                ))),
+            }
+            let history = state::record_attempt(
+                &record.agreement,
+                &evaluation.history,
+                &evaluation.request,
+                &decision,
+                &attempt_id,
+                evaluation.now,
+            )
+            .map_err(|e| HttpResponse::error(409, "conflict", e.to_string()))?;
+            (decision, history)
+        }
+        None => {
+            let history = state::record_attempt(
+                &record.agreement,
+                &evaluation.history,
+                &evaluation.request,
+                &decision,
+                &attempt_id,
+                app.now,
+            )
+            .map_err(|e| HttpResponse::error(409, "conflict", e.to_string()))?;
+            app.stores
+                .put_attempts(&agreement_id, &AttemptLedger { attempts: history.attempts.clone() })
+                .await
+                .map_err(|e| store_failed(&e))?;
+            // Verify the reservation: a concurrent charge that wrote the ledger after us (last write
+            // wins) has dropped our attempt; then we did not get the slot and nothing is sent. This
+            // narrows the KV race (see docs/worker.md); it does not close it.
+            let check = app.stores.attempts(&agreement_id).await.map_err(|e| store_failed(&e))?;
+            if !check.attempts.iter().any(|a| a.id == attempt_id) {
+                return Err(HttpResponse::error(
+                    409,
+                    "concurrent_charge",
+                    "another charge on this agreement reserved its slot at the same moment; nothing was sent, retry",
+                )
+                .with_header("retry-after", "1"));
+            }
+            (decision, history)
+        }
+    };
 
     let forwarded = app.processor.send(outbound, app.config.processor_timeout_ms).await;
     let mut warning = None;
@@ -654,17 +716,11 @@ pub(crate) async fn record_outcome<K: Kv, P>(
         .iter()
         .find(|a| a.id == attempt_id)
         .map_or(AttemptStatus::Pending, |a| a.status);
-    let mut latest = match app.stores.attempts(agreement_id).await {
-        Ok(l) => l,
-        Err(_) => AttemptLedger { attempts: next_history.attempts.clone() },
+    let written = match next_history.attempts.iter().find(|a| a.id == attempt_id) {
+        Some(ours) => app.stores.merge_attempt(agreement_id, ours, &next_history.attempts).await,
+        None => Ok(()),
     };
-    if let Some(ours) = next_history.attempts.iter().find(|a| a.id == attempt_id) {
-        match latest.attempts.iter_mut().find(|a| a.id == attempt_id) {
-            Some(slot) => *slot = ours.clone(),
-            None => latest.attempts.push(ours.clone()),
-        }
-    }
-    if let Err(e) = app.stores.put_attempts(agreement_id, &latest).await {
+    if let Err(e) = written {
         warning = Some(format!("outcome not recorded ({}); the attempt stays pending", e.0));
         status = AttemptStatus::Pending;
     }
@@ -705,7 +761,7 @@ pub(crate) async fn post_charge<K: Kv, P: Processor>(
     merchant: &str,
     req: &HttpRequest,
 ) -> Answer {
-    let request = parse_charge(req, merchant)?;
+    let request = parse_charge(req, merchant, app.now)?;
     let authorization = req.header("authorization").map(str::to_string);
     let config = app.config;
     let now = app.now;
@@ -860,7 +916,8 @@ where
     }
     let digest = hex(&Sha256::digest(key.as_bytes()));
     let fp = fingerprint(req);
-    match app.stores.idempotency(merchant, &digest).await {
+    let pending = IdempotencyRecord { fingerprint: fp.clone(), created_at: app.now, response: None };
+    match app.stores.claim_idempotency(merchant, &digest, &pending).await {
         Err(e) => return store_failed(&e),
         Ok(Some(record)) => {
             if record.fingerprint != fp {
@@ -881,10 +938,6 @@ where
             };
         }
         Ok(None) => {}
-    }
-    let pending = IdempotencyRecord { fingerprint: fp.clone(), created_at: app.now, response: None };
-    if let Err(e) = app.stores.put_idempotency(merchant, &digest, &pending).await {
-        return store_failed(&e);
     }
     let (response, finality) = work.await;
     let stored = match finality {
@@ -1019,7 +1072,19 @@ mod tests {
     const CHARGE: &str = r#"{"reference": "pay_1", "amount": {"amount": "10.00", "currency": "USD"}}"#;
 
     fn seeded() -> World {
-        let w = World::new();
+        seed(World::new())
+    }
+
+    /// The Durable Object store (objects in memory, same `objects::apply`).
+    fn seeded_objects() -> World {
+        let mut w = World::new();
+        w.stores =
+            Stores::new(MemoryKv::default(), MemoryKv::default(), MemoryKv::default(), MemoryKv::default())
+                .with_objects(MemoryKv::default());
+        seed(w)
+    }
+
+    fn seed(w: World) -> World {
         w.run(|app| {
             assert_eq!(
                 block_on(put_policy(app, "demo", &req("PUT", "/v1/policy", POLICY, &[]))).unwrap().status,
@@ -1094,6 +1159,40 @@ mod tests {
         // reservation, outcome, payment index.
         assert_eq!(writes, 3, "{}", w.stores.counters.header_value());
         assert!(w.stores.counters.header_value().starts_with("kv_reads="));
+    }
+
+    #[test]
+    fn durable_object_store_reserves_and_records() {
+        let w = seeded_objects();
+        let r = charge_once(&w, &[("idempotency-key", "d1")]);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert!(w.stores.velocity.map.borrow().is_empty(), "ledgers live in the objects");
+        assert!(w.stores.idempotency.map.borrow().is_empty(), "idempotency records live in the objects");
+        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        assert_eq!(ledger.attempts.len(), 1);
+        assert_eq!(ledger.attempts[0].status, AttemptStatus::Approved);
+        // reserve, outcome merge, idempotency claim and final answer.
+        let replay = charge_once(&w, &[("idempotency-key", "d1")]);
+        assert_eq!(replay.body, r.body);
+        assert_eq!(w.processor.sent.borrow().len(), 1);
+        let second = charge_once(&w, &[]);
+        assert_eq!(second.status, 429, "{}", String::from_utf8_lossy(&second.body));
+        assert_eq!(w.processor.sent.borrow().len(), 1, "a refusal is never forwarded");
+        assert!(w.stores.counters.do_calls.get() > 0);
+    }
+
+    #[test]
+    fn durable_object_failure_fails_closed() {
+        let w = seeded_objects();
+        *w.stores.objects.as_ref().unwrap().fail.borrow_mut() = true;
+        let r = charge_once(&w, &[]);
+        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+        let r = charge_once(&w, &[("idempotency-key", "k")]);
+        assert_eq!(r.status, 503);
+        assert!(w.processor.sent.borrow().is_empty(), "nothing forwarded without the object");
+        *w.stores.objects.as_ref().unwrap().fail.borrow_mut() = false;
+        assert_eq!(charge_once(&w, &[("idempotency-key", "k")]).status, 200);
+        assert!(block_on(w.stores.attempts("pay_1")).unwrap().attempts.len() == 1);
     }
 
     #[test]

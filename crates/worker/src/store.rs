@@ -20,12 +20,14 @@ use std::cell::Cell;
 
 use serde::{Deserialize, Serialize};
 
+use mitgate_core::engine::Evaluation;
 use mitgate_core::model::{Agreement, Attempt, Payment};
 use mitgate_core::policy::Policy;
 use mitgate_core::time::Timestamp;
 
 use crate::dialect::Dialect;
 use crate::http::HttpResponse;
+use crate::objects::{ObjectOp, Reservation};
 
 /// A KV failure: unavailable, rate-limited, or a stored value that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +42,11 @@ pub(crate) trait Kv {
     async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>) -> Result<(), StoreError>;
     /// Deletes a value.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Sends one operation to the Durable Object named `name`; only a Durable Object namespace answers.
+    async fn call_object(&self, name: &str, op: &ObjectOp) -> Result<String, StoreError> {
+        let _ = (name, op);
+        Err(StoreError("not a Durable Object namespace".into()))
+    }
 }
 
 /// The four namespaces, and what one request did with them.
@@ -48,6 +55,9 @@ pub(crate) struct Stores<K> {
     pub policies: K,
     pub velocity: K,
     pub idempotency: K,
+    /// The Durable Object namespace when `MITGATE_STORE = "durable_object"`: attempt ledgers and
+    /// idempotency records then live there (`objects.rs`) instead of `VELOCITY` and `IDEMPOTENCY`.
+    pub objects: Option<K>,
     /// Storage operations made through these stores (one `Stores` per request).
     pub counters: Counters,
 }
@@ -148,6 +158,10 @@ fn attempt_ref_key(merchant: &str, reference: &str) -> String {
 fn attempts_key(id: &str) -> String {
     format!("attempts/v1/{id}")
 }
+/// The Durable Object owning an agreement's ledger.
+pub(crate) fn object_name(agreement: &str) -> String {
+    format!("agreement/{agreement}")
+}
 fn idempotency_key(merchant: &str, key_digest: &str) -> String {
     format!("idem/v1/{merchant}/{key_digest}")
 }
@@ -167,7 +181,25 @@ fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
 
 impl<K: Kv> Stores<K> {
     pub fn new(agreements: K, policies: K, velocity: K, idempotency: K) -> Self {
-        Stores { agreements, policies, velocity, idempotency, counters: Counters::default() }
+        Stores { agreements, policies, velocity, idempotency, objects: None, counters: Counters::default() }
+    }
+
+    /// Keeps ledgers and idempotency records in Durable Objects.
+    pub fn with_objects(mut self, objects: K) -> Self {
+        self.objects = Some(objects);
+        self
+    }
+
+    async fn object<T: for<'de> Deserialize<'de>>(
+        &self,
+        objects: &K,
+        name: &str,
+        op: &ObjectOp,
+    ) -> Result<T, StoreError> {
+        Counters::bump(&self.counters.do_calls);
+        let text = objects.call_object(name, op).await?;
+        serde_json::from_str(&text)
+            .map_err(|e| StoreError(format!("the Durable Object `{name}` answered unreadably: {e}")))
     }
 
     async fn get(&self, ns: &K, key: &str) -> Result<Option<String>, StoreError> {
@@ -270,21 +302,92 @@ impl<K: Kv> Stores<K> {
     }
 
     pub async fn attempts(&self, agreement: &str) -> Result<AttemptLedger, StoreError> {
+        if let Some(objects) = &self.objects {
+            return self.object(objects, &object_name(agreement), &ObjectOp::Ledger).await;
+        }
         let key = attempts_key(agreement);
         Ok(parse(&key, self.get(&self.velocity, &key).await?)?.unwrap_or_default())
     }
 
     pub async fn put_attempts(&self, agreement: &str, ledger: &AttemptLedger) -> Result<(), StoreError> {
+        if let Some(objects) = &self.objects {
+            let op = ObjectOp::PutLedger { ledger: ledger.clone() };
+            return self.object(objects, &object_name(agreement), &op).await;
+        }
         self.put(&self.velocity, &attempts_key(agreement), &encode(ledger)?, None).await
+    }
+
+    /// Check-and-reserve in the agreement's Durable Object, or `None` with the KV store (the caller
+    /// then reserves by read-write-verify, which is not atomic: docs/worker.md).
+    pub async fn reserve(
+        &self,
+        agreement: &str,
+        evaluation: &Evaluation,
+        attempt_id: &str,
+    ) -> Option<Result<Reservation, StoreError>> {
+        let objects = self.objects.as_ref()?;
+        let op = ObjectOp::Reserve {
+            evaluation: Box::new(evaluation.clone()),
+            attempt_id: attempt_id.to_string(),
+        };
+        Some(self.object(objects, &object_name(agreement), &op).await)
+    }
+
+    /// Writes one attempt into the latest ledger (an outcome), keeping attempts written concurrently.
+    /// With KV, when the latest ledger cannot be read, `fallback` (the ledger as the caller knows it) is
+    /// written instead.
+    pub async fn merge_attempt(
+        &self,
+        agreement: &str,
+        attempt: &Attempt,
+        fallback: &[Attempt],
+    ) -> Result<(), StoreError> {
+        if let Some(objects) = &self.objects {
+            let op = ObjectOp::MergeAttempt { attempt: Box::new(attempt.clone()) };
+            return self.object(objects, &object_name(agreement), &op).await;
+        }
+        let mut latest = match self.attempts(agreement).await {
+            Ok(l) => l,
+            Err(_) => AttemptLedger { attempts: fallback.to_vec() },
+        };
+        match latest.attempts.iter_mut().find(|a| a.id == attempt.id) {
+            Some(slot) => *slot = attempt.clone(),
+            None => latest.attempts.push(attempt.clone()),
+        }
+        self.put_attempts(agreement, &latest).await
     }
 
     pub async fn idempotency(
         &self,
         merchant: &str,
         key_digest: &str,
+        now: Timestamp,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        if let Some(objects) = &self.objects {
+            let op = ObjectOp::IdempotencyGet { now };
+            return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
+        }
         let key = idempotency_key(merchant, key_digest);
         parse(&key, self.get(&self.idempotency, &key).await?)
+    }
+
+    /// Claims an idempotency key: stores `pending` unless a record exists, and answers that record.
+    /// Atomic in a Durable Object; with KV a read then a write (concurrent first requests can both pass).
+    pub async fn claim_idempotency(
+        &self,
+        merchant: &str,
+        key_digest: &str,
+        pending: &IdempotencyRecord,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        if let Some(objects) = &self.objects {
+            let op = ObjectOp::IdempotencyClaim { record: pending.clone() };
+            return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
+        }
+        if let Some(existing) = self.idempotency(merchant, key_digest, pending.created_at).await? {
+            return Ok(Some(existing));
+        }
+        self.put_idempotency(merchant, key_digest, pending).await?;
+        Ok(None)
     }
 
     pub async fn put_idempotency(
@@ -293,6 +396,10 @@ impl<K: Kv> Stores<K> {
         key_digest: &str,
         record: &IdempotencyRecord,
     ) -> Result<(), StoreError> {
+        if let Some(objects) = &self.objects {
+            let op = ObjectOp::IdempotencyPut { record: record.clone() };
+            return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
+        }
         self.put(
             &self.idempotency,
             &idempotency_key(merchant, key_digest),
@@ -303,6 +410,10 @@ impl<K: Kv> Stores<K> {
     }
 
     pub async fn delete_idempotency(&self, merchant: &str, key_digest: &str) -> Result<(), StoreError> {
+        if let Some(objects) = &self.objects {
+            let op = ObjectOp::IdempotencyDelete;
+            return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
+        }
         self.delete(&self.idempotency, &idempotency_key(merchant, key_digest)).await
     }
 }
@@ -311,6 +422,7 @@ impl<K: Kv> Stores<K> {
 #[cfg(test)]
 pub(crate) mod memory {
     use super::{Kv, StoreError};
+    use crate::objects::ObjectOp;
     use std::cell::RefCell;
     use std::collections::BTreeMap;
 
@@ -336,6 +448,32 @@ pub(crate) mod memory {
         }
         async fn delete(&self, key: &str) -> Result<(), StoreError> {
             self.map.borrow_mut().remove(key);
+            Ok(())
+        }
+        /// A Durable Object namespace in memory: each object's keys under `{name}#`.
+        async fn call_object(&self, name: &str, op: &ObjectOp) -> Result<String, StoreError> {
+            if *self.fail.borrow() {
+                return Err(StoreError("injected failure".into()));
+            }
+            crate::objects::apply(&Prefixed { kv: self, prefix: format!("{name}#") }, op.clone()).await
+        }
+    }
+
+    struct Prefixed<'a> {
+        kv: &'a MemoryKv,
+        prefix: String,
+    }
+
+    impl Kv for Prefixed<'_> {
+        async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+            Ok(self.kv.map.borrow().get(&format!("{}{key}", self.prefix)).cloned())
+        }
+        async fn put(&self, key: &str, value: &str, _ttl: Option<u64>) -> Result<(), StoreError> {
+            self.kv.map.borrow_mut().insert(format!("{}{key}", self.prefix), value.to_string());
+            Ok(())
+        }
+        async fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.kv.map.borrow_mut().remove(&format!("{}{key}", self.prefix));
             Ok(())
         }
     }

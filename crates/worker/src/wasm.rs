@@ -7,8 +7,8 @@ use futures_util::future::{select, Either};
 use futures_util::pin_mut;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{
-    console_log, event, AbortController, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
-    Response, RouteContext, Router,
+    console_log, durable_object, event, AbortController, Context, Delay, DurableObject, Env, Fetch, Headers,
+    Method, Request, RequestInit, Response, RouteContext, Router, State,
 };
 
 use mitgate_core::time::Timestamp;
@@ -16,6 +16,7 @@ use mitgate_core::time::Timestamp;
 use crate::auth::MerchantKeys;
 use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
+use crate::objects::{self, ObjectOp};
 use crate::proxy;
 use crate::redact::redact_card_numbers;
 use crate::service::{self, App, Config, Forwarded, Outbound, Processor};
@@ -27,16 +28,37 @@ extern "C" {
     fn random_uuid() -> String;
 }
 
-/// One KV namespace.
-struct WorkerKv(worker::kv::KvStore);
+/// One KV namespace, or the Durable Object namespace (`MITGATE_STORE = "durable_object"`).
+struct WorkerKv {
+    backend: Backend,
+    /// Test hook (`MITGATE_TEST_HOOKS`): every operation fails, as an unavailable store would.
+    fail: bool,
+}
+
+enum Backend {
+    Kv(worker::kv::KvStore),
+    Objects(worker::ObjectNamespace),
+}
+
+impl WorkerKv {
+    fn kv(&self) -> Result<&worker::kv::KvStore, StoreError> {
+        if self.fail {
+            return Err(StoreError("injected store failure (test hook)".into()));
+        }
+        match &self.backend {
+            Backend::Kv(kv) => Ok(kv),
+            Backend::Objects(_) => Err(StoreError("not a KV namespace".into())),
+        }
+    }
+}
 
 impl Kv for WorkerKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.0.get(key).text().await.map_err(|e| StoreError(e.to_string()))
+        self.kv()?.get(key).text().await.map_err(|e| StoreError(e.to_string()))
     }
 
     async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>) -> Result<(), StoreError> {
-        let mut put = self.0.put(key, value).map_err(|e| StoreError(e.to_string()))?;
+        let mut put = self.kv()?.put(key, value).map_err(|e| StoreError(e.to_string()))?;
         if let Some(ttl) = ttl_seconds {
             put = put.expiration_ttl(ttl.max(60));
         }
@@ -44,7 +66,109 @@ impl Kv for WorkerKv {
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.0.delete(key).await.map_err(|e| StoreError(e.to_string()))
+        self.kv()?.delete(key).await.map_err(|e| StoreError(e.to_string()))
+    }
+
+    async fn call_object(&self, name: &str, op: &ObjectOp) -> Result<String, StoreError> {
+        let err = |e: worker::Error| StoreError(format!("Durable Object `{name}`: {e}"));
+        if self.fail {
+            return Err(StoreError("injected Durable Object failure (test hook)".into()));
+        }
+        let Backend::Objects(ns) = &self.backend else {
+            return Err(StoreError("not a Durable Object namespace".into()));
+        };
+        let body = serde_json::to_string(op).map_err(|e| StoreError(format!("cannot encode: {e}")))?;
+        let stub = ns.id_from_name(name).and_then(|id| id.get_stub()).map_err(err)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let request = Request::new_with_init("https://object.mitgate/op", &init).map_err(err)?;
+        let mut resp = stub.fetch_with_request(request).await.map_err(err)?;
+        let text = resp.text().await.map_err(err)?;
+        if resp.status_code() != 200 {
+            return Err(StoreError(format!(
+                "Durable Object `{name}` answered {}: {text}",
+                resp.status_code()
+            )));
+        }
+        Ok(text)
+    }
+}
+
+/// A Durable Object's own SQLite database, as the [`Kv`] trait `objects::apply` runs over: one table of
+/// keys and values, read and written with the synchronous SQL API. Nothing here awaits, so an operation
+/// completes in a single poll and no other request to the object can interleave with it, whatever the
+/// runtime's input gates do.
+struct ObjectStorage(worker::SqlStorage);
+
+#[derive(serde::Deserialize)]
+struct ValueRow {
+    value: String,
+}
+
+impl ObjectStorage {
+    fn open(storage: worker::Storage) -> Result<Self, StoreError> {
+        let sql = storage.sql();
+        sql.exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)", None)
+            .map_err(|e| StoreError(format!("cannot open the object's table: {e}")))?;
+        Ok(ObjectStorage(sql))
+    }
+}
+
+impl Kv for ObjectStorage {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let rows: Vec<ValueRow> = self
+            .0
+            .exec("SELECT value FROM kv WHERE key = ?", Some(vec![key.into()]))
+            .and_then(|c| c.to_array())
+            .map_err(|e| StoreError(e.to_string()))?;
+        Ok(rows.into_iter().next().map(|r| r.value))
+    }
+
+    async fn put(&self, key: &str, value: &str, _ttl_seconds: Option<u64>) -> Result<(), StoreError> {
+        self.0
+            .exec(
+                "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                Some(vec![key.into(), value.into()]),
+            )
+            .map(|_| ())
+            .map_err(|e| StoreError(e.to_string()))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0
+            .exec("DELETE FROM kv WHERE key = ?", Some(vec![key.into()]))
+            .map(|_| ())
+            .map_err(|e| StoreError(e.to_string()))
+    }
+}
+
+/// The exact store: one object per agreement (its attempt ledger, check-and-reserve) and one per
+/// idempotency key. Each request is one [`ObjectOp`]; the object makes no I/O but its own storage, so
+/// requests to one object never interleave (`objects.rs`).
+#[durable_object]
+pub struct MitgateObject {
+    state: State,
+}
+
+impl DurableObject for MitgateObject {
+    fn new(state: State, _env: Env) -> Self {
+        Self { state }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let text = req.text().await?;
+        let op: ObjectOp = match serde_json::from_str(&text) {
+            Ok(op) => op,
+            Err(e) => return Response::error(format!("unknown operation: {e}"), 400),
+        };
+        let storage = match ObjectStorage::open(self.state.storage()) {
+            Ok(s) => s,
+            Err(e) => return Response::error(e.0, 500),
+        };
+        match objects::apply(&storage, op).await {
+            Ok(body) => Response::ok(body),
+            Err(e) => Response::error(e.0, 500),
+        }
     }
 }
 
@@ -136,13 +260,44 @@ fn config(env: &Env) -> Result<Config, HttpResponse> {
     })
 }
 
-fn stores(env: &Env) -> Result<Stores<WorkerKv>, HttpResponse> {
+/// Test hook: with the var `MITGATE_TEST_HOOKS = "1"` (set by the end-to-end tests only, never in
+/// `wrangler.toml`), the header `X-Mitgate-Test-Fault: kv` makes every KV operation fail and `do` every
+/// Durable Object call. Without the var the header is ignored.
+fn injected_fault(env: &Env, req: &HttpRequest) -> Option<String> {
+    (var(env, "MITGATE_TEST_HOOKS").as_deref() == Some("1"))
+        .then(|| req.header("x-mitgate-test-fault").map(str::to_string))
+        .flatten()
+}
+
+fn stores(env: &Env, fault: Option<&str>) -> Result<Stores<WorkerKv>, HttpResponse> {
+    let fail_kv = fault == Some("kv");
     let kv = |name: &str| {
-        env.kv(name).map(WorkerKv).map_err(|_| {
+        env.kv(name).map(|k| WorkerKv { backend: Backend::Kv(k), fail: fail_kv }).map_err(|_| {
             HttpResponse::error(503, "not_configured", format!("the KV namespace binding {name} is missing"))
         })
     };
-    Ok(Stores::new(kv("AGREEMENTS")?, kv("POLICIES")?, kv("VELOCITY")?, kv("IDEMPOTENCY")?))
+    let stores = Stores::new(kv("AGREEMENTS")?, kv("POLICIES")?, kv("VELOCITY")?, kv("IDEMPOTENCY")?);
+    match var(env, "MITGATE_STORE").as_deref().unwrap_or("kv") {
+        "kv" => Ok(stores),
+        "durable_object" => {
+            let ns = env.durable_object("OBJECTS").map_err(|_| {
+                HttpResponse::error(
+                    503,
+                    "not_configured",
+                    "MITGATE_STORE is durable_object but the Durable Object binding OBJECTS is missing",
+                )
+            })?;
+            Ok(stores.with_objects(WorkerKv { backend: Backend::Objects(ns), fail: fault == Some("do") }))
+        }
+        other => Err(HttpResponse::error(
+            503,
+            "not_configured",
+            format!(
+                "MITGATE_STORE must be \"kv\" or \"durable_object\", not `{}`",
+                other.chars().take(32).collect::<String>()
+            ),
+        )),
+    }
 }
 
 fn now() -> Timestamp {
@@ -243,7 +398,8 @@ async fn respond(req: &mut Request, ctx: &RouteContext<()>, route: Route) -> (Ht
         Ok(m) => m,
         Err(r) => return (r, None),
     };
-    let stores = match stores(&ctx.env) {
+    let fault = injected_fault(&ctx.env, &request);
+    let stores = match stores(&ctx.env, fault.as_deref()) {
         Ok(s) => s,
         Err(r) => return (r, Some(merchant)),
     };

@@ -1,0 +1,156 @@
+//! The Durable Object store's operations (`MITGATE_STORE = "durable_object"`, docs/worker.md).
+//!
+//! One object per agreement (named `agreement/{agreementId}`) owns that agreement's attempt ledger and
+//! does check-and-reserve in one step: it reads the ledger, runs the engine on the evaluation the Worker
+//! sends (agreement, payments, policy, request, now) with that ledger, and writes the pending attempt when
+//! the charge is allowed, all inside one request to a single-threaded object that makes no other I/O, so
+//! no other request to that object interleaves. One object per idempotency key (named
+//! `idem/{merchantId}/{sha256(key)}`) claims the key atomically: of concurrent requests with one key,
+//! exactly one gets to run.
+//!
+//! [`apply`] is plain Rust over the [`Kv`] trait: the Durable Object runs it over its own storage
+//! (`wasm.rs`), native tests over memory.
+
+use serde::{Deserialize, Serialize};
+
+use mitgate_core::decision::Verdict;
+use mitgate_core::engine::{self, Evaluation};
+use mitgate_core::model::Attempt;
+use mitgate_core::state;
+use mitgate_core::time::Timestamp;
+
+use crate::store::{AttemptLedger, IdempotencyRecord, Kv, StoreError, IDEMPOTENCY_TTL_SECONDS};
+
+/// One request to an object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase", deny_unknown_fields)]
+pub(crate) enum ObjectOp {
+    /// The agreement's attempt ledger.
+    Ledger,
+    /// Replace the ledger (an agreement created with its history).
+    PutLedger { ledger: AttemptLedger },
+    /// Check and reserve: evaluate against the stored ledger; when allowed, record the pending attempt.
+    Reserve { evaluation: Box<Evaluation>, attempt_id: String },
+    /// Replace (or add) one attempt: an outcome.
+    MergeAttempt { attempt: Box<Attempt> },
+    /// The idempotency record, unless expired.
+    IdempotencyGet { now: Timestamp },
+    /// Store `record` unless a live record exists; answer the existing one.
+    IdempotencyClaim { record: IdempotencyRecord },
+    /// Store the record (the final answer).
+    IdempotencyPut { record: IdempotencyRecord },
+    /// Free the key.
+    IdempotencyDelete,
+    /// Everything the object stores (tests: state snapshots and the card-data scan). Sent by no route.
+    Dump,
+}
+
+/// What [`ObjectOp::Reserve`] answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Reservation {
+    /// The ledger the decision was made on (before the reservation).
+    pub attempts: Vec<Attempt>,
+    /// Whether the attempt was recorded (the decision allowed the charge).
+    pub reserved: bool,
+    /// The time the decision was made at (never before the ledger's latest attempt).
+    pub now: Timestamp,
+}
+
+const LEDGER: &str = "ledger";
+const IDEMPOTENCY: &str = "idempotency";
+
+fn parse<T: for<'de> Deserialize<'de>>(text: Option<String>) -> Result<Option<T>, StoreError> {
+    match text {
+        None => Ok(None),
+        Some(t) => serde_json::from_str(&t)
+            .map(Some)
+            .map_err(|e| StoreError(format!("stored object value does not parse: {e}"))),
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError(format!("cannot encode: {e}")))
+}
+
+async fn ledger<S: Kv>(storage: &S) -> Result<AttemptLedger, StoreError> {
+    Ok(parse(storage.get(LEDGER).await?)?.unwrap_or_default())
+}
+
+/// A record older than the idempotency lifetime is gone (object storage has no TTL).
+async fn live_record<S: Kv>(storage: &S, now: Timestamp) -> Result<Option<IdempotencyRecord>, StoreError> {
+    let record: Option<IdempotencyRecord> = parse(storage.get(IDEMPOTENCY).await?)?;
+    Ok(record.filter(|r| r.created_at.plus_seconds(IDEMPOTENCY_TTL_SECONDS) > now))
+}
+
+/// Runs one operation on an object's storage; the answer is JSON text.
+pub(crate) async fn apply<S: Kv>(storage: &S, op: ObjectOp) -> Result<String, StoreError> {
+    match op {
+        ObjectOp::Ledger => encode(&ledger(storage).await?),
+        ObjectOp::PutLedger { ledger } => {
+            storage.put(LEDGER, &encode(&ledger)?, None).await?;
+            Ok("null".into())
+        }
+        ObjectOp::Reserve { evaluation, attempt_id } => {
+            let mut evaluation = *evaluation;
+            let current = ledger(storage).await?;
+            // Time never runs backwards for one agreement: a request whose clock was read before
+            // another's reservation may reach the object after it, and must still see that attempt
+            // inside its velocity window (an attempt "in the future" would not count).
+            if let Some(latest) = current.attempts.iter().map(|a| a.at).max() {
+                evaluation.now = evaluation.now.max(latest);
+            }
+            evaluation.history.attempts = current.attempts.clone();
+            let decision = engine::evaluate(&evaluation);
+            let reserved = match (&decision.outcome, &evaluation.agreement) {
+                (Verdict::Allowed, Some(agreement)) => {
+                    let history = state::record_attempt(
+                        agreement,
+                        &evaluation.history,
+                        &evaluation.request,
+                        &decision,
+                        &attempt_id,
+                        evaluation.now,
+                    )
+                    .map_err(|e| StoreError(format!("cannot reserve: {e}")))?;
+                    storage
+                        .put(LEDGER, &encode(&AttemptLedger { attempts: history.attempts })?, None)
+                        .await?;
+                    true
+                }
+                _ => false,
+            };
+            encode(&Reservation { attempts: current.attempts, reserved, now: evaluation.now })
+        }
+        ObjectOp::MergeAttempt { attempt } => {
+            let mut current = ledger(storage).await?;
+            match current.attempts.iter_mut().find(|a| a.id == attempt.id) {
+                Some(slot) => *slot = *attempt,
+                None => current.attempts.push(*attempt),
+            }
+            storage.put(LEDGER, &encode(&current)?, None).await?;
+            Ok("null".into())
+        }
+        ObjectOp::IdempotencyGet { now } => encode(&live_record(storage, now).await?),
+        ObjectOp::IdempotencyClaim { record } => match live_record(storage, record.created_at).await? {
+            Some(existing) => encode(&Some(existing)),
+            None => {
+                storage.put(IDEMPOTENCY, &encode(&record)?, None).await?;
+                Ok("null".into())
+            }
+        },
+        ObjectOp::IdempotencyPut { record } => {
+            storage.put(IDEMPOTENCY, &encode(&record)?, None).await?;
+            Ok("null".into())
+        }
+        ObjectOp::IdempotencyDelete => {
+            storage.delete(IDEMPOTENCY).await?;
+            Ok("null".into())
+        }
+        ObjectOp::Dump => {
+            let ledger = storage.get(LEDGER).await?;
+            let idempotency = storage.get(IDEMPOTENCY).await?;
+            Ok(serde_json::json!({"ledger": ledger, "idempotency": idempotency}).to_string())
+        }
+    }
+}

@@ -1,0 +1,98 @@
+// Shared helpers of the reliability suites: agreements, state snapshots (every KV namespace and the
+// Durable Objects), forwarded-charge counts from the sandbox's request log, and the card-data scan.
+import crypto from "node:crypto";
+
+export const POLICY5 = {
+  enabled: true,
+  maxCount: 5,
+  period: 86400,
+  maxMultiple: 3,
+  expiration: 2592000,
+  maxZeroAuthAmount: { cents: 2000 },
+  maxAmountLookback: 2592000,
+};
+
+let seq = 0;
+export const uid = (p) => `${p}${Date.now().toString(36)}${(seq += 1)}`;
+export const sha256 = (s) => crypto.createHash("sha256").update(s).digest("hex");
+
+export function canonicalAgreement(id, merchantId = "demo") {
+  const at = new Date(Date.now() - 86400000).toISOString();
+  return {
+    agreement: {
+      id,
+      merchantId,
+      customerId: "customer-123",
+      type: "unscheduled",
+      established: { method: "cvv_purchase", at, amount: { amount: "25.00", currency: "USD" } },
+      currency: "USD",
+      paymentMethod: { type: "card", brand: "visa" },
+      credential: { token: `tok_${id}`, cardExpiry: "2030-12" },
+      consent: { storeCredential: true, merchantInitiated: true },
+    },
+    history: { payments: [{ id, at, amount: { amount: "25.00", currency: "USD" }, cvvVerified: true }] },
+    dialect: "coinflow",
+  };
+}
+
+/** Charges forwarded to the sandbox for one agreement (the rendered MIT names it). */
+export async function forwardedFor(h, agreementId) {
+  const { requests } = await h.sandboxCall("GET", "/__sandbox/requests");
+  return requests.filter((r) => r.body.includes(agreementId)).length;
+}
+
+async function kvDump(h) {
+  const out = {};
+  for (const ns of ["AGREEMENTS", "POLICIES", "VELOCITY", "IDEMPOTENCY"]) {
+    const kv = await h.mf.getKVNamespace(ns);
+    let cursor;
+    do {
+      const page = await kv.list({ cursor });
+      for (const k of page.keys) out[`${ns}/${k.name}`] = (await kv.get(k.name)) ?? "";
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor);
+  }
+  return out;
+}
+
+/**
+ * Every stored value: the four KV namespaces, the object of every agreement stored in KV, and the object
+ * of every idempotency key in `keys` (merchant "demo" unless given as [merchant, key]).
+ */
+export async function snapshot(h, keys = []) {
+  const kv = await kvDump(h);
+  const objects = {};
+  for (const name of Object.keys(kv)) {
+    const m = name.match(/^AGREEMENTS\/agreement\/v1\/(.*)$/);
+    if (m) objects[`agreement/${m[1]}`] = await h.dumpObject(`agreement/${m[1]}`);
+  }
+  for (const k of keys) {
+    const [merchant, key] = Array.isArray(k) ? k : ["demo", k];
+    const name = `idem/${merchant}/${sha256(key)}`;
+    objects[name] = await h.dumpObject(name);
+  }
+  return { kv, objects };
+}
+
+function luhn(digits) {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** Luhn-valid 13-19 digit runs (starting 2-6, as card numbers do) and CVV fields in a text: what must never be at rest or in a log. */
+export function cardData(text) {
+  const found = [];
+  for (const m of text.matchAll(/(?<!\d)\d{13,19}(?!\d)/g)) {
+    if (luhn(m[0]) && /^[2-6]/.test(m[0])) found.push(m[0]);
+  }
+  if (/"(cvv|cvc|cvv2|securityCode|cvn)"\s*:/i.test(text)) found.push("a CVV field");
+  return found;
+}

@@ -1,0 +1,245 @@
+// Reliability: exact velocity and idempotency with the Durable Object store, the KV store's overshoot
+// measured, faults (processor timeout, 500, connection refused, KV error, Durable Object error), and no card
+// data at rest or in logs. Figures are printed as `# ...` lines (README "Reliability").
+import { test, before, after, describe } from "node:test";
+import assert from "node:assert/strict";
+import { start } from "./harness.mjs";
+import { POLICY5, uid, canonicalAgreement, forwardedFor, snapshot, cardData } from "./common.mjs";
+
+const CONCURRENT = 100;
+const DO_REPETITIONS = 20;
+const KV_REPETITIONS = Number(process.env.MITGATE_KV_REPETITIONS || 10);
+const charge = (id, amount = "1.00") => ({ reference: id, amount: { amount, currency: "USD" } });
+
+let hDo;
+let hKv;
+const keysUsed = [];
+
+before(async () => {
+  hDo = await start({ store: "durable_object", timeoutMs: 1500 });
+  hKv = await start({ store: "kv", timeoutMs: 1500 });
+  for (const h of [hDo, hKv]) {
+    const put = await h.call("PUT", "/v1/policy", { body: POLICY5 });
+    assert.equal(put.status, 200, put.text);
+  }
+});
+
+after(async () => {
+  if (hDo) await hDo.stop();
+  if (hKv) await hKv.stop();
+});
+
+async function newAgreement(h) {
+  const id = uid("agr_");
+  const r = await h.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) });
+  assert.equal(r.status, 201, r.text);
+  return id;
+}
+
+async function burst(h, id, n = CONCURRENT) {
+  const results = await Promise.all(Array.from({ length: n }, () => h.call("POST", "/v1/charges", { body: charge(id) })));
+  const count = (pred) => results.filter(pred).length;
+  return {
+    results,
+    admitted: count((r) => r.status === 200),
+    refused: count((r) => r.status === 429),
+    raced: count((r) => r.status === 409 && r.json?.error?.code === "concurrent_charge"),
+    other: results.filter((r) => ![200, 429].includes(r.status) && !(r.status === 409 && r.json?.error?.code === "concurrent_charge")),
+  };
+}
+
+async function attempts(h, id) {
+  const r = await h.call("GET", `/v1/agreements/${id}`);
+  assert.equal(r.status, 200, r.text);
+  return r.json.history.attempts;
+}
+
+// ------------------------------------------------------------------------------------------------
+describe("concurrency", () => {
+  test(`Durable Object store: ${CONCURRENT} concurrent charges, maxCount 5: exactly 5 admitted, ${DO_REPETITIONS} times`, async () => {
+    const admittedPerRun = [];
+    for (let rep = 0; rep < DO_REPETITIONS; rep++) {
+      const id = await newAgreement(hDo);
+      const b = await burst(hDo, id);
+      assert.deepEqual(b.other.map((r) => `${r.status} ${r.text}`), [], "only 200 and 429");
+      assert.equal(b.admitted, POLICY5.maxCount, `run ${rep}`);
+      assert.equal(b.refused, CONCURRENT - POLICY5.maxCount, `run ${rep}`);
+      assert.equal(await forwardedFor(hDo, id), POLICY5.maxCount, `run ${rep}: forwarded`);
+      const ledger = await attempts(hDo, id);
+      assert.equal(ledger.length, POLICY5.maxCount);
+      assert.ok(ledger.every((a) => a.status === "approved"));
+      const s = b.results.find((r) => r.status === 200).headers.get("x-mitgate-storage");
+      assert.match(s, /do_calls=[1-9]/);
+      admittedPerRun.push(b.admitted);
+    }
+    console.log(`# durable_object store: ${CONCURRENT} concurrent charges x ${DO_REPETITIONS} runs, maxCount 5: admitted per run ${JSON.stringify(admittedPerRun)}`);
+  });
+
+  test(`KV store: ${CONCURRENT} concurrent charges, maxCount 5: the overshoot is measured`, async () => {
+    const runs = [];
+    for (let rep = 0; rep < KV_REPETITIONS; rep++) {
+      const id = await newAgreement(hKv);
+      const b = await burst(hKv, id);
+      assert.deepEqual(b.other.map((r) => `${r.status} ${r.text}`), [], "only 200, 409 concurrent_charge and 429");
+      const forwarded = await forwardedFor(hKv, id);
+      assert.equal(forwarded, b.admitted, "every admitted charge was forwarded once, no other");
+      assert.ok(b.admitted >= 1);
+      const ledger = await attempts(hKv, id);
+      runs.push({ admitted: b.admitted, raced: b.raced, refused: b.refused, ledger: ledger.length });
+    }
+    const admitted = runs.map((r) => r.admitted).sort((a, b) => a - b);
+    const over = admitted.filter((a) => a > POLICY5.maxCount).length;
+    console.log(`# kv store: ${CONCURRENT} concurrent charges x ${KV_REPETITIONS} runs, maxCount 5: admitted per run (sorted) ${JSON.stringify(admitted)}; over the budget in ${over}/${KV_REPETITIONS} runs; min ${admitted[0]}, max ${admitted[admitted.length - 1]}; per run ${JSON.stringify(runs)}`);
+  });
+
+  test("Durable Object store: 50 concurrent replays of one Idempotency-Key forward exactly once", async () => {
+    const id = await newAgreement(hDo);
+    const key = uid("idem_");
+    keysUsed.push(key);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => hDo.call("POST", "/v1/charges", { body: charge(id, "2.00"), headers: { "idempotency-key": key } })),
+    );
+    const statuses = {};
+    for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    assert.equal(await forwardedFor(hDo, id), 1, `forwarded once; answers ${JSON.stringify(statuses)}`);
+    assert.ok(results.every((r) => r.status === 200 || (r.status === 409 && r.json.error.code === "idempotency_in_progress")), JSON.stringify(statuses));
+    const first = results.find((r) => r.status === 200 && r.headers.get("idempotent-replayed") !== "true");
+    assert.ok(first, "one request ran the charge");
+    const replay = await hDo.call("POST", "/v1/charges", { body: charge(id, "2.00"), headers: { "idempotency-key": key } });
+    assert.equal(replay.headers.get("idempotent-replayed"), "true");
+    assert.equal(replay.text, first.text);
+    assert.equal((await attempts(hDo, id)).length, 1);
+    console.log(`# durable_object store: 50 concurrent replays of one key: forwarded 1; answers ${JSON.stringify(statuses)}`);
+  });
+
+  test("KV store: 50 concurrent replays of one Idempotency-Key (measured)", async () => {
+    const id = await newAgreement(hKv);
+    const key = uid("idem_");
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => hKv.call("POST", "/v1/charges", { body: charge(id, "2.00"), headers: { "idempotency-key": key } })),
+    );
+    const statuses = {};
+    for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    const forwarded = await forwardedFor(hKv, id);
+    assert.ok(forwarded >= 1 && forwarded <= POLICY5.maxCount, "velocity still bounds what a racing key forwards");
+    console.log(`# kv store: 50 concurrent replays of one key: forwarded ${forwarded}; answers ${JSON.stringify(statuses)}`);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Each fault: the merchant's answer, a retry with the same Idempotency-Key never forwards twice, and the
+// velocity and history state say what happened.
+describe("faults (Durable Object store unless named)", () => {
+  const retry = async (h, id, key, amount = "3.00", headers = {}) =>
+    h.call("POST", "/v1/charges", { body: charge(id, amount), headers: { "idempotency-key": key, ...headers } });
+
+  test("processor timeout: 504 pending; the retry replays it; the attempt is pending and counted", async () => {
+    const id = await newAgreement(hDo);
+    const key = uid("idem_");
+    keysUsed.push(key);
+    await hDo.sandboxCall("POST", "/__sandbox/faults", { delayMs: 2500, count: 1 });
+    const r = await retry(hDo, id, key);
+    assert.equal(r.status, 504, r.text);
+    assert.equal(r.json.outcome, "pending");
+    const again = await retry(hDo, id, key);
+    assert.equal(again.status, 504);
+    assert.equal(again.headers.get("idempotent-replayed"), "true");
+    assert.equal(again.text, r.text);
+    assert.equal(await forwardedFor(hDo, id), 1, "forwarded once");
+    const ledger = await attempts(hDo, id);
+    assert.deepEqual(ledger.map((a) => a.status), ["pending"]);
+    const limits = await hDo.call("GET", `/v1/agreements/${id}/limits`);
+    assert.equal(limits.json.limits.velocity.used, 1, "the pending attempt holds its slot");
+    await hDo.sandboxCall("DELETE", "/__sandbox/faults");
+  });
+
+  test("processor 500: 502 pending (it may have charged); the retry replays it; counted once", async () => {
+    const id = await newAgreement(hDo);
+    const key = uid("idem_");
+    keysUsed.push(key);
+    await hDo.sandboxCall("POST", "/__sandbox/faults", { status: 500, count: 1 });
+    const r = await retry(hDo, id, key);
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.outcome, "pending");
+    const again = await retry(hDo, id, key);
+    assert.equal(again.status, 502);
+    assert.equal(again.headers.get("idempotent-replayed"), "true");
+    assert.equal(await forwardedFor(hDo, id), 1);
+    assert.deepEqual((await attempts(hDo, id)).map((a) => a.status), ["pending"]);
+    // The merchant learns it was not processed: settling it releases the slot.
+    const settle = await hDo.call("POST", `/v1/agreements/${id}/attempts/${r.json.attemptId}/outcome`, { body: { result: "not_sent" } });
+    assert.equal(settle.status, 200, settle.text);
+    assert.deepEqual((await attempts(hDo, id)).map((a) => a.status), ["released"]);
+  });
+
+  test("connection refused: 502 pending; the retry replays it; nothing reached a processor", async () => {
+    const h = await start({ store: "durable_object", timeoutMs: 1500, urls: { coinflow: "http://127.0.0.1:9" } });
+    try {
+      assert.equal((await h.call("PUT", "/v1/policy", { body: POLICY5 })).status, 200);
+      const id = await newAgreement(h);
+      const key = uid("idem_");
+      const r = await retry(h, id, key);
+      assert.equal(r.status, 502, r.text);
+      assert.equal(r.json.outcome, "pending", "workerd cannot tell refused from lost: may have charged");
+      const again = await retry(h, id, key);
+      assert.equal(again.headers.get("idempotent-replayed"), "true");
+      assert.equal(again.text, r.text);
+      assert.equal(await forwardedFor(h, id), 0);
+      assert.deepEqual((await attempts(h, id)).map((a) => a.status), ["pending"]);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  for (const [store, fault] of [["durable_object", "kv"], ["kv", "kv"], ["durable_object", "do"]]) {
+    test(`${fault === "kv" ? "KV" : "Durable Object"} error (${store} store): 503, nothing forwarded or recorded; the retry charges once`, async () => {
+      const h = store === "kv" ? hKv : hDo;
+      const id = await newAgreement(h);
+      const key = uid("idem_");
+      if (h === hDo) keysUsed.push(key);
+      const before = await snapshot(h, h === hDo ? [key] : []);
+      const r = await retry(h, id, key, "3.00", { "x-mitgate-test-fault": fault });
+      assert.equal(r.status, 503, r.text);
+      assert.equal(r.json.error.code, "store_unavailable");
+      assert.equal(await forwardedFor(h, id), 0);
+      assert.deepEqual(await snapshot(h, h === hDo ? [key] : []), before, "nothing changed");
+      const ok = await retry(h, id, key);
+      assert.equal(ok.status, 200, ok.text);
+      const replay = await retry(h, id, key);
+      assert.equal(replay.headers.get("idempotent-replayed"), "true");
+      assert.equal(await forwardedFor(h, id), 1, "forwarded once in all");
+      assert.deepEqual((await attempts(h, id)).map((a) => a.status), ["approved"]);
+    });
+  }
+});
+
+// ------------------------------------------------------------------------------------------------
+describe("card data at rest and in logs (Durable Object store)", () => {
+  test("a CIT with a card number and CVV, then MITs: nothing Luhn-valid or CVV-like in KV, the objects or the logs", async () => {
+    const body = { subtotal: { cents: 2500, currency: "USD" }, card: { number: "4111111111111111", expiryMonth: "12", expiryYear: "2030", cvv: "123" } };
+    const cit = await hDo.call("POST", "/coinflow/api/checkout/card/merchant-demo", { body, headers: { "x-user-id": "customer-123", authorization: "cf-key" } });
+    assert.equal(cit.status, 200, cit.text);
+    const paymentId = cit.json.paymentId;
+    const key = uid("idem_");
+    keysUsed.push(key);
+    const mit = await hDo.call("POST", "/coinflow/api/checkout/merchant-initiated-transaction", {
+      body: { subtotal: { cents: 1000, currency: "USD" }, originalPaymentId: paymentId, settlementType: "USDC" },
+      headers: { "x-user-id": "customer-123", authorization: "cf-key", "idempotency-key": key },
+    });
+    assert.equal(mit.status, 200, mit.text);
+    assert.match(mit.headers.get("x-mitgate-storage"), /^kv_reads=\d+; kv_writes=\d+; do_calls=[1-9]\d*$/);
+    // A card number typed into a path, and sent as an MIT's token, are refused and never stored.
+    await hDo.call("GET", "/v1/agreements/4111111111111111");
+    for (const h of [hDo, hKv]) {
+      const snap = await snapshot(h, h === hDo ? keysUsed : []);
+      const objectCount = Object.keys(snap.objects).length;
+      for (const [name, value] of [...Object.entries(snap.kv), ...Object.entries(snap.objects).map(([n, v]) => [n, JSON.stringify(v)])]) {
+        assert.deepEqual(cardData(name + " " + value), [], name);
+      }
+      const logs = h.logs.join("");
+      assert.ok(logs.includes("POST /v1/charges"), "the log lines were captured");
+      assert.deepEqual(cardData(logs), [], "logs");
+      console.log(`# card-data scan (${h === hDo ? "durable_object" : "kv"} store): ${Object.keys(snap.kv).length} KV values, ${objectCount} objects, ${logs.split("\n").length} log lines: clean`);
+    }
+  });
+});
