@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup dev test test-rust test-wasm test-worker lint bench wasm-pkg
+.PHONY: help setup dev test test-rust test-wasm test-worker test-reliability lint bench wasm-pkg
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -17,6 +17,7 @@ test: setup ## Run every test: Rust (unit, vectors, properties), wasm package in
 	bash scripts/test-rust.sh
 	bash scripts/test-wasm.sh
 	bash scripts/test-worker.sh
+	bash scripts/test-reliability.sh
 	bash bench/check-sizes.sh
 
 test-rust: ## Rust only: fmt, clippy, unit + conformance vectors + property tests, wasm32 build
@@ -27,6 +28,9 @@ test-wasm: ## The npm package: build, tsc --noEmit, Node vector tests, browser t
 
 test-worker: ## The Worker end to end under Miniflare
 	bash scripts/test-worker.sh
+
+test-reliability: ## Fuzz every target for a short budget (FUZZ_RUNS, default 20000)
+	bash scripts/test-reliability.sh
 
 bench: ## Criterion benchmarks of the engine
 	cargo bench -p mitgate-core --bench decision

@@ -18,31 +18,58 @@ use mitgate_core::engine::{self, Evaluation};
 use mitgate_core::model::Attempt;
 use mitgate_core::state;
 use mitgate_core::time::Timestamp;
+use mitgate_core::validate::parse_json;
 
 use crate::store::{AttemptLedger, IdempotencyRecord, Kv, StoreError, IDEMPOTENCY_TTL_SECONDS};
 
-/// One request to an object.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase", deny_unknown_fields)]
-pub(crate) enum ObjectOp {
+/// What an object is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum OpKind {
     /// The agreement's attempt ledger.
     Ledger,
-    /// Replace the ledger (an agreement created with its history).
-    PutLedger { ledger: AttemptLedger },
-    /// Check and reserve: evaluate against the stored ledger; when allowed, record the pending attempt.
-    Reserve { evaluation: Box<Evaluation>, attempt_id: String },
-    /// Replace (or add) one attempt: an outcome.
-    MergeAttempt { attempt: Box<Attempt> },
-    /// The idempotency record, unless expired.
-    IdempotencyGet { now: Timestamp },
-    /// Store `record` unless a live record exists; answer the existing one.
-    IdempotencyClaim { record: IdempotencyRecord },
-    /// Store the record (the final answer).
-    IdempotencyPut { record: IdempotencyRecord },
+    /// Replace the ledger (`body`: a ledger; an agreement created with its history).
+    PutLedger,
+    /// Check and reserve (`body`: an evaluation, `attemptId`): evaluate against the stored ledger; when
+    /// allowed, record the pending attempt.
+    Reserve,
+    /// Replace (or add) one attempt (`body`: the attempt): an outcome.
+    MergeAttempt,
+    /// The idempotency record, unless expired (`now`).
+    IdempotencyGet,
+    /// Store the record (`body`) unless a live one exists; answer the existing one.
+    IdempotencyClaim,
+    /// Store the record (`body`): the final answer.
+    IdempotencyPut,
     /// Free the key.
     IdempotencyDelete,
     /// Everything the object stores (tests: state snapshots and the card-data scan). Sent by no route.
     Dump,
+}
+
+/// One request to an object. Payloads travel as JSON text and are parsed with the same functions that
+/// read KV values and evaluation inputs, so the Worker's code size barely grows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ObjectOp {
+    pub op: OpKind,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub body: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub attempt_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<Timestamp>,
+}
+
+impl ObjectOp {
+    pub fn new(op: OpKind) -> Self {
+        ObjectOp { op, body: String::new(), attempt_id: String::new(), now: None }
+    }
+
+    pub fn with_body<T: Serialize>(mut self, value: &T) -> Result<Self, StoreError> {
+        self.body = encode(value)?;
+        Ok(self)
+    }
 }
 
 /// What [`ObjectOp::Reserve`] answers.
@@ -83,16 +110,22 @@ async fn live_record<S: Kv>(storage: &S, now: Timestamp) -> Result<Option<Idempo
     Ok(record.filter(|r| r.created_at.plus_seconds(IDEMPOTENCY_TTL_SECONDS) > now))
 }
 
+fn body<T: for<'de> Deserialize<'de>>(op: &ObjectOp) -> Result<T, StoreError> {
+    serde_json::from_str(&op.body).map_err(|e| StoreError(format!("{:?}: unreadable body: {e}", op.op)))
+}
+
 /// Runs one operation on an object's storage; the answer is JSON text.
 pub(crate) async fn apply<S: Kv>(storage: &S, op: ObjectOp) -> Result<String, StoreError> {
-    match op {
-        ObjectOp::Ledger => encode(&ledger(storage).await?),
-        ObjectOp::PutLedger { ledger } => {
+    match op.op {
+        OpKind::Ledger => encode(&ledger(storage).await?),
+        OpKind::PutLedger => {
+            let ledger: AttemptLedger = body(&op)?;
             storage.put(LEDGER, &encode(&ledger)?, None).await?;
             Ok("null".into())
         }
-        ObjectOp::Reserve { evaluation, attempt_id } => {
-            let mut evaluation = *evaluation;
+        OpKind::Reserve => {
+            let mut evaluation: Evaluation = parse_json(&op.body)
+                .map_err(|e| StoreError(format!("Reserve: unreadable evaluation: {e}")))?;
             let current = ledger(storage).await?;
             // Time never runs backwards for one agreement: a request whose clock was read before
             // another's reservation may reach the object after it, and must still see that attempt
@@ -109,7 +142,7 @@ pub(crate) async fn apply<S: Kv>(storage: &S, op: ObjectOp) -> Result<String, St
                         &evaluation.history,
                         &evaluation.request,
                         &decision,
-                        &attempt_id,
+                        &op.attempt_id,
                         evaluation.now,
                     )
                     .map_err(|e| StoreError(format!("cannot reserve: {e}")))?;
@@ -122,32 +155,40 @@ pub(crate) async fn apply<S: Kv>(storage: &S, op: ObjectOp) -> Result<String, St
             };
             encode(&Reservation { attempts: current.attempts, reserved, now: evaluation.now })
         }
-        ObjectOp::MergeAttempt { attempt } => {
+        OpKind::MergeAttempt => {
+            let attempt: Attempt = body(&op)?;
             let mut current = ledger(storage).await?;
             match current.attempts.iter_mut().find(|a| a.id == attempt.id) {
-                Some(slot) => *slot = *attempt,
-                None => current.attempts.push(*attempt),
+                Some(slot) => *slot = attempt,
+                None => current.attempts.push(attempt),
             }
             storage.put(LEDGER, &encode(&current)?, None).await?;
             Ok("null".into())
         }
-        ObjectOp::IdempotencyGet { now } => encode(&live_record(storage, now).await?),
-        ObjectOp::IdempotencyClaim { record } => match live_record(storage, record.created_at).await? {
-            Some(existing) => encode(&Some(existing)),
-            None => {
-                storage.put(IDEMPOTENCY, &encode(&record)?, None).await?;
-                Ok("null".into())
+        OpKind::IdempotencyGet => {
+            let now = op.now.ok_or_else(|| StoreError("IdempotencyGet needs `now`".into()))?;
+            encode(&live_record(storage, now).await?)
+        }
+        OpKind::IdempotencyClaim => {
+            let record: IdempotencyRecord = body(&op)?;
+            match live_record(storage, record.created_at).await? {
+                Some(existing) => encode(&Some(existing)),
+                None => {
+                    storage.put(IDEMPOTENCY, &op.body, None).await?;
+                    Ok("null".into())
+                }
             }
-        },
-        ObjectOp::IdempotencyPut { record } => {
+        }
+        OpKind::IdempotencyPut => {
+            let record: IdempotencyRecord = body(&op)?;
             storage.put(IDEMPOTENCY, &encode(&record)?, None).await?;
             Ok("null".into())
         }
-        ObjectOp::IdempotencyDelete => {
+        OpKind::IdempotencyDelete => {
             storage.delete(IDEMPOTENCY).await?;
             Ok("null".into())
         }
-        ObjectOp::Dump => {
+        OpKind::Dump => {
             let ledger = storage.get(LEDGER).await?;
             let idempotency = storage.get(IDEMPOTENCY).await?;
             Ok(serde_json::json!({"ledger": ledger, "idempotency": idempotency}).to_string())

@@ -27,7 +27,7 @@ use mitgate_core::time::Timestamp;
 
 use crate::dialect::Dialect;
 use crate::http::HttpResponse;
-use crate::objects::{ObjectOp, Reservation};
+use crate::objects::{ObjectOp, OpKind, Reservation};
 
 /// A KV failure: unavailable, rate-limited, or a stored value that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -303,7 +303,7 @@ impl<K: Kv> Stores<K> {
 
     pub async fn attempts(&self, agreement: &str) -> Result<AttemptLedger, StoreError> {
         if let Some(objects) = &self.objects {
-            return self.object(objects, &object_name(agreement), &ObjectOp::Ledger).await;
+            return self.object(objects, &object_name(agreement), &ObjectOp::new(OpKind::Ledger)).await;
         }
         let key = attempts_key(agreement);
         Ok(parse(&key, self.get(&self.velocity, &key).await?)?.unwrap_or_default())
@@ -311,7 +311,7 @@ impl<K: Kv> Stores<K> {
 
     pub async fn put_attempts(&self, agreement: &str, ledger: &AttemptLedger) -> Result<(), StoreError> {
         if let Some(objects) = &self.objects {
-            let op = ObjectOp::PutLedger { ledger: ledger.clone() };
+            let op = ObjectOp::new(OpKind::PutLedger).with_body(ledger)?;
             return self.object(objects, &object_name(agreement), &op).await;
         }
         self.put(&self.velocity, &attempts_key(agreement), &encode(ledger)?, None).await
@@ -326,9 +326,9 @@ impl<K: Kv> Stores<K> {
         attempt_id: &str,
     ) -> Option<Result<Reservation, StoreError>> {
         let objects = self.objects.as_ref()?;
-        let op = ObjectOp::Reserve {
-            evaluation: Box::new(evaluation.clone()),
-            attempt_id: attempt_id.to_string(),
+        let op = match ObjectOp::new(OpKind::Reserve).with_body(evaluation) {
+            Ok(op) => ObjectOp { attempt_id: attempt_id.to_string(), ..op },
+            Err(e) => return Some(Err(e)),
         };
         Some(self.object(objects, &object_name(agreement), &op).await)
     }
@@ -343,7 +343,7 @@ impl<K: Kv> Stores<K> {
         fallback: &[Attempt],
     ) -> Result<(), StoreError> {
         if let Some(objects) = &self.objects {
-            let op = ObjectOp::MergeAttempt { attempt: Box::new(attempt.clone()) };
+            let op = ObjectOp::new(OpKind::MergeAttempt).with_body(attempt)?;
             return self.object(objects, &object_name(agreement), &op).await;
         }
         let mut latest = match self.attempts(agreement).await {
@@ -364,7 +364,7 @@ impl<K: Kv> Stores<K> {
         now: Timestamp,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
         if let Some(objects) = &self.objects {
-            let op = ObjectOp::IdempotencyGet { now };
+            let op = ObjectOp { now: Some(now), ..ObjectOp::new(OpKind::IdempotencyGet) };
             return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
         }
         let key = idempotency_key(merchant, key_digest);
@@ -380,7 +380,7 @@ impl<K: Kv> Stores<K> {
         pending: &IdempotencyRecord,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
         if let Some(objects) = &self.objects {
-            let op = ObjectOp::IdempotencyClaim { record: pending.clone() };
+            let op = ObjectOp::new(OpKind::IdempotencyClaim).with_body(pending)?;
             return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
         }
         if let Some(existing) = self.idempotency(merchant, key_digest, pending.created_at).await? {
@@ -397,7 +397,7 @@ impl<K: Kv> Stores<K> {
         record: &IdempotencyRecord,
     ) -> Result<(), StoreError> {
         if let Some(objects) = &self.objects {
-            let op = ObjectOp::IdempotencyPut { record: record.clone() };
+            let op = ObjectOp::new(OpKind::IdempotencyPut).with_body(record)?;
             return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
         }
         self.put(
@@ -411,7 +411,7 @@ impl<K: Kv> Stores<K> {
 
     pub async fn delete_idempotency(&self, merchant: &str, key_digest: &str) -> Result<(), StoreError> {
         if let Some(objects) = &self.objects {
-            let op = ObjectOp::IdempotencyDelete;
+            let op = ObjectOp::new(OpKind::IdempotencyDelete);
             return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
         }
         self.delete(&self.idempotency, &idempotency_key(merchant, key_digest)).await

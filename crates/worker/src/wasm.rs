@@ -100,11 +100,6 @@ impl Kv for WorkerKv {
 /// runtime's input gates do.
 struct ObjectStorage(worker::SqlStorage);
 
-#[derive(serde::Deserialize)]
-struct ValueRow {
-    value: String,
-}
-
 impl ObjectStorage {
     fn open(storage: worker::Storage) -> Result<Self, StoreError> {
         let sql = storage.sql();
@@ -116,12 +111,20 @@ impl ObjectStorage {
 
 impl Kv for ObjectStorage {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let rows: Vec<ValueRow> = self
+        let cursor = self
             .0
             .exec("SELECT value FROM kv WHERE key = ?", Some(vec![key.into()]))
-            .and_then(|c| c.to_array())
             .map_err(|e| StoreError(e.to_string()))?;
-        Ok(rows.into_iter().next().map(|r| r.value))
+        match cursor.raw().next() {
+            None => Ok(None),
+            Some(row) => {
+                let row = row.map_err(|e| StoreError(e.to_string()))?;
+                match row.into_iter().next() {
+                    Some(worker::SqlStorageValue::String(text)) => Ok(Some(text)),
+                    _ => Err(StoreError(format!("the object's value at `{key}` is not text"))),
+                }
+            }
+        }
     }
 
     async fn put(&self, key: &str, value: &str, _ttl_seconds: Option<u64>) -> Result<(), StoreError> {
