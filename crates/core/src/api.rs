@@ -145,7 +145,7 @@ pub fn record_attempt_json(text: &str) -> String {
                 request: e.request,
             };
             let mut errors = evaluation.validate().err().unwrap_or_default();
-            crate::model::check_id(&e.attempt_id, "attemptId", &mut errors);
+            crate::model::check_id(&e.attempt_id, || "attemptId".to_string(), &mut errors);
             if !errors.is_empty() {
                 failure(errors)
             } else {

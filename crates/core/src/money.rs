@@ -8,7 +8,6 @@
 mod currency;
 
 use std::fmt;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -264,8 +263,17 @@ fn parse_plain_decimal(text: &str, currency: Currency) -> Result<Decimal, MoneyE
     if int.trim_start_matches('0').len() > 16 {
         return Err(MoneyError::OutOfRange);
     }
-    let canonical = if frac.is_empty() { int.to_string() } else { format!("{int}.{frac}") };
-    Decimal::from_str(&canonical).map_err(|_| malformed())
+    // At most 16 integer and 4 fractional digits (checked above): the mantissa fits an i128 and a
+    // Decimal, so the value is built from its digits without formatting and re-parsing a string.
+    let mut mantissa: i128 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        mantissa = mantissa
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(i128::from(b - b'0')))
+            .ok_or_else(malformed)?;
+    }
+    let scale = u32::try_from(frac.len()).map_err(|_| malformed())?;
+    Decimal::try_from_i128_with_scale(mantissa, scale).map_err(|_| malformed())
 }
 
 /// Caps user-supplied text quoted in an error message.
@@ -366,6 +374,40 @@ mod tests {
 
     fn cur(c: &str) -> Currency {
         Currency::from_code(c).unwrap()
+    }
+
+    /// `parse_plain_decimal` builds the Decimal from its digits; it must give what parsing the canonical
+    /// text with `Decimal::from_str` gave before (same value, same scale), leading zeros included.
+    #[test]
+    fn decimal_from_digits_matches_from_str() {
+        use std::str::FromStr;
+        for (text, code) in [
+            ("0", "USD"),
+            ("0.0", "USD"),
+            ("00", "USD"),
+            ("000000000000000000000000000000000001.5", "USD"),
+            ("12.50", "USD"),
+            ("29.9", "EUR"),
+            ("9999999999999999.99", "USD"),
+            ("1234567890123456.7891", "CLF"),
+            ("0.001", "KWD"),
+            ("10", "JPY"),
+            ("-0", "USD"),
+            ("-0.00", "USD"),
+            ("007", "USD"),
+        ] {
+            let (int, frac) =
+                text.trim_start_matches('-').split_once('.').unwrap_or((text.trim_start_matches('-'), "0"));
+            let frac = frac.trim_end_matches('0');
+            let canonical = if frac.is_empty() { int.to_string() } else { format!("{int}.{frac}") };
+            let expected = Decimal::from_str(&canonical).unwrap();
+            let got = parse_plain_decimal(text, cur(code)).unwrap();
+            assert_eq!(
+                (got, got.scale(), got.to_string()),
+                (expected, expected.scale(), expected.to_string()),
+                "{text}"
+            );
+        }
     }
 
     #[test]

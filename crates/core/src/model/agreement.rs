@@ -285,12 +285,12 @@ impl Agreement {
     /// Checks values that parse but cannot be right; each error names its field.
     pub fn validate(&self, path: &str, errors: &mut Vec<FieldError>) {
         let field = |name: &str| format!("{path}.{name}");
-        check_id(&self.id, &field("id"), errors);
-        check_id(&self.merchant_id, &field("merchantId"), errors);
+        check_id(&self.id, || field("id"), errors);
+        check_id(&self.merchant_id, || field("merchantId"), errors);
         if let Some(c) = &self.customer_id {
-            check_id(c, &field("customerId"), errors);
+            check_id(c, || field("customerId"), errors);
         }
-        check_id(&self.credential.token, &field("credential.token"), errors);
+        check_id(&self.credential.token, || field("credential.token"), errors);
         if crate::pan::looks_like_card_number(&self.credential.token) {
             errors.push(FieldError::new(
                 field("credential.token"),
@@ -341,12 +341,16 @@ impl Agreement {
 }
 
 /// Identifiers: 1 to 256 printable ASCII characters, no control characters.
-pub(crate) fn check_id(id: &str, path: &str, errors: &mut Vec<FieldError>) {
-    if id.is_empty() {
-        errors.push(FieldError::new(path, "must not be empty"));
+pub(crate) fn check_id(id: &str, path: impl FnOnce() -> String, errors: &mut Vec<FieldError>) {
+    // The path is built only for an error: validating a valid input formats nothing.
+    let problem = if id.is_empty() {
+        "must not be empty"
     } else if id.len() > 256 {
-        errors.push(FieldError::new(path, "must be at most 256 characters"));
+        "must be at most 256 characters"
     } else if !id.bytes().all(|b| (0x21..0x7f).contains(&b)) {
-        errors.push(FieldError::new(path, "must be printable ASCII without spaces or control characters"));
-    }
+        "must be printable ASCII without spaces or control characters"
+    } else {
+        return;
+    };
+    errors.push(FieldError::new(path(), problem));
 }

@@ -172,11 +172,11 @@ impl History {
             }
         }
         for (i, p) in self.payments.iter().enumerate() {
-            check_id(&p.id, &format!("{path}.payments[{i}].id"), errors);
+            check_id(&p.id, || format!("{path}.payments[{i}].id"), errors);
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, a) in self.attempts.iter().enumerate() {
-            check_id(&a.id, &format!("{path}.attempts[{i}].id"), errors);
+            check_id(&a.id, || format!("{path}.attempts[{i}].id"), errors);
             if !seen.insert(a.id.as_str()) {
                 errors.push(FieldError::new(
                     format!("{path}.attempts[{i}].id"),

@@ -45,13 +45,13 @@ impl ChargeRequest {
     /// Checks values that parse but cannot be right; each error names its field.
     pub fn validate(&self, path: &str, errors: &mut Vec<FieldError>) {
         let field = |name: &str| format!("{path}.{name}");
-        check_id(&self.merchant_id, &field("merchantId"), errors);
-        check_id(&self.reference, &field("reference"), errors);
+        check_id(&self.merchant_id, || field("merchantId"), errors);
+        check_id(&self.reference, || field("reference"), errors);
         if let Some(c) = &self.customer_id {
-            check_id(c, &field("customerId"), errors);
+            check_id(c, || field("customerId"), errors);
         }
         if let Some(t) = &self.credential_token {
-            check_id(t, &field("credentialToken"), errors);
+            check_id(t, || field("credentialToken"), errors);
             if crate::pan::looks_like_card_number(t) {
                 errors.push(FieldError::new(
                     field("credentialToken"),
@@ -60,7 +60,7 @@ impl ChargeRequest {
             }
         }
         if let Some(k) = &self.idempotency_key {
-            check_id(k, &field("idempotencyKey"), errors);
+            check_id(k, || field("idempotencyKey"), errors);
         }
         if self.amount.is_zero() {
             errors.push(FieldError::new(field("amount.amount"), "must be greater than zero"));
