@@ -109,27 +109,30 @@ if (minorUnits(ceiling.amount, ceiling.currency) !== base.limits.ceiling) throw 
 if (decision.limits.velocity.used !== base.limits.velocity.used) throw new Error("velocity disagrees");
 if (Date.parse(decision.limits.referenceExpiresAt) !== base.limits.referenceExpiresAt) throw new Error("reference expiry disagrees");
 
-function measure(run, ms = 1400) {
-  for (let i = 0; i < 2_000; i++) run(); // warm up (JIT, wasm tiers)
-  const samples = [];
-  for (let round = 0; round < 7; round++) {
-    let n = 0;
-    const start = process.hrtime.bigint();
-    const deadline = start + BigInt(Math.round((ms / 7) * 1e6));
-    let t = start;
-    while (t < deadline) {
-      for (let i = 0; i < 64; i++) run();
-      n += 64;
-      t = process.hrtime.bigint();
-    }
-    samples.push(Number(t - start) / n);
+// Rounds are interleaved (each round runs every contender for ROUND_MS), so a change in the machine's load
+// touches all of them alike; the figure is the median round.
+const ROUND_MS = Number(process.env.ROUND_MS ?? 200);
+const ROUNDS = 7;
+function round(run) {
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(ROUND_MS * 1e6);
+  let t = start;
+  while (t < deadline) {
+    for (let i = 0; i < 32; i++) run();
+    n += 32;
+    t = process.hrtime.bigint();
   }
-  samples.sort((x, y) => x - y);
-  return { nsPerOp: samples[3], min: samples[0], max: samples[6] };
+  return Number(t - start) / n;
 }
-
+const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
+for (const run of Object.values(contenders)) for (let i = 0; i < 2_000; i++) run(); // warm up (JIT, wasm tiers)
+for (let r = 0; r < ROUNDS; r++) for (const [name, run] of Object.entries(contenders)) samples[name].push(round(run));
 const results = {};
-for (const [name, run] of Object.entries(contenders)) results[name] = measure(run);
+for (const [name, xs] of Object.entries(samples)) {
+  xs.sort((x, y) => x - y);
+  results[name] = { nsPerOp: xs[ROUNDS >> 1], min: xs[0], max: xs[ROUNDS - 1] };
+}
 const baseNs = results["baseline JS (hand-written)"].nsPerOp;
 console.log(`Node ${process.version}, ${input.history.payments.length + input.history.attempts.length} history entries; median of 7 rounds`);
 for (const [name, r] of Object.entries(results)) {
