@@ -26,7 +26,7 @@ echo "== 3 and 5. the Worker under load; storage operations per request"
 bash bench/load.sh
 
 echo "== 4. sizes and cold start"
-bash bench/check-sizes.sh | tee "$OUT/sizes.txt"
+bash bench/check-sizes.sh 2>&1 | tee "$OUT/sizes.txt" || true # a budget miss is reported here; make test fails on it
 node bench/coldstart.mjs --json "$OUT/coldstart.json" | tee "$OUT/coldstart.txt"
 
 echo "== done: bench/out/{engine,node,load,sizes,coldstart}.txt"
