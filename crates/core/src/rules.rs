@@ -40,12 +40,15 @@ pub(crate) struct Sorted<'a> {
 impl<'a> Sorted<'a> {
     /// Sorting makes every decision independent of history order.
     pub fn new(history: &'a History, now: Timestamp) -> Self {
-        let mut attempts: Vec<&Attempt> = history.attempts.iter().filter(|a| a.at <= now).collect();
+        // Sized up front: collecting a filter would grow (reallocate) the vectors step by step.
+        let mut attempts: Vec<&Attempt> = Vec::with_capacity(history.attempts.len());
+        attempts.extend(history.attempts.iter().filter(|a| a.at <= now));
         // A history is usually stored in order already: checking is cheaper than sorting.
         if !attempts.is_sorted_by(|a, b| (a.at, &a.id) <= (b.at, &b.id)) {
             attempts.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
         }
-        let mut payments: Vec<&Payment> = history.payments.iter().filter(|p| p.at <= now).collect();
+        let mut payments: Vec<&Payment> = Vec::with_capacity(history.payments.len());
+        payments.extend(history.payments.iter().filter(|p| p.at <= now));
         if !payments.is_sorted_by(|a, b| (a.at, &a.id) <= (b.at, &b.id)) {
             payments.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
         }

@@ -36,7 +36,8 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     if !ctx.policy.network_retry_rules {
         return;
     }
-    let attempts: Vec<&Attempt> = on_credential(ctx).collect();
+    let mut attempts: Vec<&Attempt> = Vec::with_capacity(ctx.attempts.len());
+    attempts.extend(on_credential(ctx));
     let details = |network, a: &Attempt, d: &Decline, category| RetryDetails {
         network,
         declined_at: declined_at(a),
