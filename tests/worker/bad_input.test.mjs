@@ -3,7 +3,7 @@
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { start } from "./harness.mjs";
-import { POLICY5, uid, canonicalAgreement, snapshot } from "./common.mjs";
+import { POLICY5, uid, canonicalAgreement, snapshot, cardData } from "./common.mjs";
 
 const CARD = "4111111111111111";
 let h;
@@ -155,5 +155,15 @@ describe("bad-input catalogue (Durable Object store)", () => {
     }
     console.log(`# bad-input catalogue: ${entries.length} requests, answers by status ${JSON.stringify(statuses)}`);
     assert.deepEqual(failures, []);
+  });
+
+  test("the card numbers and CVVs in the catalogue reached no store and no log", async () => {
+    const snap = await snapshot(h, ["k".repeat(300)]);
+    for (const [name, value] of [...Object.entries(snap.kv), ...Object.entries(snap.objects).map(([n, v]) => [n, JSON.stringify(v)])]) {
+      assert.deepEqual(cardData(name + " " + value), [], name);
+    }
+    const logs = h.logs.join("");
+    assert.ok(logs.includes("POST /v1/charges"), "the log lines were captured");
+    assert.deepEqual(cardData(logs), [], "logs");
   });
 });

@@ -211,6 +211,31 @@ describe("faults (Durable Object store unless named)", () => {
       assert.deepEqual((await attempts(h, id)).map((a) => a.status), ["approved"]);
     });
   }
+
+  for (const [store, fault] of [["durable_object", "do-after-send"], ["kv", "kv-after-send"]]) {
+    test(`${fault === "kv-after-send" ? "KV" : "Durable Object"} error after forwarding (${store} store): the answer says so; a retry never forwards again; the attempt stays pending and counted`, async () => {
+      const h = store === "kv" ? hKv : hDo;
+      const id = await newAgreement(h);
+      const key = uid("idem_");
+      if (h === hDo) keysUsed.push(key);
+      const r = await retry(h, id, key, "3.00", { "x-mitgate-test-fault": fault });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.outcome, "approved", "the processor approved it");
+      assert.equal(r.json.attemptStatus, "pending", "but the outcome could not be recorded");
+      assert.match(r.json.warning, /outcome not recorded/);
+      assert.match(r.headers.get("x-mitgate-warning") ?? "", /idempotency record not saved/);
+      assert.equal(await forwardedFor(h, id), 1);
+      const again = await retry(h, id, key);
+      assert.equal(again.status, 409, again.text);
+      assert.equal(again.json.error.code, "idempotency_in_progress", "the key stays claimed: never forwarded twice");
+      assert.equal(await forwardedFor(h, id), 1);
+      assert.deepEqual((await attempts(h, id)).map((a) => a.status), ["pending"], "the reservation holds the slot");
+      // The merchant settles it with what the processor said.
+      const settle = await h.call("POST", `/v1/agreements/${id}/attempts/${r.json.attemptId}/outcome`, { body: { result: "approved", paymentId: r.json.paymentId } });
+      assert.equal(settle.status, 200, settle.text);
+      assert.deepEqual((await attempts(h, id)).map((a) => a.status), ["approved"]);
+    });
+  }
 });
 
 // ------------------------------------------------------------------------------------------------

@@ -710,7 +710,7 @@ pub(crate) async fn record_outcome<K: Kv, P>(
             };
         }
     };
-    let mut warning = None;
+    let mut warnings = Vec::new();
     let mut status = next_history
         .attempts
         .iter()
@@ -721,7 +721,7 @@ pub(crate) async fn record_outcome<K: Kv, P>(
         None => Ok(()),
     };
     if let Err(e) = written {
-        warning = Some(format!("outcome not recorded ({}); the attempt stays pending", e.0));
+        warnings.push(format!("outcome not recorded ({}); the attempt stays pending", e.0));
         status = AttemptStatus::Pending;
     }
     if next_agreement != record.agreement {
@@ -729,14 +729,16 @@ pub(crate) async fn record_outcome<K: Kv, P>(
         next.agreement = next_agreement.clone();
         next.updated_at = app.now;
         if let Err(e) = app.stores.put_agreement(&next).await {
-            warning = Some(format!("agreement status not recorded ({})", e.0));
+            warnings.push(format!("agreement status not recorded ({})", e.0));
         }
     }
     if let Some(pid) = outcome.payment_id.as_deref() {
         if let Err(e) = app.stores.put_payment_index(merchant, pid, agreement_id).await {
-            warning = Some(format!("payment index not recorded ({})", e.0));
+            warnings.push(format!("payment index not recorded ({})", e.0));
         }
     }
+    // Every failure is reported, not only the last.
+    let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
     Recorded { agreement: next_agreement, status, warning }
 }
 

@@ -1,6 +1,8 @@
 //! The Worker runtime shell: `#[event(fetch)]`, the router with named handlers, Workers KV behind the
 //! [`Kv`] trait, and processor forwarding with a timeout. No handler logic lives here.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
@@ -31,8 +33,8 @@ extern "C" {
 /// One KV namespace, or the Durable Object namespace (`MITGATE_STORE = "durable_object"`).
 struct WorkerKv {
     backend: Backend,
-    /// Test hook (`MITGATE_TEST_HOOKS`): every operation fails, as an unavailable store would.
-    fail: bool,
+    /// Test hook (`MITGATE_TEST_HOOKS`): while set, every operation fails, as an unavailable store would.
+    fail: Rc<Cell<bool>>,
 }
 
 enum Backend {
@@ -42,7 +44,7 @@ enum Backend {
 
 impl WorkerKv {
     fn kv(&self) -> Result<&worker::kv::KvStore, StoreError> {
-        if self.fail {
+        if self.fail.get() {
             return Err(StoreError("injected store failure (test hook)".into()));
         }
         match &self.backend {
@@ -71,7 +73,7 @@ impl Kv for WorkerKv {
 
     async fn call_object(&self, name: &str, op: &ObjectOp) -> Result<String, StoreError> {
         let err = |e: worker::Error| StoreError(format!("Durable Object `{name}`: {e}"));
-        if self.fail {
+        if self.fail.get() {
             return Err(StoreError("injected Durable Object failure (test hook)".into()));
         }
         let Backend::Objects(ns) = &self.backend else {
@@ -176,50 +178,62 @@ impl DurableObject for MitgateObject {
 }
 
 /// Processors reached with `fetch`.
-struct FetchProcessor;
+struct FetchProcessor {
+    /// Test hook: set once a request has been sent (a store that fails after forwarding).
+    after_send: AfterSend,
+}
 
 const HOP_BY_HOP: &[&str] =
     &["content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"];
 
 impl Processor for FetchProcessor {
     async fn send(&self, out: Outbound, timeout_ms: u64) -> Forwarded {
-        let headers = Headers::new();
-        for (k, v) in &out.headers {
-            if headers.append(k, v).is_err() {
-                return Forwarded::NotSent(format!("invalid header `{k}`"));
-            }
+        let forwarded = send(out, timeout_ms).await;
+        if let Some(flag) = &self.after_send {
+            flag.set(true);
         }
-        let mut init = RequestInit::new();
-        init.with_method(Method::from(out.method.clone())).with_headers(headers);
-        if !out.body.is_empty() {
-            init.with_body(Some(js_sys::Uint8Array::from(out.body.as_slice()).into()));
+        forwarded
+    }
+}
+
+/// One request to a processor, answered within `timeout_ms` or not at all.
+async fn send(out: Outbound, timeout_ms: u64) -> Forwarded {
+    let headers = Headers::new();
+    for (k, v) in &out.headers {
+        if headers.append(k, v).is_err() {
+            return Forwarded::NotSent(format!("invalid header `{k}`"));
         }
-        let request = match Request::new_with_init(&out.url, &init) {
-            Ok(r) => r,
-            Err(e) => return Forwarded::NotSent(format!("invalid processor request: {e}")),
-        };
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let work = async {
-            let mut resp = Fetch::Request(request).send_with_signal(&signal).await?;
-            let status = resp.status_code();
-            let headers: Vec<(String, String)> = resp
-                .headers()
-                .entries()
-                .filter(|(k, _)| !HOP_BY_HOP.contains(&k.to_ascii_lowercase().as_str()))
-                .collect();
-            let body = resp.bytes().await?;
-            Ok::<_, worker::Error>(HttpResponse { status, headers, body })
-        };
-        let delay = Delay::from(Duration::from_millis(timeout_ms));
-        pin_mut!(work, delay);
-        match select(work, delay).await {
-            Either::Left((Ok(resp), _)) => Forwarded::Answered(resp),
-            Either::Left((Err(e), _)) => classify(&e.to_string()),
-            Either::Right(((), _)) => {
-                controller.abort();
-                Forwarded::TimedOut
-            }
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::from(out.method.clone())).with_headers(headers);
+    if !out.body.is_empty() {
+        init.with_body(Some(js_sys::Uint8Array::from(out.body.as_slice()).into()));
+    }
+    let request = match Request::new_with_init(&out.url, &init) {
+        Ok(r) => r,
+        Err(e) => return Forwarded::NotSent(format!("invalid processor request: {e}")),
+    };
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let work = async {
+        let mut resp = Fetch::Request(request).send_with_signal(&signal).await?;
+        let status = resp.status_code();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .entries()
+            .filter(|(k, _)| !HOP_BY_HOP.contains(&k.to_ascii_lowercase().as_str()))
+            .collect();
+        let body = resp.bytes().await?;
+        Ok::<_, worker::Error>(HttpResponse { status, headers, body })
+    };
+    let delay = Delay::from(Duration::from_millis(timeout_ms));
+    pin_mut!(work, delay);
+    match select(work, delay).await {
+        Either::Left((Ok(resp), _)) => Forwarded::Answered(resp),
+        Either::Left((Err(e), _)) => classify(&e.to_string()),
+        Either::Right(((), _)) => {
+            controller.abort();
+            Forwarded::TimedOut
         }
     }
 }
@@ -264,24 +278,35 @@ fn config(env: &Env) -> Result<Config, HttpResponse> {
 }
 
 /// Test hook: with the var `MITGATE_TEST_HOOKS = "1"` (set by the end-to-end tests only, never in
-/// `wrangler.toml`), the header `X-Mitgate-Test-Fault: kv` makes every KV operation fail and `do` every
-/// Durable Object call. Without the var the header is ignored.
+/// `wrangler.toml`), the header `X-Mitgate-Test-Fault` makes the stores fail: `kv` every KV operation, `do`
+/// every Durable Object call, `kv-after-send` / `do-after-send` the same once the request has been forwarded
+/// to the processor. Without the var the header is ignored.
 fn injected_fault(env: &Env, req: &HttpRequest) -> Option<String> {
     (var(env, "MITGATE_TEST_HOOKS").as_deref() == Some("1"))
         .then(|| req.header("x-mitgate-test-fault").map(str::to_string))
         .flatten()
 }
 
-fn stores(env: &Env, fault: Option<&str>) -> Result<Stores<WorkerKv>, HttpResponse> {
-    let fail_kv = fault == Some("kv");
+/// A store-failure flag the processor sets once it has forwarded (test hook).
+type AfterSend = Option<Rc<Cell<bool>>>;
+
+/// The stores, and the flag a fault injected after forwarding sets.
+fn stores(env: &Env, fault: Option<&str>) -> Result<(Stores<WorkerKv>, AfterSend), HttpResponse> {
+    let kv_fail = Rc::new(Cell::new(fault == Some("kv")));
+    let do_fail = Rc::new(Cell::new(fault == Some("do")));
+    let after_send = match fault {
+        Some("kv-after-send") => Some(kv_fail.clone()),
+        Some("do-after-send") => Some(do_fail.clone()),
+        _ => None,
+    };
     let kv = |name: &str| {
-        env.kv(name).map(|k| WorkerKv { backend: Backend::Kv(k), fail: fail_kv }).map_err(|_| {
+        env.kv(name).map(|k| WorkerKv { backend: Backend::Kv(k), fail: kv_fail.clone() }).map_err(|_| {
             HttpResponse::error(503, "not_configured", format!("the KV namespace binding {name} is missing"))
         })
     };
     let stores = Stores::new(kv("AGREEMENTS")?, kv("POLICIES")?, kv("VELOCITY")?, kv("IDEMPOTENCY")?);
     match var(env, "MITGATE_STORE").as_deref().unwrap_or("kv") {
-        "kv" => Ok(stores),
+        "kv" => Ok((stores, after_send)),
         "durable_object" => {
             let ns = env.durable_object("OBJECTS").map_err(|_| {
                 HttpResponse::error(
@@ -290,7 +315,7 @@ fn stores(env: &Env, fault: Option<&str>) -> Result<Stores<WorkerKv>, HttpRespon
                     "MITGATE_STORE is durable_object but the Durable Object binding OBJECTS is missing",
                 )
             })?;
-            Ok(stores.with_objects(WorkerKv { backend: Backend::Objects(ns), fail: fault == Some("do") }))
+            Ok((stores.with_objects(WorkerKv { backend: Backend::Objects(ns), fail: do_fail }), after_send))
         }
         other => Err(HttpResponse::error(
             503,
@@ -402,11 +427,11 @@ async fn respond(req: &mut Request, ctx: &RouteContext<()>, route: Route) -> (Ht
         Err(r) => return (r, None),
     };
     let fault = injected_fault(&ctx.env, &request);
-    let stores = match stores(&ctx.env, fault.as_deref()) {
+    let (stores, after_send) = match stores(&ctx.env, fault.as_deref()) {
         Ok(s) => s,
         Err(r) => return (r, Some(merchant)),
     };
-    let processor = FetchProcessor;
+    let processor = FetchProcessor { after_send };
     let new_id = || format!("att_{}", random_uuid());
     let app = App { stores: &stores, processor: &processor, config: &config, now: now(), new_id: &new_id };
     let id = ctx.param("id").cloned().unwrap_or_default();
