@@ -64,6 +64,13 @@ await probe("POST /v1/charges refused, no Idempotency-Key", "POST", "/v1/charges
 await probe("proxied MIT allowed (forwarded, approved)", "POST", MIT_PATH, mitBody(s2), { "x-user-id": "customer-123" });
 await probe("proxied MIT refused (above ceiling)", "POST", MIT_PATH, mitBody(s2, 7000), { "x-user-id": "customer-123" });
 
+console.log(`storage per request (X-Mitgate-Storage)${process.env.MITGATE_STORE ? `, MITGATE_STORE=${process.env.MITGATE_STORE}` : ""}:`);
+for (const [name, s] of Object.entries(storage)) console.log(`  ${name.padEnd(50)} HTTP ${s.status}  ${s.header ?? "(no X-Mitgate-Storage header)"}`);
+if (process.env.STORAGE_ONLY === "1") {
+  if (outPath) writeFileSync(outPath, JSON.stringify({ storage }, null, 2));
+  process.exit(0);
+}
+
 // 3. Load.
 function run(name, url, { method = "POST", headers = {}, bodies }) {
   let n = 0;
@@ -88,8 +95,6 @@ load.push(await run("pass-through, answers {} (floor)", `${PASSTHROUGH}/v1/decis
 load.push(await run("mitgate proxied MIT (decide, reserve, forward, record)", `${MITGATE}${MIT_PATH}`, { bodies: mitBodies }));
 load.push(await run("pass-through proxied MIT (forward only)", `${PASSTHROUGH}${MIT_PATH}`, { bodies: mitBodies }));
 
-console.log(`storage per request (X-Mitgate-Storage):`);
-for (const [name, s] of Object.entries(storage)) console.log(`  ${name.padEnd(50)} HTTP ${s.status}  ${s.header ?? "(no X-Mitgate-Storage header)"}`);
 console.log(`load: ${CONNECTIONS} connections, ${DURATION} s each, wrangler dev on 127.0.0.1, ${AGREEMENTS} agreements`);
 for (const r of load) {
   console.log(`  ${r.name.padEnd(56)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50} ms  p90 ${r.latency.p90} ms  p99 ${r.latency.p99} ms  max ${r.latency.max} ms  (${r.requests} requests, statuses ${JSON.stringify(r.statuses)}, ${r.errors} errors)`);

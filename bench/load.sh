@@ -6,6 +6,7 @@
 #   sandbox processor  127.0.0.1:$BENCH_SANDBOX_PORT (8798)
 #   pass-through       127.0.0.1:$BENCH_PASSTHROUGH_PORT (8799), bench/passthrough/worker.js
 # Bounded: DURATION seconds per load run (default 10), four runs; every process started here is stopped on exit.
+# MITGATE_STORE=durable_object: mitgate with its Durable Object store; STORAGE_ONLY=1: the storage counts only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -49,6 +50,8 @@ set -m
   --var "WEBHOOK_URL:" --var "WEBHOOK_MITGATE_KEY:" > "$OUT/logs/sandbox.log" 2>&1 &
 pids+=($!)
 vars=(--var 'MITGATE_MERCHANT_KEYS:{"sk_test_demo":"demo"}')
+# MITGATE_STORE=durable_object runs mitgate with its exact store (default: wrangler.toml's, "kv").
+if [ -n "${MITGATE_STORE:-}" ]; then vars+=(--var "MITGATE_STORE:$MITGATE_STORE"); fi
 for d in infinic coinflow spg axerve; do vars+=(--var "PROCESSOR_URL_${d^^}:http://127.0.0.1:$SANDBOX_PORT/$d"); done
 "$WRANGLER" dev -c "$OUT/wrangler.mitgate.toml" --ip 127.0.0.1 --port "$PORT" --inspector-port 9247 \
   --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state" "${vars[@]}" > "$OUT/logs/mitgate.log" 2>&1 &
@@ -75,4 +78,4 @@ wait_up "http://127.0.0.1:$PORT/" mitgate "$OUT/logs/mitgate.log"
 wait_up "http://127.0.0.1:$PASS_PORT/" pass-through "$OUT/logs/passthrough.log"
 
 MITGATE_URL="http://127.0.0.1:$PORT" PASSTHROUGH_URL="http://127.0.0.1:$PASS_PORT" \
-  node bench/load.mjs --json "$OUT/load.json" 2>&1 | tee "$OUT/load.txt"
+  node bench/load.mjs --json "$OUT/load${MITGATE_STORE:+.$MITGATE_STORE}.json" 2>&1 | tee "$OUT/load${MITGATE_STORE:+.$MITGATE_STORE}.txt"

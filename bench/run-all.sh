@@ -24,6 +24,7 @@ node bench/node/engine-node.mjs "$OUT/typical-20.json" --json "$OUT/node.json" |
 
 echo "== 3 and 5. the Worker under load; storage operations per request"
 bash bench/load.sh
+STORAGE_ONLY=1 MITGATE_STORE=durable_object SKIP_WORKER_BUILD=1 bash bench/load.sh
 
 echo "== 4. sizes and cold start"
 bash bench/check-sizes.sh 2>&1 | tee "$OUT/sizes.txt" || true # a budget miss is reported here; make test fails on it
