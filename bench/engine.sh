@@ -23,6 +23,7 @@ export CRITERION_HOME="$OUT/criterion"
 BASE="$OUT/baseline-src"
 if [ ! -d "$BASE/.git" ] && [ ! -f "$BASE/.git" ]; then
   rm -rf "$BASE"
+  git worktree prune
   git worktree add --detach "$BASE" "$BASE_REF" >/dev/null
 fi
 git -C "$BASE" checkout --quiet --detach "$BASE_REF"
