@@ -26,7 +26,7 @@ if [ ! -d "$BASE/.git" ] && [ ! -f "$BASE/.git" ]; then
   git worktree prune
   git worktree add --detach "$BASE" "$BASE_REF" >/dev/null
 fi
-git -C "$BASE" checkout --quiet --detach "$BASE_REF"
+git -C "$BASE" checkout --quiet --force --detach "$BASE_REF"
 rm -rf "$BASE/crates/core/benches" "$BASE/crates/core/examples/decision_loop.rs" "$BASE/crates/dialects/benches"
 cp -r crates/core/benches "$BASE/crates/core/benches"
 mkdir -p "$BASE/crates/core/examples"
