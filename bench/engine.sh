@@ -65,16 +65,30 @@ if cmp -s "$OUT/decision_loop.before" "$OUT/decision_loop.after"; then
   exit 1
 fi
 
-run() { # $1: tree, $2: its target dir, then criterion's flags
-  (cd "$1" && CARGO_TARGET_DIR="$2" cargo bench --quiet -p mitgate-core --bench decision -- "${CRIT_ARGS[@]}" "${@:3}")
-  (cd "$1" && CARGO_TARGET_DIR="$2" cargo bench --quiet -p mitgate-dialects --bench dialect -- "${CRIT_ARGS[@]}" "${@:3}")
+run() { # $1: tree, $2: its target dir, $3: bench target (package:bench), $4: filter, then criterion's flags
+  local pkg=${3%%:*} bench=${3##*:}
+  (cd "$1" && CARGO_TARGET_DIR="$2" cargo bench --quiet -p "$pkg" --bench "$bench" -- "$4" "${CRIT_ARGS[@]}" "${@:5}")
 }
+# Each benchmark runs on the baseline, then at once on the current tree, so both of a pair see about the same
+# machine load (other builds on shared cores move wall-clock figures by tens of percent within minutes).
+BENCHES=(
+  "mitgate-core:decision decision/evaluate/20$"
+  "mitgate-core:decision decision/evaluate/1000$"
+  "mitgate-core:decision decision/evaluate_json/20$"
+  "mitgate-core:decision decision/evaluate_json/1000$"
+  "mitgate-dialects:dialect dialect/coinflow_parse$"
+  "mitgate-dialects:dialect dialect/coinflow_parse_evaluate/20$"
+)
 {
   echo "# engine benchmarks, $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "## baseline ($BASE_REF)"
-  run "$BASE" "$BASE_TARGET_DIR" --save-baseline before
-  echo "## current tree ($(git rev-parse --short HEAD)$(git diff --quiet -- crates || echo ', with uncommitted changes')); 'change' is against the baseline"
-  run "$ROOT" "$TARGET_DIR" --baseline before
+  echo "# baseline $BASE_REF; current tree $(git rev-parse --short HEAD)$(git diff --quiet -- crates || echo ' with uncommitted changes')"
+  for entry in "${BENCHES[@]}"; do
+    read -r target filter <<< "$entry"
+    echo "## baseline: $filter"
+    run "$BASE" "$BASE_TARGET_DIR" "$target" "$filter" --save-baseline before
+    echo "## current: $filter ('change' is against the baseline just measured)"
+    run "$ROOT" "$TARGET_DIR" "$target" "$filter" --baseline before
+  done
   echo "## instructions per decision (callgrind, the typical case with 20 entries; 1,000 decisions)"
   for side in before after; do
     for mode in rust json; do
