@@ -88,14 +88,26 @@ pub struct ApplyOutcomeInput {
     pub outcome: Outcome,
 }
 
-fn to_json<T: Serialize>(answer: &Answer<T>) -> String {
-    serde_json::to_string(answer).unwrap_or_else(|e| {
-        // Serializing these types cannot fail (no maps with non-string keys, no custom errors); if it
-        // ever did, answer with a failure rather than panic.
-        format!(
-            r#"{{"type":"failure","errors":[{{"path":"","message":"internal serialization error: {e}"}}]}}"#
-        )
-    })
+impl<T: Serialize> Answer<T> {
+    /// The answer as JSON text: what every entry point returns, natively, in Node and in the Worker.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            // Serializing these types cannot fail (no maps with non-string keys, no custom errors); if it
+            // ever did, answer with a failure rather than panic.
+            format!(
+                r#"{{"type":"failure","errors":[{{"path":"","message":"internal serialization error: {e}"}}]}}"#
+            )
+        })
+    }
+}
+
+impl<T> From<Result<T, Vec<FieldError>>> for Answer<T> {
+    fn from(result: Result<T, Vec<FieldError>>) -> Self {
+        match result {
+            Ok(value) => Answer::Success(value),
+            Err(errors) => Answer::Failure { errors },
+        }
+    }
 }
 
 fn failure<T>(errors: Vec<FieldError>) -> Answer<T> {
@@ -116,7 +128,7 @@ pub fn evaluate_value(text: &str) -> Answer<DecisionAnswer> {
 
 /// `evaluate` over JSON text: `{"now","policy","agreement","history","request"}` to a tagged decision.
 pub fn evaluate_json(text: &str) -> String {
-    to_json(&evaluate_value(text))
+    evaluate_value(text).to_json()
 }
 
 /// `limits` over JSON text: `{"now","policy","agreement","history"}` to tagged limits.
@@ -128,7 +140,7 @@ pub fn limits_json(text: &str) -> String {
             Ok(()) => Answer::Success(LimitsAnswer { limits: engine::limits(&q) }),
         },
     };
-    to_json(&answer)
+    answer.to_json()
 }
 
 /// Decides and, when allowed, records the attempt: `{...evaluation, "attemptId"}` to the new state, or
@@ -171,7 +183,7 @@ pub fn record_attempt_json(text: &str) -> String {
             }
         }
     };
-    to_json(&answer)
+    answer.to_json()
 }
 
 /// Applies a processor outcome: `{"agreement","history","outcome"}` to the new state.
@@ -192,5 +204,5 @@ pub fn apply_outcome_json(text: &str) -> String {
             }
         }
     };
-    to_json(&answer)
+    answer.to_json()
 }

@@ -236,17 +236,8 @@ pub struct RefusalAnswer {
     pub response: Option<ProcessorResponse>,
 }
 
-fn to_json<T: Serialize>(answer: &Answer<T>) -> String {
-    serde_json::to_string(answer).unwrap_or_else(|_| {
-        r#"{"type":"failure","errors":[{"path":"","message":"internal serialization error"}]}"#.to_string()
-    })
-}
-
 fn answer<T: Serialize>(result: Result<T, Vec<FieldError>>) -> String {
-    match result {
-        Ok(value) => to_json(&Answer::Success(value)),
-        Err(errors) => to_json::<()>(&Answer::Failure { errors }),
-    }
+    Answer::from(result).to_json()
 }
 
 /// Prefixes the dialect's own paths with the input field they came from (`request.subtotal.cents`).
