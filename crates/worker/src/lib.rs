@@ -19,6 +19,8 @@ mod proxy;
 mod redact;
 mod service;
 mod store;
+#[cfg(test)]
+mod test_util;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
