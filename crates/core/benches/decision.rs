@@ -19,7 +19,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("decision");
     for entries in [20usize, 1_000] {
         let value = input(entries);
-        let evaluation: Evaluation = serde_json::from_value(value.clone()).unwrap();
+        let evaluation: Evaluation = mitgate_core::validate::parse_json(&value.to_string()).unwrap();
         let decision = evaluate(&evaluation);
         assert_eq!(
             decision.outcome,

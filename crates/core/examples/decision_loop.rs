@@ -26,7 +26,7 @@ fn main() {
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let json = args.next().is_some_and(|a| a == "json");
     let value = workload::input(20);
-    let evaluation: Evaluation = serde_json::from_value(value.clone()).unwrap();
+    let evaluation: Evaluation = mitgate_core::validate::parse_json(&value.to_string()).unwrap();
     let text = value.to_string();
     let mut allowed = 0usize;
     for _ in 0..n {

@@ -5,7 +5,9 @@
 //! Every answer is `{"type":"success", ...}` or `{"type":"failure","errors":[{"path","message"}]}`.
 //! Nothing here panics on any input.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::json::{FromJson, Path, Value};
 
 use crate::decision::{Decision, Limits};
 use crate::engine::{self, Evaluation, LimitsQuery};
@@ -56,8 +58,8 @@ pub struct StateAnswer {
 
 /// Input of [`record_attempt_json`]: an evaluation plus the attempt id to record it under.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EvaluationWithId {
     /// The instant.
     pub now: Timestamp,
@@ -76,8 +78,8 @@ pub struct EvaluationWithId {
 
 /// Input of [`apply_outcome_json`].
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ApplyOutcomeInput {
     /// The agreement.
     pub agreement: Agreement,
@@ -86,6 +88,32 @@ pub struct ApplyOutcomeInput {
     pub history: History,
     /// The outcome to apply.
     pub outcome: Outcome,
+}
+
+impl FromJson for EvaluationWithId {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o =
+            value.object(path, &["now", "policy", "agreement", "history", "request", "attemptId"], true)?;
+        Ok(EvaluationWithId {
+            now: o.req("now")?,
+            policy: o.req("policy")?,
+            agreement: o.req("agreement")?,
+            history: o.or_default("history")?,
+            request: o.req("request")?,
+            attempt_id: o.req("attemptId")?,
+        })
+    }
+}
+
+impl FromJson for ApplyOutcomeInput {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["agreement", "history", "outcome"], true)?;
+        Ok(ApplyOutcomeInput {
+            agreement: o.req("agreement")?,
+            history: o.or_default("history")?,
+            outcome: o.req("outcome")?,
+        })
+    }
 }
 
 impl<T: Serialize> Answer<T> {

@@ -1,6 +1,8 @@
 //! The engine: a pure function from (now, policy, agreement, history, request) to a [`Decision`].
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::json::{FromJson, Path, Value};
 
 use crate::decision::{Decision, Limits, Verdict, Violation};
 use crate::model::{Agreement, ChargeRequest, History};
@@ -11,7 +13,7 @@ use crate::validate::FieldError;
 
 /// Everything one decision depends on. There is no other input: no clock, no store.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Evaluation {
     /// The instant of the charge.
@@ -29,7 +31,7 @@ pub struct Evaluation {
 
 /// What a limits query needs: a decision without a request.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitsQuery {
     /// The instant.
@@ -41,6 +43,31 @@ pub struct LimitsQuery {
     /// Its history.
     #[serde(default)]
     pub history: History,
+}
+
+impl FromJson for Evaluation {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["now", "policy", "agreement", "history", "request"], true)?;
+        Ok(Evaluation {
+            now: o.req("now")?,
+            policy: o.req("policy")?,
+            agreement: o.opt("agreement")?,
+            history: o.or_default("history")?,
+            request: o.req("request")?,
+        })
+    }
+}
+
+impl FromJson for LimitsQuery {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["now", "policy", "agreement", "history"], true)?;
+        Ok(LimitsQuery {
+            now: o.req("now")?,
+            policy: o.req("policy")?,
+            agreement: o.req("agreement")?,
+            history: o.or_default("history")?,
+        })
+    }
 }
 
 impl Evaluation {

@@ -8,11 +8,13 @@
 //! - [`model`]: agreement, history, charge request, outcome.
 //! - [`rules`]: one module per rule; [`decision`]: what the engine answers.
 //! - [`engine`]: [`engine::evaluate`] and [`engine::limits`]; [`state`]: transitions after a decision.
+//! - [`json`]: the strict JSON reader every input goes through, with field paths in its errors.
 //! - [`api`]: JSON-in, JSON-out entry points shared by every host (native, Node, browser, Worker).
 
 pub mod api;
 pub mod decision;
 pub mod engine;
+pub mod json;
 pub mod model;
 pub mod money;
 pub mod pan;

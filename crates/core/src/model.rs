@@ -3,6 +3,7 @@
 mod agreement;
 mod history;
 mod outcome;
+mod read;
 mod request;
 
 pub(crate) use agreement::check_id;

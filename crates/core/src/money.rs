@@ -10,7 +10,10 @@ mod currency;
 use std::fmt;
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
+
+use crate::json::{FromJson, Path, Value};
+use crate::validate::FieldError;
 
 /// The largest amount in minor units mitgate accepts: 2^53 - 1, so that an amount in minor units is
 /// also exact as a JavaScript number. (USD 90 trillion; no card charge comes near it.)
@@ -61,10 +64,10 @@ impl Serialize for Currency {
     }
 }
 
-impl<'de> Deserialize<'de> for Currency {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let code = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Currency::from_code(&code).map_err(serde::de::Error::custom)
+impl FromJson for Currency {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let code = value.as_str(path, "an ISO 4217 currency code")?;
+        Currency::from_code(code).map_err(|e| path.error(value.at, e))
     }
 }
 
@@ -289,56 +292,29 @@ pub(crate) fn truncate_for_message(text: &str) -> String {
 }
 
 /// The canonical JSON form: `{"amount": "29.90", "currency": "EUR"}`, amount a decimal string in major units.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct MoneyJson<'a> {
-    #[serde(borrow)]
-    amount: AmountText<'a>,
+    amount: &'a str,
     currency: Currency,
-}
-
-/// Amount text that refuses JSON numbers with fractions (they are floats in JSON parsers and JavaScript).
-struct AmountText<'a>(std::borrow::Cow<'a, str>);
-
-impl Serialize for AmountText<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for AmountText<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AmountText<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a decimal string in major units, like \"29.90\"")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(AmountText(std::borrow::Cow::Borrowed(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(AmountText(std::borrow::Cow::Owned(v.to_string())))
-            }
-        }
-        d.deserialize_str(V)
-    }
 }
 
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        MoneyJson {
-            amount: AmountText(std::borrow::Cow::Owned(self.amount.to_string())),
-            currency: self.currency,
-        }
-        .serialize(s)
+        MoneyJson { amount: &self.amount.to_string(), currency: self.currency }.serialize(s)
     }
 }
 
-impl<'de> Deserialize<'de> for Money {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let json = MoneyJson::deserialize(d)?;
-        Money::parse_major(&json.amount.0, json.currency).map_err(serde::de::Error::custom)
+/// Reads the canonical form. The amount must be a string: a JSON number like `29.9` is refused, since
+/// JSON parsers and JavaScript read it as a float.
+impl FromJson for Money {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["amount", "currency"], true)?;
+        let amount = match o.get("amount") {
+            Some(v) => v.as_str(&path.key("amount"), "a decimal string in major units, like \"29.90\"")?,
+            None => return Err(o.missing("amount")),
+        };
+        let currency: Currency = o.req("currency")?;
+        Money::parse_major(amount, currency).map_err(|e| path.error(value.at, e))
     }
 }
 
@@ -347,7 +323,7 @@ impl<'de> Deserialize<'de> for Money {
 /// Without `currency`, the count is read in the minor unit of whatever currency it is applied to
 /// (the agreement's), as document 001 does for USD.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cents {
     /// Minor units (`2000` = 20.00 USD, 2000 JPY, 2.000 KWD).
@@ -355,6 +331,13 @@ pub struct Cents {
     /// The currency the count is in; `None` means the agreement's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
+}
+
+impl FromJson for Cents {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["cents", "currency"], true)?;
+        Ok(Cents { cents: o.req("cents")?, currency: o.opt("currency")? })
+    }
 }
 
 impl Cents {
@@ -447,10 +430,10 @@ mod tests {
 
     #[test]
     fn json_form_is_string_amount() {
-        let m: Money = serde_json::from_str(r#"{"amount":"12.5","currency":"USD"}"#).unwrap();
+        let m: Money = crate::json::from_str(r#"{"amount":"12.5","currency":"USD"}"#).unwrap();
         assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"amount":"12.50","currency":"USD"}"#);
-        assert!(serde_json::from_str::<Money>(r#"{"amount":12.5,"currency":"USD"}"#).is_err());
-        assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"XXX"}"#).is_err());
+        assert!(crate::json::from_str::<Money>(r#"{"amount":12.5,"currency":"USD"}"#).is_err());
+        assert!(crate::json::from_str::<Money>(r#"{"amount":"1","currency":"XXX"}"#).is_err());
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! retry rules on, grandfathered references allowed, no pre-debit notice.
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
+
+use crate::json::{FromJson, Kind, Path, Value};
 
 use crate::money::Cents;
 use crate::time::MAX_DURATION_SECONDS;
@@ -20,7 +22,7 @@ use crate::validate::FieldError;
 
 /// A merchant's MIT settings.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Policy {
     /// MIT is switched on for the merchant (403 `mit_not_enabled` otherwise).
@@ -84,7 +86,7 @@ fn is_true(b: &bool) -> bool {
 
 /// Pre-debit notification: India's e-mandate rules, for example, require 24 hours.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreDebitNotice {
     /// Minimum hours between the notice and the charge.
@@ -103,21 +105,58 @@ fn serialize_multiple<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, 
     }
 }
 
-impl<'de> Deserialize<'de> for Multiple {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Multiple;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an integer like 3 or a decimal string like \"1.5\"")
+impl FromJson for Policy {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] = &[
+            "enabled",
+            "maxCount",
+            "period",
+            "maxMultiple",
+            "expiration",
+            "maxZeroAuthAmount",
+            "maxAmountLookback",
+            "networkRetryRules",
+            "allowGrandfathered",
+            "preDebitNotice",
+        ];
+        let o = value.object(path, FIELDS, true)?;
+        Ok(Policy {
+            enabled: o.or_default("enabled")?,
+            max_count: o.opt("maxCount")?,
+            period: o.opt("period")?,
+            max_multiple: o.opt("maxMultiple")?,
+            expiration: o.opt("expiration")?,
+            max_zero_auth_amount: o.opt("maxZeroAuthAmount")?,
+            max_amount_lookback: o.opt("maxAmountLookback")?,
+            network_retry_rules: o.or_else("networkRetryRules", default_true)?,
+            allow_grandfathered: o.or_else("allowGrandfathered", default_true)?,
+            pre_debit_notice: o.opt("preDebitNotice")?,
+        })
+    }
+}
+
+impl FromJson for PreDebitNotice {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["minHours"], true)?;
+        Ok(PreDebitNotice { min_hours: o.req("minHours")? })
+    }
+}
+
+/// An integer, or a decimal string of at most 12 characters (`"1.5"`); a JSON float is refused.
+impl FromJson for Multiple {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const EXPECTED: &str = "an integer like 3 or a decimal string like \"1.5\"";
+        match &value.kind {
+            Kind::Number(n) if crate::json::is_integer(n) => {
+                n.parse::<i64>().map(|i| Multiple(Decimal::from(i))).map_err(|_| {
+                    path.error(value.at, format_args!("invalid value: integer `{n}`, expected {EXPECTED}"))
+                })
             }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Multiple, E> {
-                Ok(Multiple(Decimal::from(v)))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Multiple, E> {
-                Ok(Multiple(Decimal::from(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Multiple, E> {
+            Kind::Number(_) => Err(path.error(
+                value.at,
+                "a fractional maxMultiple must be a decimal string like \"1.5\", not a JSON float",
+            )),
+            Kind::String(v) => {
                 let ok = !v.is_empty()
                     && v.len() <= 12
                     && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
@@ -125,20 +164,18 @@ impl<'de> Deserialize<'de> for Multiple {
                     && !v.starts_with('.')
                     && !v.ends_with('.');
                 if !ok {
-                    return Err(E::custom(format!(
-                        "`{}` is not a decimal like \"1.5\"",
-                        crate::money::truncate_for_message(v)
-                    )));
+                    return Err(path.error(
+                        value.at,
+                        format_args!(
+                            "`{}` is not a decimal like \"1.5\"",
+                            crate::money::truncate_for_message(v)
+                        ),
+                    ));
                 }
-                v.parse::<Decimal>().map(Multiple).map_err(E::custom)
+                v.parse::<Decimal>().map(Multiple).map_err(|e| path.error(value.at, e))
             }
-            fn visit_f64<E: serde::de::Error>(self, _v: f64) -> Result<Multiple, E> {
-                Err(E::custom(
-                    "a fractional maxMultiple must be a decimal string like \"1.5\", not a JSON float",
-                ))
-            }
+            _ => Err(path.invalid_type(value, EXPECTED)),
         }
-        d.deserialize_any(V)
     }
 }
 
@@ -196,7 +233,7 @@ mod tests {
     fn document_001_example_deserializes_verbatim() {
         let json = r#"{"enabled": true, "maxCount": 5, "period": 86400, "maxMultiple": 3, "expiration": 2592000,
             "maxZeroAuthAmount": { "cents": 2000 }, "maxAmountLookback": 2592000}"#;
-        let p: Policy = serde_json::from_str(json).unwrap();
+        let p: Policy = crate::json::from_str(json).unwrap();
         assert!(p.enabled);
         assert_eq!(p.max_count, Some(5));
         assert_eq!(p.period, Some(86400));
@@ -214,15 +251,15 @@ mod tests {
 
     #[test]
     fn rejects_typos_and_floats() {
-        assert!(serde_json::from_str::<Policy>(r#"{"maxcount": 5}"#).is_err());
-        assert!(serde_json::from_str::<Policy>(r#"{"maxMultiple": 1.5}"#).is_err());
-        let p: Policy = serde_json::from_str(r#"{"maxMultiple": "1.5"}"#).unwrap();
+        assert!(crate::json::from_str::<Policy>(r#"{"maxcount": 5}"#).is_err());
+        assert!(crate::json::from_str::<Policy>(r#"{"maxMultiple": 1.5}"#).is_err());
+        let p: Policy = crate::json::from_str(r#"{"maxMultiple": "1.5"}"#).unwrap();
         assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"enabled":false,"maxMultiple":"1.5"}"#);
     }
 
     #[test]
     fn validation_names_fields() {
-        let p: Policy = serde_json::from_str(r#"{"maxCount": 5, "expiration": 0}"#).unwrap();
+        let p: Policy = crate::json::from_str(r#"{"maxCount": 5, "expiration": 0}"#).unwrap();
         let mut errors = Vec::new();
         p.validate("policy", &mut errors);
         let paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();

@@ -3,7 +3,10 @@
 use std::fmt;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, SecondsFormat, TimeDelta, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
+
+use crate::json::{FromJson, Path, Value};
+use crate::validate::FieldError;
 
 /// The longest duration mitgate accepts in a policy or term: 100 years of seconds. Bounding durations
 /// keeps every `instant + duration` inside the calendar, so no arithmetic can overflow.
@@ -97,10 +100,10 @@ impl Serialize for Timestamp {
     }
 }
 
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Timestamp::parse(&text).map_err(serde::de::Error::custom)
+impl FromJson for Timestamp {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let text = value.as_str(path, "an RFC 3339 instant")?;
+        Timestamp::parse(text).map_err(|e| path.error(value.at, e))
     }
 }
 
@@ -150,17 +153,18 @@ impl Serialize for ValidUntil {
     }
 }
 
-impl<'de> Deserialize<'de> for ValidUntil {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+impl FromJson for ValidUntil {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let text = value.as_str(path, "a date or an RFC 3339 instant")?;
         if text.len() == 10 {
-            return parse_date(&text, true).map(ValidUntil::Date).ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "`{text}` is not a date like \"2030-12-25\" or an RFC 3339 instant"
-                ))
+            return parse_date(text, true).map(ValidUntil::Date).ok_or_else(|| {
+                path.error(
+                    value.at,
+                    format_args!("`{text}` is not a date like \"2030-12-25\" or an RFC 3339 instant"),
+                )
             });
         }
-        Timestamp::parse(&text).map(ValidUntil::Instant).map_err(serde::de::Error::custom)
+        Timestamp::parse(text).map(ValidUntil::Instant).map_err(|e| path.error(value.at, e))
     }
 }
 
@@ -240,14 +244,17 @@ impl Serialize for YearMonth {
     }
 }
 
-impl<'de> Deserialize<'de> for YearMonth {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        YearMonth::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "`{}` is not a card expiry like \"2025-12\"",
-                crate::money::truncate_for_message(&text)
-            ))
+impl FromJson for YearMonth {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let text = value.as_str(path, "a card expiry like \"2025-12\"")?;
+        YearMonth::parse(text).ok_or_else(|| {
+            path.error(
+                value.at,
+                format_args!(
+                    "`{}` is not a card expiry like \"2025-12\"",
+                    crate::money::truncate_for_message(text)
+                ),
+            )
         })
     }
 }
@@ -287,7 +294,7 @@ mod tests {
 
     #[test]
     fn valid_until_date_covers_whole_day() {
-        let v: ValidUntil = serde_json::from_str("\"2030-12-25\"").unwrap();
+        let v: ValidUntil = crate::json::from_str("\"2030-12-25\"").unwrap();
         assert!(v.covers(Timestamp::parse("2030-12-25T23:59:59.999Z").unwrap()));
         assert!(!v.covers(Timestamp::parse("2030-12-26T00:00:00Z").unwrap()));
     }

@@ -21,6 +21,7 @@ use mitgate_core::model::{AttemptStatus, History, Outcome};
 use mitgate_core::money::{Cents, Currency, Money, MAX_MINOR_UNITS};
 use mitgate_core::state;
 use mitgate_core::time::Timestamp;
+use mitgate_core::validate::parse_json;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::{json, Value};
@@ -279,10 +280,10 @@ proptest! {
         let mut admitted = 0;
         for (i, (delta, fate)) in steps.iter().enumerate() {
             now = now.plus_seconds(*delta);
-            let input: Evaluation = serde_json::from_value(json!({
+            let input: Evaluation = parse_json(&json!({
                 "now": now, "policy": policy, "agreement": agreement, "history": history,
                 "request": request(json!({"amount": "5.00", "currency": "USD"}))
-            })).unwrap();
+            }).to_string()).unwrap();
             let decision = evaluate(&input);
             // What the window holds right now, counted here: every attempt but a released one, in (now - period, now].
             let window_start = now.minus_seconds(period);
@@ -297,7 +298,7 @@ proptest! {
             }
             admitted += 1;
             let id = format!("att_{i}");
-            let agreement_value = serde_json::from_value(agreement.clone()).unwrap();
+            let agreement_value = parse_json(&agreement.to_string()).unwrap();
             history = state::record_attempt(&agreement_value, &history, &input.request, &decision, &id, now).unwrap();
             let outcome = match fate {
                 Fate::Pending => None,
@@ -307,7 +308,7 @@ proptest! {
                     "decline": {"code": "51", "reason": "insufficient_funds"}})),
             };
             if let Some(outcome) = outcome {
-                let outcome: Outcome = serde_json::from_value(outcome).unwrap();
+                let outcome: Outcome = parse_json(&outcome.to_string()).unwrap();
                 history = state::apply_outcome(&agreement_value, &history, &outcome).unwrap().1;
             }
         }
@@ -501,13 +502,13 @@ proptest! {
         prop_assert_eq!(parsed.minor_units(), minor);
 
         // 001's {"cents": n} reads minor units of the currency.
-        let cents: Cents = serde_json::from_value(json!({"cents": minor})).unwrap();
+        let cents: Cents = parse_json(&json!({"cents": minor}).to_string()).unwrap();
         prop_assert_eq!(cents.in_currency(currency).unwrap().unwrap(), m);
 
         // JSON: {"amount": "<major>", "currency": "<code>"} both ways.
         let json_text = serde_json::to_string(&m).unwrap();
         prop_assert_eq!(&json_text, &format!(r#"{{"amount":"{text}","currency":"{code}"}}"#));
-        prop_assert_eq!(serde_json::from_str::<Money>(&json_text).unwrap(), m);
+        prop_assert_eq!(parse_json::<Money>(&json_text).unwrap(), m);
 
         // Trailing zeros add no value and are accepted; a non-zero digit beyond the exponent is refused.
         let padded = if exp == 0 { format!("{text}.{}", "0".repeat(zeros + 1)) } else { format!("{text}{}", "0".repeat(zeros)) };

@@ -1,6 +1,6 @@
 //! The agreement: the stored-credential consent, anchored on its initial customer-initiated transaction.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::money::{Currency, Money};
 use crate::time::{Timestamp, ValidUntil, YearMonth};
@@ -8,7 +8,7 @@ use crate::validate::FieldError;
 
 /// A stored-credential agreement between a merchant and a customer.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Agreement {
     /// The initial CIT's identifier: the reference MITs give (001 `originalPaymentId`, 002
@@ -48,7 +48,7 @@ pub struct Agreement {
 
 /// The MIT categories of the documents and the card networks.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MitType {
     /// Fixed-interval charges (subscriptions; 003 `01F`/`01N`, 002 `RCRR`).
@@ -72,7 +72,7 @@ impl MitType {
 
 /// How the initial CIT verified the customer.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Establishment {
     /// The verification method.
@@ -86,10 +86,10 @@ pub struct Establishment {
 
 pub use establishment_method::EstablishmentMethod;
 mod establishment_method {
-    use serde::{Deserialize, Serialize};
+    use serde::Serialize;
     /// The ways an agreement can be established.
     #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     #[serde(rename_all = "snake_case")]
     pub enum EstablishmentMethod {
         /// A purchase where the customer entered the CVV (001 "initial purchase").
@@ -105,7 +105,7 @@ mod establishment_method {
 
 /// The card or wallet the credential came from.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaymentMethod {
     /// Card or mobile wallet.
@@ -119,13 +119,13 @@ pub struct PaymentMethod {
     pub mit_compatible: bool,
 }
 
-fn yes() -> bool {
+pub(super) fn yes() -> bool {
     true
 }
 
 /// Card or mobile wallet.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethodKind {
     /// A card.
@@ -147,7 +147,7 @@ impl PaymentMethodKind {
 
 /// Card networks.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CardBrand {
     /// Visa.
@@ -170,7 +170,7 @@ pub enum CardBrand {
 
 /// The stored credential: a processor token. Card numbers are never part of the model.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Credential {
     /// The processor's credential token (`cred_token_abc123xyz`, `TKN123456789`).
@@ -186,7 +186,7 @@ pub struct Credential {
 /// Consent flags on the initial CIT (000: `allow_remember_credentials` and
 /// `request_unscheduled_mit` / `require_unscheduled_mit`).
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Consent {
     /// The customer agreed to have the credential stored.
@@ -197,7 +197,7 @@ pub struct Consent {
 
 /// The agreed terms; every field is optional.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Terms {
     /// The maximum amount of one charge (003 `authenticationAmount` for recurring chains).
@@ -222,7 +222,7 @@ pub struct Terms {
 
 /// Actual or estimated amounts.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AmountQualifier {
     /// The agreed amount is the amount charged.
@@ -233,7 +233,7 @@ pub enum AmountQualifier {
 
 /// A recurring schedule: charges between `initialDate` and `finalDate`, at most one per `interval`.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Schedule {
     /// No charge before this instant.
@@ -248,7 +248,7 @@ pub struct Schedule {
 
 /// Schedule intervals (002 `interval`).
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Interval {
     /// Every day.
@@ -269,7 +269,7 @@ pub enum Interval {
 
 /// Where an agreement stands.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgreementStatus {
     /// Usable.

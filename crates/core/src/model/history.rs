@@ -1,6 +1,6 @@
 //! What has happened on an agreement: the customer's CIT payments and the MIT attempts with outcomes.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::model::agreement::{check_id, CardBrand};
 use crate::money::Money;
@@ -9,7 +9,7 @@ use crate::validate::FieldError;
 
 /// The agreement's history. Order of entries does not matter: the engine sorts by time, then id.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct History {
     /// The customer's customer-initiated payments (the base of the amount ceiling).
@@ -25,7 +25,7 @@ pub const MAX_HISTORY_ENTRIES: usize = 10_000;
 
 /// A customer-initiated payment.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Payment {
     /// The processor's payment id.
@@ -41,13 +41,13 @@ pub struct Payment {
     pub kind: PaymentKind,
 }
 
-fn purchase() -> PaymentKind {
+pub(super) fn purchase() -> PaymentKind {
     PaymentKind::Purchase
 }
 
 /// Kinds of customer-initiated payment.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentKind {
     /// A purchase with an amount.
@@ -58,7 +58,7 @@ pub enum PaymentKind {
 
 /// One MIT attempt mitgate admitted.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Attempt {
     /// mitgate's attempt id (the idempotency key or one the caller assigns).
@@ -85,7 +85,7 @@ pub struct Attempt {
 
 /// Attempt states. Every state but `released` holds a velocity slot.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptStatus {
     /// Admitted and forwarded; outcome not known yet. Counts as a charge.
@@ -112,7 +112,7 @@ impl AttemptStatus {
 
 /// A processor decline, with whatever codes the processor gave.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Decline {
     /// The network the decline came through (decides which retry rules apply).
@@ -129,13 +129,13 @@ pub struct Decline {
     pub reason: DeclineReason,
 }
 
-fn other_reason() -> DeclineReason {
+pub(super) fn other_reason() -> DeclineReason {
     DeclineReason::Other
 }
 
 /// Canonical decline reasons the dialects map their failure reasons onto.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeclineReason {
     /// Not enough funds (000 `InsufficientFunds`).

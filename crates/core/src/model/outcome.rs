@@ -1,13 +1,13 @@
 //! A processor's answer to a forwarded MIT, as the state transition consumes it.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::model::history::Decline;
 use crate::time::Timestamp;
 
 /// The outcome of one attempt.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Outcome {
     /// The attempt it belongs to.
@@ -26,7 +26,7 @@ pub struct Outcome {
 
 /// Outcome kinds.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeResult {
     /// Approved.

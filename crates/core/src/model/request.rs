@@ -1,6 +1,6 @@
 //! The charge request: what the merchant asks to charge, on which reference.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::model::agreement::{check_id, MitType};
 use crate::money::Money;
@@ -12,7 +12,7 @@ pub const GRANDFATHERED_REFERENCE: &str = "-100";
 
 /// One MIT charge request, in canonical form.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChargeRequest {
     /// The merchant asking.

@@ -1,0 +1,202 @@
+//! JSON input without serde's deserializers: a strict parser to a borrowed tree, and [`FromJson`]
+//! readers that name the failing field (`history.attempts[2].at`).
+//!
+//! Why not `#[derive(Deserialize)]`: every derived visitor is compiled once per deserializer and again for
+//! the path tracker, and that generated code was over half of the WebAssembly module (PERFORMANCE.md,
+//! "Size"). Here each input type has one small reader written against one tree type; serde stays for
+//! output (`Serialize`).
+//!
+//! The messages follow serde's wording (`missing field `id``, `unknown field `x`, expected one of …`,
+//! `invalid type: string "x", expected a boolean`) and end with the value's position,
+//! ` at line L column C`.
+
+mod parse;
+mod read;
+
+use std::borrow::Cow;
+
+pub use parse::{parse, MAX_DEPTH};
+pub use read::{FromJson, Object};
+
+use crate::validate::FieldError;
+
+/// A parsed JSON value and where it starts in the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value<'a> {
+    /// What the value is.
+    pub kind: Kind<'a>,
+    /// Byte offset of the value's first character in the document.
+    pub at: usize,
+}
+
+/// The kinds of JSON value. Numbers keep their exact text: money and decimals are read from it, never
+/// through a float.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number's text as written (`2500`, `25.50`, `1e3`), valid by the JSON grammar.
+    Number(&'a str),
+    /// A string, borrowed from the document unless it had escapes.
+    String(Cow<'a, str>),
+    /// An array.
+    Array(Vec<Value<'a>>),
+    /// An object's entries in document order (duplicates are kept; readers refuse them).
+    Object(Vec<(Cow<'a, str>, Value<'a>)>),
+}
+
+/// Where a value sits in the document: a chain of keys and indexes up to the root, rendered only when an
+/// error is reported. It also carries the document text, for the error's line and column.
+#[derive(Debug, Clone, Copy)]
+pub struct Path<'p> {
+    parent: Option<&'p Path<'p>>,
+    segment: Segment<'p>,
+    text: &'p str,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Segment<'p> {
+    Root,
+    Key(&'p str),
+    Index(usize),
+}
+
+impl<'p> Path<'p> {
+    /// The document root (`""`) of `text`.
+    pub fn root(text: &'p str) -> Self {
+        Path { parent: None, segment: Segment::Root, text }
+    }
+
+    /// The path of a member (`parent.key`).
+    pub fn key(&'p self, key: &'p str) -> Path<'p> {
+        Path { parent: Some(self), segment: Segment::Key(key), text: self.text }
+    }
+
+    /// The path of an array item (`parent[index]`).
+    pub fn index(&'p self, index: usize) -> Path<'p> {
+        Path { parent: Some(self), segment: Segment::Index(index), text: self.text }
+    }
+
+    /// The dotted rendering: `request.amount`, `history.attempts[2].at`, `""` for the root.
+    pub fn render(&self) -> String {
+        let mut segments = Vec::new();
+        let mut at = Some(self);
+        while let Some(p) = at {
+            segments.push(p.segment);
+            at = p.parent;
+        }
+        segments.reverse();
+        render_segments(&segments)
+    }
+
+    /// An error at this path about the value at byte offset `at`: `message` then the position.
+    pub fn error(&self, at: usize, message: impl std::fmt::Display) -> FieldError {
+        FieldError::new(self.render(), format!("{message}{}", position(self.text, at)))
+    }
+
+    /// serde's wording for a value of the wrong kind: `invalid type: string "x", expected a boolean`.
+    pub fn invalid_type(&self, value: &Value<'_>, expected: &str) -> FieldError {
+        self.error(value.at, format!("invalid type: {}, expected {expected}", value.describe()))
+    }
+}
+
+impl Value<'_> {
+    /// How serde names an unexpected value: ``string "x"``, ``integer `5` ``, ``floating point `2.5` ``,
+    /// ``boolean `true` ``, `null`, `a sequence`, `a map`.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            Kind::Null => "null".to_string(),
+            Kind::Bool(b) => format!("boolean `{b}`"),
+            Kind::Number(n) if is_integer(n) => {
+                format!("integer `{}`", crate::money::truncate_for_message(n))
+            }
+            Kind::Number(n) => format!("floating point `{}`", crate::money::truncate_for_message(n)),
+            Kind::String(s) => format!("string {:?}", crate::money::truncate_for_message(s)),
+            Kind::Array(_) => "a sequence".to_string(),
+            Kind::Object(_) => "a map".to_string(),
+        }
+    }
+
+    /// The string's text, or an invalid-type error at `path`.
+    pub fn as_str(&self, path: &Path<'_>, expected: &str) -> Result<&str, FieldError> {
+        match &self.kind {
+            Kind::String(s) => Ok(s),
+            _ => Err(path.invalid_type(self, expected)),
+        }
+    }
+
+    /// The number's exact text, or an invalid-type error at `path`.
+    pub fn as_number(&self, path: &Path<'_>, expected: &str) -> Result<&str, FieldError> {
+        match &self.kind {
+            Kind::Number(n) => Ok(n),
+            _ => Err(path.invalid_type(self, expected)),
+        }
+    }
+
+    /// The array's items, or an invalid-type error at `path`.
+    pub fn as_array(&self, path: &Path<'_>, expected: &str) -> Result<&[Value<'_>], FieldError> {
+        match &self.kind {
+            Kind::Array(items) => Ok(items),
+            _ => Err(path.invalid_type(self, expected)),
+        }
+    }
+
+    /// Reads an object with these `fields`: unknown keys are an error when `deny_unknown`, ignored
+    /// otherwise; a known key given twice is always an error. Checked in document order.
+    pub fn object<'v>(
+        &'v self,
+        path: &'v Path<'v>,
+        fields: &'static [&'static str],
+        deny_unknown: bool,
+    ) -> Result<Object<'v>, FieldError> {
+        Object::new(self, path, fields, deny_unknown)
+    }
+
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, Kind::Null)
+    }
+}
+
+/// Renders a path from the root down: keys joined by `.` (each cut at 40 characters), items as `[i]`.
+pub(crate) fn render_segments(segments: &[Segment<'_>]) -> String {
+    let mut out = String::new();
+    for segment in segments {
+        match segment {
+            Segment::Root => {}
+            Segment::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+            Segment::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(&crate::money::truncate_for_message(k));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a JSON number's text is an integer (no fraction, no exponent).
+pub fn is_integer(number: &str) -> bool {
+    !number.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
+}
+
+/// ` at line L column C` for byte offset `at` of `text` (both 1-based; the column counts bytes).
+fn position(text: &str, at: usize) -> String {
+    let before = text.as_bytes().get(..at).unwrap_or(text.as_bytes());
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+    format!(" at line {line} column {column}")
+}
+
+/// Parses `text` and reads a `T` from it. Syntax errors are reported at the root path.
+pub fn from_str<T: FromJson>(text: &str) -> Result<T, FieldError> {
+    let value = parse(text)?;
+    T::from_json(&value, &Path::root(text))
+}
