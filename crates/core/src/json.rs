@@ -79,6 +79,11 @@ impl<'p> Path<'p> {
         Path { parent: Some(self), segment: Segment::Index(index), text: self.text }
     }
 
+    /// The whole document this path is in.
+    pub fn document(&self) -> &'p str {
+        self.text
+    }
+
     /// The dotted rendering: `request.amount`, `history.attempts[2].at`, `""` for the root.
     pub fn render(&self) -> String {
         let mut segments = Vec::new();
@@ -152,6 +157,11 @@ impl Value<'_> {
         deny_unknown: bool,
     ) -> Result<Object<'v>, FieldError> {
         Object::new(self, path, fields, deny_unknown)
+    }
+
+    /// The value's JSON text exactly as written in `document`, the text it was parsed from.
+    pub fn raw<'t>(&self, document: &'t str) -> &'t str {
+        parse::value_end(document, self.at).and_then(|end| document.get(self.at..end)).unwrap_or_default()
     }
 
     /// Whether this is `null`.

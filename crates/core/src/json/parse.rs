@@ -24,6 +24,12 @@ pub fn parse(text: &str) -> Result<Value<'_>, FieldError> {
     Ok(value)
 }
 
+/// Where the value starting at byte `at` of `text` ends (exclusive), if a value starts there.
+pub(super) fn value_end(text: &str, at: usize) -> Option<usize> {
+    let mut p = Parser { text, bytes: text.as_bytes(), pos: at, depth: 0, path: Vec::new() };
+    p.value().ok().map(|_| p.pos)
+}
+
 struct Parser<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -327,6 +333,9 @@ mod tests {
         assert_eq!(items[1].at, 11);
         assert!(matches!(&entries[1].1.kind, Kind::String(s) if s == "xé😀\n"));
         assert!(matches!(&ok("\"plain\"").kind, Kind::String(Cow::Borrowed("plain"))));
+        let text = "{\"a\": {\"b\": [1, 2.50]} }";
+        let Kind::Object(entries) = &ok(text).kind else { panic!() };
+        assert_eq!(entries[0].1.raw(text), "{\"b\": [1, 2.50]}");
     }
 
     #[test]
