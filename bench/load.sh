@@ -28,8 +28,7 @@ done
 
 if [ "${SKIP_WORKER_BUILD:-}" != 1 ]; then
   echo "load: building the Worker (wrangler.toml's [build] command)"
-  WASM_BINDGEN_BIN=wasm-bindgen WASM_OPT_BIN=$ROOT/node_modules/.bin/wasm-opt \
-    ESBUILD_BIN=$ROOT/node_modules/.bin/esbuild worker-build --release crates/worker > "$OUT/logs/worker-build.log" 2>&1
+  bash scripts/build-worker.sh > "$OUT/logs/worker-build.log" 2>&1
 fi
 # wrangler.toml without its [build] section (the build is done) and with an absolute `main`.
 sed -e '/^\[build\]/,/^$/d' -e "s|^main = \"crates/worker/build/index.js\"|main = \"$ROOT/crates/worker/build/index.js\"|" \

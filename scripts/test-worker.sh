@@ -10,8 +10,7 @@ export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_
 # wasm32 lints of its runtime shell run here.
 cargo clippy -p mitgate-worker --target wasm32-unknown-unknown -- -D warnings
 
-WASM_BINDGEN_BIN=wasm-bindgen WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt" ESBUILD_BIN="$PWD/node_modules/.bin/esbuild" \
-  worker-build --release crates/worker
+bash scripts/build-worker.sh
 
 mkdir -p tests/out
 cargo run -q -p mitgate-worker --example native_decisions -- tests/vectors > tests/out/native_decisions.jsonl
