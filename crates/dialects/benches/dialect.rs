@@ -22,7 +22,8 @@ mod workload;
 const BODY: &str = r#"{"subtotal": {"cents": 2500, "currency": "USD"}, "originalPaymentId": "pay_cit_001", "settlementType": "USDC"}"#;
 
 fn bench(c: &mut Criterion) {
-    let mut evaluation: Evaluation = serde_json::from_value(workload::input(20)).unwrap();
+    let mut evaluation: Evaluation =
+        mitgate_core::validate::parse_json(&workload::input(20).to_string()).unwrap();
     let headers = [("x-user-id", "cust_1"), ("idempotency-key", "idem_25")];
     let ctx = MitContext { merchant_id: "merch_1", headers: &headers, notice_sent_at: None };
     let parsed = DialectId::Coinflow.parse_mit(BODY, &ctx).unwrap();

@@ -56,17 +56,16 @@
 
 use chrono::NaiveDate;
 use mitgate_core::decision::{Code, Decision, Violation};
+use mitgate_core::json::{FromJson, Kind, Path, Value};
 use mitgate_core::model::{
     Agreement, AgreementStatus, ChargeRequest, Consent, Credential, Establishment, EstablishmentMethod,
     MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind, Terms, GRANDFATHERED_REFERENCE,
 };
 use mitgate_core::money::{Currency, Money};
 use mitgate_core::time::{ValidUntil, YearMonth};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use serde_json::Value;
+use serde::Serialize;
 
-use crate::common::{self, header, join, remap, required};
+use crate::common::{self, header, join, remap, required, text_of, Literal};
 use crate::{
     AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
     ParsedMit, RequestKind,
@@ -111,73 +110,138 @@ pub struct GrandfatheredSetup {
     pub card_expiry: Option<YearMonth>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct Body {
-    uic_code: Option<Value>,
+    uic_code: Option<Literal>,
     currency: Option<String>,
-    amount: Option<Box<RawValue>>,
+    amount: Option<Literal>,
     shop_transaction_id: Option<String>,
     token_value: Option<String>,
     trans_details: Option<TransDetails>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for Body {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] =
+            &["uicCode", "currency", "amount", "shopTransactionId", "tokenValue", "transDetails"];
+        let o = value.object(path, FIELDS, false)?;
+        Ok(Body {
+            uic_code: o.opt("uicCode")?,
+            currency: o.opt("currency")?,
+            amount: o.opt("amount")?,
+            shop_transaction_id: o.opt("shopTransactionId")?,
+            token_value: o.opt("tokenValue")?,
+            trans_details: o.opt("transDetails")?,
+        })
+    }
+}
+
 struct TransDetails {
-    #[serde(rename = "type")]
     kind: Option<String>,
-    authentication_amount: Option<Box<RawValue>>,
+    authentication_amount: Option<Literal>,
     recurring_transaction: Option<Recurring>,
     previous_trans_details: Option<Previous>,
 }
 
-#[derive(Deserialize)]
+impl FromJson for TransDetails {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] =
+            &["type", "authenticationAmount", "recurringTransaction", "previousTransDetails"];
+        let o = value.object(path, FIELDS, false)?;
+        Ok(TransDetails {
+            kind: o.opt("type")?,
+            authentication_amount: o.opt("authenticationAmount")?,
+            recurring_transaction: o.opt("recurringTransaction")?,
+            previous_trans_details: o.opt("previousTransDetails")?,
+        })
+    }
+}
+
 struct Recurring {
-    expiry: Option<Value>,
-    frequency: Option<Value>,
+    expiry: Option<Literal>,
+    frequency: Option<Literal>,
 }
 
-#[derive(Deserialize)]
+impl FromJson for Recurring {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["expiry", "frequency"], false)?;
+        Ok(Recurring { expiry: o.opt("expiry")?, frequency: o.opt("frequency")? })
+    }
+}
+
 struct Previous {
-    #[serde(rename = "bankTransactionID")]
-    bank_transaction_id: Option<Value>,
+    bank_transaction_id: Option<Literal>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for Previous {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["bankTransactionID"], false)?;
+        Ok(Previous { bank_transaction_id: o.opt("bankTransactionID")? })
+    }
+}
+
 struct Response {
     transaction_result: Option<String>,
-    #[serde(rename = "bankTransactionID")]
-    bank_transaction_id: Option<Value>,
-    error_code: Option<Value>,
+    bank_transaction_id: Option<Literal>,
+    error_code: Option<Literal>,
     error_description: Option<String>,
-    #[serde(alias = "tokenValue")]
+    /// `token`, or its alias `tokenValue` (giving both is a duplicate field).
     token: Option<String>,
-    token_expiry_month: Option<Value>,
-    token_expiry_year: Option<Value>,
+    token_expiry_month: Option<Literal>,
+    token_expiry_year: Option<Literal>,
     merchant_advice_code: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TypeOnly {
-    trans_details: Option<TypeOnlyDetails>,
-}
-
-#[derive(Deserialize)]
-struct TypeOnlyDetails {
-    #[serde(rename = "type")]
-    kind: Option<Value>,
-}
-
-/// A string, or an integer written as a JSON number, as text.
-fn text_of(v: &Value, path: &str, what: &str) -> Result<String, FieldError> {
-    match v {
-        Value::String(s) => Ok(s.trim().to_string()),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
-        _ => Err(FieldError::new(path, format!("must be {what}"))),
+impl FromJson for Response {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] = &[
+            "transactionResult",
+            "bankTransactionID",
+            "errorCode",
+            "errorDescription",
+            "token",
+            "tokenValue",
+            "tokenExpiryMonth",
+            "tokenExpiryYear",
+            "merchantAdviceCode",
+        ];
+        let o = value.object(path, FIELDS, false)?;
+        let token = match (o.get("token"), o.get("tokenValue")) {
+            (Some(a), Some(b)) => {
+                let (key, later) = if a.at > b.at { ("token", a) } else { ("tokenValue", b) };
+                return Err(path.key(key).error(later.at, "duplicate field `token`"));
+            }
+            (_, Some(_)) => o.opt("tokenValue")?,
+            _ => o.opt("token")?,
+        };
+        Ok(Response {
+            transaction_result: o.opt("transactionResult")?,
+            bank_transaction_id: o.opt("bankTransactionID")?,
+            error_code: o.opt("errorCode")?,
+            error_description: o.opt("errorDescription")?,
+            token,
+            token_expiry_month: o.opt("tokenExpiryMonth")?,
+            token_expiry_year: o.opt("tokenExpiryYear")?,
+            merchant_advice_code: o.opt("merchantAdviceCode")?,
+        })
     }
+}
+
+/// `transDetails.type` when it is a string; `None` when the body is not an object of that shape (not
+/// JSON, `transDetails` not an object, a key given twice).
+fn type_only(body: &str) -> Option<Option<String>> {
+    let value = mitgate_core::json::parse(body).ok()?;
+    let root = Path::root(body);
+    let o = value.object(&root, &["transDetails"], false).ok()?;
+    Some(match o.get("transDetails") {
+        Some(d) if !d.is_null() => {
+            let path = root.key("transDetails");
+            match d.object(&path, &["type"], false).ok()?.get("type").map(|t| &t.kind) {
+                Some(Kind::String(s)) => Some(s.to_string()),
+                _ => None,
+            }
+        }
+        _ => None,
+    })
 }
 
 /// Classifies by `transDetails.type`: `01F`/`03F` CIT, `01N`/`03N` MIT. Mitgate's Axerve routes are
@@ -186,8 +250,8 @@ pub fn classify(method: &str, _path: &str, body: &str) -> RequestKind {
     if !method.eq_ignore_ascii_case("POST") {
         return RequestKind::Other;
     }
-    let Ok(b) = serde_json::from_str::<TypeOnly>(body) else { return RequestKind::Mit };
-    match b.trans_details.and_then(|d| d.kind).as_ref().and_then(Value::as_str) {
+    let Some(kind) = type_only(body) else { return RequestKind::Mit };
+    match kind.as_deref() {
         Some("01N" | "03N") => RequestKind::Mit,
         Some("01F" | "03F") => RequestKind::Cit,
         _ => RequestKind::Other,
@@ -196,7 +260,7 @@ pub fn classify(method: &str, _path: &str, body: &str) -> RequestKind {
 
 fn currency_of(b: &Body, prefix: &str, errors: &mut Vec<FieldError>) -> Option<Currency> {
     let from_uic = match &b.uic_code {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(v) => {
             let path = join(prefix, "uicCode");
             match text_of(v, &path, "a UIC currency code like \"242\"") {
@@ -238,7 +302,7 @@ fn currency_of(b: &Body, prefix: &str, errors: &mut Vec<FieldError>) -> Option<C
 }
 
 fn money_at(
-    raw: Option<Box<RawValue>>,
+    raw: Option<Literal>,
     currency: Option<Currency>,
     path: &str,
     errors: &mut Vec<FieldError>,
@@ -247,7 +311,7 @@ fn money_at(
     common::major_amount(&raw, currency?, path).map_err(|e| errors.push(e)).ok()
 }
 
-fn expiry_date(v: &Value, path: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+fn expiry_date(v: &Literal, path: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
     let text = text_of(v, path, "a date YYYYMMDD").map_err(|e| errors.push(e)).ok()?;
     let parsed = mitgate_core::time::parse_date(&text, false);
     if parsed.is_none() {
@@ -256,7 +320,7 @@ fn expiry_date(v: &Value, path: &str, errors: &mut Vec<FieldError>) -> Option<Na
     parsed
 }
 
-fn frequency(v: &Value, path: &str, errors: &mut Vec<FieldError>) -> Option<u32> {
+fn frequency(v: &Literal, path: &str, errors: &mut Vec<FieldError>) -> Option<u32> {
     let text = text_of(v, path, "a whole number of days").map_err(|e| errors.push(e)).ok()?;
     match text.parse::<u32>() {
         Ok(d) if (1..=3660).contains(&d) => Some(d),
@@ -306,7 +370,7 @@ pub fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<Fiel
         }
         let path = "transDetails.previousTransDetails.bankTransactionID";
         reference = match d.previous_trans_details.and_then(|p| p.bank_transaction_id) {
-            None | Some(Value::Null) => {
+            None => {
                 errors.push(FieldError::new(
                     path,
                     "is required: an MIT must refer to its first transaction (or -100)",
@@ -357,8 +421,8 @@ pub fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<Fiel
 }
 
 fn card_expiry(
-    month: Option<&Value>,
-    year: Option<&Value>,
+    month: Option<&Literal>,
+    year: Option<&Literal>,
     errors: &mut Vec<FieldError>,
 ) -> Option<YearMonth> {
     let (m, y) = (month?, year?);
@@ -459,7 +523,7 @@ pub fn capture_cit(input: &CitInput<'_>, ctx: &CitContext<'_>) -> Result<CitCapt
         None => errors.push(FieldError::new("response.transactionResult", "is required")),
     }
     let id = match resp.bank_transaction_id.as_ref() {
-        None | Some(Value::Null) => {
+        None => {
             errors.push(FieldError::new("response.bankTransactionID", "is required"));
             None
         }
@@ -612,13 +676,13 @@ pub fn read_outcome(
             let r: Response = common::parse(body, "")?;
             let mut errors = Vec::new();
             let id = match &r.bank_transaction_id {
-                None | Some(Value::Null) => None,
+                None => None,
                 Some(v) => {
                     text_of(v, "bankTransactionID", "a transaction id").map_err(|e| errors.push(e)).ok()
                 }
             };
             let code = match &r.error_code {
-                None | Some(Value::Null) => None,
+                None => None,
                 Some(v) => text_of(v, "errorCode", "an error code").map_err(|e| errors.push(e)).ok(),
             };
             if !errors.is_empty() {

@@ -45,13 +45,14 @@
 //! requests) → not sent: no charge reached the card network. 5xx → unknown (`Ok(None)`).
 
 use mitgate_core::decision::{Code, Decision, Details, Violation};
+use mitgate_core::json::{FromJson, Path, Value};
 use mitgate_core::model::{
     Agreement, AgreementStatus, CardBrand, ChargeRequest, Consent, Credential, Establishment,
     EstablishmentMethod, MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind, Terms,
 };
 use mitgate_core::money::{Currency, Money};
 use mitgate_core::time::YearMonth;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::common::{self, header, join, remap, required};
 use crate::{
@@ -107,24 +108,34 @@ pub fn cit_endpoint(path: &str) -> Option<(CitEndpoint, &str)> {
     (!merchant.is_empty() && !merchant.contains('/')).then_some((endpoint, merchant))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct SubtotalBody {
     cents: Option<u64>,
     currency: Option<Currency>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for SubtotalBody {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["cents", "currency"], false)?;
+        Ok(SubtotalBody { cents: o.opt("cents")?, currency: o.opt("currency")? })
+    }
+}
+
 struct MitBody {
     subtotal: Option<SubtotalBody>,
     original_payment_id: Option<String>,
-    #[expect(dead_code, reason = "read only to check that it is a currency code")]
-    presentment: Option<Currency>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for MitBody {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["subtotal", "originalPaymentId", "presentment"], false)?;
+        let subtotal = o.opt("subtotal")?;
+        let original_payment_id = o.opt("originalPaymentId")?;
+        // Read only to check that it is a currency code.
+        o.opt::<Currency>("presentment")?;
+        Ok(MitBody { subtotal, original_payment_id })
+    }
+}
+
 struct CardBody {
     number: Option<String>,
     expiry_month: Option<String>,
@@ -132,26 +143,57 @@ struct CardBody {
     cvv: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for CardBody {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["number", "expiryMonth", "expiryYear", "cvv"], false)?;
+        Ok(CardBody {
+            number: o.opt("number")?,
+            expiry_month: o.opt("expiryMonth")?,
+            expiry_year: o.opt("expiryYear")?,
+            cvv: o.opt("cvv")?,
+        })
+    }
+}
+
 struct CitBody {
     subtotal: Option<SubtotalBody>,
     token: Option<String>,
     card: Option<CardBody>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for CitBody {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["subtotal", "token", "card"], false)?;
+        Ok(CitBody { subtotal: o.opt("subtotal")?, token: o.opt("token")?, card: o.opt("card")? })
+    }
+}
+
 struct PaymentResponse {
     payment_id: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for PaymentResponse {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["paymentId"], false)?;
+        Ok(PaymentResponse { payment_id: o.opt("paymentId")? })
+    }
+}
+
 struct ErrorResponse {
     message: Option<String>,
     decline_code: Option<String>,
     merchant_advice_code: Option<String>,
+}
+
+impl FromJson for ErrorResponse {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["message", "declineCode", "merchantAdviceCode"], false)?;
+        Ok(ErrorResponse {
+            message: o.opt("message")?,
+            decline_code: o.opt("declineCode")?,
+            merchant_advice_code: o.opt("merchantAdviceCode")?,
+        })
+    }
 }
 
 fn subtotal(s: Option<SubtotalBody>, path: &str, errors: &mut Vec<FieldError>) -> Option<Money> {

@@ -1,33 +1,74 @@
-//! Helpers every dialect shares: exact amounts from JSON number literals, headers, path remapping of the
-//! core's validation errors, card-number scrubbing of error messages, and the refusal body builder.
+//! Helpers every dialect shares: reading bodies with [`mitgate_core::json`], exact amounts from JSON
+//! number literals, headers, path remapping of the core's validation errors, card-number scrubbing of
+//! error messages, and the refusal body builder.
 
 use mitgate_core::decision::{Code, Decision, Verdict, Violation};
+use mitgate_core::json::{is_integer, FromJson, Kind, Path, Value};
 use mitgate_core::model::{CardBrand, Decline, DeclineReason, Outcome, OutcomeResult};
 use mitgate_core::money::{Currency, Money};
 use mitgate_core::pan::looks_like_card_number;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::FieldError;
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use crate::DialectResponse;
 
+/// A JSON value kept as written, for a field read later than its body (an amount needs its currency) or
+/// that accepts several kinds (a string or an integer). `null` is an absent field, never a `Literal`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Literal {
+    /// A string's (unescaped) text.
+    String(String),
+    /// A number's exact text (`29.90`, `-100`, `1e3`).
+    Number(String),
+    /// Anything else: a boolean, an array, an object.
+    Other,
+}
+
+impl FromJson for Literal {
+    fn from_json(value: &Value<'_>, _path: &Path<'_>) -> Result<Self, FieldError> {
+        Ok(match &value.kind {
+            Kind::String(s) => Literal::String(s.to_string()),
+            Kind::Number(n) => Literal::Number((*n).to_string()),
+            _ => Literal::Other,
+        })
+    }
+}
+
+/// A string (trimmed), or an integer JSON number within the 64-bit range, as text (`-100`); anything else
+/// (a fraction, an exponent, `-0`, a larger number, another kind) is an error at `path`: "must be `what`".
+/// The same values serde_json read as an integer `Value`.
+pub(crate) fn text_of(v: &Literal, path: &str, what: &str) -> Result<String, FieldError> {
+    let integer = |n: &str| {
+        if !is_integer(n) {
+            return None;
+        }
+        match n.parse::<u64>() {
+            Ok(u) => Some(u.to_string()),
+            Err(_) => n.parse::<i64>().ok().filter(|i| *i < 0).map(|i| i.to_string()),
+        }
+    };
+    match v {
+        Literal::String(s) => Ok(s.trim().to_string()),
+        Literal::Number(n) => integer(n).ok_or_else(|| FieldError::new(path, format!("must be {what}"))),
+        Literal::Other => Err(FieldError::new(path, format!("must be {what}"))),
+    }
+}
+
 /// Reads a decimal amount in major units from its JSON literal, exactly: `29.90` (a JSON number, read as
 /// text and never as a float) or `"29.90"` (a string). Exponent notation is refused.
-pub(crate) fn major_amount(raw: &RawValue, currency: Currency, path: &str) -> Result<Money, FieldError> {
-    let text = raw.get().trim();
-    let literal: String = if text.starts_with('"') {
-        serde_json::from_str::<String>(text)
-            .map_err(|_| FieldError::new(path, "is not a valid JSON string"))?
-    } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
-        if text.contains(['e', 'E']) {
-            return Err(FieldError::new(path, "must be a plain decimal like 29.90, not exponent notation"));
+pub(crate) fn major_amount(literal: &Literal, currency: Currency, path: &str) -> Result<Money, FieldError> {
+    let text = match literal {
+        Literal::String(s) => s.as_str(),
+        Literal::Number(n) if n.contains(['e', 'E']) => {
+            return Err(FieldError::new(path, "must be a plain decimal like 29.90, not exponent notation"))
         }
-        text.to_string()
-    } else {
-        return Err(FieldError::new(path, "must be a decimal amount in major units, like 29.90"));
+        Literal::Number(n) => n.as_str(),
+        Literal::Other => {
+            return Err(FieldError::new(path, "must be a decimal amount in major units, like 29.90"))
+        }
     };
-    Money::parse_major(&literal, currency).map_err(|e| FieldError::new(path, e.to_string()))
+    Money::parse_major(text, currency).map_err(|e| FieldError::new(path, e.to_string()))
 }
 
 /// Integer minor units (`cents`, Infinic `amount`) to money.
@@ -57,7 +98,7 @@ pub(crate) fn header<'a>(headers: &[(&'a str, &'a str)], name: &str) -> Option<&
 /// The message that replaces any error text that would echo a card number back.
 const REDACTED: &str = "is invalid (the value is not shown: it looks like a card number)";
 
-/// Never let an error message carry a card number (serde quotes offending values).
+/// Never let an error message carry a card number (the reader quotes offending values).
 pub(crate) fn scrub(mut e: FieldError) -> FieldError {
     if looks_like_card_number(&e.message) {
         e.message = REDACTED.to_string();
@@ -67,7 +108,7 @@ pub(crate) fn scrub(mut e: FieldError) -> FieldError {
 
 /// Parses a dialect body with field paths, prefixing every path with `prefix` (`request`, `response`)
 /// when the caller hands several documents at once; `""` keeps paths relative to the body.
-pub(crate) fn parse<T: serde::de::DeserializeOwned>(text: &str, prefix: &str) -> Result<T, Vec<FieldError>> {
+pub(crate) fn parse<T: FromJson>(text: &str, prefix: &str) -> Result<T, Vec<FieldError>> {
     mitgate_core::validate::parse_json(text).map_err(|e| vec![scrub(prefixed(e, prefix))])
 }
 
@@ -300,20 +341,46 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
-    fn raw(s: &str) -> Box<RawValue> {
-        RawValue::from_string(s.to_string()).unwrap()
+    fn lit(s: &str) -> Literal {
+        mitgate_core::json::from_str(s).unwrap()
     }
 
     #[test]
     fn major_amounts_are_exact() {
         let eur = Currency::from_code("EUR").unwrap();
-        assert_eq!(major_amount(&raw("29.90"), eur, "v").unwrap().minor_units(), 2990);
-        assert_eq!(major_amount(&raw("\"29.9\""), eur, "v").unwrap().minor_units(), 2990);
-        assert_eq!(major_amount(&raw("0.00"), eur, "v").unwrap().minor_units(), 0);
-        assert_eq!(major_amount(&raw("2.99e1"), eur, "v").unwrap_err().path, "v");
-        assert!(major_amount(&raw("29.901"), eur, "v").unwrap_err().message.contains("decimal places"));
-        assert!(major_amount(&raw("true"), eur, "v").is_err());
-        assert!(major_amount(&raw("-1"), eur, "v").is_err());
+        assert_eq!(major_amount(&lit("29.90"), eur, "v").unwrap().minor_units(), 2990);
+        assert_eq!(major_amount(&lit("\"29.9\""), eur, "v").unwrap().minor_units(), 2990);
+        assert_eq!(major_amount(&lit("0.00"), eur, "v").unwrap().minor_units(), 0);
+        assert_eq!(major_amount(&lit("2.99e1"), eur, "v").unwrap_err().path, "v");
+        assert!(major_amount(&lit("29.901"), eur, "v").unwrap_err().message.contains("decimal places"));
+        assert!(major_amount(&lit("true"), eur, "v").is_err());
+        assert!(major_amount(&lit("{}"), eur, "v").is_err());
+        assert!(major_amount(&lit("-1"), eur, "v").is_err());
+    }
+
+    #[test]
+    fn text_of_takes_strings_and_integers() {
+        assert_eq!(text_of(&lit("\" 242 \""), "p", "x").unwrap(), "242");
+        assert_eq!(text_of(&lit("-100"), "p", "x").unwrap(), "-100");
+        assert_eq!(text_of(&lit("18446744073709551615"), "p", "x").unwrap(), "18446744073709551615");
+        for bad in ["1.0", "1e2", "-0", "18446744073709551616", "-9223372036854775809", "true", "[]"] {
+            assert_eq!(text_of(&lit(bad), "p", "a code").unwrap_err().message, "must be a code", "{bad}");
+        }
+    }
+
+    #[test]
+    fn parse_errors_carry_the_document_prefix() {
+        struct Any;
+        impl FromJson for Any {
+            fn from_json(_: &Value<'_>, _: &Path<'_>) -> Result<Self, FieldError> {
+                Ok(Any)
+            }
+        }
+        let first = |text: &str, prefix: &str| parse::<Any>(text, prefix).err().unwrap().remove(0).path;
+        assert_eq!(first(r#"{"subtotal": "#, ""), "subtotal");
+        assert_eq!(first(r#"{"x": [1, tru"#, "request"), "request.x[1]");
+        assert_eq!(first("<html>", "response"), "response");
+        assert_eq!(first("{} x", ""), "");
     }
 
     #[test]

@@ -45,13 +45,14 @@
 //! 4xx `{"detail"}` → not sent; 5xx → unknown.
 
 use mitgate_core::decision::{Code, Decision, Violation};
+use mitgate_core::json::{FromJson, Kind, Path, Value};
 use mitgate_core::model::{
     Agreement, AgreementStatus, ChargeRequest, Consent, Credential, DeclineReason, Establishment,
     EstablishmentMethod, MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind, Terms,
 };
 use mitgate_core::money::Currency;
 use mitgate_core::time::YearMonth;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::common::{self, header, remap, required};
 use crate::{
@@ -85,7 +86,6 @@ pub enum WebhookKind {
     Other,
 }
 
-#[derive(Deserialize)]
 struct IntentBody {
     amount: Option<u64>,
     currency: Option<Currency>,
@@ -96,7 +96,30 @@ struct IntentBody {
     require_unscheduled_mit: Option<bool>,
 }
 
-#[derive(Deserialize)]
+impl FromJson for IntentBody {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] = &[
+            "amount",
+            "currency",
+            "reference_id",
+            "purchaser_id",
+            "allow_remember_credentials",
+            "request_unscheduled_mit",
+            "require_unscheduled_mit",
+        ];
+        let o = value.object(path, FIELDS, false)?;
+        Ok(IntentBody {
+            amount: o.opt("amount")?,
+            currency: o.opt("currency")?,
+            reference_id: o.opt("reference_id")?,
+            purchaser_id: o.opt("purchaser_id")?,
+            allow_remember_credentials: o.opt("allow_remember_credentials")?,
+            request_unscheduled_mit: o.opt("request_unscheduled_mit")?,
+            require_unscheduled_mit: o.opt("require_unscheduled_mit")?,
+        })
+    }
+}
+
 struct AutoAttemptBody {
     amount: Option<u64>,
     currency: Option<Currency>,
@@ -105,15 +128,33 @@ struct AutoAttemptBody {
     credentials: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+impl FromJson for AutoAttemptBody {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] = &["amount", "currency", "reference_id", "purchaser_id", "credentials"];
+        let o = value.object(path, FIELDS, false)?;
+        Ok(AutoAttemptBody {
+            amount: o.opt("amount")?,
+            currency: o.opt("currency")?,
+            reference_id: o.opt("reference_id")?,
+            purchaser_id: o.opt("purchaser_id")?,
+            credentials: o.opt("credentials")?,
+        })
+    }
+}
+
 struct Event<C> {
-    #[serde(rename = "type")]
     kind: Option<String>,
     created: Option<String>,
     content: Option<C>,
 }
 
-#[derive(Deserialize)]
+impl<C: FromJson> FromJson for Event<C> {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["type", "created", "content"], false)?;
+        Ok(Event { kind: o.opt("type")?, created: o.opt("created")?, content: o.opt("content")? })
+    }
+}
+
 struct CredentialContent {
     intent_id: Option<String>,
     reference_id: Option<String>,
@@ -126,7 +167,34 @@ struct CredentialContent {
     card_expiry: Option<String>,
 }
 
-#[derive(Deserialize)]
+impl FromJson for CredentialContent {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] = &[
+            "intent_id",
+            "reference_id",
+            "purchaser_id",
+            "credential_token",
+            "is_mit_compatible",
+            "method",
+            "brand",
+            "card_last4",
+            "card_expiry",
+        ];
+        let o = value.object(path, FIELDS, false)?;
+        Ok(CredentialContent {
+            intent_id: o.opt("intent_id")?,
+            reference_id: o.opt("reference_id")?,
+            purchaser_id: o.opt("purchaser_id")?,
+            credential_token: o.opt("credential_token")?,
+            is_mit_compatible: o.opt("is_mit_compatible")?,
+            method: o.opt("method")?,
+            brand: o.opt("brand")?,
+            card_last4: o.opt("card_last4")?,
+            card_expiry: o.opt("card_expiry")?,
+        })
+    }
+}
+
 struct StatusContent {
     intent_id: Option<String>,
     status: Option<String>,
@@ -135,7 +203,21 @@ struct StatusContent {
     merchant_advice_code: Option<String>,
 }
 
-#[derive(Deserialize)]
+impl FromJson for StatusContent {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] =
+            &["intent_id", "status", "failure_reason", "decline_code", "merchant_advice_code"];
+        let o = value.object(path, FIELDS, false)?;
+        Ok(StatusContent {
+            intent_id: o.opt("intent_id")?,
+            status: o.opt("status")?,
+            failure_reason: o.opt("failure_reason")?,
+            decline_code: o.opt("decline_code")?,
+            merchant_advice_code: o.opt("merchant_advice_code")?,
+        })
+    }
+}
+
 struct AttemptResponse {
     intent_id: Option<String>,
     id: Option<String>,
@@ -145,10 +227,20 @@ struct AttemptResponse {
     merchant_advice_code: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct KindOnly {
-    #[serde(rename = "type")]
-    kind: Option<serde_json::Value>,
+impl FromJson for AttemptResponse {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] =
+            &["intent_id", "id", "intent_status", "failure_reason", "decline_code", "merchant_advice_code"];
+        let o = value.object(path, FIELDS, false)?;
+        Ok(AttemptResponse {
+            intent_id: o.opt("intent_id")?,
+            id: o.opt("id")?,
+            intent_status: o.opt("intent_status")?,
+            failure_reason: o.opt("failure_reason")?,
+            decline_code: o.opt("decline_code")?,
+            merchant_advice_code: o.opt("merchant_advice_code")?,
+        })
+    }
 }
 
 /// Classifies a request: intents are CITs, auto-attempts MITs.
@@ -163,11 +255,14 @@ pub fn classify(method: &str, path: &str, _body: &str) -> RequestKind {
     }
 }
 
-/// Tells a webhook event's type.
+/// Tells a webhook event's type (`Other` for anything that is not a JSON object with a string `type`).
 pub fn classify_webhook(body: &str) -> WebhookKind {
-    match serde_json::from_str::<KindOnly>(body).ok().and_then(|k| k.kind) {
-        Some(serde_json::Value::String(s)) if s == "PaymentCredential" => WebhookKind::PaymentCredential,
-        Some(serde_json::Value::String(s)) if s == "StatusChange" => WebhookKind::StatusChange,
+    let Ok(value) = mitgate_core::json::parse(body) else { return WebhookKind::Other };
+    let root = Path::root(body);
+    let Ok(event) = value.object(&root, &["type"], false) else { return WebhookKind::Other };
+    match event.get("type").map(|t| &t.kind) {
+        Some(Kind::String(s)) if s == "PaymentCredential" => WebhookKind::PaymentCredential,
+        Some(Kind::String(s)) if s == "StatusChange" => WebhookKind::StatusChange,
         _ => WebhookKind::Other,
     }
 }

@@ -40,6 +40,7 @@
 //! from those or from `statusMsg`. 4xx → not sent; 5xx → unknown.
 
 use mitgate_core::decision::{Code, Decision, Violation};
+use mitgate_core::json::{FromJson, Kind, Path, Value};
 use mitgate_core::model::{
     Agreement, AgreementStatus, AmountQualifier, ChargeRequest, Consent, Credential, Establishment,
     EstablishmentMethod, Interval, MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind,
@@ -47,10 +48,9 @@ use mitgate_core::model::{
 };
 use mitgate_core::money::{Currency, Money};
 use mitgate_core::time::{Timestamp, ValidUntil};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use serde::Serialize;
 
-use crate::common::{self, header, join, remap, required};
+use crate::common::{self, header, join, remap, required, Literal};
 use crate::{
     AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
     ParsedMit, RequestKind,
@@ -69,8 +69,6 @@ pub struct CitInput<'a> {
     pub response: &'a str,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct Body {
     merchant: Option<MerchantPart>,
     transaction: Option<TransactionPart>,
@@ -78,85 +76,181 @@ struct Body {
     merchant_initiated_transaction: Option<MitPart>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for Body {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] =
+            &["merchant", "transaction", "originalTransaction", "merchantInitiatedTransaction"];
+        let o = value.object(path, FIELDS, false)?;
+        Ok(Body {
+            merchant: o.opt("merchant")?,
+            transaction: o.opt("transaction")?,
+            original_transaction: o.opt("originalTransaction")?,
+            merchant_initiated_transaction: o.opt("merchantInitiatedTransaction")?,
+        })
+    }
+}
+
 struct MerchantPart {
     merchant_transaction_id: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for MerchantPart {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["merchantTransactionId"], false)?;
+        Ok(MerchantPart { merchant_transaction_id: o.opt("merchantTransactionId")? })
+    }
+}
+
 struct TransactionPart {
     transaction_timestamp: Option<String>,
     payment_type: Option<String>,
     amount: Option<AmountPart>,
 }
 
-#[derive(Deserialize)]
+impl FromJson for TransactionPart {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["transactionTimestamp", "paymentType", "amount"], false)?;
+        Ok(TransactionPart {
+            transaction_timestamp: o.opt("transactionTimestamp")?,
+            payment_type: o.opt("paymentType")?,
+            amount: o.opt("amount")?,
+        })
+    }
+}
+
 struct AmountPart {
-    value: Option<Box<RawValue>>,
+    /// The decimal as written (read once the currency is known).
+    value: Option<Literal>,
     currency: Option<Currency>,
 }
 
-#[derive(Deserialize)]
+impl FromJson for AmountPart {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["value", "currency"], false)?;
+        Ok(AmountPart { value: o.opt("value")?, currency: o.opt("currency")? })
+    }
+}
+
 struct OriginalPart {
     id: Option<String>,
     datetime: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for OriginalPart {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["id", "datetime"], false)?;
+        Ok(OriginalPart { id: o.opt("id")?, datetime: o.opt("datetime")? })
+    }
+}
+
 struct MitPart {
-    #[serde(rename = "type")]
     kind: Option<String>,
     amount_qualifier: Option<String>,
     validity_date: Option<String>,
     schedule: Option<SchedulePart>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for MitPart {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["type", "amountQualifier", "validityDate", "schedule"], false)?;
+        Ok(MitPart {
+            kind: o.opt("type")?,
+            amount_qualifier: o.opt("amountQualifier")?,
+            validity_date: o.opt("validityDate")?,
+            schedule: o.opt("schedule")?,
+        })
+    }
+}
+
 struct SchedulePart {
     initial_date: Option<String>,
     final_date: Option<String>,
     interval: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for SchedulePart {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["initialDate", "finalDate", "interval"], false)?;
+        Ok(SchedulePart {
+            initial_date: o.opt("initialDate")?,
+            final_date: o.opt("finalDate")?,
+            interval: o.opt("interval")?,
+        })
+    }
+}
+
 struct Response {
     return_status: Option<ReturnStatus>,
     payment_status: Option<String>,
-    #[serde(rename = "transactionID")]
     transaction_id: Option<String>,
     token: Option<TokenPart>,
     issuer_response_code: Option<String>,
     merchant_advice_code: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl FromJson for Response {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] = &[
+            "returnStatus",
+            "paymentStatus",
+            "transactionID",
+            "token",
+            "issuerResponseCode",
+            "merchantAdviceCode",
+        ];
+        let o = value.object(path, FIELDS, false)?;
+        Ok(Response {
+            return_status: o.opt("returnStatus")?,
+            payment_status: o.opt("paymentStatus")?,
+            transaction_id: o.opt("transactionID")?,
+            token: o.opt("token")?,
+            issuer_response_code: o.opt("issuerResponseCode")?,
+            merchant_advice_code: o.opt("merchantAdviceCode")?,
+        })
+    }
+}
+
 struct ReturnStatus {
     status_code: Option<String>,
     status_msg: Option<String>,
 }
 
-#[derive(Deserialize)]
+impl FromJson for ReturnStatus {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["statusCode", "statusMsg"], false)?;
+        Ok(ReturnStatus { status_code: o.opt("statusCode")?, status_msg: o.opt("statusMsg")? })
+    }
+}
+
 struct TokenPart {
     value: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TypeOnly {
-    transaction: Option<TypeOnlyTransaction>,
-    original_transaction: Option<serde_json::Value>,
+impl FromJson for TokenPart {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["value"], false)?;
+        Ok(TokenPart { value: o.opt("value")? })
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TypeOnlyTransaction {
-    payment_type: Option<serde_json::Value>,
+/// `transaction.paymentType` (when a string) and whether `originalTransaction` is present and not
+/// `null`; `None` when the body is not an object of that shape (not JSON, `transaction` not an object,
+/// a key given twice).
+fn type_only(body: &str) -> Option<(Option<String>, bool)> {
+    let value = mitgate_core::json::parse(body).ok()?;
+    let root = Path::root(body);
+    let o = value.object(&root, &["transaction", "originalTransaction"], false).ok()?;
+    let payment_type = match o.get("transaction") {
+        Some(t) if !t.is_null() => {
+            let path = root.key("transaction");
+            match t.object(&path, &["paymentType"], false).ok()?.get("paymentType").map(|p| &p.kind) {
+                Some(Kind::String(s)) => Some(s.to_string()),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    Some((payment_type, o.get("originalTransaction").is_some_and(|v| !v.is_null())))
 }
 
 /// Classifies `POST /api/v2/payments` by `transaction.paymentType`: `AUTH` is a CIT, `MIT` (or any body
@@ -167,11 +261,10 @@ pub fn classify(method: &str, path: &str, body: &str) -> RequestKind {
     {
         return RequestKind::Other;
     }
-    let Ok(b) = serde_json::from_str::<TypeOnly>(body) else { return RequestKind::Mit };
-    let kind = b.transaction.and_then(|t| t.payment_type);
-    match kind.as_ref().and_then(serde_json::Value::as_str) {
+    let Some((kind, original_transaction)) = type_only(body) else { return RequestKind::Mit };
+    match kind.as_deref() {
         Some("MIT") => RequestKind::Mit,
-        _ if b.original_transaction.is_some() => RequestKind::Mit,
+        _ if original_transaction => RequestKind::Mit,
         Some("AUTH") => RequestKind::Cit,
         _ => RequestKind::Other,
     }
