@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use mitgate_core::api::Answer;
 use mitgate_core::decision::Decision;
 use mitgate_core::engine::{self, Evaluation};
+use mitgate_core::json::{FromJson, Kind, Path, Value};
+use mitgate_core::json_string_enum;
 use mitgate_core::model::{Agreement, CardBrand, ChargeRequest, Outcome, Payment};
 use mitgate_core::money::Currency;
 use mitgate_core::time::Timestamp;
@@ -19,11 +21,11 @@ use mitgate_dialects::{
     axerve, coinflow, infinic, spg, AgreementLookup, CitContext, DialectId, DialectResponse, MitContext,
     OutcomeContext,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 /// The four processor dialects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, tsify::Tsify)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "snake_case")]
 pub enum DialectName {
@@ -48,28 +50,38 @@ impl DialectName {
     }
 }
 
+json_string_enum!(DialectName {
+    "infinic" => DialectName::Infinic,
+    "coinflow" => DialectName::Coinflow,
+    "spg" => DialectName::Spg,
+    "axerve" => DialectName::Axerve,
+});
+
 /// A processor document: the JSON value itself, or a JSON string holding its text.
-#[derive(Debug, Deserialize, tsify::Tsify)]
+#[derive(Debug, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
 #[serde(transparent)]
 #[tsify(type = "unknown")]
-pub struct Document(Box<RawValue>);
+pub struct Document(String);
 
 impl Document {
-    /// The document's JSON text.
+    /// The document's JSON text, exactly as given.
     fn text(&self) -> String {
-        let raw = self.0.get();
-        if raw.starts_with('"') {
-            if let Ok(inner) = serde_json::from_str::<String>(raw) {
-                return inner;
-            }
-        }
-        raw.to_string()
+        self.0.clone()
+    }
+}
+
+impl FromJson for Document {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        Ok(Document(match &value.kind {
+            Kind::String(s) => s.to_string(),
+            _ => value.raw(path.document()).to_string(),
+        }))
     }
 }
 
 /// Coinflow's CIT endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, tsify::Tsify)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "snake_case")]
 pub enum CoinflowEndpoint {
@@ -80,7 +92,7 @@ pub enum CoinflowEndpoint {
 }
 
 /// Input of [`parse_cit_json`]: a successful CIT in a processor's own documents.
-#[derive(Debug, Deserialize, tsify::Tsify)]
+#[derive(Debug, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CitInput {
@@ -116,6 +128,43 @@ pub struct CitInput {
     pub token_cvv_verified: bool,
 }
 
+json_string_enum!(CoinflowEndpoint {
+    "zero_authorization" => CoinflowEndpoint::ZeroAuthorization,
+    "card" => CoinflowEndpoint::Card,
+});
+
+impl FromJson for CitInput {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] = &[
+            "dialect",
+            "merchantId",
+            "at",
+            "headers",
+            "request",
+            "response",
+            "credentialEvent",
+            "statusEvent",
+            "endpoint",
+            "zeroAuthCurrency",
+            "tokenCvvVerified",
+        ];
+        let o = value.object(path, FIELDS, true)?;
+        Ok(CitInput {
+            dialect: o.req("dialect")?,
+            merchant_id: o.req("merchantId")?,
+            at: o.req("at")?,
+            headers: o.or_default("headers")?,
+            request: o.req("request")?,
+            response: o.opt("response")?,
+            credential_event: o.opt("credentialEvent")?,
+            status_event: o.opt("statusEvent")?,
+            endpoint: o.opt("endpoint")?,
+            zero_auth_currency: o.opt("zeroAuthCurrency")?,
+            token_cvv_verified: o.or_default("tokenCvvVerified")?,
+        })
+    }
+}
+
 /// Success payload of [`parse_cit_json`].
 #[derive(Debug, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
@@ -128,7 +177,7 @@ pub struct CitAnswer {
 }
 
 /// Input of [`parse_mit_json`]: an MIT request in a processor's own words.
-#[derive(Debug, Deserialize, tsify::Tsify)]
+#[derive(Debug, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MitInput {
@@ -145,6 +194,19 @@ pub struct MitInput {
     pub notice_sent_at: Option<Timestamp>,
     /// The MIT request body.
     pub body: Document,
+}
+
+impl FromJson for MitInput {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["dialect", "merchantId", "headers", "noticeSentAt", "body"], true)?;
+        Ok(MitInput {
+            dialect: o.req("dialect")?,
+            merchant_id: o.req("merchantId")?,
+            headers: o.or_default("headers")?,
+            notice_sent_at: o.opt("noticeSentAt")?,
+            body: o.req("body")?,
+        })
+    }
 }
 
 /// How to find the agreement an MIT names.
@@ -170,7 +232,7 @@ pub struct MitAnswer {
 }
 
 /// Input of [`read_outcome_json`]: the processor's answer to a forwarded MIT, or a webhook about it.
-#[derive(Debug, Deserialize, tsify::Tsify)]
+#[derive(Debug, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutcomeInput {
@@ -190,6 +252,20 @@ pub struct OutcomeInput {
     pub network: Option<CardBrand>,
 }
 
+impl FromJson for OutcomeInput {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["dialect", "status", "body", "attemptId", "at", "network"], true)?;
+        Ok(OutcomeInput {
+            dialect: o.req("dialect")?,
+            status: o.opt("status")?,
+            body: o.req("body")?,
+            attempt_id: o.req("attemptId")?,
+            at: o.req("at")?,
+            network: o.opt("network")?,
+        })
+    }
+}
+
 /// Success payload of [`read_outcome_json`].
 #[derive(Debug, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
@@ -200,7 +276,7 @@ pub struct OutcomeAnswer {
 }
 
 /// Input of [`render_refusal_json`]: an evaluation and the dialect to answer in.
-#[derive(Debug, Deserialize, tsify::Tsify)]
+#[derive(Debug, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RenderInput {
@@ -208,6 +284,13 @@ pub struct RenderInput {
     pub dialect: DialectName,
     /// The evaluation to decide.
     pub evaluation: Evaluation,
+}
+
+impl FromJson for RenderInput {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["dialect", "evaluation"], true)?;
+        Ok(RenderInput { dialect: o.req("dialect")?, evaluation: o.req("evaluation")? })
+    }
 }
 
 /// An HTTP answer in a processor's own words.
