@@ -172,7 +172,15 @@ impl FromJson for Multiple {
                         ),
                     ));
                 }
-                v.parse::<Decimal>().map(Multiple).map_err(|e| path.error(value.at, e))
+                // Built from its digits (at most 12, so the mantissa fits) rather than `Decimal::from_str`,
+                // whose general parser (exponents, rounding) the module does not otherwise need.
+                let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+                let mantissa =
+                    int.bytes().chain(frac.bytes()).fold(0i128, |m, b| m * 10 + i128::from(b - b'0'));
+                let scale = u32::try_from(frac.len()).unwrap_or(u32::MAX);
+                Decimal::try_from_i128_with_scale(mantissa, scale)
+                    .map(Multiple)
+                    .map_err(|e| path.error(value.at, e))
             }
             _ => Err(path.invalid_type(value, EXPECTED)),
         }
@@ -255,6 +263,27 @@ mod tests {
         assert!(crate::json::from_str::<Policy>(r#"{"maxMultiple": 1.5}"#).is_err());
         let p: Policy = crate::json::from_str(r#"{"maxMultiple": "1.5"}"#).unwrap();
         assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"enabled":false,"maxMultiple":"1.5"}"#);
+    }
+
+    /// `maxMultiple` strings are built from their digits; the result must be what `Decimal::from_str` gives.
+    #[test]
+    fn multiple_strings_read_like_decimal_from_str() {
+        use std::str::FromStr;
+        for text in
+            ["1.5", "0.25", "3", "10.00", "007.50", "99999999999", "123456789012", "0.0000000001", "0"]
+        {
+            let p: Policy = crate::json::from_str(&format!(r#"{{"maxMultiple": "{text}"}}"#)).unwrap();
+            let got = p.max_multiple.unwrap().0;
+            let expected = Decimal::from_str(text).unwrap();
+            assert_eq!(
+                (got, got.scale(), got.to_string()),
+                (expected, expected.scale(), expected.to_string())
+            );
+        }
+        for bad in ["1.2.3", ".5", "5.", "", "1e3", "-1", "1234567890123"] {
+            let err = crate::json::from_str::<Policy>(&format!(r#"{{"maxMultiple": "{bad}"}}"#)).unwrap_err();
+            assert_eq!(err.path, "maxMultiple", "{bad}");
+        }
     }
 
     #[test]

@@ -110,8 +110,16 @@ fn one_of(names: &[&str], what: &str) -> String {
         [a] => format!("expected `{a}`"),
         [a, b] => format!("expected `{a}` or `{b}`"),
         _ => {
-            let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-            format!("expected one of {}", list.join(", "))
+            let mut out = String::from("expected one of ");
+            for (i, n) in names.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push('`');
+                out.push_str(n);
+                out.push('`');
+            }
+            out
         }
     }
 }
