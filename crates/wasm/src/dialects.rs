@@ -18,11 +18,10 @@ use mitgate_core::money::Currency;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::{parse_json, FieldError};
 use mitgate_dialects::{
-    axerve, coinflow, infinic, spg, AgreementLookup, CitContext, DialectId, DialectResponse, MitContext,
-    OutcomeContext,
+    axerve, coinflow, infinic, spg, AgreementLookup, CitContext, DialectId, DialectResponse, JsonBody,
+    MitContext, OutcomeContext,
 };
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 /// The four processor dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify::Tsify)]
@@ -305,7 +304,7 @@ pub struct ProcessorResponse {
     pub headers: BTreeMap<String, String>,
     /// The JSON body, exactly as the dialect renders it.
     #[tsify(type = "unknown")]
-    pub body: Box<RawValue>,
+    pub body: JsonBody,
 }
 
 /// Success payload of [`render_refusal_json`].
@@ -457,16 +456,14 @@ pub fn read_outcome_json(text: &str) -> String {
     answer(parse_json::<OutcomeInput>(text).map_err(|e| vec![e]).and_then(|input| read_outcome(&input)))
 }
 
-fn response_of(r: DialectResponse) -> Result<ProcessorResponse, Vec<FieldError>> {
-    let body = RawValue::from_string(r.body)
-        .map_err(|e| vec![FieldError::new("", format!("the dialect rendered invalid JSON: {e}"))])?;
-    Ok(ProcessorResponse { status: r.status, headers: r.headers.into_iter().collect(), body })
+fn response_of(r: DialectResponse) -> ProcessorResponse {
+    ProcessorResponse { status: r.status, headers: r.headers.into_iter().collect(), body: r.body }
 }
 
 fn render_refusal(input: RenderInput) -> Result<RefusalAnswer, Vec<FieldError>> {
     input.evaluation.validate().map_err(|e| under("evaluation", e))?;
     let decision = engine::evaluate(&input.evaluation);
-    let response = input.dialect.id().render_refusal(&decision).map(response_of).transpose()?;
+    let response = input.dialect.id().render_refusal(&decision).map(response_of);
     Ok(RefusalAnswer { decision, response })
 }
 
