@@ -8,6 +8,8 @@
 
 use sha2::{Digest, Sha256};
 
+use mitgate_core::json::Kind;
+
 /// The header carrying the merchant's mitgate key.
 pub(crate) const KEY_HEADER: &str = "x-mitgate-key";
 
@@ -31,14 +33,17 @@ fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 }
 
 impl MerchantKeys {
-    /// Parses the secret. Keys shorter than 8 characters and invalid merchant ids are refused, so a
-    /// typo cannot configure a guessable key.
+    /// Parses the secret. Keys shorter than 8 characters, keys given twice and invalid merchant ids are
+    /// refused, so a typo cannot configure a guessable or ambiguous key. Messages never quote the secret.
     pub fn parse(json: &str) -> Result<Self, String> {
-        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
-            .map_err(|e| format!("MITGATE_MERCHANT_KEYS is not a JSON object: {e}"))?;
-        let mut keys = Vec::with_capacity(map.len());
-        for (key, merchant) in map {
-            let Some(merchant) = merchant.as_str() else {
+        let value = mitgate_core::json::parse(json)
+            .map_err(|e| format!("MITGATE_MERCHANT_KEYS is not a JSON object: {}", e.message))?;
+        let Kind::Object(entries) = &value.kind else {
+            return Err("MITGATE_MERCHANT_KEYS is not a JSON object".into());
+        };
+        let mut keys: Vec<([u8; 32], String)> = Vec::with_capacity(entries.len());
+        for (key, merchant) in entries {
+            let Kind::String(merchant) = &merchant.kind else {
                 return Err("MITGATE_MERCHANT_KEYS: every value must be a merchant id string".into());
             };
             if key.len() < 8 {
@@ -52,7 +57,11 @@ impl MerchantKeys {
                     "MITGATE_MERCHANT_KEYS: merchant ids must be 1-128 printable ASCII characters".into()
                 );
             }
-            keys.push((digest(&key), merchant.to_string()));
+            let d = digest(key);
+            if keys.iter().any(|(k, _)| *k == d) {
+                return Err("MITGATE_MERCHANT_KEYS: a key is given more than once".into());
+            }
+            keys.push((d, merchant.to_string()));
         }
         Ok(MerchantKeys { keys })
     }
@@ -90,5 +99,9 @@ mod tests {
         assert!(MerchantKeys::parse(r#"{"short":"m"}"#).is_err());
         assert!(MerchantKeys::parse(r#"{"sk_test_long":1}"#).is_err());
         assert!(MerchantKeys::parse(r#"{"sk_test_long":"has space"}"#).is_err());
+        assert!(MerchantKeys::parse(r#"{"sk_test_long":"a","sk_test_long":"b"}"#).is_err(), "ambiguous");
+        assert!(MerchantKeys::parse("{").is_err());
+        let quoted = MerchantKeys::parse(r#""sk_live_secret""#).unwrap_err();
+        assert!(!quoted.contains("secret"), "{quoted}");
     }
 }

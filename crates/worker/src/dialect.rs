@@ -3,7 +3,7 @@
 //!
 //! The drop-in proxies forward the merchant's own request bytes; only `/v1/charges` renders a request.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use mitgate_core::model::{ChargeRequest, MitType};
 use mitgate_core::time::Timestamp;
@@ -12,7 +12,7 @@ use mitgate_dialects::DialectId;
 use crate::store::AgreementRecord;
 
 /// The processors mitgate speaks to; the path prefix of the drop-in proxies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Dialect {
     /// Document 000.
@@ -24,6 +24,13 @@ pub(crate) enum Dialect {
     /// Document 003.
     Axerve,
 }
+
+mitgate_core::json_string_enum!(Dialect {
+    "infinic" => Dialect::Infinic,
+    "coinflow" => Dialect::Coinflow,
+    "spg" => Dialect::Spg,
+    "axerve" => Dialect::Axerve,
+});
 
 impl Dialect {
     pub const ALL: [Dialect; 4] = [Dialect::Infinic, Dialect::Coinflow, Dialect::Spg, Dialect::Axerve];
@@ -169,12 +176,15 @@ mod tests {
     use mitgate_dialects::{MitContext, RequestKind};
 
     fn record(currency: &str) -> AgreementRecord {
-        let agreement = serde_json::from_value(serde_json::json!({
-            "id": "BTX-1", "merchantId": "demo", "customerId": "customer-123", "type": "unscheduled",
-            "established": {"method": "sca", "at": "2026-04-16T10:15:30.000Z"}, "currency": currency,
-            "paymentMethod": {"type": "card"}, "credential": {"token": "TOK-1"},
-            "consent": {"storeCredential": true, "merchantInitiated": true}
-        }))
+        let agreement = mitgate_core::json::from_str(
+            &serde_json::json!({
+                "id": "BTX-1", "merchantId": "demo", "customerId": "customer-123", "type": "unscheduled",
+                "established": {"method": "sca", "at": "2026-04-16T10:15:30.000Z"}, "currency": currency,
+                "paymentMethod": {"type": "card"}, "credential": {"token": "TOK-1"},
+                "consent": {"storeCredential": true, "merchantInitiated": true}
+            })
+            .to_string(),
+        )
         .unwrap();
         let at = Timestamp::parse("2026-04-16T10:15:30Z").unwrap();
         let mut processor_context = serde_json::Map::new();
@@ -200,10 +210,13 @@ mod tests {
             (Dialect::Axerve, "EUR", "10.00"),
         ] {
             let record = record(currency);
-            let request: ChargeRequest = serde_json::from_value(serde_json::json!({
-                "merchantId": "demo", "reference": "BTX-1", "customerId": "customer-123",
-                "amount": {"amount": amount, "currency": currency}
-            }))
+            let request: ChargeRequest = mitgate_core::json::from_str(
+                &serde_json::json!({
+                    "merchantId": "demo", "reference": "BTX-1", "customerId": "customer-123",
+                    "amount": {"amount": amount, "currency": currency}
+                })
+                .to_string(),
+            )
             .unwrap();
             let now = Timestamp::parse("2026-05-01T00:00:00Z").unwrap();
             let r = render_mit(dialect, &record, &request, "att_1", now).unwrap();

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use mitgate_core::json::{FromJson, Path, Value};
 use mitgate_core::validate::FieldError;
 
 /// An incoming request. Header names are lower-case.
@@ -37,7 +38,7 @@ impl HttpRequest {
 }
 
 /// An outgoing response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -47,12 +48,25 @@ pub(crate) struct HttpResponse {
 
 /// Responses are stored (idempotency) as UTF-8 text: every body mitgate stores is JSON or XML.
 mod body_text {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::Serializer;
     pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&String::from_utf8_lossy(b))
     }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        Ok(String::deserialize(d)?.into_bytes())
+}
+
+/// A stored response (an idempotency record's): `{"status", "headers": [[name, value], ...], "body"}`;
+/// other members are ignored.
+impl FromJson for HttpResponse {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["status", "headers", "body"], false)?;
+        let Some(h) = o.get("headers") else { return Err(o.missing("headers")) };
+        let at = path.key("headers");
+        let items = h.as_array(&at, "a sequence")?;
+        let mut headers = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            headers.push(crate::tree::string_pair(item, &at.index(i))?);
+        }
+        Ok(HttpResponse { status: o.req("status")?, headers, body: o.req::<String>("body")?.into_bytes() })
     }
 }
 
@@ -93,97 +107,13 @@ impl HttpResponse {
         self
     }
 
-    /// The body parsed as JSON, if it is JSON.
-    pub fn body_json(&self) -> Option<serde_json::Value> {
-        serde_json::from_slice(&self.body).ok()
-    }
-}
-
-/// The path of the first key that appears twice in one JSON object (`amount.currency`, `items[2].id`),
-/// if any. JSON with duplicate keys is ambiguous (parsers keep the first or the last); mitgate refuses
-/// it. Text that is not JSON gives `None`: the parser that reads it reports that.
-pub(crate) fn duplicate_key(text: &str) -> Option<String> {
-    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
-
-    struct Walk(String);
-
-    const SENTINEL: &str = "\u{0}duplicate:";
-
-    impl<'de> DeserializeSeed<'de> for Walk {
-        type Value = ();
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_any(self)
-        }
+    /// The body parsed as JSON, if it is JSON (a tree borrowing from the body).
+    pub fn body_json(&self) -> Option<Value<'_>> {
+        mitgate_core::json::parse(std::str::from_utf8(&self.body).ok()?).ok()
     }
 
-    impl<'de> Visitor<'de> for Walk {
-        type Value = ();
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("JSON")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            let mut seen = std::collections::BTreeSet::new();
-            while let Some(key) = map.next_key::<String>()? {
-                let path = if self.0.is_empty() { key.clone() } else { format!("{}.{key}", self.0) };
-                if !seen.insert(key) {
-                    return Err(A::Error::custom(format!("{SENTINEL}{path}")));
-                }
-                map.next_value_seed(Walk(path))?;
-            }
-            Ok(())
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            let mut i = 0usize;
-            while seq.next_element_seed(Walk(format!("{}[{i}]", self.0)))?.is_some() {
-                i = i.saturating_add(1);
-            }
-            Ok(())
-        }
-        fn visit_bool<E: Error>(self, _: bool) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_i64<E: Error>(self, _: i64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_u64<E: Error>(self, _: u64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_f64<E: Error>(self, _: f64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_str<E: Error>(self, _: &str) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_unit<E: Error>(self) -> Result<(), E> {
-            Ok(())
-        }
-    }
-
-    let mut de = serde_json::Deserializer::from_str(text);
-    match Walk(String::new()).deserialize(&mut de) {
-        Ok(()) => None,
-        Err(e) => {
-            let m = e.to_string();
-            m.find(SENTINEL).map(|i| {
-                let rest = m.get(i.saturating_add(SENTINEL.len())..).unwrap_or("");
-                // serde_json appends " at line L column C".
-                rest.rsplit_once(" at line ").map_or(rest, |(p, _)| p).to_string()
-            })
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::duplicate_key;
-
-    #[test]
-    fn finds_duplicate_keys_by_path() {
-        assert_eq!(duplicate_key(r#"{"a": 1, "b": {"c": 1, "c": 2}}"#).as_deref(), Some("b.c"));
-        assert_eq!(duplicate_key(r#"{"a": 1, "a": 1}"#).as_deref(), Some("a"));
-        assert_eq!(duplicate_key(r#"{"x": [{"k": 1}, {"k": 1, "k": 2}]}"#).as_deref(), Some("x[1].k"));
-        assert_eq!(duplicate_key(r#"{"a": 1, "b": {"a": 2}}"#), None);
-        assert_eq!(duplicate_key("{not json"), None);
+    /// The body as a `serde_json::Value` (to quote it in an answer), if it is JSON.
+    pub fn body_serde(&self) -> Option<serde_json::Value> {
+        crate::tree::serde_value(std::str::from_utf8(&self.body).ok()?)
     }
 }

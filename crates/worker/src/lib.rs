@@ -21,6 +21,7 @@ mod service;
 mod store;
 #[cfg(test)]
 mod test_util;
+mod tree;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -11,19 +11,20 @@
 //! [`apply`] is plain Rust over the [`Kv`] trait: the Durable Object runs it over its own storage
 //! (`wasm.rs`), native tests over memory.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use mitgate_core::decision::Verdict;
 use mitgate_core::engine::{self, Evaluation};
+use mitgate_core::json::{FromJson, Path, Value};
 use mitgate_core::model::Attempt;
 use mitgate_core::state;
 use mitgate_core::time::Timestamp;
-use mitgate_core::validate::parse_json;
+use mitgate_core::validate::{parse_json, FieldError};
 
 use crate::store::{AttemptLedger, IdempotencyRecord, Kv, StoreError, IDEMPOTENCY_TTL_SECONDS};
 
 /// What an object is asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) enum OpKind {
     /// The agreement's attempt ledger.
@@ -47,18 +48,42 @@ pub(crate) enum OpKind {
     Dump,
 }
 
+mitgate_core::json_string_enum!(OpKind {
+    "ledger" => OpKind::Ledger,
+    "putLedger" => OpKind::PutLedger,
+    "reserve" => OpKind::Reserve,
+    "mergeAttempt" => OpKind::MergeAttempt,
+    "idempotencyGet" => OpKind::IdempotencyGet,
+    "idempotencyClaim" => OpKind::IdempotencyClaim,
+    "idempotencyPut" => OpKind::IdempotencyPut,
+    "idempotencyDelete" => OpKind::IdempotencyDelete,
+    "dump" => OpKind::Dump,
+});
+
 /// One request to an object. Payloads travel as JSON text and are parsed with the same functions that
 /// read KV values and evaluation inputs, so the Worker's code size barely grows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ObjectOp {
     pub op: OpKind,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub body: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub attempt_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub now: Option<Timestamp>,
+}
+
+impl FromJson for ObjectOp {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["op", "body", "attemptId", "now"], true)?;
+        Ok(ObjectOp {
+            op: o.req("op")?,
+            body: o.or_default("body")?,
+            attempt_id: o.or_default("attemptId")?,
+            now: o.opt("now")?,
+        })
+    }
 }
 
 impl ObjectOp {
@@ -73,8 +98,8 @@ impl ObjectOp {
 }
 
 /// What [`ObjectOp::Reserve`] answers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Reservation {
     /// The ledger the decision was made on (before the reservation).
     pub attempts: Vec<Attempt>,
@@ -84,13 +109,20 @@ pub(crate) struct Reservation {
     pub now: Timestamp,
 }
 
+impl FromJson for Reservation {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["attempts", "reserved", "now"], true)?;
+        Ok(Reservation { attempts: o.req("attempts")?, reserved: o.req("reserved")?, now: o.req("now")? })
+    }
+}
+
 const LEDGER: &str = "ledger";
 const IDEMPOTENCY: &str = "idempotency";
 
-fn parse<T: for<'de> Deserialize<'de>>(text: Option<String>) -> Result<Option<T>, StoreError> {
+fn parse<T: FromJson>(text: Option<String>) -> Result<Option<T>, StoreError> {
     match text {
         None => Ok(None),
-        Some(t) => serde_json::from_str(&t)
+        Some(t) => mitgate_core::json::from_str(&t)
             .map(Some)
             .map_err(|e| StoreError(format!("stored object value does not parse: {e}"))),
     }
@@ -110,8 +142,9 @@ async fn live_record<S: Kv>(storage: &S, now: Timestamp) -> Result<Option<Idempo
     Ok(record.filter(|r| r.created_at.plus_seconds(IDEMPOTENCY_TTL_SECONDS) > now))
 }
 
-fn body<T: for<'de> Deserialize<'de>>(op: &ObjectOp) -> Result<T, StoreError> {
-    serde_json::from_str(&op.body).map_err(|e| StoreError(format!("{:?}: unreadable body: {e}", op.op)))
+fn body<T: FromJson>(op: &ObjectOp) -> Result<T, StoreError> {
+    mitgate_core::json::from_str(&op.body)
+        .map_err(|e| StoreError(format!("{:?}: unreadable body: {e}", op.op)))
 }
 
 /// Runs one operation on an object's storage; the answer is JSON text.
@@ -218,7 +251,7 @@ mod tests {
 
     fn reserve(kv: &MemoryKv, now: &str, id: &str) -> Reservation {
         let op = ObjectOp { body: evaluation(now), attempt_id: id.into(), ..ObjectOp::new(OpKind::Reserve) };
-        serde_json::from_str(&block_on(apply(kv, op)).unwrap()).unwrap()
+        mitgate_core::json::from_str(&block_on(apply(kv, op)).unwrap()).unwrap()
     }
 
     #[test]
@@ -250,7 +283,7 @@ mod tests {
         let claim = || ObjectOp::new(OpKind::IdempotencyClaim).with_body(&record).unwrap();
         assert_eq!(block_on(apply(&kv, claim())).unwrap(), "null", "claimed");
         let again: Option<IdempotencyRecord> =
-            serde_json::from_str(&block_on(apply(&kv, claim())).unwrap()).unwrap();
+            mitgate_core::json::from_str(&block_on(apply(&kv, claim())).unwrap()).unwrap();
         assert_eq!(again, Some(record.clone()), "the second claim gets the first record");
         let later = ObjectOp { now: Some(at.plus_seconds(86_401)), ..ObjectOp::new(OpKind::IdempotencyGet) };
         assert_eq!(block_on(apply(&kv, later)).unwrap(), "null", "expired after 24 hours");

@@ -15,10 +15,13 @@ use mitgate_dialects::{
     axerve, coinflow, infinic, spg, AgreementLookup, CitCapture, CitContext, MitContext, RequestKind,
 };
 
+use mitgate_core::json::{Kind, Value};
+
 use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::service::{self, Answer, App, ChargeResult, Finality, Forwarded, Outbound, Processor};
 use crate::store::{AgreementRecord, AttemptRef, Kv};
+use crate::tree::{member, member_at, text};
 
 /// Request headers never forwarded: mitgate's own, and those the runtime sets itself.
 const DROP: &[&str] = &[
@@ -52,7 +55,7 @@ fn outbound(base: &str, path: &str, req: &HttpRequest) -> Outbound {
 }
 
 fn from_dialect(r: mitgate_dialects::DialectResponse) -> HttpResponse {
-    HttpResponse { status: r.status, headers: r.headers, body: r.body.into_bytes() }
+    HttpResponse { status: r.status, headers: r.headers, body: r.body.into_string().into_bytes() }
 }
 
 /// When the processor did not answer, there are no words of its own: mitgate's error shape, 502/504.
@@ -129,7 +132,7 @@ impl HttpResponse {
     /// mitgate's own error code, when this is one of mitgate's error answers.
     fn header_code(&self) -> Option<&'static str> {
         let v = self.body_json()?;
-        let code = v.pointer("/error/code")?.as_str()?;
+        let code = text(member_at(&v, &["error", "code"])?)?;
         ["processor_unreachable", "store_unavailable", "processor_not_configured", "concurrent_charge"]
             .into_iter()
             .find(|c| *c == code)
@@ -145,43 +148,41 @@ fn header_pairs(req: &HttpRequest) -> Vec<(&str, &str)> {
 fn refused_mit_body(body: &str) -> Vec<mitgate_core::validate::FieldError> {
     use mitgate_core::validate::FieldError;
     let mut errors = Vec::new();
-    if let Some(path) = crate::http::duplicate_key(body) {
+    let Ok(value) = mitgate_core::json::parse(body) else { return errors };
+    if let Some(path) = crate::tree::duplicate_path(&value) {
         errors.push(FieldError::new(path, "is given more than once"));
     }
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
-        if let Some(path) = card_data_path(&value, "") {
-            errors.push(FieldError::new(
-                path,
-                "card data is never accepted in a merchant-initiated charge: send the stored credential's token",
-            ));
-        }
+    if let Some(path) = card_data_path(&value, "") {
+        errors.push(FieldError::new(
+            path,
+            "card data is never accepted in a merchant-initiated charge: send the stored credential's token",
+        ));
     }
     errors
 }
 
-/// The path of the first card number, card object or CVV in a JSON value.
-fn card_data_path(value: &serde_json::Value, path: &str) -> Option<String> {
+/// The path of the first card number, card object or CVV in a JSON value (in document order).
+fn card_data_path(value: &Value<'_>, path: &str) -> Option<String> {
     const CARD_KEYS: &[&str] =
         &["card", "cardnumber", "card_number", "pan", "cvv", "cvc", "cvv2", "securitycode"];
     let join = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
-    match value {
-        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+    let card = mitgate_core::pan::looks_like_card_number;
+    match &value.kind {
+        Kind::Object(entries) => entries.iter().find_map(|(k, v)| {
             if CARD_KEYS.contains(&k.to_ascii_lowercase().as_str()) {
                 Some(join(k))
             } else {
                 card_data_path(v, &join(k))
             }
         }),
-        serde_json::Value::Array(items) => {
+        Kind::Array(items) => {
             items.iter().enumerate().find_map(|(i, v)| card_data_path(v, &format!("{path}[{i}]")))
         }
-        serde_json::Value::String(s) => {
-            mitgate_core::pan::looks_like_card_number(s).then(|| path.to_string())
-        }
-        serde_json::Value::Number(n) => {
-            mitgate_core::pan::looks_like_card_number(&n.to_string()).then(|| path.to_string())
-        }
-        _ => None,
+        Kind::String(s) => card(s).then(|| path.to_string()),
+        // The number as written, and as a float renders it (`4.111111111111111e15`).
+        Kind::Number(n) => (card(n) || crate::tree::number(n).is_some_and(|x| card(&x.to_string())))
+            .then(|| path.to_string()),
+        Kind::Null | Kind::Bool(_) => None,
     }
 }
 
@@ -323,14 +324,14 @@ async fn cit<K: Kv, P: Processor>(
 /// (SPG `merchant.terminalId`, Axerve `shopLogin`): plain identifiers, never card data.
 fn processor_context(dialect: Dialect, body: &str) -> serde_json::Map<String, serde_json::Value> {
     let mut out = serde_json::Map::new();
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else { return out };
-    let fields: &[(&str, &str)] = match dialect {
-        Dialect::Spg => &[("terminalId", "/merchant/terminalId")],
-        Dialect::Axerve => &[("shopLogin", "/shopLogin")],
-        Dialect::Infinic | Dialect::Coinflow => &[],
+    let fields: &[(&str, &[&str])] = match dialect {
+        Dialect::Spg => &[("terminalId", &["merchant", "terminalId"])],
+        Dialect::Axerve => &[("shopLogin", &["shopLogin"])],
+        Dialect::Infinic | Dialect::Coinflow => return out,
     };
-    for (name, pointer) in fields {
-        if let Some(text) = v.pointer(pointer).and_then(|x| x.as_str()) {
+    let Ok(v) = mitgate_core::json::parse(body) else { return out };
+    for (name, keys) in fields {
+        if let Some(text) = member_at(&v, keys).and_then(text) {
             let plain =
                 text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
             if plain && !mitgate_core::pan::looks_like_card_number(text) {
@@ -357,8 +358,8 @@ pub(crate) async fn link_infinic_attempt<K: Kv, P>(
 }
 
 pub(crate) fn infinic_reference(body: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(body).ok()?;
-    let r = v.get("reference_id")?.as_str()?;
+    let v = mitgate_core::json::parse(body).ok()?;
+    let r = text(member(&v, "reference_id")?)?;
     let ok = !r.is_empty() && r.len() <= 200 && r.bytes().all(|b| (0x21..0x7f).contains(&b));
     ok.then(|| r.to_string())
 }
@@ -404,15 +405,12 @@ pub(crate) async fn infinic_webhook<K: Kv, P: Processor>(
     let body = req.text()?;
     match infinic::classify_webhook(body) {
         infinic::WebhookKind::PaymentCredential => {
-            let reference = serde_json::from_str::<serde_json::Value>(body)
-                .ok()
-                .and_then(|v| v.pointer("/content/reference_id").and_then(|r| r.as_str().map(str::to_string)))
-                .ok_or_else(|| {
-                    HttpResponse::invalid(&[mitgate_core::validate::FieldError::new(
-                        "content.reference_id",
-                        "is required",
-                    )])
-                })?;
+            let reference = webhook_reference(body).ok_or_else(|| {
+                HttpResponse::invalid(&[mitgate_core::validate::FieldError::new(
+                    "content.reference_id",
+                    "is required",
+                )])
+            })?;
             let intent = app
                 .stores
                 .pending_cit(merchant, &reference)
@@ -450,15 +448,18 @@ pub(crate) async fn infinic_webhook<K: Kv, P: Processor>(
     }
 }
 
+/// A webhook's `content.reference_id`.
+fn webhook_reference(body: &str) -> Option<String> {
+    let v = mitgate_core::json::parse(body).ok()?;
+    member_at(&v, &["content", "reference_id"]).and_then(text).map(str::to_string)
+}
+
 /// A `StatusChange` about an auto-attempt made through the proxy settles that attempt (a timeout left it
 /// pending); applying the outcome the proxy already read is a no-op. Anything else is acknowledged.
 async fn status_change<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str, body: &str) -> Answer {
     let unmatched =
         || Ok(HttpResponse::json(200, &serde_json::json!({"received": "StatusChange", "matched": false})));
-    let Some(reference) = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.pointer("/content/reference_id").and_then(|r| r.as_str().map(str::to_string)))
-    else {
+    let Some(reference) = webhook_reference(body) else {
         return unmatched();
     };
     let Some(link) =

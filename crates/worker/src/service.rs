@@ -1,24 +1,29 @@
 //! The canonical API's handlers, independent of the Worker runtime: each takes the app (stores,
 //! processor, configuration, clock) and a request, and answers. See `docs/worker.md` for the API.
 
+use std::borrow::Cow;
+
 use sha2::{Digest, Sha256};
 
 use mitgate_core::api::evaluate_json;
 use mitgate_core::decision::{Decision, Verdict};
 use mitgate_core::engine::{self, Evaluation, LimitsQuery};
+use mitgate_core::json::{self, FromJson, Kind, Path, Value};
+use mitgate_core::model::CardBrand;
 use mitgate_core::model::{
     Agreement, AttemptStatus, ChargeRequest, History, Outcome, OutcomeResult, GRANDFATHERED_REFERENCE,
 };
 use mitgate_core::policy::Policy;
 use mitgate_core::state;
 use mitgate_core::time::Timestamp;
-use mitgate_core::validate::{parse_json, FieldError};
+use mitgate_core::validate::{FieldError, MAX_INPUT_BYTES};
 
 use crate::auth::{MerchantKeys, KEY_HEADER};
 use crate::dialect::{self, Dialect, Rendered};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::redact::redact_card_numbers;
 use crate::store::{AgreementRecord, AttemptLedger, IdempotencyRecord, Kv, StoreError, Stores};
+use crate::tree::{clip, member, member_at, text};
 
 /// Deployment settings read from the environment.
 #[derive(Debug, Default)]
@@ -137,18 +142,9 @@ fn strip_root(mut errors: Vec<FieldError>) -> Vec<FieldError> {
     errors
 }
 
-/// A 400 naming a key given twice in the body.
-pub(crate) fn refuse_duplicate_keys(text: &str) -> Result<(), HttpResponse> {
-    match crate::http::duplicate_key(text) {
-        Some(path) => Err(invalid_one(&path, "is given more than once")),
-        None => Ok(()),
-    }
-}
-
-fn parse_body<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, HttpResponse> {
-    let text = req.text()?;
-    refuse_duplicate_keys(text)?;
-    parse_json(text).map_err(|e| HttpResponse::invalid(&[e]))
+/// The body read as `T`, or a 400 naming the field (a key given twice is refused by its path).
+fn parse_body<T: FromJson>(req: &HttpRequest) -> Result<T, HttpResponse> {
+    crate::tree::read_body(req.text()?).map_err(|e| HttpResponse::invalid(&[e]))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,16 +176,27 @@ pub(crate) async fn put_policy<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, re
 // Agreements
 
 /// `PUT /v1/agreements/{id}` body.
-#[derive(Debug, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug)]
 struct PutAgreement {
     agreement: Agreement,
-    #[serde(default)]
     history: Option<History>,
-    #[serde(default)]
     dialect: Option<Dialect>,
-    #[serde(default)]
     processor_context: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FromJson for PutAgreement {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["agreement", "history", "dialect", "processorContext"], true)?;
+        Ok(PutAgreement {
+            agreement: o.req("agreement")?,
+            history: o.opt("history")?,
+            dialect: o.opt("dialect")?,
+            processor_context: match o.get("processorContext") {
+                None => serde_json::Map::new(),
+                Some(v) => crate::tree::to_serde_map(v, &path.key("processorContext"))?,
+            },
+        })
+    }
 }
 
 fn record_json(record: &AgreementRecord, ledger: &AttemptLedger) -> serde_json::Value {
@@ -330,14 +337,22 @@ pub(crate) async fn agreement_limits<K: Kv, P>(app: &App<'_, K, P>, merchant: &s
 
 /// `POST /v1/agreements/{id}/attempts/{attemptId}/outcome` body: how a pending attempt ended, as the
 /// merchant learnt it from the processor (a timeout or a lost connection leaves the attempt pending).
-#[derive(Debug, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug)]
 struct OutcomeBody {
     result: OutcomeResult,
-    #[serde(default)]
     payment_id: Option<String>,
-    #[serde(default)]
     decline: Option<mitgate_core::model::Decline>,
+}
+
+impl FromJson for OutcomeBody {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["result", "paymentId", "decline"], true)?;
+        Ok(OutcomeBody {
+            result: o.req("result")?,
+            payment_id: o.opt("paymentId")?,
+            decline: o.opt("decline")?,
+        })
+    }
 }
 
 pub(crate) async fn post_outcome<K: Kv, P>(
@@ -392,25 +407,35 @@ pub(crate) fn parse_charge(
     now: Timestamp,
 ) -> Result<ChargeRequest, HttpResponse> {
     let text = req.text()?;
-    refuse_duplicate_keys(text)?;
-    let mut value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| invalid_one("", format!("malformed JSON: {e}")))?;
-    let Some(obj) = value.as_object_mut() else {
-        return Err(invalid_one("", "must be a JSON object"));
-    };
-    match obj.get("merchantId") {
-        None => {
-            obj.insert("merchantId".into(), serde_json::Value::String(merchant.to_string()));
-        }
-        Some(serde_json::Value::String(m)) if m != merchant => {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(invalid_one("", format!("input is larger than {MAX_INPUT_BYTES} bytes")));
+    }
+    let value = json::parse(text).map_err(|e| invalid_one("", format!("malformed JSON: {}", e.message)))?;
+    if let Some(path) = crate::tree::duplicate_path(&value) {
+        return Err(invalid_one(&path, "is given more than once"));
+    }
+    let given_merchant = match member(&value, "merchantId").map(|v| &v.kind) {
+        Some(Kind::String(m)) if m != merchant => {
             return Err(HttpResponse::error(403, "forbidden", "merchantId must be your own merchant id"));
         }
-        Some(_) => {}
+        given => given.is_some(),
+    };
+    let given_key = member(&value, "idempotencyKey").is_some();
+    let Value { kind: Kind::Object(mut entries), at } = value else {
+        return Err(invalid_one("", "must be a JSON object"));
+    };
+    // The caller's merchant id and the Idempotency-Key header fill in what the body leaves out; values
+    // added here sit at the object's position (they cannot fail to read).
+    let added = |s: &str| Value { kind: Kind::String(Cow::Owned(s.to_string())), at };
+    if !given_merchant {
+        entries.push((Cow::Borrowed("merchantId"), added(merchant)));
     }
-    if let (None, Some(k)) = (obj.get("idempotencyKey"), req.header("idempotency-key")) {
-        obj.insert("idempotencyKey".into(), serde_json::Value::String(k.to_string()));
+    if let (false, Some(k)) = (given_key, req.header("idempotency-key")) {
+        entries.push((Cow::Borrowed("idempotencyKey"), added(k)));
     }
-    let request: ChargeRequest = parse_json(&value.to_string()).map_err(|e| HttpResponse::invalid(&[e]))?;
+    let body = Value { kind: Kind::Object(entries), at };
+    let request =
+        ChargeRequest::from_json(&body, &Path::root(text)).map_err(|e| HttpResponse::invalid(&[clip(e)]))?;
     let mut errors = Vec::new();
     request.validate("", &mut errors);
     let mut errors = strip_root(errors);
@@ -811,7 +836,7 @@ fn canonical_sent(sent: &Sent) -> HttpResponse {
     let result = sent.outcome.as_ref().map(|o| o.result);
     let (outcome, http, processor) = match &sent.forwarded {
         Forwarded::Answered(resp) => {
-            let body = resp.body_json().unwrap_or_else(|| {
+            let body = resp.body_serde().unwrap_or_else(|| {
                 serde_json::Value::String(redact_card_numbers(&String::from_utf8_lossy(&resp.body)))
             });
             let processor = serde_json::json!({"status": resp.status, "body": body});
@@ -855,8 +880,10 @@ fn canonical_sent(sent: &Sent) -> HttpResponse {
 fn with_network_hint(mut outcome: Outcome, resp: &HttpResponse) -> Outcome {
     if let Some(d) = outcome.decline.as_mut().filter(|d| d.network.is_none()) {
         d.network = resp.body_json().and_then(|v| {
-            let name = v.get("network").or_else(|| v.get("brand"))?.as_str()?.to_ascii_lowercase();
-            serde_json::from_value(serde_json::Value::String(name)).ok()
+            let field = member(&v, "network").or_else(|| member(&v, "brand"))?;
+            let name = text(field)?.to_ascii_lowercase();
+            let name = Value { kind: Kind::String(Cow::Borrowed(&name)), at: 0 };
+            CardBrand::from_json(&name, &Path::root("")).ok()
         });
     }
     outcome
@@ -876,9 +903,9 @@ pub(crate) enum Finality {
 
 /// SHA-256 hex of the route and the body (JSON bodies normalised: key order and spacing do not matter).
 pub(crate) fn fingerprint(req: &HttpRequest) -> String {
-    let body = match serde_json::from_slice::<serde_json::Value>(&req.body) {
-        Ok(v) => v.to_string().into_bytes(),
-        Err(_) => req.body.clone(),
+    let body = match std::str::from_utf8(&req.body).ok().and_then(crate::tree::serde_value) {
+        Some(v) => v.to_string().into_bytes(),
+        None => req.body.clone(),
     };
     let mut h = Sha256::new();
     h.update(req.method.as_bytes());
@@ -907,9 +934,9 @@ where
 {
     // The header; on the canonical route also the body's `idempotencyKey` (the ChargeRequest field).
     let body_key = (req.path == "/v1/charges" && req.header("idempotency-key").is_none())
-        .then(|| serde_json::from_slice::<serde_json::Value>(&req.body).ok())
+        .then(|| std::str::from_utf8(&req.body).ok().and_then(|t| json::parse(t).ok()))
         .flatten()
-        .and_then(|v| v.get("idempotencyKey").and_then(|k| k.as_str().map(str::to_string)));
+        .and_then(|v| member(&v, "idempotencyKey").and_then(text).map(str::to_string));
     let Some(key) = req.header("idempotency-key").or(body_key.as_deref()) else {
         return work.await.0;
     };
@@ -960,9 +987,10 @@ where
 /// Whether a charge answer is final.
 pub(crate) fn finality_of(response: &HttpResponse) -> Finality {
     let code = response.body_json().and_then(|v| {
-        v.get("outcome")
-            .and_then(|o| o.as_str().map(str::to_string))
-            .or_else(|| v.pointer("/error/code").and_then(|c| c.as_str().map(str::to_string)))
+        member(&v, "outcome")
+            .and_then(text)
+            .or_else(|| member_at(&v, &["error", "code"]).and_then(text))
+            .map(str::to_string)
     });
     match (response.status, code.as_deref()) {
         (_, Some("not_sent" | "store_unavailable" | "processor_not_configured" | "concurrent_charge")) => {
@@ -1282,6 +1310,19 @@ mod tests {
             assert!(String::from_utf8_lossy(&bad.body).contains("amount"));
             let spoof = block_on(post_decision(app, "demo", &req("POST", "/v1/decisions", r#"{"merchantId": "other", "reference": "pay_1", "amount": {"amount": "1.00", "currency": "USD"}}"#, &[])));
             assert_eq!(spoof.unwrap_err().status, 403);
+            // Paths and positions are those of the caller's text; a key given twice is named by its path.
+            for (body, field, message) in [
+                (r#"{"reference": "pay_1", "amountCents": 1}"#, "amountCents", "unknown field `amountCents`"),
+                (r#"{"reference": "pay_1", "amount": {"amount": "1.00", "amount": "2.00", "currency": "USD"}}"#, "amount.amount", "is given more than once"),
+                (r#"{"reference": "pay_1"}"#, "", "missing field `amount` at line 1 column 1"),
+                (r#"{"reference": 5,"#, "", "malformed JSON: EOF while parsing"),
+                ("[1]", "", "must be a JSON object"),
+            ] {
+                let r = block_on(post_decision(app, "demo", &req("POST", "/v1/decisions", body, &[]))).unwrap_err();
+                let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                assert_eq!((r.status, v["error"]["fields"][0]["path"].as_str()), (400, Some(field)), "{body}");
+                assert!(v["error"]["fields"][0]["message"].as_str().unwrap().starts_with(message), "{v}");
+            }
         });
     }
 }

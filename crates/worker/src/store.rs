@@ -18,16 +18,19 @@
 
 use std::cell::Cell;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use mitgate_core::engine::Evaluation;
+use mitgate_core::json::{FromJson, Path, Value};
 use mitgate_core::model::{Agreement, Attempt, Payment};
 use mitgate_core::policy::Policy;
 use mitgate_core::time::Timestamp;
+use mitgate_core::validate::FieldError;
 
 use crate::dialect::Dialect;
 use crate::http::HttpResponse;
 use crate::objects::{ObjectOp, OpKind, Reservation};
+use crate::tree::Null;
 
 /// A KV failure: unavailable, rate-limited, or a stored value that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,48 +96,90 @@ pub(crate) const STORAGE_HEADER: &str = "x-mitgate-storage";
 pub(crate) const IDEMPOTENCY_TTL_SECONDS: u64 = 86_400;
 
 /// An agreement as stored: the canonical agreement, its CIT payments and how it is reached.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct AgreementRecord {
     pub agreement: Agreement,
-    #[serde(default)]
     pub payments: Vec<Payment>,
     /// The processor dialect charges on this agreement go to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dialect: Option<Dialect>,
     /// Dialect values a rendered MIT needs (SPG `terminalId`, ...); never card data.
-    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub processor_context: serde_json::Map<String, serde_json::Value>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 /// Every MIT attempt on one agreement: the velocity counter's state.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct AttemptLedger {
-    #[serde(default)]
     pub attempts: Vec<Attempt>,
 }
 
 /// Which attempt a 000 auto-attempt's `reference_id` became.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct AttemptRef {
     pub agreement_id: String,
     pub attempt_id: String,
 }
 
 /// An idempotency key's record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct IdempotencyRecord {
     /// SHA-256 of the route and the (normalised) body.
     pub fingerprint: String,
     pub created_at: Timestamp,
     /// `None` while the first request is still in flight.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<HttpResponse>,
+}
+
+impl FromJson for AgreementRecord {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] =
+            &["agreement", "payments", "dialect", "processorContext", "createdAt", "updatedAt"];
+        let o = value.object(path, FIELDS, true)?;
+        Ok(AgreementRecord {
+            agreement: o.req("agreement")?,
+            payments: o.or_default("payments")?,
+            dialect: o.opt("dialect")?,
+            processor_context: match o.get("processorContext") {
+                None => serde_json::Map::new(),
+                Some(v) => crate::tree::to_serde_map(v, &path.key("processorContext"))?,
+            },
+            created_at: o.req("createdAt")?,
+            updated_at: o.req("updatedAt")?,
+        })
+    }
+}
+
+impl FromJson for AttemptLedger {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["attempts"], true)?;
+        Ok(AttemptLedger { attempts: o.or_default("attempts")? })
+    }
+}
+
+impl FromJson for AttemptRef {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["agreementId", "attemptId"], true)?;
+        Ok(AttemptRef { agreement_id: o.req("agreementId")?, attempt_id: o.req("attemptId")? })
+    }
+}
+
+impl FromJson for IdempotencyRecord {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["fingerprint", "createdAt", "response"], true)?;
+        Ok(IdempotencyRecord {
+            fingerprint: o.req("fingerprint")?,
+            created_at: o.req("createdAt")?,
+            response: o.opt("response")?,
+        })
+    }
 }
 
 fn policy_key(merchant: &str) -> String {
@@ -166,10 +211,10 @@ fn idempotency_key(merchant: &str, key_digest: &str) -> String {
     format!("idem/v1/{merchant}/{key_digest}")
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(key: &str, text: Option<String>) -> Result<Option<T>, StoreError> {
+fn parse<T: FromJson>(key: &str, text: Option<String>) -> Result<Option<T>, StoreError> {
     match text {
         None => Ok(None),
-        Some(t) => serde_json::from_str(&t)
+        Some(t) => mitgate_core::json::from_str(&t)
             .map(Some)
             .map_err(|e| StoreError(format!("stored value at `{key}` does not parse: {e}"))),
     }
@@ -190,15 +235,10 @@ impl<K: Kv> Stores<K> {
         self
     }
 
-    async fn object<T: for<'de> Deserialize<'de>>(
-        &self,
-        objects: &K,
-        name: &str,
-        op: &ObjectOp,
-    ) -> Result<T, StoreError> {
+    async fn object<T: FromJson>(&self, objects: &K, name: &str, op: &ObjectOp) -> Result<T, StoreError> {
         Counters::bump(&self.counters.do_calls);
         let text = objects.call_object(name, op).await?;
-        serde_json::from_str(&text)
+        mitgate_core::json::from_str(&text)
             .map_err(|e| StoreError(format!("the Durable Object `{name}` answered unreadably: {e}")))
     }
 
@@ -312,7 +352,7 @@ impl<K: Kv> Stores<K> {
     pub async fn put_attempts(&self, agreement: &str, ledger: &AttemptLedger) -> Result<(), StoreError> {
         if let Some(objects) = &self.objects {
             let op = ObjectOp::new(OpKind::PutLedger).with_body(ledger)?;
-            return self.object(objects, &object_name(agreement), &op).await;
+            return self.object::<Null>(objects, &object_name(agreement), &op).await.map(|Null| ());
         }
         self.put(&self.velocity, &attempts_key(agreement), &encode(ledger)?, None).await
     }
@@ -344,7 +384,7 @@ impl<K: Kv> Stores<K> {
     ) -> Result<(), StoreError> {
         if let Some(objects) = &self.objects {
             let op = ObjectOp::new(OpKind::MergeAttempt).with_body(attempt)?;
-            return self.object(objects, &object_name(agreement), &op).await;
+            return self.object::<Null>(objects, &object_name(agreement), &op).await.map(|Null| ());
         }
         let mut latest = match self.attempts(agreement).await {
             Ok(l) => l,
@@ -398,7 +438,10 @@ impl<K: Kv> Stores<K> {
     ) -> Result<(), StoreError> {
         if let Some(objects) = &self.objects {
             let op = ObjectOp::new(OpKind::IdempotencyPut).with_body(record)?;
-            return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
+            return self
+                .object::<Null>(objects, &idempotency_key(merchant, key_digest), &op)
+                .await
+                .map(|Null| ());
         }
         self.put(
             &self.idempotency,
@@ -412,7 +455,10 @@ impl<K: Kv> Stores<K> {
     pub async fn delete_idempotency(&self, merchant: &str, key_digest: &str) -> Result<(), StoreError> {
         if let Some(objects) = &self.objects {
             let op = ObjectOp::new(OpKind::IdempotencyDelete);
-            return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
+            return self
+                .object::<Null>(objects, &idempotency_key(merchant, key_digest), &op)
+                .await
+                .map(|Null| ());
         }
         self.delete(&self.idempotency, &idempotency_key(merchant, key_digest)).await
     }
@@ -476,5 +522,68 @@ pub(crate) mod memory {
             self.kv.map.borrow_mut().remove(&format!("{}{key}", self.prefix));
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use mitgate_core::json::from_str;
+
+    /// What the store writes reads back to the same value; unknown members of a record are refused.
+    #[test]
+    fn records_read_back() {
+        let at = Timestamp::parse("2026-06-01T12:00:00Z").unwrap();
+        let agreement: Agreement = from_str(
+            r#"{"id": "a1", "merchantId": "demo", "type": "unscheduled",
+                "established": {"method": "zero_auth", "at": "2026-05-30T00:00:00Z"}, "currency": "USD",
+                "paymentMethod": {"type": "card", "brand": "visa"}, "credential": {"token": "tok_1"},
+                "consent": {"storeCredential": true, "merchantInitiated": true}}"#,
+        )
+        .unwrap();
+        let mut processor_context = serde_json::Map::new();
+        processor_context.insert("terminalId".into(), "11111".into());
+        processor_context.insert("n".into(), serde_json::json!([1, -2, 2.5, null, {"b": true}]));
+        let record = AgreementRecord {
+            agreement,
+            payments: vec![],
+            dialect: Some(Dialect::Spg),
+            processor_context,
+            created_at: at,
+            updated_at: at,
+        };
+        assert_eq!(from_str::<AgreementRecord>(&encode(&record).unwrap()).unwrap(), record);
+        let response = HttpResponse::json(402, &serde_json::json!({"declineCode": "8026"}))
+            .with_header("retry-after", "1");
+        let idem = IdempotencyRecord { fingerprint: "f".into(), created_at: at, response: Some(response) };
+        assert_eq!(from_str::<IdempotencyRecord>(&encode(&idem).unwrap()).unwrap(), idem);
+        let link = AttemptRef { agreement_id: "a1".into(), attempt_id: "att_1".into() };
+        assert_eq!(from_str::<AttemptRef>(&encode(&link).unwrap()).unwrap(), link);
+        let ledger = AttemptLedger::default();
+        assert_eq!(from_str::<AttemptLedger>(&encode(&ledger).unwrap()).unwrap(), ledger);
+        let e = from_str::<AttemptRef>(r#"{"agreementId": "a", "attemptId": "b", "x": 1}"#).unwrap_err();
+        assert_eq!(e.path, "x");
+        let e = from_str::<IdempotencyRecord>(
+            r#"{"fingerprint": "f", "createdAt": "2026-06-01T12:00:00Z",
+                "response": {"status": 200, "headers": [["a"]], "body": ""}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "response.headers[0]");
+    }
+
+    #[test]
+    fn object_operations_read_back() {
+        let op = ObjectOp {
+            attempt_id: "att_1".into(),
+            now: Some(Timestamp::parse("2026-06-01T12:00:00Z").unwrap()),
+            ..ObjectOp::new(OpKind::IdempotencyClaim)
+        };
+        let back: ObjectOp = from_str(&encode(&op).unwrap()).unwrap();
+        assert_eq!((back.op, back.attempt_id, back.now, back.body), (op.op, op.attempt_id, op.now, op.body));
+        assert!(from_str::<ObjectOp>(r#"{"op": "explode"}"#)
+            .unwrap_err()
+            .message
+            .starts_with("unknown variant"));
     }
 }

@@ -162,7 +162,7 @@ impl DurableObject for MitgateObject {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let text = req.text().await?;
-        let op: ObjectOp = match serde_json::from_str(&text) {
+        let op: ObjectOp = match mitgate_core::json::from_str(&text) {
             Ok(op) => op,
             Err(e) => return Response::error(format!("unknown operation: {e}"), 400),
         };
