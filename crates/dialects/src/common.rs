@@ -181,7 +181,11 @@ pub(crate) fn respond<B: Serialize>(
     if let Some(seconds) = retry_after_seconds {
         headers.push(("retry-after".to_string(), seconds.max(1).to_string()));
     }
-    DialectResponse { status, headers, body: crate::JsonBody::render(body) }
+    let body = serde_json::to_string(body).unwrap_or_else(|_| {
+        // Unreachable in practice (plain structs, string keys); answer rather than panic.
+        r#"{"mitgate":{"error":"internal serialization error"}}"#.to_string()
+    });
+    DialectResponse { status, headers, body }
 }
 
 /// The `mitgate` object of a bad-input answer: every error with its field path.

@@ -228,55 +228,8 @@ pub struct DialectResponse {
     /// Header names (lower case) and values: always `content-type`; `retry-after` (seconds) when every
     /// violation clears by waiting.
     pub headers: Vec<(String, String)>,
-    /// The JSON body.
-    pub body: JsonBody,
-}
-
-/// A rendered JSON body. It reads as text (`&str` through `Deref`), and serde_json embeds it verbatim
-/// when a larger answer is serialized (the wasm package's `renderRefusalJson`), without parsing it again.
-#[derive(Debug, Clone)]
-pub struct JsonBody(Box<serde_json::value::RawValue>);
-
-impl JsonBody {
-    /// Serializes `body` (no parsing: the text is serde_json's own output). If serialization fails, which
-    /// plain structs with string keys never do, the body is `null` rather than a panic.
-    pub fn render<B: Serialize>(body: &B) -> Self {
-        JsonBody(
-            serde_json::value::to_raw_value(body)
-                .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned()),
-        )
-    }
-
-    /// The JSON text.
-    pub fn as_str(&self) -> &str {
-        self.0.get()
-    }
-
-    /// The JSON text, owned.
-    pub fn into_string(self) -> String {
-        Box::<str>::from(self.0).into_string()
-    }
-}
-
-impl std::ops::Deref for JsonBody {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl PartialEq for JsonBody {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for JsonBody {}
-
-impl Serialize for JsonBody {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
+    /// The JSON body, as serde_json rendered it.
+    pub body: String,
 }
 
 impl DialectResponse {

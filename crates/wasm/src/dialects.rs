@@ -18,8 +18,8 @@ use mitgate_core::money::Currency;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::{parse_json, FieldError};
 use mitgate_dialects::{
-    axerve, coinflow, infinic, spg, AgreementLookup, CitContext, DialectId, DialectResponse, JsonBody,
-    MitContext, OutcomeContext,
+    axerve, coinflow, infinic, spg, AgreementLookup, CitContext, DialectId, DialectResponse, MitContext,
+    OutcomeContext,
 };
 use serde::Serialize;
 
@@ -292,7 +292,8 @@ impl FromJson for RenderInput {
     }
 }
 
-/// An HTTP answer in a processor's own words.
+/// An HTTP answer in a processor's own words. (The shape of `response` in [`render_refusal_json`]'s
+/// answer, which that function writes out itself so that the body is embedded exactly as rendered.)
 #[derive(Debug, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase")]
@@ -302,9 +303,9 @@ pub struct ProcessorResponse {
     /// Lower-case header names and values (`content-type`, `retry-after`).
     #[tsify(type = "Record<string, string>")]
     pub headers: BTreeMap<String, String>,
-    /// The JSON body, exactly as the dialect renders it.
+    /// The JSON body, exactly as the dialect renders it (embedded as JSON, not as a string).
     #[tsify(type = "unknown")]
-    pub body: JsonBody,
+    pub body: String,
 }
 
 /// Success payload of [`render_refusal_json`].
@@ -456,20 +457,52 @@ pub fn read_outcome_json(text: &str) -> String {
     answer(parse_json::<OutcomeInput>(text).map_err(|e| vec![e]).and_then(|input| read_outcome(&input)))
 }
 
-fn response_of(r: DialectResponse) -> ProcessorResponse {
-    ProcessorResponse { status: r.status, headers: r.headers.into_iter().collect(), body: r.body }
-}
-
-fn render_refusal(input: RenderInput) -> Result<RefusalAnswer, Vec<FieldError>> {
+fn render_refusal(input: RenderInput) -> Result<(Decision, Option<DialectResponse>), Vec<FieldError>> {
     input.evaluation.validate().map_err(|e| under("evaluation", e))?;
     let decision = engine::evaluate(&input.evaluation);
-    let response = input.dialect.id().render_refusal(&decision).map(response_of);
-    Ok(RefusalAnswer { decision, response })
+    let response = input.dialect.id().render_refusal(&decision);
+    Ok((decision, response))
+}
+
+/// Writes a [`RefusalAnswer`]: `{"type":"success","decision":…,"response":{"status","headers","body"}}`,
+/// with the dialect's body embedded as the JSON text it rendered. serde_json could embed it only through
+/// `RawValue`, whose constructor parses the text again: that linked serde_json's whole parser into the
+/// package (14 KB gzip, PERFORMANCE.md "Size").
+fn refusal_answer(
+    decision: &Decision,
+    response: Option<&DialectResponse>,
+) -> Result<String, serde_json::Error> {
+    let response = match response {
+        None => "null".to_string(),
+        Some(r) => {
+            let headers: BTreeMap<&str, &str> =
+                r.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            format!(
+                r#"{{"status":{},"headers":{},"body":{}}}"#,
+                r.status,
+                serde_json::to_string(&headers)?,
+                r.body
+            )
+        }
+    };
+    Ok(format!(
+        r#"{{"type":"success","decision":{},"response":{response}}}"#,
+        serde_json::to_string(decision)?
+    ))
 }
 
 /// Decides an evaluation and renders a refusal as the dialect's processor would answer it.
-/// Input: [`RenderInput`]. Output: `{"type":"success","decision","response"}` (`response` is `null` when
-/// the charge is allowed) or a failure naming fields.
+/// Input: [`RenderInput`]. Output: [`RefusalAnswer`], `{"type":"success","decision","response"}` (`response`
+/// is `null` when the charge is allowed), or a failure naming fields.
 pub fn render_refusal_json(text: &str) -> String {
-    answer(parse_json::<RenderInput>(text).map_err(|e| vec![e]).and_then(render_refusal))
+    let result = parse_json::<RenderInput>(text).map_err(|e| vec![e]).and_then(render_refusal);
+    match result {
+        Ok((decision, response)) => refusal_answer(&decision, response.as_ref()).unwrap_or_else(|e| {
+            answer::<RefusalAnswer>(Err(vec![FieldError::new(
+                "",
+                format!("internal serialization error: {e}"),
+            )]))
+        }),
+        Err(errors) => answer::<RefusalAnswer>(Err(errors)),
+    }
 }

@@ -55,7 +55,7 @@ fn outbound(base: &str, path: &str, req: &HttpRequest) -> Outbound {
 }
 
 fn from_dialect(r: mitgate_dialects::DialectResponse) -> HttpResponse {
-    HttpResponse { status: r.status, headers: r.headers, body: r.body.into_string().into_bytes() }
+    HttpResponse { status: r.status, headers: r.headers, body: r.body.into_bytes() }
 }
 
 /// When the processor did not answer, there are no words of its own: mitgate's error shape, 502/504.
