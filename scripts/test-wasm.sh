@@ -36,15 +36,5 @@ fi
 timeout 300 node --test tests/browser/
 echo "screenshot: tests/out/dashboard.png"
 
-echo "== size of the browser .wasm"
-# Regression guard at today's size (engine + four dialects: 181 KiB gzip). The aim is 120 KiB: serde's
-# derived visitors are ~45% of the code (measured with twiggy), so reaching it means replacing derive on the
-# input path; that work belongs with the size budgets of the performance issue. Lower this as size drops.
-LIMIT_KIB="${MITGATE_WASM_GZIP_LIMIT_KIB:-185}"
-SIZE=$(gzip -9c crates/wasm/pkg/web/mitgate_wasm_bg.wasm | wc -c)
-printf 'web/mitgate_wasm_bg.wasm: %d bytes raw, %d bytes gzip -9 (%d.%d KiB); budget %d KiB\n' \
-  "$(wc -c < crates/wasm/pkg/web/mitgate_wasm_bg.wasm)" "$SIZE" $((SIZE / 1024)) $(((SIZE % 1024) * 10 / 1024)) "$LIMIT_KIB"
-if [ "$SIZE" -gt $((LIMIT_KIB * 1024)) ]; then
-  echo "FAIL: the browser .wasm is above its gzip budget of ${LIMIT_KIB} KiB" >&2
-  exit 1
-fi
+echo "== size of the browser .wasm against its budget"
+bash bench/check-sizes.sh browser
