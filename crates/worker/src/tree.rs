@@ -145,7 +145,7 @@ fn overflows(significand: u64, digit: u64) -> bool {
 }
 
 /// serde_json's `f64_from_parts`: the significand times a power of ten from its table, `None` on overflow.
-#[allow(
+#[expect(
     clippy::float_arithmetic,
     reason = "serde_json's own conversion, for JSON kept, quoted or fingerprinted as given; never money"
 )]
