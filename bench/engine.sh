@@ -47,9 +47,9 @@ build() { # $1: tree, $2: its target dir, $3: before|after
 }
 echo "== same answers: every conformance vector and dialect case, baseline vs current tree"
 (cd "$BASE" && CARGO_TARGET_DIR="$BASE_TARGET_DIR" cargo run --quiet -p mitgate-wasm --example vectors_out -- \
-  tests/vectors tests/node/dialect-cases.json "$OUT/native.before.json")
+  "$ROOT/tests/vectors" "$ROOT/tests/node/dialect-cases.json" "$OUT/native.before.json")
 CARGO_TARGET_DIR="$TARGET_DIR" cargo run --quiet -p mitgate-wasm --example vectors_out -- \
-  tests/vectors tests/node/dialect-cases.json "$OUT/native.after.json"
+  "$ROOT/tests/vectors" "$ROOT/tests/node/dialect-cases.json" "$OUT/native.after.json"
 # Decisions and successes must be byte-identical. Input errors must name the same fields; their wording may
 # differ when the baseline predates the JSON reader (core::json words serde's messages slightly differently).
 node bench/same-answers.mjs "$OUT/native.before.json" "$OUT/native.after.json" | tee "$OUT/identical.txt"
