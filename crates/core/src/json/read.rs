@@ -157,6 +157,46 @@ macro_rules! json_string_enum {
     };
 }
 
+/// Implements [`FromJson`] for a struct read field by field, naming each field's JSON key once:
+///
+/// ```
+/// # use mitgate_core::json_struct;
+/// struct Schedule { start: String, end: Option<String>, count: u32, active: bool }
+/// json_struct!(Schedule, deny_unknown {
+///     start: req "initialDate",           // required
+///     end: opt "finalDate",               // missing or null: None
+///     count: default "count",             // missing: Default::default()
+///     active: or "active" => || true,     // missing: the function's value
+/// });
+/// let s: Schedule = mitgate_core::json::from_str(r#"{"initialDate": "a", "count": 2}"#).unwrap();
+/// assert_eq!((s.start.as_str(), s.end, s.count, s.active), ("a", None, 2, true));
+/// ```
+///
+/// `deny_unknown` refuses keys outside the list (the canonical model); `ignore_unknown` skips them (processor
+/// bodies). Fields are read in the order listed, so the first error reported is the first listed field that
+/// fails. INVARIANT: the keys checked for unknown fields are exactly the keys read.
+#[macro_export]
+macro_rules! json_struct {
+    ($ty:ident, $unknown:ident { $($field:ident : $how:ident $key:literal $(=> $default:expr)?),+ $(,)? }) => {
+        impl $crate::json::FromJson for $ty {
+            fn from_json(
+                value: &$crate::json::Value<'_>,
+                path: &$crate::json::Path<'_>,
+            ) -> ::core::result::Result<Self, $crate::validate::FieldError> {
+                const FIELDS: &[&str] = &[$($key),+];
+                let o = value.object(path, FIELDS, $crate::json_struct!(@deny $unknown))?;
+                Ok($ty { $($field: $crate::json_struct!(@read o, $how, $key $(, $default)?),)+ })
+            }
+        }
+    };
+    (@deny deny_unknown) => { true };
+    (@deny ignore_unknown) => { false };
+    (@read $o:ident, req, $key:literal) => { $o.req($key)? };
+    (@read $o:ident, opt, $key:literal) => { $o.opt($key)? };
+    (@read $o:ident, default, $key:literal) => { $o.or_default($key)? };
+    (@read $o:ident, or, $key:literal, $default:expr) => { $o.or_else($key, $default)? };
+}
+
 impl FromJson for bool {
     fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
         match value.kind {
