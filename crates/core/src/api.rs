@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::json::{FromJson, Path, Value};
+use crate::json_struct;
 
 use crate::decision::{Decision, Limits};
 use crate::engine::{self, Evaluation, LimitsQuery};
@@ -90,31 +90,20 @@ pub struct ApplyOutcomeInput {
     pub outcome: Outcome,
 }
 
-impl FromJson for EvaluationWithId {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o =
-            value.object(path, &["now", "policy", "agreement", "history", "request", "attemptId"], true)?;
-        Ok(EvaluationWithId {
-            now: o.req("now")?,
-            policy: o.req("policy")?,
-            agreement: o.req("agreement")?,
-            history: o.or_default("history")?,
-            request: o.req("request")?,
-            attempt_id: o.req("attemptId")?,
-        })
-    }
-}
+json_struct!(EvaluationWithId, deny_unknown {
+    now: req "now",
+    policy: req "policy",
+    agreement: req "agreement",
+    history: default "history",
+    request: req "request",
+    attempt_id: req "attemptId",
+});
 
-impl FromJson for ApplyOutcomeInput {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["agreement", "history", "outcome"], true)?;
-        Ok(ApplyOutcomeInput {
-            agreement: o.req("agreement")?,
-            history: o.or_default("history")?,
-            outcome: o.req("outcome")?,
-        })
-    }
-}
+json_struct!(ApplyOutcomeInput, deny_unknown {
+    agreement: req "agreement",
+    history: default "history",
+    outcome: req "outcome",
+});
 
 impl<T: Serialize> Answer<T> {
     /// The answer as JSON text: what every entry point returns, natively, in Node and in the Worker.

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::json::{FromJson, Path, Value};
+use crate::json_struct;
 
 use crate::decision::{Decision, Limits, Verdict, Violation};
 use crate::model::{Agreement, ChargeRequest, History};
@@ -45,30 +45,20 @@ pub struct LimitsQuery {
     pub history: History,
 }
 
-impl FromJson for Evaluation {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["now", "policy", "agreement", "history", "request"], true)?;
-        Ok(Evaluation {
-            now: o.req("now")?,
-            policy: o.req("policy")?,
-            agreement: o.opt("agreement")?,
-            history: o.or_default("history")?,
-            request: o.req("request")?,
-        })
-    }
-}
+json_struct!(Evaluation, deny_unknown {
+    now: req "now",
+    policy: req "policy",
+    agreement: opt "agreement",
+    history: default "history",
+    request: req "request",
+});
 
-impl FromJson for LimitsQuery {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["now", "policy", "agreement", "history"], true)?;
-        Ok(LimitsQuery {
-            now: o.req("now")?,
-            policy: o.req("policy")?,
-            agreement: o.req("agreement")?,
-            history: o.or_default("history")?,
-        })
-    }
-}
+json_struct!(LimitsQuery, deny_unknown {
+    now: req "now",
+    policy: req "policy",
+    agreement: req "agreement",
+    history: default "history",
+});
 
 impl Evaluation {
     /// Checks values that parse but cannot be right; each error names its field.

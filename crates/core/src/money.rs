@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
 use crate::json::{FromJson, Path, Value};
+use crate::json_struct;
 use crate::validate::FieldError;
 
 /// The largest amount in minor units mitgate accepts: 2^53 - 1, so that an amount in minor units is
@@ -333,12 +334,10 @@ pub struct Cents {
     pub currency: Option<Currency>,
 }
 
-impl FromJson for Cents {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["cents", "currency"], true)?;
-        Ok(Cents { cents: o.req("cents")?, currency: o.opt("currency")? })
-    }
-}
+json_struct!(Cents, deny_unknown {
+    cents: req "cents",
+    currency: opt "currency",
+});
 
 impl Cents {
     /// The amount in `currency`, or `None` when this value is pinned to another currency.

@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::json::{FromJson, Kind, Path, Value};
+use crate::json_struct;
 
 use crate::money::Cents;
 use crate::time::MAX_DURATION_SECONDS;
@@ -105,42 +106,22 @@ fn serialize_multiple<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, 
     }
 }
 
-impl FromJson for Policy {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] = &[
-            "enabled",
-            "maxCount",
-            "period",
-            "maxMultiple",
-            "expiration",
-            "maxZeroAuthAmount",
-            "maxAmountLookback",
-            "networkRetryRules",
-            "allowGrandfathered",
-            "preDebitNotice",
-        ];
-        let o = value.object(path, FIELDS, true)?;
-        Ok(Policy {
-            enabled: o.or_default("enabled")?,
-            max_count: o.opt("maxCount")?,
-            period: o.opt("period")?,
-            max_multiple: o.opt("maxMultiple")?,
-            expiration: o.opt("expiration")?,
-            max_zero_auth_amount: o.opt("maxZeroAuthAmount")?,
-            max_amount_lookback: o.opt("maxAmountLookback")?,
-            network_retry_rules: o.or_else("networkRetryRules", default_true)?,
-            allow_grandfathered: o.or_else("allowGrandfathered", default_true)?,
-            pre_debit_notice: o.opt("preDebitNotice")?,
-        })
-    }
-}
+json_struct!(Policy, deny_unknown {
+    enabled: default "enabled",
+    max_count: opt "maxCount",
+    period: opt "period",
+    max_multiple: opt "maxMultiple",
+    expiration: opt "expiration",
+    max_zero_auth_amount: opt "maxZeroAuthAmount",
+    max_amount_lookback: opt "maxAmountLookback",
+    network_retry_rules: or "networkRetryRules" => default_true,
+    allow_grandfathered: or "allowGrandfathered" => default_true,
+    pre_debit_notice: opt "preDebitNotice",
+});
 
-impl FromJson for PreDebitNotice {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["minHours"], true)?;
-        Ok(PreDebitNotice { min_hours: o.req("minHours")? })
-    }
-}
+json_struct!(PreDebitNotice, deny_unknown {
+    min_hours: req "minHours",
+});
 
 /// An integer, or a decimal string of at most 12 characters (`"1.5"`); a JSON float is refused.
 impl FromJson for Multiple {

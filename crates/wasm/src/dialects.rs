@@ -12,11 +12,11 @@ use mitgate_core::api::Answer;
 use mitgate_core::decision::Decision;
 use mitgate_core::engine::{self, Evaluation};
 use mitgate_core::json::{FromJson, Kind, Path, Value};
-use mitgate_core::json_string_enum;
 use mitgate_core::model::{Agreement, CardBrand, ChargeRequest, Outcome, Payment};
 use mitgate_core::money::Currency;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::{parse_json, FieldError};
+use mitgate_core::{json_string_enum, json_struct};
 use mitgate_dialects::{
     axerve, coinflow, infinic, spg, AgreementLookup, CitContext, DialectId, DialectResponse, MitContext,
     OutcomeContext,
@@ -132,37 +132,19 @@ json_string_enum!(CoinflowEndpoint {
     "card" => CoinflowEndpoint::Card,
 });
 
-impl FromJson for CitInput {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] = &[
-            "dialect",
-            "merchantId",
-            "at",
-            "headers",
-            "request",
-            "response",
-            "credentialEvent",
-            "statusEvent",
-            "endpoint",
-            "zeroAuthCurrency",
-            "tokenCvvVerified",
-        ];
-        let o = value.object(path, FIELDS, true)?;
-        Ok(CitInput {
-            dialect: o.req("dialect")?,
-            merchant_id: o.req("merchantId")?,
-            at: o.req("at")?,
-            headers: o.or_default("headers")?,
-            request: o.req("request")?,
-            response: o.opt("response")?,
-            credential_event: o.opt("credentialEvent")?,
-            status_event: o.opt("statusEvent")?,
-            endpoint: o.opt("endpoint")?,
-            zero_auth_currency: o.opt("zeroAuthCurrency")?,
-            token_cvv_verified: o.or_default("tokenCvvVerified")?,
-        })
-    }
-}
+json_struct!(CitInput, deny_unknown {
+    dialect: req "dialect",
+    merchant_id: req "merchantId",
+    at: req "at",
+    headers: default "headers",
+    request: req "request",
+    response: opt "response",
+    credential_event: opt "credentialEvent",
+    status_event: opt "statusEvent",
+    endpoint: opt "endpoint",
+    zero_auth_currency: opt "zeroAuthCurrency",
+    token_cvv_verified: default "tokenCvvVerified",
+});
 
 /// Success payload of [`parse_cit_json`].
 #[derive(Debug, Serialize, tsify::Tsify)]
@@ -195,18 +177,13 @@ pub struct MitInput {
     pub body: Document,
 }
 
-impl FromJson for MitInput {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["dialect", "merchantId", "headers", "noticeSentAt", "body"], true)?;
-        Ok(MitInput {
-            dialect: o.req("dialect")?,
-            merchant_id: o.req("merchantId")?,
-            headers: o.or_default("headers")?,
-            notice_sent_at: o.opt("noticeSentAt")?,
-            body: o.req("body")?,
-        })
-    }
-}
+json_struct!(MitInput, deny_unknown {
+    dialect: req "dialect",
+    merchant_id: req "merchantId",
+    headers: default "headers",
+    notice_sent_at: opt "noticeSentAt",
+    body: req "body",
+});
 
 /// How to find the agreement an MIT names.
 #[derive(Debug, Serialize, tsify::Tsify)]
@@ -251,19 +228,14 @@ pub struct OutcomeInput {
     pub network: Option<CardBrand>,
 }
 
-impl FromJson for OutcomeInput {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["dialect", "status", "body", "attemptId", "at", "network"], true)?;
-        Ok(OutcomeInput {
-            dialect: o.req("dialect")?,
-            status: o.opt("status")?,
-            body: o.req("body")?,
-            attempt_id: o.req("attemptId")?,
-            at: o.req("at")?,
-            network: o.opt("network")?,
-        })
-    }
-}
+json_struct!(OutcomeInput, deny_unknown {
+    dialect: req "dialect",
+    status: opt "status",
+    body: req "body",
+    attempt_id: req "attemptId",
+    at: req "at",
+    network: opt "network",
+});
 
 /// Success payload of [`read_outcome_json`].
 #[derive(Debug, Serialize, tsify::Tsify)]
@@ -285,12 +257,10 @@ pub struct RenderInput {
     pub evaluation: Evaluation,
 }
 
-impl FromJson for RenderInput {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["dialect", "evaluation"], true)?;
-        Ok(RenderInput { dialect: o.req("dialect")?, evaluation: o.req("evaluation")? })
-    }
-}
+json_struct!(RenderInput, deny_unknown {
+    dialect: req "dialect",
+    evaluation: req "evaluation",
+});
 
 /// An HTTP answer in a processor's own words. (The shape of `response` in [`render_refusal_json`]'s
 /// answer, which that function writes out itself so that the body is embedded exactly as rendered.)

@@ -11,113 +11,61 @@ use super::agreement::{
 use super::history::{Attempt, AttemptStatus, Decline, DeclineReason, History, Payment, PaymentKind};
 use super::outcome::{Outcome, OutcomeResult};
 use super::request::ChargeRequest;
-use crate::json::{FromJson, Path, Value};
-use crate::json_string_enum;
-use crate::validate::FieldError;
+use crate::{json_string_enum, json_struct};
 
-impl FromJson for Agreement {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] = &[
-            "id",
-            "merchantId",
-            "customerId",
-            "type",
-            "established",
-            "currency",
-            "paymentMethod",
-            "credential",
-            "consent",
-            "terms",
-            "status",
-            "statusReason",
-            "statusChangedAt",
-        ];
-        let o = value.object(path, FIELDS, true)?;
-        Ok(Agreement {
-            id: o.req("id")?,
-            merchant_id: o.req("merchantId")?,
-            customer_id: o.opt("customerId")?,
-            mit_type: o.req("type")?,
-            established: o.req("established")?,
-            currency: o.req("currency")?,
-            payment_method: o.req("paymentMethod")?,
-            credential: o.req("credential")?,
-            consent: o.req("consent")?,
-            terms: o.or_default("terms")?,
-            status: o.or_default("status")?,
-            status_reason: o.opt("statusReason")?,
-            status_changed_at: o.opt("statusChangedAt")?,
-        })
-    }
-}
+json_struct!(Agreement, deny_unknown {
+    id: req "id",
+    merchant_id: req "merchantId",
+    customer_id: opt "customerId",
+    mit_type: req "type",
+    established: req "established",
+    currency: req "currency",
+    payment_method: req "paymentMethod",
+    credential: req "credential",
+    consent: req "consent",
+    terms: default "terms",
+    status: default "status",
+    status_reason: opt "statusReason",
+    status_changed_at: opt "statusChangedAt",
+});
 
-impl FromJson for Establishment {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["method", "at", "amount"], true)?;
-        Ok(Establishment { method: o.req("method")?, at: o.req("at")?, amount: o.opt("amount")? })
-    }
-}
+json_struct!(Establishment, deny_unknown {
+    method: req "method",
+    at: req "at",
+    amount: opt "amount",
+});
 
-impl FromJson for PaymentMethod {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["type", "brand", "mitCompatible"], true)?;
-        Ok(PaymentMethod {
-            kind: o.req("type")?,
-            brand: o.opt("brand")?,
-            mit_compatible: o.or_else("mitCompatible", super::agreement::yes)?,
-        })
-    }
-}
+json_struct!(PaymentMethod, deny_unknown {
+    kind: req "type",
+    brand: opt "brand",
+    mit_compatible: or "mitCompatible" => super::agreement::yes,
+});
 
-impl FromJson for Credential {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["token", "cardExpiry", "last4"], true)?;
-        Ok(Credential { token: o.req("token")?, card_expiry: o.opt("cardExpiry")?, last4: o.opt("last4")? })
-    }
-}
+json_struct!(Credential, deny_unknown {
+    token: req "token",
+    card_expiry: opt "cardExpiry",
+    last4: opt "last4",
+});
 
-impl FromJson for Consent {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["storeCredential", "merchantInitiated"], true)?;
-        Ok(Consent {
-            store_credential: o.req("storeCredential")?,
-            merchant_initiated: o.req("merchantInitiated")?,
-        })
-    }
-}
+json_struct!(Consent, deny_unknown {
+    store_credential: req "storeCredential",
+    merchant_initiated: req "merchantInitiated",
+});
 
-impl FromJson for Terms {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] = &[
-            "maxAmount",
-            "amountQualifier",
-            "minIntervalDays",
-            "validUntil",
-            "schedule",
-            "installmentCount",
-        ];
-        let o = value.object(path, FIELDS, true)?;
-        Ok(Terms {
-            max_amount: o.opt("maxAmount")?,
-            amount_qualifier: o.opt("amountQualifier")?,
-            min_interval_days: o.opt("minIntervalDays")?,
-            valid_until: o.opt("validUntil")?,
-            schedule: o.opt("schedule")?,
-            installment_count: o.opt("installmentCount")?,
-        })
-    }
-}
+json_struct!(Terms, deny_unknown {
+    max_amount: opt "maxAmount",
+    amount_qualifier: opt "amountQualifier",
+    min_interval_days: opt "minIntervalDays",
+    valid_until: opt "validUntil",
+    schedule: opt "schedule",
+    installment_count: opt "installmentCount",
+});
 
-impl FromJson for Schedule {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["initialDate", "finalDate", "interval"], true)?;
-        Ok(Schedule {
-            initial_date: o.req("initialDate")?,
-            final_date: o.opt("finalDate")?,
-            interval: o.opt("interval")?,
-        })
-    }
-}
+json_struct!(Schedule, deny_unknown {
+    initial_date: req "initialDate",
+    final_date: opt "finalDate",
+    interval: opt "interval",
+});
 
 json_string_enum!(MitType {
     "recurring" => MitType::Recurring,
@@ -171,48 +119,34 @@ json_string_enum!(AgreementStatus {
     "reauthentication_required" => AgreementStatus::ReauthenticationRequired,
 });
 
-impl FromJson for History {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["payments", "attempts"], true)?;
-        Ok(History { payments: o.or_default("payments")?, attempts: o.or_default("attempts")? })
-    }
-}
+json_struct!(History, deny_unknown {
+    payments: default "payments",
+    attempts: default "attempts",
+});
 
-impl FromJson for Payment {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["id", "at", "amount", "cvvVerified", "kind"], true)?;
-        Ok(Payment {
-            id: o.req("id")?,
-            at: o.req("at")?,
-            amount: o.req("amount")?,
-            cvv_verified: o.req("cvvVerified")?,
-            kind: o.or_else("kind", super::history::purchase)?,
-        })
-    }
-}
+json_struct!(Payment, deny_unknown {
+    id: req "id",
+    at: req "at",
+    amount: req "amount",
+    cvv_verified: req "cvvVerified",
+    kind: or "kind" => super::history::purchase,
+});
 
 json_string_enum!(PaymentKind {
     "purchase" => PaymentKind::Purchase,
     "zero_auth" => PaymentKind::ZeroAuth,
 });
 
-impl FromJson for Attempt {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] =
-            &["id", "at", "amount", "status", "paymentId", "credentialToken", "decline", "resolvedAt"];
-        let o = value.object(path, FIELDS, true)?;
-        Ok(Attempt {
-            id: o.req("id")?,
-            at: o.req("at")?,
-            amount: o.req("amount")?,
-            status: o.req("status")?,
-            payment_id: o.opt("paymentId")?,
-            credential_token: o.opt("credentialToken")?,
-            decline: o.opt("decline")?,
-            resolved_at: o.opt("resolvedAt")?,
-        })
-    }
-}
+json_struct!(Attempt, deny_unknown {
+    id: req "id",
+    at: req "at",
+    amount: req "amount",
+    status: req "status",
+    payment_id: opt "paymentId",
+    credential_token: opt "credentialToken",
+    decline: opt "decline",
+    resolved_at: opt "resolvedAt",
+});
 
 json_string_enum!(AttemptStatus {
     "pending" => AttemptStatus::Pending,
@@ -221,17 +155,12 @@ json_string_enum!(AttemptStatus {
     "released" => AttemptStatus::Released,
 });
 
-impl FromJson for Decline {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["network", "code", "adviceCode", "reason"], true)?;
-        Ok(Decline {
-            network: o.opt("network")?,
-            code: o.opt("code")?,
-            advice_code: o.opt("adviceCode")?,
-            reason: o.or_else("reason", super::history::other_reason)?,
-        })
-    }
-}
+json_struct!(Decline, deny_unknown {
+    network: opt "network",
+    code: opt "code",
+    advice_code: opt "adviceCode",
+    reason: or "reason" => super::history::other_reason,
+});
 
 json_string_enum!(DeclineReason {
     "insufficient_funds" => DeclineReason::InsufficientFunds,
@@ -246,18 +175,13 @@ json_string_enum!(DeclineReason {
     "other" => DeclineReason::Other,
 });
 
-impl FromJson for Outcome {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["attemptId", "at", "result", "paymentId", "decline"], true)?;
-        Ok(Outcome {
-            attempt_id: o.req("attemptId")?,
-            at: o.req("at")?,
-            result: o.req("result")?,
-            payment_id: o.opt("paymentId")?,
-            decline: o.opt("decline")?,
-        })
-    }
-}
+json_struct!(Outcome, deny_unknown {
+    attempt_id: req "attemptId",
+    at: req "at",
+    result: req "result",
+    payment_id: opt "paymentId",
+    decline: opt "decline",
+});
 
 json_string_enum!(OutcomeResult {
     "approved" => OutcomeResult::Approved,
@@ -265,30 +189,14 @@ json_string_enum!(OutcomeResult {
     "not_sent" => OutcomeResult::NotSent,
 });
 
-impl FromJson for ChargeRequest {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] = &[
-            "merchantId",
-            "customerId",
-            "reference",
-            "referenceAt",
-            "credentialToken",
-            "type",
-            "amount",
-            "noticeSentAt",
-            "idempotencyKey",
-        ];
-        let o = value.object(path, FIELDS, true)?;
-        Ok(ChargeRequest {
-            merchant_id: o.req("merchantId")?,
-            customer_id: o.opt("customerId")?,
-            reference: o.req("reference")?,
-            reference_at: o.opt("referenceAt")?,
-            credential_token: o.opt("credentialToken")?,
-            mit_type: o.opt("type")?,
-            amount: o.req("amount")?,
-            notice_sent_at: o.opt("noticeSentAt")?,
-            idempotency_key: o.opt("idempotencyKey")?,
-        })
-    }
-}
+json_struct!(ChargeRequest, deny_unknown {
+    merchant_id: req "merchantId",
+    customer_id: opt "customerId",
+    reference: req "reference",
+    reference_at: opt "referenceAt",
+    credential_token: opt "credentialToken",
+    mit_type: opt "type",
+    amount: req "amount",
+    notice_sent_at: opt "noticeSentAt",
+    idempotency_key: opt "idempotencyKey",
+});
