@@ -57,6 +57,7 @@
 use chrono::NaiveDate;
 use mitgate_core::decision::{Code, Decision, Violation};
 use mitgate_core::json::{FromJson, Kind, Path, Value};
+use mitgate_core::json_struct;
 use mitgate_core::model::{
     Agreement, AgreementStatus, ChargeRequest, Consent, Credential, Establishment, EstablishmentMethod,
     MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind, Terms, GRANDFATHERED_REFERENCE,
@@ -119,21 +120,14 @@ struct Body {
     trans_details: Option<TransDetails>,
 }
 
-impl FromJson for Body {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] =
-            &["uicCode", "currency", "amount", "shopTransactionId", "tokenValue", "transDetails"];
-        let o = value.object(path, FIELDS, false)?;
-        Ok(Body {
-            uic_code: o.opt("uicCode")?,
-            currency: o.opt("currency")?,
-            amount: o.opt("amount")?,
-            shop_transaction_id: o.opt("shopTransactionId")?,
-            token_value: o.opt("tokenValue")?,
-            trans_details: o.opt("transDetails")?,
-        })
-    }
-}
+json_struct!(Body, ignore_unknown {
+    uic_code: opt "uicCode",
+    currency: opt "currency",
+    amount: opt "amount",
+    shop_transaction_id: opt "shopTransactionId",
+    token_value: opt "tokenValue",
+    trans_details: opt "transDetails",
+});
 
 struct TransDetails {
     kind: Option<String>,
@@ -142,42 +136,30 @@ struct TransDetails {
     previous_trans_details: Option<Previous>,
 }
 
-impl FromJson for TransDetails {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] =
-            &["type", "authenticationAmount", "recurringTransaction", "previousTransDetails"];
-        let o = value.object(path, FIELDS, false)?;
-        Ok(TransDetails {
-            kind: o.opt("type")?,
-            authentication_amount: o.opt("authenticationAmount")?,
-            recurring_transaction: o.opt("recurringTransaction")?,
-            previous_trans_details: o.opt("previousTransDetails")?,
-        })
-    }
-}
+json_struct!(TransDetails, ignore_unknown {
+    kind: opt "type",
+    authentication_amount: opt "authenticationAmount",
+    recurring_transaction: opt "recurringTransaction",
+    previous_trans_details: opt "previousTransDetails",
+});
 
 struct Recurring {
     expiry: Option<Literal>,
     frequency: Option<Literal>,
 }
 
-impl FromJson for Recurring {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["expiry", "frequency"], false)?;
-        Ok(Recurring { expiry: o.opt("expiry")?, frequency: o.opt("frequency")? })
-    }
-}
+json_struct!(Recurring, ignore_unknown {
+    expiry: opt "expiry",
+    frequency: opt "frequency",
+});
 
 struct Previous {
     bank_transaction_id: Option<Literal>,
 }
 
-impl FromJson for Previous {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["bankTransactionID"], false)?;
-        Ok(Previous { bank_transaction_id: o.opt("bankTransactionID")? })
-    }
-}
+json_struct!(Previous, ignore_unknown {
+    bank_transaction_id: opt "bankTransactionID",
+});
 
 struct Response {
     transaction_result: Option<String>,

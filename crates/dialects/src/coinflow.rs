@@ -46,6 +46,7 @@
 
 use mitgate_core::decision::{Code, Decision, Details, Violation};
 use mitgate_core::json::{FromJson, Path, Value};
+use mitgate_core::json_struct;
 use mitgate_core::model::{
     Agreement, AgreementStatus, CardBrand, ChargeRequest, Consent, Credential, Establishment,
     EstablishmentMethod, MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind, Terms,
@@ -113,12 +114,10 @@ struct SubtotalBody {
     currency: Option<Currency>,
 }
 
-impl FromJson for SubtotalBody {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["cents", "currency"], false)?;
-        Ok(SubtotalBody { cents: o.opt("cents")?, currency: o.opt("currency")? })
-    }
-}
+json_struct!(SubtotalBody, ignore_unknown {
+    cents: opt "cents",
+    currency: opt "currency",
+});
 
 struct MitBody {
     subtotal: Option<SubtotalBody>,
@@ -143,17 +142,12 @@ struct CardBody {
     cvv: Option<String>,
 }
 
-impl FromJson for CardBody {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["number", "expiryMonth", "expiryYear", "cvv"], false)?;
-        Ok(CardBody {
-            number: o.opt("number")?,
-            expiry_month: o.opt("expiryMonth")?,
-            expiry_year: o.opt("expiryYear")?,
-            cvv: o.opt("cvv")?,
-        })
-    }
-}
+json_struct!(CardBody, ignore_unknown {
+    number: opt "number",
+    expiry_month: opt "expiryMonth",
+    expiry_year: opt "expiryYear",
+    cvv: opt "cvv",
+});
 
 struct CitBody {
     subtotal: Option<SubtotalBody>,
@@ -161,23 +155,19 @@ struct CitBody {
     card: Option<CardBody>,
 }
 
-impl FromJson for CitBody {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["subtotal", "token", "card"], false)?;
-        Ok(CitBody { subtotal: o.opt("subtotal")?, token: o.opt("token")?, card: o.opt("card")? })
-    }
-}
+json_struct!(CitBody, ignore_unknown {
+    subtotal: opt "subtotal",
+    token: opt "token",
+    card: opt "card",
+});
 
 struct PaymentResponse {
     payment_id: Option<String>,
 }
 
-impl FromJson for PaymentResponse {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["paymentId"], false)?;
-        Ok(PaymentResponse { payment_id: o.opt("paymentId")? })
-    }
-}
+json_struct!(PaymentResponse, ignore_unknown {
+    payment_id: opt "paymentId",
+});
 
 struct ErrorResponse {
     message: Option<String>,
@@ -185,16 +175,11 @@ struct ErrorResponse {
     merchant_advice_code: Option<String>,
 }
 
-impl FromJson for ErrorResponse {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["message", "declineCode", "merchantAdviceCode"], false)?;
-        Ok(ErrorResponse {
-            message: o.opt("message")?,
-            decline_code: o.opt("declineCode")?,
-            merchant_advice_code: o.opt("merchantAdviceCode")?,
-        })
-    }
-}
+json_struct!(ErrorResponse, ignore_unknown {
+    message: opt "message",
+    decline_code: opt "declineCode",
+    merchant_advice_code: opt "merchantAdviceCode",
+});
 
 fn subtotal(s: Option<SubtotalBody>, path: &str, errors: &mut Vec<FieldError>) -> Option<Money> {
     let s = required(s, path, errors)?;

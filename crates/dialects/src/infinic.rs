@@ -46,6 +46,7 @@
 
 use mitgate_core::decision::{Code, Decision, Violation};
 use mitgate_core::json::{FromJson, Kind, Path, Value};
+use mitgate_core::json_struct;
 use mitgate_core::model::{
     Agreement, AgreementStatus, ChargeRequest, Consent, Credential, DeclineReason, Establishment,
     EstablishmentMethod, MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind, Terms,
@@ -96,29 +97,15 @@ struct IntentBody {
     require_unscheduled_mit: Option<bool>,
 }
 
-impl FromJson for IntentBody {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] = &[
-            "amount",
-            "currency",
-            "reference_id",
-            "purchaser_id",
-            "allow_remember_credentials",
-            "request_unscheduled_mit",
-            "require_unscheduled_mit",
-        ];
-        let o = value.object(path, FIELDS, false)?;
-        Ok(IntentBody {
-            amount: o.opt("amount")?,
-            currency: o.opt("currency")?,
-            reference_id: o.opt("reference_id")?,
-            purchaser_id: o.opt("purchaser_id")?,
-            allow_remember_credentials: o.opt("allow_remember_credentials")?,
-            request_unscheduled_mit: o.opt("request_unscheduled_mit")?,
-            require_unscheduled_mit: o.opt("require_unscheduled_mit")?,
-        })
-    }
-}
+json_struct!(IntentBody, ignore_unknown {
+    amount: opt "amount",
+    currency: opt "currency",
+    reference_id: opt "reference_id",
+    purchaser_id: opt "purchaser_id",
+    allow_remember_credentials: opt "allow_remember_credentials",
+    request_unscheduled_mit: opt "request_unscheduled_mit",
+    require_unscheduled_mit: opt "require_unscheduled_mit",
+});
 
 struct AutoAttemptBody {
     amount: Option<u64>,
@@ -128,19 +115,13 @@ struct AutoAttemptBody {
     credentials: Option<Vec<String>>,
 }
 
-impl FromJson for AutoAttemptBody {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] = &["amount", "currency", "reference_id", "purchaser_id", "credentials"];
-        let o = value.object(path, FIELDS, false)?;
-        Ok(AutoAttemptBody {
-            amount: o.opt("amount")?,
-            currency: o.opt("currency")?,
-            reference_id: o.opt("reference_id")?,
-            purchaser_id: o.opt("purchaser_id")?,
-            credentials: o.opt("credentials")?,
-        })
-    }
-}
+json_struct!(AutoAttemptBody, ignore_unknown {
+    amount: opt "amount",
+    currency: opt "currency",
+    reference_id: opt "reference_id",
+    purchaser_id: opt "purchaser_id",
+    credentials: opt "credentials",
+});
 
 struct Event<C> {
     kind: Option<String>,
@@ -167,33 +148,17 @@ struct CredentialContent {
     card_expiry: Option<String>,
 }
 
-impl FromJson for CredentialContent {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] = &[
-            "intent_id",
-            "reference_id",
-            "purchaser_id",
-            "credential_token",
-            "is_mit_compatible",
-            "method",
-            "brand",
-            "card_last4",
-            "card_expiry",
-        ];
-        let o = value.object(path, FIELDS, false)?;
-        Ok(CredentialContent {
-            intent_id: o.opt("intent_id")?,
-            reference_id: o.opt("reference_id")?,
-            purchaser_id: o.opt("purchaser_id")?,
-            credential_token: o.opt("credential_token")?,
-            is_mit_compatible: o.opt("is_mit_compatible")?,
-            method: o.opt("method")?,
-            brand: o.opt("brand")?,
-            card_last4: o.opt("card_last4")?,
-            card_expiry: o.opt("card_expiry")?,
-        })
-    }
-}
+json_struct!(CredentialContent, ignore_unknown {
+    intent_id: opt "intent_id",
+    reference_id: opt "reference_id",
+    purchaser_id: opt "purchaser_id",
+    credential_token: opt "credential_token",
+    is_mit_compatible: opt "is_mit_compatible",
+    method: opt "method",
+    brand: opt "brand",
+    card_last4: opt "card_last4",
+    card_expiry: opt "card_expiry",
+});
 
 struct StatusContent {
     intent_id: Option<String>,
@@ -203,20 +168,13 @@ struct StatusContent {
     merchant_advice_code: Option<String>,
 }
 
-impl FromJson for StatusContent {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] =
-            &["intent_id", "status", "failure_reason", "decline_code", "merchant_advice_code"];
-        let o = value.object(path, FIELDS, false)?;
-        Ok(StatusContent {
-            intent_id: o.opt("intent_id")?,
-            status: o.opt("status")?,
-            failure_reason: o.opt("failure_reason")?,
-            decline_code: o.opt("decline_code")?,
-            merchant_advice_code: o.opt("merchant_advice_code")?,
-        })
-    }
-}
+json_struct!(StatusContent, ignore_unknown {
+    intent_id: opt "intent_id",
+    status: opt "status",
+    failure_reason: opt "failure_reason",
+    decline_code: opt "decline_code",
+    merchant_advice_code: opt "merchant_advice_code",
+});
 
 struct AttemptResponse {
     intent_id: Option<String>,
@@ -227,21 +185,14 @@ struct AttemptResponse {
     merchant_advice_code: Option<String>,
 }
 
-impl FromJson for AttemptResponse {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] =
-            &["intent_id", "id", "intent_status", "failure_reason", "decline_code", "merchant_advice_code"];
-        let o = value.object(path, FIELDS, false)?;
-        Ok(AttemptResponse {
-            intent_id: o.opt("intent_id")?,
-            id: o.opt("id")?,
-            intent_status: o.opt("intent_status")?,
-            failure_reason: o.opt("failure_reason")?,
-            decline_code: o.opt("decline_code")?,
-            merchant_advice_code: o.opt("merchant_advice_code")?,
-        })
-    }
-}
+json_struct!(AttemptResponse, ignore_unknown {
+    intent_id: opt "intent_id",
+    id: opt "id",
+    intent_status: opt "intent_status",
+    failure_reason: opt "failure_reason",
+    decline_code: opt "decline_code",
+    merchant_advice_code: opt "merchant_advice_code",
+});
 
 /// Classifies a request: intents are CITs, auto-attempts MITs.
 pub fn classify(method: &str, path: &str, _body: &str) -> RequestKind {

@@ -40,7 +40,8 @@
 //! from those or from `statusMsg`. 4xx → not sent; 5xx → unknown.
 
 use mitgate_core::decision::{Code, Decision, Violation};
-use mitgate_core::json::{FromJson, Kind, Path, Value};
+use mitgate_core::json::{Kind, Path};
+use mitgate_core::json_struct;
 use mitgate_core::model::{
     Agreement, AgreementStatus, AmountQualifier, ChargeRequest, Consent, Credential, Establishment,
     EstablishmentMethod, Interval, MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind,
@@ -76,30 +77,20 @@ struct Body {
     merchant_initiated_transaction: Option<MitPart>,
 }
 
-impl FromJson for Body {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] =
-            &["merchant", "transaction", "originalTransaction", "merchantInitiatedTransaction"];
-        let o = value.object(path, FIELDS, false)?;
-        Ok(Body {
-            merchant: o.opt("merchant")?,
-            transaction: o.opt("transaction")?,
-            original_transaction: o.opt("originalTransaction")?,
-            merchant_initiated_transaction: o.opt("merchantInitiatedTransaction")?,
-        })
-    }
-}
+json_struct!(Body, ignore_unknown {
+    merchant: opt "merchant",
+    transaction: opt "transaction",
+    original_transaction: opt "originalTransaction",
+    merchant_initiated_transaction: opt "merchantInitiatedTransaction",
+});
 
 struct MerchantPart {
     merchant_transaction_id: Option<String>,
 }
 
-impl FromJson for MerchantPart {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["merchantTransactionId"], false)?;
-        Ok(MerchantPart { merchant_transaction_id: o.opt("merchantTransactionId")? })
-    }
-}
+json_struct!(MerchantPart, ignore_unknown {
+    merchant_transaction_id: opt "merchantTransactionId",
+});
 
 struct TransactionPart {
     transaction_timestamp: Option<String>,
@@ -107,16 +98,11 @@ struct TransactionPart {
     amount: Option<AmountPart>,
 }
 
-impl FromJson for TransactionPart {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["transactionTimestamp", "paymentType", "amount"], false)?;
-        Ok(TransactionPart {
-            transaction_timestamp: o.opt("transactionTimestamp")?,
-            payment_type: o.opt("paymentType")?,
-            amount: o.opt("amount")?,
-        })
-    }
-}
+json_struct!(TransactionPart, ignore_unknown {
+    transaction_timestamp: opt "transactionTimestamp",
+    payment_type: opt "paymentType",
+    amount: opt "amount",
+});
 
 struct AmountPart {
     /// The decimal as written (read once the currency is known).
@@ -124,24 +110,20 @@ struct AmountPart {
     currency: Option<Currency>,
 }
 
-impl FromJson for AmountPart {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["value", "currency"], false)?;
-        Ok(AmountPart { value: o.opt("value")?, currency: o.opt("currency")? })
-    }
-}
+json_struct!(AmountPart, ignore_unknown {
+    value: opt "value",
+    currency: opt "currency",
+});
 
 struct OriginalPart {
     id: Option<String>,
     datetime: Option<String>,
 }
 
-impl FromJson for OriginalPart {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["id", "datetime"], false)?;
-        Ok(OriginalPart { id: o.opt("id")?, datetime: o.opt("datetime")? })
-    }
-}
+json_struct!(OriginalPart, ignore_unknown {
+    id: opt "id",
+    datetime: opt "datetime",
+});
 
 struct MitPart {
     kind: Option<String>,
@@ -150,17 +132,12 @@ struct MitPart {
     schedule: Option<SchedulePart>,
 }
 
-impl FromJson for MitPart {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["type", "amountQualifier", "validityDate", "schedule"], false)?;
-        Ok(MitPart {
-            kind: o.opt("type")?,
-            amount_qualifier: o.opt("amountQualifier")?,
-            validity_date: o.opt("validityDate")?,
-            schedule: o.opt("schedule")?,
-        })
-    }
-}
+json_struct!(MitPart, ignore_unknown {
+    kind: opt "type",
+    amount_qualifier: opt "amountQualifier",
+    validity_date: opt "validityDate",
+    schedule: opt "schedule",
+});
 
 struct SchedulePart {
     initial_date: Option<String>,
@@ -168,16 +145,11 @@ struct SchedulePart {
     interval: Option<String>,
 }
 
-impl FromJson for SchedulePart {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["initialDate", "finalDate", "interval"], false)?;
-        Ok(SchedulePart {
-            initial_date: o.opt("initialDate")?,
-            final_date: o.opt("finalDate")?,
-            interval: o.opt("interval")?,
-        })
-    }
-}
+json_struct!(SchedulePart, ignore_unknown {
+    initial_date: opt "initialDate",
+    final_date: opt "finalDate",
+    interval: opt "interval",
+});
 
 struct Response {
     return_status: Option<ReturnStatus>,
@@ -188,50 +160,32 @@ struct Response {
     merchant_advice_code: Option<String>,
 }
 
-impl FromJson for Response {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        const FIELDS: &[&str] = &[
-            "returnStatus",
-            "paymentStatus",
-            "transactionID",
-            "token",
-            "issuerResponseCode",
-            "merchantAdviceCode",
-        ];
-        let o = value.object(path, FIELDS, false)?;
-        Ok(Response {
-            return_status: o.opt("returnStatus")?,
-            payment_status: o.opt("paymentStatus")?,
-            transaction_id: o.opt("transactionID")?,
-            token: o.opt("token")?,
-            issuer_response_code: o.opt("issuerResponseCode")?,
-            merchant_advice_code: o.opt("merchantAdviceCode")?,
-        })
-    }
-}
+json_struct!(Response, ignore_unknown {
+    return_status: opt "returnStatus",
+    payment_status: opt "paymentStatus",
+    transaction_id: opt "transactionID",
+    token: opt "token",
+    issuer_response_code: opt "issuerResponseCode",
+    merchant_advice_code: opt "merchantAdviceCode",
+});
 
 struct ReturnStatus {
     status_code: Option<String>,
     status_msg: Option<String>,
 }
 
-impl FromJson for ReturnStatus {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["statusCode", "statusMsg"], false)?;
-        Ok(ReturnStatus { status_code: o.opt("statusCode")?, status_msg: o.opt("statusMsg")? })
-    }
-}
+json_struct!(ReturnStatus, ignore_unknown {
+    status_code: opt "statusCode",
+    status_msg: opt "statusMsg",
+});
 
 struct TokenPart {
     value: Option<String>,
 }
 
-impl FromJson for TokenPart {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["value"], false)?;
-        Ok(TokenPart { value: o.opt("value")? })
-    }
-}
+json_struct!(TokenPart, ignore_unknown {
+    value: opt "value",
+});
 
 /// `transaction.paymentType` (when a string) and whether `originalTransaction` is present and not
 /// `null`; `None` when the body is not an object of that shape (not JSON, `transaction` not an object,
