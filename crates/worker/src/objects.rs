@@ -15,11 +15,12 @@ use serde::Serialize;
 
 use mitgate_core::decision::Verdict;
 use mitgate_core::engine::{self, Evaluation};
-use mitgate_core::json::{FromJson, Path, Value};
+use mitgate_core::json::FromJson;
+use mitgate_core::json_struct;
 use mitgate_core::model::Attempt;
 use mitgate_core::state;
 use mitgate_core::time::Timestamp;
-use mitgate_core::validate::{parse_json, FieldError};
+use mitgate_core::validate::parse_json;
 
 use crate::store::{AttemptLedger, IdempotencyRecord, Kv, StoreError, IDEMPOTENCY_TTL_SECONDS};
 
@@ -74,17 +75,12 @@ pub(crate) struct ObjectOp {
     pub now: Option<Timestamp>,
 }
 
-impl FromJson for ObjectOp {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["op", "body", "attemptId", "now"], true)?;
-        Ok(ObjectOp {
-            op: o.req("op")?,
-            body: o.or_default("body")?,
-            attempt_id: o.or_default("attemptId")?,
-            now: o.opt("now")?,
-        })
-    }
-}
+json_struct!(ObjectOp, deny_unknown {
+    op: req "op",
+    body: default "body",
+    attempt_id: default "attemptId",
+    now: opt "now",
+});
 
 impl ObjectOp {
     pub fn new(op: OpKind) -> Self {
@@ -109,12 +105,11 @@ pub(crate) struct Reservation {
     pub now: Timestamp,
 }
 
-impl FromJson for Reservation {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["attempts", "reserved", "now"], true)?;
-        Ok(Reservation { attempts: o.req("attempts")?, reserved: o.req("reserved")?, now: o.req("now")? })
-    }
-}
+json_struct!(Reservation, deny_unknown {
+    attempts: req "attempts",
+    reserved: req "reserved",
+    now: req "now",
+});
 
 const LEDGER: &str = "ledger";
 const IDEMPOTENCY: &str = "idempotency";

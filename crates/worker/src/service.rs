@@ -9,6 +9,7 @@ use mitgate_core::api::evaluate_json;
 use mitgate_core::decision::{Decision, Verdict};
 use mitgate_core::engine::{self, Evaluation, LimitsQuery};
 use mitgate_core::json::{self, FromJson, Kind, Path, Value};
+use mitgate_core::json_struct;
 use mitgate_core::model::CardBrand;
 use mitgate_core::model::{
     Agreement, AttemptStatus, ChargeRequest, History, Outcome, OutcomeResult, GRANDFATHERED_REFERENCE,
@@ -344,16 +345,11 @@ struct OutcomeBody {
     decline: Option<mitgate_core::model::Decline>,
 }
 
-impl FromJson for OutcomeBody {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["result", "paymentId", "decline"], true)?;
-        Ok(OutcomeBody {
-            result: o.req("result")?,
-            payment_id: o.opt("paymentId")?,
-            decline: o.opt("decline")?,
-        })
-    }
-}
+json_struct!(OutcomeBody, deny_unknown {
+    result: req "result",
+    payment_id: opt "paymentId",
+    decline: opt "decline",
+});
 
 pub(crate) async fn post_outcome<K: Kv, P>(
     app: &App<'_, K, P>,

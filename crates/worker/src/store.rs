@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use mitgate_core::engine::Evaluation;
 use mitgate_core::json::{FromJson, Path, Value};
+use mitgate_core::json_struct;
 use mitgate_core::model::{Agreement, Attempt, Payment};
 use mitgate_core::policy::Policy;
 use mitgate_core::time::Timestamp;
@@ -157,30 +158,20 @@ impl FromJson for AgreementRecord {
     }
 }
 
-impl FromJson for AttemptLedger {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["attempts"], true)?;
-        Ok(AttemptLedger { attempts: o.or_default("attempts")? })
-    }
-}
+json_struct!(AttemptLedger, deny_unknown {
+    attempts: default "attempts",
+});
 
-impl FromJson for AttemptRef {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["agreementId", "attemptId"], true)?;
-        Ok(AttemptRef { agreement_id: o.req("agreementId")?, attempt_id: o.req("attemptId")? })
-    }
-}
+json_struct!(AttemptRef, deny_unknown {
+    agreement_id: req "agreementId",
+    attempt_id: req "attemptId",
+});
 
-impl FromJson for IdempotencyRecord {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["fingerprint", "createdAt", "response"], true)?;
-        Ok(IdempotencyRecord {
-            fingerprint: o.req("fingerprint")?,
-            created_at: o.req("createdAt")?,
-            response: o.opt("response")?,
-        })
-    }
-}
+json_struct!(IdempotencyRecord, deny_unknown {
+    fingerprint: req "fingerprint",
+    created_at: req "createdAt",
+    response: opt "response",
+});
 
 fn policy_key(merchant: &str) -> String {
     format!("policy/v1/{merchant}")
