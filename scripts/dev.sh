@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PORT=${MITGATE_PORT:-8787}
 SANDBOX_PORT=${MITGATE_SANDBOX_PORT:-8788}
+# Inspector ports (wrangler dev opens one per Worker); set them to run two `make dev` side by side.
+INSPECTOR_PORT=${MITGATE_INSPECTOR_PORT:-9229}
+SANDBOX_INSPECTOR_PORT=${MITGATE_SANDBOX_INSPECTOR_PORT:-9230}
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false \
   WRANGLER_HIDE_BANNER=true
 WRANGLER="$ROOT/node_modules/.bin/wrangler"
@@ -42,12 +45,12 @@ trap cleanup EXIT INT TERM
 
 echo "dev: building the Worker (first build: a few minutes) and starting it and the sandbox processor..."
 set -m
-"$WRANGLER" dev -c sandbox/wrangler.toml --ip 127.0.0.1 --port "$SANDBOX_PORT" --inspector-port 9230 \
+"$WRANGLER" dev -c sandbox/wrangler.toml --ip 127.0.0.1 --port "$SANDBOX_PORT" --inspector-port "$SANDBOX_INSPECTOR_PORT" \
   --show-interactive-dev-session=false \
   --var "WEBHOOK_URL:http://127.0.0.1:$PORT/v1/webhooks/infinic" --var "WEBHOOK_MITGATE_KEY:sk_test_demo" \
   > .wrangler/logs/sandbox.log 2>&1 &
 pids+=($!)
-"$WRANGLER" dev --ip 127.0.0.1 --port "$PORT" --inspector-port 9229 --show-interactive-dev-session=false \
+"$WRANGLER" dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$INSPECTOR_PORT" --show-interactive-dev-session=false \
   > .wrangler/logs/mitgate.log 2>&1 &
 pids+=($!)
 set +m
