@@ -23,9 +23,11 @@
 //   request headers   x-sandbox-delay-ms: 5000     answer after 5 s
 //                     x-sandbox-status: 500        answer 500
 //   POST /__sandbox/faults {"delayMs": 5000, "status": 500, "count": 1}   the next `count` processor calls
+//   POST /__sandbox/faults {"redirect": "<url>", "redirectStatus": 307}   answer a redirect (with a Set-Cookie)
 //   DELETE /__sandbox/faults
 // A status fault fails the call unprocessed; a delay fault processes it (money moves) and answers late.
-// Inspection: GET /__sandbox/requests (every processor call, card numbers masked), DELETE to clear;
+// Inspection: GET /__sandbox/requests (every call it received on any path but /__sandbox/*, with the raw
+//             path and query, the header names, card numbers masked), DELETE to clear;
 //             GET /__sandbox/webhooks (000 webhook events emitted).
 // Webhooks: with WEBHOOK_URL set (e.g. http://127.0.0.1:8787/v1/webhooks/infinic), the 000 events
 // (PaymentCredential for each intent, StatusChange for each auto-attempt) are POSTed there with
@@ -47,7 +49,7 @@ const DECLINES = {
   expired: { network: "visa", code: "54", message: "Expired card", infinicReason: "CardExpired" },
 };
 
-const state = { requests: [], webhooks: [], faults: null, seq: 0 };
+const state = { requests: [], webhooks: [], faults: null, seq: 0, intents: new Map() };
 
 const json = (status, body, extra = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...extra } });
@@ -85,13 +87,17 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function faultOf(request) {
   let delay = Number(request.headers.get("x-sandbox-delay-ms") || 0);
   let status = Number(request.headers.get("x-sandbox-status") || 0);
+  let redirect = null;
+  let redirectStatus = 0;
   if (state.faults && state.faults.count > 0) {
     state.faults.count -= 1;
     delay = delay || Number(state.faults.delayMs || 0);
     status = status || Number(state.faults.status || 0);
+    redirect = state.faults.redirect || null;
+    redirectStatus = Number(state.faults.redirectStatus || 0);
     if (state.faults.count <= 0) state.faults = null;
   }
-  return { delay, status };
+  return { delay, status, redirect, redirectStatus };
 }
 
 // ---------------------------------------------------------------- 001 Coinflow
@@ -126,6 +132,12 @@ function emit(env, ctx, event) {
 }
 
 function infinic(path, body, request, env, ctx) {
+  // "Monitoring Payment Status": GET /api/intents/{intent_id}?iauth={intent_token}.
+  if (request.method === "GET" && path.startsWith("/api/intents/")) {
+    const id = path.slice("/api/intents/".length);
+    const status = state.intents.get(id);
+    return status ? json(200, { id, status }) : json(404, { detail: "Not found" });
+  }
   if (path === "/api/intents") {
     const card = request.headers.get("x-sandbox-card") || "4111111111111111";
     const b = behaviourOf(card);
@@ -147,6 +159,7 @@ function infinic(path, body, request, env, ctx) {
       },
     };
     emit(env, ctx, event);
+    state.intents.set(intentId, "success");
     return json(201, {
       id: intentId,
       status: "success",
@@ -161,6 +174,7 @@ function infinic(path, body, request, env, ctx) {
     const b = behaviourOf(token);
     const intentId = crypto.randomUUID();
     const d = b ? DECLINES[b] : null;
+    state.intents.set(intentId, d ? "failed" : "success");
     const result = d
       ? { intent_id: intentId, intent_status: "failed", failure_reason: d.infinicReason, decline_code: d.code, merchant_advice_code: d.mac || null, network: d.network }
       : { intent_id: intentId, intent_status: "success" };
@@ -284,20 +298,27 @@ export default {
     }
     const [, dialect, ...rest] = url.pathname.split("/");
     const handler = DIALECTS[dialect];
-    if (!handler) return json(404, { error: "unknown dialect", dialects: Object.keys(DIALECTS) });
     const path = "/" + rest.join("/").replace(/\/$/, "");
     const text = await request.text();
+    // Every call is logged, known path or not (the fail-closed tests assert that none arrived).
     state.requests.push({
       dialect,
       method: request.method,
       path,
+      rawPath: url.pathname + url.search,
+      headerNames: [...request.headers.keys()].sort(),
       authorization: request.headers.get("authorization"),
       idempotencyKey: request.headers.get("idempotency-key"),
       mitgateKeySeen: request.headers.has("x-mitgate-key"),
       body: maskCards(text),
       at: new Date().toISOString(),
     });
+    if (!handler) return json(404, { error: "unknown dialect", dialects: Object.keys(DIALECTS) });
     const fault = faultOf(request);
+    if (fault.redirect) {
+      // A processor that redirects (mitgate must not follow: the charge would be sent again).
+      return new Response(null, { status: fault.redirectStatus || 307, headers: { location: fault.redirect, "set-cookie": "sandbox_session=redirect; Path=/" } });
+    }
     if (fault.status >= 400) return json(fault.status, { error: "sandbox fault", status: fault.status });
     let body = {};
     try {

@@ -9,7 +9,8 @@ export const COMPATIBILITY_DATE = "2026-04-20";
 export const KEYS = { sk_test_demo: "demo", sk_test_other: "other", sk_test_alpha: "alpha" };
 export const DIALECTS = ["infinic", "coinflow", "spg", "axerve"];
 
-// store: "kv" or "durable_object" (MITGATE_STORE). Test hooks (X-Mitgate-Test-Fault) are on.
+// store: "kv" or "durable_object" (MITGATE_STORE). Test hooks (X-Mitgate-Test-Fault) are on, and the
+// sandbox's x-sandbox-* headers are forwarded (MITGATE_SANDBOX_HEADERS).
 export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536, store = "kv" } = {}) {
   const sandbox = new Miniflare({
     name: "sandbox",
@@ -29,6 +30,7 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536,
     MAX_BODY_BYTES: String(maxBodyBytes),
     MITGATE_STORE: store,
     MITGATE_TEST_HOOKS: "1",
+    MITGATE_SANDBOX_HEADERS: "1",
   };
   for (const d of DIALECTS) bindings[`PROCESSOR_URL_${d.toUpperCase()}`] = urls[d] ?? `${sandboxUrl}/${d}`;
   const mf = new Miniflare({
@@ -53,7 +55,7 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536,
       stderr.pipe(process.stderr);
     },
   });
-  await mf.ready;
+  const mitgateUrl = (await mf.ready).toString().replace(/\/$/, "");
   const call = async (method, p, { key = "sk_test_demo", body, headers = {} } = {}) => {
     const h = { ...headers };
     if (key) h["x-mitgate-key"] = key;
@@ -96,6 +98,7 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536,
     dumpObject,
     logs,
     sandboxUrl,
+    mitgateUrl,
     call,
     sandboxCall,
     async stop() {

@@ -17,6 +17,7 @@ mod http;
 mod objects;
 mod proxy;
 mod redact;
+mod routes;
 mod service;
 mod store;
 #[cfg(test)]

@@ -2,14 +2,18 @@
 //! only the processor's base URL. `mitgate-dialects` tells CIT from MIT, parses, renders refusals in the
 //! processor's words and reads outcomes; this module does the I/O around it.
 //!
-//! - CIT: forwarded untouched; on success the agreement is captured from the request and the answer
+//! - Fail closed ([`crate::routes`]): only the dialect's known routes, spelt exactly, are forwarded;
+//!   anything else is 404 in the dialect's words.
+//! - CIT: forwarded; on success the agreement is captured from the request and the answer
 //!   (000: from the intent plus its `PaymentCredential` webhook, `POST /v1/webhooks/infinic`).
-//! - MIT: parsed, decided; refused in the dialect's own words, or reserved, forwarded untouched,
-//!   and its outcome recorded. `Idempotency-Key` makes a replay return the first answer.
-//! - Anything else: forwarded untouched.
+//! - MIT: parsed, decided; refused in the dialect's own words, or reserved, forwarded, and its outcome
+//!   recorded. `Idempotency-Key` makes a replay return the first answer.
+//! - A read on the dialect's read-only allowlist: forwarded.
 //!
-//! The processor's own `Authorization` header (and every other header but `X-Mitgate-Key`) passes
-//! through. Card numbers and CVVs in CIT bodies reach the processor and nothing else.
+//! Only allowlisted request headers reach the processor ([`routes::forwards_header`]: the processor's
+//! own `Authorization` passes; `Cookie`, `X-Mitgate-*` and proxy headers never do), redirects are never
+//! followed, and a processor's `Set-Cookie` is neither passed back nor stored. Card numbers and CVVs in
+//! CIT bodies reach the processor and nothing else.
 
 use mitgate_dialects::{
     axerve, coinflow, infinic, spg, AgreementLookup, CitCapture, CitContext, MitContext, RequestKind,
@@ -19,37 +23,30 @@ use mitgate_core::json::{Kind, Value};
 
 use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
+use crate::routes::{self, RouteKind};
 use crate::service::{self, Answer, App, ChargeResult, Finality, Forwarded, Outbound, Processor};
 use crate::store::{AgreementRecord, AttemptRef, Kv};
 use crate::tree::{member, member_at, text};
 
-/// Request headers never forwarded: mitgate's own, and those the runtime sets itself.
-const DROP: &[&str] = &[
-    "x-mitgate-key",
-    "x-mitgate-token-cvv-verified",
-    "host",
-    "content-length",
-    "connection",
-    "accept-encoding",
-    "cf-connecting-ip",
-    "cf-ipcountry",
-    "cf-ray",
-    "cf-visitor",
-    "x-forwarded-for",
-    "x-forwarded-proto",
-    "x-real-ip",
-];
-
-fn outbound(base: &str, path: &str, req: &HttpRequest) -> Outbound {
+/// The request to the processor: the decided path, the query only on read-only routes, the allowlisted
+/// headers.
+fn outbound(base: &str, path: &str, req: &HttpRequest, dialect: Dialect, sandbox_headers: bool) -> Outbound {
     let mut url = format!("{}{}", base.trim_end_matches('/'), path);
-    if !req.query.is_empty() {
+    if !req.query.is_empty()
+        && routes::route_of(dialect, &req.method, path).is_some_and(routes::forwards_query)
+    {
         url.push('?');
         url.push_str(&req.query);
     }
     Outbound {
         method: req.method.clone(),
         url,
-        headers: req.headers.iter().filter(|(k, _)| !DROP.contains(&k.as_str())).cloned().collect(),
+        headers: req
+            .headers
+            .iter()
+            .filter(|(k, _)| routes::forwards_header(dialect, &k.to_ascii_lowercase(), sandbox_headers))
+            .cloned()
+            .collect(),
         body: req.body.clone(),
     }
 }
@@ -84,16 +81,38 @@ fn unanswered(forwarded: Forwarded, attempt: Option<&str>) -> HttpResponse {
     }
 }
 
-/// Handles one proxied request.
+/// Handles one proxied request; `req.path` is the whole raw path, `/{dialect}/…`. A processor's
+/// `Set-Cookie` never reaches the caller.
 pub(crate) async fn handle<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
     dialect: Dialect,
-    rest: &str,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let mut r = route_and_answer(app, merchant, dialect, req).await;
+    r.headers.retain(|(k, _)| !routes::drops_response_header(k));
+    r
+}
+
+async fn route_and_answer<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    dialect: Dialect,
     req: &HttpRequest,
 ) -> HttpResponse {
     let id = dialect.id();
-    let path = format!("/{}", rest.trim_start_matches('/'));
+    let path = req.path.strip_prefix('/').and_then(|p| p.strip_prefix(dialect.as_str())).unwrap_or("");
+    // INVARIANT: nothing below this line is sent unless `route` is a known route of this dialect.
+    let Some(route) = routes::route_of(dialect, &req.method, path) else {
+        return routes::not_found(dialect, &req.method);
+    };
+    let path = path.to_string();
+    if !req.query.is_empty() && !routes::forwards_query(route) {
+        return from_dialect(id.render_errors(&[mitgate_core::validate::FieldError::new(
+            "query",
+            "mitgate forwards no query string on a payment route: send every field in the body",
+        )]));
+    }
     let base = match service::processor_base(app.config, dialect) {
         Ok(b) => b.to_string(),
         Err(r) => return r,
@@ -103,11 +122,28 @@ pub(crate) async fn handle<K: Kv, P: Processor>(
             id.render_errors(&[mitgate_core::validate::FieldError::new("", "the body is not UTF-8 text")]),
         );
     };
-    match id.classify(&req.method, &path, body) {
-        RequestKind::Other => unanswered(
-            app.processor.send(outbound(&base, &path, req), app.config.processor_timeout_ms).await,
-            None,
-        ),
+    let sandbox = app.config.sandbox_headers;
+    let kind = match route {
+        RouteKind::ReadOnly => {
+            let out = outbound(&base, &path, req, dialect, sandbox);
+            return unanswered(app.processor.send(out, app.config.processor_timeout_ms).await, None);
+        }
+        RouteKind::Cit => RequestKind::Cit,
+        RouteKind::Mit => RequestKind::Mit,
+        RouteKind::Payment => id.classify(&req.method, &path, body),
+    };
+    match kind {
+        // A payment endpoint's body that is neither a CIT mitgate captures nor an MIT it decides.
+        RequestKind::Other => from_dialect(id.render_errors(&[mitgate_core::validate::FieldError::new(
+            match dialect {
+                Dialect::Spg => "transaction.paymentType",
+                _ => "transDetails.type",
+            },
+            match dialect {
+                Dialect::Spg => "mitgate forwards AUTH (a CIT) and MIT payments only",
+                _ => "mitgate forwards 01F / 03F (a CIT) and 01N / 03N (an MIT) only",
+            },
+        )])),
         RequestKind::Cit => cit(app, merchant, dialect, &base, &path, body, req).await,
         RequestKind::Mit => {
             service::idempotent(app, merchant, req, async {
@@ -221,7 +257,7 @@ async fn mit<K: Kv, P: Processor>(
         }
     };
     let request = parsed.request_for(agreement.as_ref());
-    let out = outbound(base, path, req);
+    let out = outbound(base, path, req, dialect, app.config.sandbox_headers);
     let build = move |_: &AgreementRecord, _: &mitgate_core::model::ChargeRequest, _: &str| {
         Ok((dialect, out.clone()))
     };
@@ -262,7 +298,8 @@ async fn cit<K: Kv, P: Processor>(
     body: &str,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let forwarded = app.processor.send(outbound(base, path, req), app.config.processor_timeout_ms).await;
+    let out = outbound(base, path, req, dialect, app.config.sandbox_headers);
+    let forwarded = app.processor.send(out, app.config.processor_timeout_ms).await;
     let Forwarded::Answered(resp) = forwarded else { return unanswered(forwarded, None) };
     if !(200..300).contains(&resp.status) {
         return resp;

@@ -35,6 +35,8 @@ pub(crate) struct Config {
     pub max_body_bytes: usize,
     /// How long a processor may take before the Worker answers 504.
     pub processor_timeout_ms: u64,
+    /// Forward the sandbox processor's `x-sandbox-*` test headers (`MITGATE_SANDBOX_HEADERS = "1"`).
+    pub sandbox_headers: bool,
 }
 
 /// The default body limit: 64 KiB (every document's request is well under 4 KiB).
@@ -970,6 +972,8 @@ where
         Finality::Final => {
             let mut kept = response.clone();
             kept.body = redact_card_numbers(&String::from_utf8_lossy(&kept.body)).into_bytes();
+            // A processor's cookie is never kept (nor replayed).
+            kept.headers.retain(|(k, _)| !crate::routes::drops_response_header(k));
             let record = IdempotencyRecord { fingerprint: fp, created_at: app.now, response: Some(kept) };
             app.stores.put_idempotency(merchant, &digest, &record).await
         }
@@ -1046,6 +1050,7 @@ mod tests {
                     processor_urls: vec![(Dialect::Coinflow, "http://processor.test".into())],
                     max_body_bytes: DEFAULT_MAX_BODY_BYTES,
                     processor_timeout_ms: 1000,
+                    sandbox_headers: false,
                 },
                 ids: RefCell::new(0),
             }
@@ -1320,5 +1325,109 @@ mod tests {
                 assert!(v["error"]["fields"][0]["message"].as_str().unwrap().starts_with(message), "{v}");
             }
         });
+    }
+
+    fn proxy(
+        w: &World,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> HttpResponse {
+        w.run(|app| {
+            let mut r = req(method, path, body, headers);
+            r.query = query.to_string();
+            block_on(crate::proxy::handle(app, "demo", Dialect::Coinflow, &r))
+        })
+    }
+
+    const MIT_9000: &str =
+        r#"{"subtotal": {"cents": 900000, "currency": "USD"}, "originalPaymentId": "pay_1"}"#;
+    const MIT_10: &str = r#"{"subtotal": {"cents": 1000, "currency": "USD"}, "originalPaymentId": "pay_1"}"#;
+
+    /// Issue 11: look-alikes of the MIT route are 404 in Coinflow's words and never reach the processor;
+    /// the route itself, spelt exactly, is decided.
+    #[test]
+    fn proxy_fails_closed_on_unknown_routes() {
+        let w = seeded();
+        for path in [
+            "/coinflow/api/checkout/Merchant-Initiated-Transaction",
+            "/coinflow/api//checkout/merchant-initiated-transaction",
+            "/coinflow/api/checkout/merchant%2Dinitiated-transaction",
+            "/coinflow/api/checkout/merchant-initiated-transaction/",
+            "/coinflow/api/checkout/merchant-initiated-transaction;jsessionid=1",
+            "/coinflow/api/checkout/refund",
+            "/coinflow",
+            "/coinflowx/api/checkout/merchant-initiated-transaction",
+        ] {
+            let r = proxy(&w, "POST", path, "", MIT_9000, &[("x-user-id", "customer-123")]);
+            assert_eq!(r.status, 404, "{path}");
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(
+                (v["message"].as_str(), v["mitgate"]["code"].as_str()),
+                (Some("Not Found"), Some("route_not_found"))
+            );
+        }
+        let get = proxy(&w, "GET", "/coinflow/api/checkout/merchant-initiated-transaction", "", "", &[]);
+        assert_eq!(get.status, 404);
+        let query = proxy(
+            &w,
+            "POST",
+            "/coinflow/api/checkout/merchant-initiated-transaction",
+            "cents=1",
+            MIT_10,
+            &[],
+        );
+        assert_eq!(query.status, 400, "no query string on a payment route");
+        assert!(w.processor.sent.borrow().is_empty(), "nothing reached the processor");
+        let refused =
+            proxy(&w, "POST", "/coinflow/api/checkout/merchant-initiated-transaction", "", MIT_9000, &[]);
+        assert_eq!(refused.status, 410, "decided: above the ceiling");
+        assert!(w.processor.sent.borrow().is_empty());
+        let allowed =
+            proxy(&w, "POST", "/coinflow/api/checkout/merchant-initiated-transaction", "", MIT_10, &[]);
+        assert_eq!(allowed.status, 200, "{}", String::from_utf8_lossy(&allowed.body));
+        let sent = w.processor.sent.borrow();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].url, "http://processor.test/api/checkout/merchant-initiated-transaction");
+    }
+
+    /// Issue 15 item 7: only allowlisted headers reach the processor; its Set-Cookie is neither passed
+    /// back nor kept in the idempotency record.
+    #[test]
+    fn proxy_forwards_allowlisted_headers_and_drops_cookies() {
+        let w = seeded();
+        *w.processor.answer.borrow_mut() = Forwarded::Answered(
+            HttpResponse::json(200, &serde_json::json!({"paymentId": "pay_mit_1"}))
+                .with_header("set-cookie", "session=s3cr3t; HttpOnly"),
+        );
+        let headers = [
+            ("authorization", "coinflow-key"),
+            ("content-type", "application/json"),
+            ("idempotency-key", "k1"),
+            ("cookie", "session=abc"),
+            ("forwarded", "for=1.2.3.4;host=evil.test"),
+            ("x-forwarded-host", "evil.test"),
+            ("x-forwarded-for", "1.2.3.4"),
+            ("true-client-ip", "1.2.3.4"),
+            ("x-mitgate-test-fault", "kv"),
+            ("x-mitgate-key", "sk_test_demo"),
+            ("x-mitgate-token-cvv-verified", "false"),
+            ("x-sandbox-card", "4000000000000119"),
+            ("x-something-else", "1"),
+        ];
+        let r =
+            proxy(&w, "POST", "/coinflow/api/checkout/merchant-initiated-transaction", "", MIT_10, &headers);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert!(!r.headers.iter().any(|(k, _)| k == "set-cookie"), "not passed back");
+        let sent = w.processor.sent.borrow();
+        let names: Vec<&str> = sent[0].headers.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["authorization", "content-type", "idempotency-key"]);
+        let stored = w.stores.idempotency.map.borrow();
+        assert_eq!(stored.len(), 1);
+        assert!(stored
+            .values()
+            .all(|v| !v.to_ascii_lowercase().contains("set-cookie") && !v.contains("s3cr3t")));
     }
 }

@@ -205,7 +205,11 @@ async fn send(out: Outbound, timeout_ms: u64) -> Forwarded {
         }
     }
     let mut init = RequestInit::new();
-    init.with_method(Method::from(out.method.clone())).with_headers(headers);
+    // Never follow a redirect: a 307 or 308 would re-send a charge somewhere mitgate did not decide.
+    // The processor's 3xx is the answer (an MIT's attempt then stays pending).
+    init.with_method(Method::from(out.method.clone()))
+        .with_headers(headers)
+        .with_redirect(worker::RequestRedirect::Manual);
     if !out.body.is_empty() {
         init.with_body(Some(js_sys::Uint8Array::from(out.body.as_slice()).into()));
     }
@@ -274,6 +278,7 @@ fn config(env: &Env) -> Result<Config, HttpResponse> {
         processor_timeout_ms: var(env, "PROCESSOR_TIMEOUT_MS")
             .and_then(|v| v.parse().ok())
             .unwrap_or(service::DEFAULT_PROCESSOR_TIMEOUT_MS),
+        sandbox_headers: var(env, "MITGATE_SANDBOX_HEADERS").as_deref() == Some("1"),
     })
 }
 
@@ -458,10 +463,7 @@ async fn respond(req: &mut Request, ctx: &RouteContext<()>, route: Route) -> (Ht
             })
             .await
         }
-        Route::Proxy(d) => {
-            let rest = ctx.param("path").cloned().unwrap_or_default();
-            proxy::handle(&app, m, d, &rest, r).await
-        }
+        Route::Proxy(d) => proxy::handle(&app, m, d, r).await,
         Route::InfinicWebhook => service::flatten(proxy::infinic_webhook(&app, m, r).await),
     };
     // Storage cost of this request (charges, decisions, proxied requests): docs/worker.md.
