@@ -22,6 +22,9 @@ echo "== tsc --noEmit: a consumer of the generated declarations"
 node_modules/.bin/tsc -p tests/node/types/tsconfig.json
 
 echo "== native answers for every vector and dialect case"
+# The native runner writes the exact corpus count (tests/out/vector-count.json); the Node run compares.
+rm -f tests/out/vector-count.json
+cargo test -q -p mitgate-core --test vectors
 cargo run --quiet -p mitgate-wasm --example vectors_out -- \
   tests/vectors tests/node/dialect-cases.json tests/out/native.json
 

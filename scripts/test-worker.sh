@@ -13,6 +13,9 @@ cargo clippy -p mitgate-worker --target wasm32-unknown-unknown -- -D warnings
 bash scripts/build-worker.sh
 
 mkdir -p tests/out
+# The native runner writes the exact corpus count (tests/out/vector-count.json); the Worker's run compares.
+rm -f tests/out/vector-count.json
+cargo test -q -p mitgate-core --test vectors
 cargo run -q -p mitgate-worker --example native_decisions -- tests/vectors > tests/out/native_decisions.jsonl
 echo "native answers: $(wc -l < tests/out/native_decisions.jsonl) conformance vectors"
 

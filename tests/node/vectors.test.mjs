@@ -21,10 +21,17 @@ const native = JSON.parse(
   readFileSync(process.env.MITGATE_NATIVE_OUT ?? join(root, "tests", "out", "native.json"), "utf8"),
 );
 const vectorDir = join(root, "tests", "vectors");
-const cases = readdirSync(vectorDir)
-  .filter((f) => f.endsWith(".json"))
-  .sort()
-  .flatMap((f) => JSON.parse(readFileSync(join(vectorDir, f), "utf8")).cases.map((c) => ({ file: f, ...c })));
+const vectorFiles = readdirSync(vectorDir).filter((f) => f.endsWith(".json")).sort();
+const cases = vectorFiles.flatMap((f) => {
+  const { cases } = JSON.parse(readFileSync(join(vectorDir, f), "utf8"));
+  // A file without cases, or with "cases": [], fails the run instead of passing with nothing checked.
+  if (!Array.isArray(cases) || cases.length === 0) throw new Error(`${f}: no cases`);
+  return cases.map((c) => ({ file: f, ...c }));
+});
+// The exact count the native runner (crates/core/tests/vectors.rs) ran; missing means it did not run.
+const nativeCount = JSON.parse(
+  readFileSync(process.env.MITGATE_VECTOR_COUNT ?? join(root, "tests", "out", "vector-count.json"), "utf8"),
+);
 const dialectCases = JSON.parse(readFileSync(join(here, "dialect-cases.json"), "utf8"));
 
 /** README matching: objects partially, arrays element-wise with equal length, the rest by equality. */
@@ -58,9 +65,14 @@ function checkExpect(c, answer) {
 }
 
 test("the vector directory is complete and the native dump covers it", () => {
-  assert.ok(cases.length >= 80, `only ${cases.length} cases`);
+  assert.ok(vectorFiles.length > 0, "no vector files");
+  const perFile = Object.fromEntries(vectorFiles.map((f) => [f, cases.filter((c) => c.file === f).length]));
+  assert.deepEqual(perFile, nativeCount.files, "cases per file: Node against the native runner");
+  assert.equal(cases.length, nativeCount.total, "the native runner's count");
   assert.equal(new Set(cases.map((c) => c.name)).size, cases.length, "duplicate case names");
+  assert.equal(Object.keys(native.vectors).length, cases.length, "native answers, one per case");
   for (const c of cases) assert.ok(native.vectors[c.name], `no native answer for ${c.name}`);
+  for (const c of cases) assert.ok("input" in c || "inputText" in c, `${c.name}: no input`);
 });
 
 test("every vector: byte-identical answer text to the native engine (ESM and CommonJS)", () => {

@@ -13,8 +13,13 @@ use std::path::PathBuf;
 use mitgate_core::api::evaluate_json;
 use serde_json::Value;
 
-/// The corpus must never shrink below this many cases.
-const MIN_CASES: usize = 80;
+/// The corpus must never shrink below this many cases (its size when this floor was last raised). Every
+/// other host compares its count with the exact count this runner writes (`COUNT_FILE`), not with this.
+const MIN_CASES: usize = 215;
+
+/// Where the native runner writes the exact corpus count it ran (`{"total", "files": {name: count}}`); the
+/// Node and Worker hosts (`tests/node/vectors.test.mjs`, `tests/worker/worker.test.mjs`) assert theirs equals it.
+const COUNT_FILE: &str = "../../tests/out/vector-count.json";
 
 struct Case {
     file: String,
@@ -30,39 +35,55 @@ fn vectors_dir() -> PathBuf {
 
 /// Every case of every `*.json` file, in file-name order then file order. Panics on a malformed file.
 fn load() -> Vec<Case> {
-    let dir = vectors_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
+    load_dir(&vectors_dir()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every case of every `*.json` file in `dir`. An unreadable file, a file without cases (or with
+/// `"cases": []`) and a case without input or expectation are errors, never skipped.
+fn load_dir(dir: &std::path::Path) -> Result<Vec<Case>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .map(|e| e.map(|e| e.path()).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    files.retain(|p| p.extension().is_some_and(|x| x == "json"));
     files.sort();
+    if files.is_empty() {
+        return Err(format!("no vector files in {}", dir.display()));
+    }
     let mut cases = Vec::new();
     for path in files {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: not JSON: {e}"));
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{file}: cannot read: {e}"))?;
+        let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{file}: not JSON: {e}"))?;
         let description = doc["description"].as_str().unwrap_or_default();
-        assert!(!description.trim().is_empty(), "{file}: needs a top-level \"description\"");
-        let list = doc["cases"].as_array().unwrap_or_else(|| panic!("{file}: needs a \"cases\" array"));
+        if description.trim().is_empty() {
+            return Err(format!("{file}: needs a top-level \"description\""));
+        }
+        let list = doc["cases"].as_array().ok_or_else(|| format!("{file}: needs a \"cases\" array"))?;
+        if list.is_empty() {
+            return Err(format!("{file}: \"cases\" is empty"));
+        }
         for (i, c) in list.iter().enumerate() {
-            let name =
-                c["name"].as_str().unwrap_or_else(|| panic!("{file}: case {i} has no name")).to_string();
+            let name = c["name"].as_str().ok_or_else(|| format!("{file}: case {i} has no name"))?.to_string();
             let where_ = format!("{file}::{name}");
             let desc = c["description"].as_str().unwrap_or_default();
-            assert!(!desc.trim().is_empty(), "{where_}: needs a description");
+            if desc.trim().is_empty() {
+                return Err(format!("{where_}: needs a description"));
+            }
             let (text, input) = match (c.get("input"), c.get("inputText")) {
                 (Some(input), None) => (serde_json::to_string(input).unwrap(), Some(input.clone())),
                 (None, Some(Value::String(t))) => (t.clone(), None),
                 _ => {
-                    panic!("{where_}: needs exactly one of \"input\" (an object) or \"inputText\" (a string)")
+                    return Err(format!(
+                        "{where_}: needs exactly one of \"input\" (an object) or \"inputText\" (a string)"
+                    ))
                 }
             };
-            let expect = c.get("expect").cloned().unwrap_or_else(|| panic!("{where_}: needs \"expect\""));
+            let expect = c.get("expect").cloned().ok_or_else(|| format!("{where_}: needs \"expect\""))?;
             cases.push(Case { file: file.clone(), name, text, input, expect });
         }
     }
-    cases
+    Ok(cases)
 }
 
 /// Compares `expected` (a partial) against `actual`: every key given must be present and match; arrays
@@ -166,6 +187,57 @@ fn every_vector_passes() {
         }
     }
     assert!(failed == 0, "{failed} of {} vectors failed:{report}", cases.len());
+    // Every case ran and passed: report the exact count for the other hosts to compare with.
+    let mut files = serde_json::Map::new();
+    for case in &cases {
+        let n = files.get(&case.file).and_then(Value::as_u64).unwrap_or(0);
+        files.insert(case.file.clone(), Value::from(n + 1));
+    }
+    let count = serde_json::json!({"total": cases.len(), "files": files});
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(COUNT_FILE);
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    std::fs::write(&out, format!("{count}\n")).unwrap();
+}
+
+/// A scratch directory holding the given vector files.
+fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mitgate-vectors-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn loader_fails_on_missing_empty_and_skipped_files() {
+    let case =
+        r#"{"name": "a", "description": "d", "input": {}, "expect": {"type": "failure", "errorPaths": []}}"#;
+    let good = format!(r#"{{"description": "d", "cases": [{case}]}}"#);
+    let ok = scratch("ok", &[("a.json", &good)]);
+    assert_eq!(load_dir(&ok).unwrap().len(), 1);
+    let no_input = r#"{"description": "d", "cases": [{"name": "a", "description": "d", "expect": {}}]}"#;
+    for (name, files) in [
+        ("none", vec![]),
+        ("empty", vec![("a.json", good.as_str()), ("b.json", r#"{"description": "d", "cases": []}"#)]),
+        ("nocases", vec![("b.json", r#"{"description": "d"}"#)]),
+        ("notjson", vec![("a.json", good.as_str()), ("b.json", "{")]),
+        ("noinput", vec![("b.json", no_input)]),
+        (
+            "noexpect",
+            vec![(
+                "b.json",
+                r#"{"description": "d", "cases": [{"name": "a", "description": "d", "input": {}}]}"#,
+            )],
+        ),
+    ] {
+        let dir = scratch(name, &files);
+        assert!(load_dir(&dir).is_err(), "{name}: must fail");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    assert!(load_dir(&ok.join("missing")).is_err(), "a missing directory must fail");
+    let _ = std::fs::remove_dir_all(ok);
 }
 
 #[test]

@@ -33,8 +33,11 @@ fn vector_runs(dir: &Path) -> Result<BTreeMap<String, Run>, String> {
     for file in files {
         let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-        let cases =
-            doc.get("cases").and_then(Value::as_array).ok_or(format!("{}: no cases", file.display()))?;
+        let cases = doc
+            .get("cases")
+            .and_then(Value::as_array)
+            .filter(|c| !c.is_empty())
+            .ok_or(format!("{}: no cases", file.display()))?;
         for case in cases {
             let name = case.get("name").and_then(Value::as_str).ok_or("a case without a name")?;
             let input = match (case.get("inputText").and_then(Value::as_str), case.get("input")) {
@@ -43,8 +46,13 @@ fn vector_runs(dir: &Path) -> Result<BTreeMap<String, Run>, String> {
                 (None, None) => return Err(format!("{name}: neither input nor inputText")),
             };
             let output = mitgate_core::api::evaluate_json(&input);
-            runs.insert(name.to_string(), Run { input, output });
+            if runs.insert(name.to_string(), Run { input, output }).is_some() {
+                return Err(format!("{name}: two cases with this name"));
+            }
         }
+    }
+    if runs.is_empty() {
+        return Err(format!("{}: no vector files", dir.display()));
     }
     Ok(runs)
 }
@@ -72,7 +80,12 @@ fn dialect_runs(file: &Path) -> Result<BTreeMap<String, Run>, String> {
             "evaluateJson" => mitgate_core::api::evaluate_json(&input),
             other => return Err(format!("{name}: unknown function {other}")),
         };
-        runs.insert(name.to_string(), Run { input, output });
+        if runs.insert(name.to_string(), Run { input, output }).is_some() {
+            return Err(format!("{name}: two dialect cases with this name"));
+        }
+    }
+    if runs.is_empty() {
+        return Err(format!("{}: no dialect cases", file.display()));
     }
     Ok(runs)
 }

@@ -17,19 +17,33 @@ fn main() -> std::process::ExitCode {
     };
     files.retain(|p| p.extension().is_some_and(|x| x == "json"));
     files.sort();
+    let files_empty = files.is_empty();
     let mut out = std::io::stdout().lock();
     for path in files {
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            let _ = writeln!(std::io::stderr(), "cannot read {}", path.display());
+            return std::process::ExitCode::FAILURE;
+        };
         let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) else {
             let _ = writeln!(std::io::stderr(), "{} is not JSON", path.display());
             return std::process::ExitCode::FAILURE;
         };
         let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-        for case in doc.get("cases").and_then(|c| c.as_array()).into_iter().flatten() {
+        let cases = match doc.get("cases").and_then(|c| c.as_array()) {
+            Some(cases) if !cases.is_empty() => cases,
+            _ => {
+                let _ = writeln!(std::io::stderr(), "{file}: no cases (a vector file never has none)");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        for case in cases {
             let input = match (case.get("inputText").and_then(|t| t.as_str()), case.get("input")) {
                 (Some(t), _) => t.to_string(),
                 (None, Some(v)) => v.to_string(),
-                (None, None) => continue,
+                (None, None) => {
+                    let _ = writeln!(std::io::stderr(), "{file}: a case without input");
+                    return std::process::ExitCode::FAILURE;
+                }
             };
             let line = serde_json::json!({
                 "file": file,
@@ -41,6 +55,10 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         }
+    }
+    if files_empty {
+        let _ = writeln!(std::io::stderr(), "no vector files in {dir}");
+        return std::process::ExitCode::FAILURE;
     }
     std::process::ExitCode::SUCCESS
 }
