@@ -10,8 +10,9 @@ export const KEYS = { sk_test_demo: "demo", sk_test_other: "other", sk_test_alph
 export const DIALECTS = ["infinic", "coinflow", "spg", "axerve"];
 
 // store: "kv" or "durable_object" (MITGATE_STORE). Test hooks (X-Mitgate-Test-Fault) are on, and the
-// sandbox's x-sandbox-* headers are forwarded (MITGATE_SANDBOX_HEADERS).
-export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536, store = "kv" } = {}) {
+// sandbox's x-sandbox-* headers are forwarded (MITGATE_SANDBOX_HEADERS). keys: the MITGATE_MERCHANT_KEYS
+// secret (KEYS unless given).
+export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536, store = "kv", keys = KEYS } = {}) {
   const sandbox = new Miniflare({
     name: "sandbox",
     modules: true,
@@ -25,7 +26,7 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536,
   const logs = [];
   const sandboxUrl = (await sandbox.ready).toString().replace(/\/$/, "");
   const bindings = {
-    MITGATE_MERCHANT_KEYS: JSON.stringify(KEYS),
+    MITGATE_MERCHANT_KEYS: JSON.stringify(keys),
     PROCESSOR_TIMEOUT_MS: String(timeoutMs),
     MAX_BODY_BYTES: String(maxBodyBytes),
     MITGATE_STORE: store,

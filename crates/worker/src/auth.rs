@@ -13,6 +13,18 @@ use mitgate_core::json::Kind;
 /// The header carrying the merchant's mitgate key.
 pub(crate) const KEY_HEADER: &str = "x-mitgate-key";
 
+/// A merchant id is 1-128 printable ASCII characters, never `/`.
+///
+/// INVARIANT: storage keys join components with `/` and the merchant id is the first variable component
+/// of every key holding one (`token/v1/{merchant}/{token}`, `store.rs`), so a merchant id without `/` makes
+/// every such key name exactly one (merchant, rest) pair: merchant `a/b` with token `c` can never collide
+/// with merchant `a` and token `b/c`.
+pub(crate) fn valid_merchant_id(merchant: &str) -> bool {
+    !merchant.is_empty()
+        && merchant.len() <= 128
+        && merchant.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'/')
+}
+
 /// Configured keys, as digests.
 #[derive(Debug, Default)]
 pub(crate) struct MerchantKeys {
@@ -49,13 +61,10 @@ impl MerchantKeys {
             if key.len() < 8 {
                 return Err("MITGATE_MERCHANT_KEYS: every key must be at least 8 characters".into());
             }
-            if merchant.is_empty()
-                || merchant.len() > 128
-                || !merchant.bytes().all(|b| (0x21..0x7f).contains(&b))
-            {
-                return Err(
-                    "MITGATE_MERCHANT_KEYS: merchant ids must be 1-128 printable ASCII characters".into()
-                );
+            if !valid_merchant_id(merchant) {
+                return Err("MITGATE_MERCHANT_KEYS: merchant ids must be 1-128 printable ASCII characters \
+                            other than `/`"
+                    .into());
             }
             let d = digest(key);
             if keys.iter().any(|(k, _)| *k == d) {
@@ -101,6 +110,9 @@ mod tests {
         assert!(MerchantKeys::parse(r#"{"sk_test_long":"has space"}"#).is_err());
         assert!(MerchantKeys::parse(r#"{"sk_test_long":"a","sk_test_long":"b"}"#).is_err(), "ambiguous");
         assert!(MerchantKeys::parse("{").is_err());
+        // Key components are joined with `/`: a merchant id holding one could collide with another's keys.
+        let slash = MerchantKeys::parse(r#"{"sk_test_long":"demo/x"}"#).unwrap_err();
+        assert!(slash.contains('/'), "{slash}");
         let quoted = MerchantKeys::parse(r#""sk_live_secret""#).unwrap_err();
         assert!(!quoted.contains("secret"), "{quoted}");
     }

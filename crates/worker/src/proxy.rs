@@ -155,6 +155,7 @@ async fn route_and_answer<K: Kv, P: Processor>(
                         | "processor_not_configured"
                         | "concurrent_charge",
                     ) => Finality::Retryable,
+                    _ if service::decided_again_later(&r) => Finality::Retryable,
                     _ => Finality::Final,
                 };
                 (r, finality)
@@ -413,6 +414,11 @@ async fn store_capture<K: Kv, P>(
     let existing = app.stores.agreement(&aid).await.map_err(|e| e.0)?;
     if existing.as_ref().is_some_and(|r| r.agreement.merchant_id != merchant) {
         return Err("the id belongs to another merchant's agreement".into());
+    }
+    // A re-delivered webhook or a repeated capture of a CIT already recorded changes nothing: the agreement
+    // keeps its status (a revocation or a re-authentication stands) and its ledger (issue 15, item 1).
+    if existing.as_ref().is_some_and(|r| r.payments.iter().any(|p| p.id == c.payment.id)) {
+        return Ok(aid);
     }
     let mut payments = existing.as_ref().map(|r| r.payments.clone()).unwrap_or_default();
     if !payments.iter().any(|p| p.id == c.payment.id) {

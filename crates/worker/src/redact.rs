@@ -1,22 +1,33 @@
-//! Masks card numbers in text mitgate keeps (idempotency records) or returns from a processor.
+//! Masks card numbers in text mitgate keeps (idempotency records), logs or returns from a processor.
 
-/// Replaces every Luhn-valid 13-19 digit run with `[card number removed]`.
+use mitgate_core::pan::looks_like_card_number;
+
+const MASK: &str = "[card number removed]";
+
+/// Replaces every card number with `[card number removed]`: a Luhn-valid run of 13-19 digits, written
+/// plain or with single spaces or dashes between digits (`4111 1111 1111 1111`, `4111-1111-1111-1111`),
+/// exactly the runs [`looks_like_card_number`] detects.
 pub(crate) fn redact_card_numbers(text: &str) -> String {
-    if !mitgate_core::pan::looks_like_card_number(text) {
+    if !looks_like_card_number(text) {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
+    // A run: digits, with single separators between them; it starts with a digit.
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
-        if mitgate_core::pan::looks_like_card_number(run) && run.len() >= 13 {
-            out.push_str("[card number removed]");
+        let trailing = run.ends_with([' ', '-']).then(|| run.pop()).flatten();
+        let digits = run.bytes().filter(u8::is_ascii_digit).count();
+        if digits >= 13 && looks_like_card_number(run) {
+            out.push_str(MASK);
         } else {
             out.push_str(run);
         }
+        out.extend(trailing);
         run.clear();
     };
     for c in text.chars() {
-        if c.is_ascii_digit() {
+        let separator = c == ' ' || c == '-';
+        if c.is_ascii_digit() || (separator && !run.is_empty() && !run.ends_with([' ', '-'])) {
             run.push(c);
         } else {
             flush(&mut run, &mut out);
@@ -38,5 +49,24 @@ mod tests {
             r#"{"number":"[card number removed]","token":"4111114324324111_bt"}"#
         );
         assert_eq!(redact_card_numbers("paymentId 550e8400"), "paymentId 550e8400");
+    }
+
+    /// Every separator form the detector accepts is masked (issue 15, item 5).
+    #[test]
+    fn masks_every_separator_form() {
+        for (text, want) in [
+            ("card 4111 1111 1111 1111 end", "card [card number removed] end"),
+            ("card 4111-1111-1111-1111.", "card [card number removed]."),
+            ("x4111-1111 1111-1111-y", "x[card number removed]-y"),
+            ("5555 5555 5555 4444 and 4111111111111111", "[card number removed] and [card number removed]"),
+            ("on 2026-04-01 at 10:00", "on 2026-04-01 at 10:00"),
+            ("4111  1111 1111 1111", "4111  1111 1111 1111"),
+        ] {
+            assert_eq!(redact_card_numbers(text), want, "{text}");
+        }
+        for text in ["customer 4111 1111 1111 1111", "4000-0000-0000-0119", "id=4000 0000 0000 0515;"] {
+            let out = redact_card_numbers(text);
+            assert!(!looks_like_card_number(&out), "{text} -> {out}");
+        }
     }
 }

@@ -12,7 +12,8 @@ use mitgate_core::json::{self, FromJson, Kind, Path, Value};
 use mitgate_core::json_struct;
 use mitgate_core::model::CardBrand;
 use mitgate_core::model::{
-    Agreement, AttemptStatus, ChargeRequest, History, Outcome, OutcomeResult, GRANDFATHERED_REFERENCE,
+    Agreement, AgreementStatus, AttemptStatus, ChargeRequest, History, Outcome, OutcomeResult,
+    GRANDFATHERED_REFERENCE,
 };
 use mitgate_core::policy::Policy;
 use mitgate_core::state;
@@ -273,6 +274,21 @@ pub(crate) async fn put_agreement<K: Kv, P>(
     if existing.as_ref().is_some_and(|r| r.agreement.merchant_id != merchant) {
         return Err(forbidden("agreement"));
     }
+    // A PUT never loosens the status: a revocation, or a re-authentication the processor asked for, stands
+    // until a new authenticated CIT creates a new agreement (issue 15, item 1).
+    if let Some(prev) = &existing {
+        if strictness(body.agreement.status) < strictness(prev.agreement.status) {
+            return Err(HttpResponse::error(
+                409,
+                "agreement_status_stands",
+                format!(
+                    "this agreement is {}; a PUT cannot make it {} (a new authenticated CIT creates a new agreement)",
+                    status_name(prev.agreement.status),
+                    status_name(body.agreement.status)
+                ),
+            ));
+        }
+    }
     let created = existing.is_none();
     let history = body.history.unwrap_or_default();
     let record = AgreementRecord {
@@ -288,14 +304,33 @@ pub(crate) async fn put_agreement<K: Kv, P>(
         .put_token_index(merchant, &record.agreement.credential.token, id)
         .await
         .map_err(|e| store_failed(&e))?;
-    let ledger = if history.attempts.is_empty() {
-        app.stores.attempts(id).await.map_err(|e| store_failed(&e))?
-    } else {
-        let ledger = AttemptLedger { attempts: history.attempts };
-        app.stores.put_attempts(id, &ledger).await.map_err(|e| store_failed(&e))?;
-        ledger
-    };
+    // Attempts are added, never replaced or dropped: the ledger keeps every attempt it holds (pending ones
+    // keep their slots); a given attempt whose id is already there is ignored.
+    let mut ledger = app.stores.attempts(id).await.map_err(|e| store_failed(&e))?;
+    for attempt in history.attempts {
+        if !ledger.attempts.iter().any(|a| a.id == attempt.id) {
+            app.stores.merge_attempt(id, &attempt, &ledger.attempts).await.map_err(|e| store_failed(&e))?;
+            ledger.attempts.push(attempt);
+        }
+    }
     Ok(HttpResponse::json(if created { 201 } else { 200 }, &record_json(&record, &ledger)))
+}
+
+/// How far a status is from chargeable: a PUT may keep or raise it, never lower it.
+fn strictness(status: AgreementStatus) -> u8 {
+    match status {
+        AgreementStatus::Active => 0,
+        AgreementStatus::ReauthenticationRequired => 1,
+        AgreementStatus::Revoked => 2,
+    }
+}
+
+fn status_name(status: AgreementStatus) -> &'static str {
+    match status {
+        AgreementStatus::Active => "active",
+        AgreementStatus::ReauthenticationRequired => "reauthentication_required",
+        AgreementStatus::Revoked => "revoked",
+    }
 }
 
 pub(crate) async fn delete_agreement<K: Kv, P>(
@@ -984,8 +1019,21 @@ where
     }
 }
 
+/// A refusal that says when to try again is not final: a `429` (velocity, the card networks' retry budget,
+/// or a processor's rate limit: nothing was processed), or a `Retry-After` on an answer for which nothing
+/// was forwarded (no `X-Mitgate-Attempt-Id`). A client that retries with the same `Idempotency-Key` after
+/// `Retry-After` is decided again, as Stripe saves no result for a rate-limited request (docs/worker.md,
+/// "Idempotency").
+pub(crate) fn decided_again_later(response: &HttpResponse) -> bool {
+    let has = |name: &str| response.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    response.status == 429 || (has("retry-after") && !has("x-mitgate-attempt-id"))
+}
+
 /// Whether a charge answer is final.
 pub(crate) fn finality_of(response: &HttpResponse) -> Finality {
+    if decided_again_later(response) {
+        return Finality::Retryable;
+    }
     let code = response.body_json().and_then(|v| {
         member(&v, "outcome")
             .and_then(text)
@@ -1128,6 +1176,25 @@ mod tests {
                 (resp, f)
             }))
         })
+    }
+
+    /// Answers that say when to try again are not stored as final (issue 15, item 8).
+    #[test]
+    fn refusals_that_name_a_retry_time_are_not_final() {
+        let velocity = HttpResponse::error(429, "refused", "velocity").with_header("retry-after", "7");
+        assert!(matches!(finality_of(&velocity), Finality::Retryable));
+        let processor_rate_limit =
+            HttpResponse::json_text(429, "{}".into()).with_header("x-mitgate-attempt-id", "att_1");
+        assert!(matches!(finality_of(&processor_rate_limit), Finality::Retryable));
+        let interval = HttpResponse::error(403, "refused", "too soon").with_header("retry-after", "60");
+        assert!(matches!(finality_of(&interval), Finality::Retryable));
+        // Forwarded answers (an attempt was made) are final even with a Retry-After of the processor's.
+        let declined = HttpResponse::json_text(402, "{}".into())
+            .with_header("x-mitgate-attempt-id", "att_1")
+            .with_header("retry-after", "60");
+        assert!(matches!(finality_of(&declined), Finality::Final));
+        let refused = HttpResponse::error(403, "refused", "ceiling");
+        assert!(matches!(finality_of(&refused), Finality::Final));
     }
 
     #[test]

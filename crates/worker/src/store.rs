@@ -518,9 +518,29 @@ pub(crate) mod memory {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use mitgate_core::json::from_str;
+
+    /// Key components are joined with `/`: with merchant ids that cannot hold one (auth.rs), no two
+    /// (merchant, component) pairs give the same key, whatever the second component holds.
+    #[test]
+    fn merchant_keys_never_collide() {
+        let builders: [fn(&str, &str) -> String; 5] =
+            [token_key, payment_key, pending_cit_key, attempt_ref_key, idempotency_key];
+        let pairs = [("a", "b/c"), ("a/b", "c"), ("a", "b"), ("ab", "c"), ("a", "/b/c"), ("a/", "b/c")];
+        for build in builders {
+            let mut seen = std::collections::BTreeMap::new();
+            for (merchant, rest) in pairs.iter().filter(|(m, _)| crate::auth::valid_merchant_id(m)) {
+                if let Some(other) = seen.insert(build(merchant, rest), (*merchant, *rest)) {
+                    panic!("{merchant}/{rest} collides with {other:?}");
+                }
+            }
+            assert_eq!(seen.len(), 4, "a/b and a/ are not merchant ids");
+        }
+        assert!(!crate::auth::valid_merchant_id("a/b"));
+        assert_eq!(token_key("a", "b/c"), token_key("a/b", "c"), "why merchant ids may not hold `/`");
+    }
 
     /// What the store writes reads back to the same value; unknown members of a record are refused.
     #[test]

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use futures_util::pin_mut;
+use futures_util::{pin_mut, StreamExt};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{
     console_log, durable_object, event, AbortController, Context, Delay, DurableObject, Env, Fetch, Headers,
@@ -355,7 +355,24 @@ enum Route {
     InfinicWebhook,
 }
 
-async fn read_request(req: &mut Request, limit: usize) -> Result<HttpRequest, HttpResponse> {
+/// The request line and headers. The body is read only once the caller is authenticated ([`read_body`]).
+fn read_head(req: &Request) -> Result<HttpRequest, HttpResponse> {
+    let url =
+        req.url().map_err(|_| HttpResponse::error(400, "invalid_url", "the request URL does not parse"))?;
+    let headers = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    Ok(HttpRequest {
+        method: req.method().to_string(),
+        path: url.path().to_string(),
+        query: url.query().unwrap_or("").to_string(),
+        headers,
+        body: Vec::new(),
+    })
+}
+
+/// The body, read from the stream with a running limit: 413 as soon as more than `limit` bytes arrived
+/// (a declared `Content-Length` above it is refused before reading), so an oversized or endless upload is
+/// never buffered whole, neither in JS nor in wasm memory. The rest of the stream is never read.
+async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, HttpResponse> {
     let too_large = || {
         HttpResponse::error(413, "body_too_large", format!("the request body is larger than {limit} bytes"))
     };
@@ -363,26 +380,21 @@ async fn read_request(req: &mut Request, limit: usize) -> Result<HttpRequest, Ht
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let url =
-        req.url().map_err(|_| HttpResponse::error(400, "invalid_url", "the request URL does not parse"))?;
-    let headers = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
-    let body = if matches!(req.method(), Method::Get | Method::Head) {
-        Vec::new()
-    } else {
-        req.bytes()
-            .await
-            .map_err(|_| HttpResponse::error(400, "invalid_body", "the request body could not be read"))?
-    };
-    if body.len() > limit {
-        return Err(too_large());
+    if matches!(req.method(), Method::Get | Method::Head) || req.inner().body().is_none() {
+        return Ok(Vec::new());
     }
-    Ok(HttpRequest {
-        method: req.method().to_string(),
-        path: url.path().to_string(),
-        query: url.query().unwrap_or("").to_string(),
-        headers,
-        body,
-    })
+    let unreadable = || HttpResponse::error(400, "invalid_body", "the request body could not be read");
+    let mut stream = req.stream().map_err(|_| unreadable())?;
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| unreadable())?;
+        // INVARIANT: `body` never holds more than `limit` bytes.
+        if chunk.len() > limit.saturating_sub(body.len()) {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn to_response(r: HttpResponse) -> worker::Result<Response> {
@@ -423,13 +435,18 @@ async fn respond(req: &mut Request, ctx: &RouteContext<()>, route: Route) -> (Ht
     } else {
         config.max_body_bytes
     };
-    let request = match read_request(req, limit).await {
+    // Authenticate on the request line and headers; only then read the body (issue 15, item 2).
+    let mut request = match read_head(req) {
         Ok(r) => r,
         Err(r) => return (r, None),
     };
     let merchant = match service::authenticate(&config, &request) {
         Ok(m) => m,
         Err(r) => return (r, None),
+    };
+    request.body = match read_body(req, limit).await {
+        Ok(b) => b,
+        Err(r) => return (r, Some(merchant)),
     };
     let fault = injected_fault(&ctx.env, &request);
     let (stores, after_send) = match stores(&ctx.env, fault.as_deref()) {
