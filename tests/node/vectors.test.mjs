@@ -100,7 +100,7 @@ test("every vector: the object API answers what the JSON API answers", () => {
 });
 
 test("every dialect and state case: byte-identical answer text to native", () => {
-  assert.ok(dialectCases.length >= 15);
+  assert.equal(Object.keys(native.dialects).length, dialectCases.length, "one native answer per dialect case");
   for (const c of dialectCases) {
     const { input, output } = native.dialects[c.name];
     assert.equal(esm[c.function](input), output, `${c.name} (${c.function})`);
@@ -110,6 +110,21 @@ test("every dialect and state case: byte-identical answer text to native", () =>
       const fromText = JSON.parse(esm[c.function](JSON.stringify(c.input)));
       assert.deepEqual(fromObject, fromText, `${c.name} (${objectFn})`);
     }
+  }
+});
+
+test("every dialect and state case: the answer its document gives (expect)", () => {
+  for (const c of dialectCases) {
+    assert.ok(c.expect && typeof c.expect.type === "string", `${c.name}: needs an expect`);
+    const answer = JSON.parse(native.dialects[c.name].output);
+    assert.equal(answer.type, c.expect.type, `${c.name}: type (${native.dialects[c.name].output.slice(0, 300)})`);
+    if (c.expect.type === "failure") {
+      assert.deepEqual(answer.errors.map((e) => e.path), c.expect.errorPaths, `${c.name}: errorPaths`);
+      continue;
+    }
+    const { type, ...partial } = c.expect;
+    assert.ok(Object.keys(partial).length > 0, `${c.name}: a success expect names what it checks`);
+    matches(partial, answer, c.name);
   }
 });
 
