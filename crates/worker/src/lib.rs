@@ -12,6 +12,7 @@
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 mod auth;
+mod customer;
 mod dialect;
 mod http;
 mod objects;

@@ -6,7 +6,9 @@
 //! the charge is allowed, all inside one request to a single-threaded object that makes no other I/O, so
 //! no other request to that object interleaves. One object per idempotency key (named
 //! `idem/{merchantId}/{sha256(key)}`) claims the key atomically: of concurrent requests with one key,
-//! exactly one gets to run.
+//! exactly one gets to run. One object per customer of a merchant (named
+//! `customer/{merchantId}/{sha256(customerId)}`) owns the customer's index of CVV-verified CITs
+//! (`customer.rs`): a CIT merges its payment in atomically, so concurrent CITs never drop each other's.
 //!
 //! [`apply`] is plain Rust over the [`Kv`] trait: the Durable Object runs it over its own storage
 //! (`wasm.rs`), native tests over memory.
@@ -22,6 +24,7 @@ use mitgate_core::state;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::parse_json;
 
+use crate::customer::{self, CustomerAdd, CustomerIndex};
 use crate::store::{AttemptLedger, IdempotencyRecord, Kv, StoreError, IDEMPOTENCY_TTL_SECONDS};
 
 /// What an object is asked to do.
@@ -45,6 +48,10 @@ pub(crate) enum OpKind {
     IdempotencyPut,
     /// Free the key.
     IdempotencyDelete,
+    /// A customer's index (`customer/{merchant}/{sha256(customer)}` objects).
+    CustomerIndex,
+    /// Merge a CIT's payments into the customer's index (`body`: [`CustomerAdd`], `now`).
+    CustomerAdd,
     /// Everything the object stores (tests: state snapshots and the card-data scan). Sent by no route.
     Dump,
 }
@@ -58,6 +65,8 @@ mitgate_core::json_string_enum!(OpKind {
     "idempotencyClaim" => OpKind::IdempotencyClaim,
     "idempotencyPut" => OpKind::IdempotencyPut,
     "idempotencyDelete" => OpKind::IdempotencyDelete,
+    "customerIndex" => OpKind::CustomerIndex,
+    "customerAdd" => OpKind::CustomerAdd,
     "dump" => OpKind::Dump,
 });
 
@@ -113,6 +122,7 @@ json_struct!(Reservation, deny_unknown {
 
 const LEDGER: &str = "ledger";
 const IDEMPOTENCY: &str = "idempotency";
+const CUSTOMER: &str = "customer";
 
 fn parse<T: FromJson>(text: Option<String>) -> Result<Option<T>, StoreError> {
     match text {
@@ -125,6 +135,10 @@ fn parse<T: FromJson>(text: Option<String>) -> Result<Option<T>, StoreError> {
 
 fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError(format!("cannot encode: {e}")))
+}
+
+async fn customer_index<S: Kv>(storage: &S) -> Result<CustomerIndex, StoreError> {
+    Ok(parse(storage.get(CUSTOMER).await?)?.unwrap_or_default())
 }
 
 async fn ledger<S: Kv>(storage: &S) -> Result<AttemptLedger, StoreError> {
@@ -216,10 +230,21 @@ pub(crate) async fn apply<S: Kv>(storage: &S, op: ObjectOp) -> Result<String, St
             storage.delete(IDEMPOTENCY).await?;
             Ok("null".into())
         }
+        OpKind::CustomerIndex => encode(&customer_index(storage).await?),
+        OpKind::CustomerAdd => {
+            let add: CustomerAdd = body(&op)?;
+            let now = op.now.ok_or_else(|| StoreError("CustomerAdd needs `now`".into()))?;
+            let mut index = customer_index(storage).await?;
+            customer::merge(&mut index, add.payments, now, add.lookback);
+            storage.put(CUSTOMER, &encode(&index)?, None).await?;
+            Ok("null".into())
+        }
         OpKind::Dump => {
             let ledger = storage.get(LEDGER).await?;
             let idempotency = storage.get(IDEMPOTENCY).await?;
-            Ok(serde_json::json!({"ledger": ledger, "idempotency": idempotency}).to_string())
+            let customer = storage.get(CUSTOMER).await?;
+            Ok(serde_json::json!({"ledger": ledger, "idempotency": idempotency, "customer": customer})
+                .to_string())
         }
     }
 }

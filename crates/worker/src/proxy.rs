@@ -348,7 +348,10 @@ async fn cit<K: Kv, P: Processor>(
     };
     match captured {
         Ok(c) => match store_capture(app, merchant, dialect, c, processor_context(dialect, body)).await {
-            Ok(aid) => resp.with_header("x-mitgate-agreement-id", aid),
+            Ok((aid, None)) => resp.with_header("x-mitgate-agreement-id", aid),
+            Ok((aid, Some(w))) => {
+                resp.with_header("x-mitgate-agreement-id", aid).with_header("x-mitgate-warning", w)
+            }
             Err(m) => resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}")),
         },
         Err(errors) => {
@@ -402,14 +405,15 @@ pub(crate) fn infinic_reference(body: &str) -> Option<String> {
     ok.then(|| r.to_string())
 }
 
-/// Stores a captured agreement (a new CIT on an existing id adds its payment).
+/// Stores a captured agreement (a new CIT on an existing id adds its payment) and adds its payment to
+/// the customer's index; the second part's failure is a warning (`Ok((id, Some(warning)))`).
 async fn store_capture<K: Kv, P>(
     app: &App<'_, K, P>,
     merchant: &str,
     dialect: Dialect,
     c: CitCapture,
     processor_context: serde_json::Map<String, serde_json::Value>,
-) -> Result<String, String> {
+) -> Result<(String, Option<String>), String> {
     let aid = c.agreement.id.clone();
     let existing = app.stores.agreement(&aid).await.map_err(|e| e.0)?;
     if existing.as_ref().is_some_and(|r| r.agreement.merchant_id != merchant) {
@@ -417,8 +421,9 @@ async fn store_capture<K: Kv, P>(
     }
     // A re-delivered webhook or a repeated capture of a CIT already recorded changes nothing: the agreement
     // keeps its status (a revocation or a re-authentication stands) and its ledger (issue 15, item 1).
-    if existing.as_ref().is_some_and(|r| r.payments.iter().any(|p| p.id == c.payment.id)) {
-        return Ok(aid);
+    // Its payment is indexed again (a merge is idempotent): a repeat retries an index write that failed.
+    if let Some(known) = existing.as_ref().filter(|r| r.payments.iter().any(|p| p.id == c.payment.id)) {
+        return Ok((aid, service::index_customer(app, known).await.err()));
     }
     let mut payments = existing.as_ref().map(|r| r.payments.clone()).unwrap_or_default();
     if !payments.iter().any(|p| p.id == c.payment.id) {
@@ -434,7 +439,7 @@ async fn store_capture<K: Kv, P>(
     };
     app.stores.put_agreement(&record).await.map_err(|e| e.0)?;
     app.stores.put_token_index(merchant, &record.agreement.credential.token, &aid).await.map_err(|e| e.0)?;
-    Ok(aid)
+    Ok((aid, service::index_customer(app, &record).await.err()))
 }
 
 /// `POST /v1/webhooks/infinic`: document 000's webhooks, relayed with the merchant's `X-Mitgate-Key`.
@@ -473,12 +478,13 @@ pub(crate) async fn infinic_webhook<K: Kv, P: Processor>(
                 &ctx,
             )
             .map_err(|errors| HttpResponse::invalid(&errors))?;
-            let aid = store_capture(app, merchant, Dialect::Infinic, captured, serde_json::Map::new())
-                .await
-                .map_err(|m| HttpResponse::error(503, "store_unavailable", m))?;
+            let (aid, warning) =
+                store_capture(app, merchant, Dialect::Infinic, captured, serde_json::Map::new())
+                    .await
+                    .map_err(|m| HttpResponse::error(503, "store_unavailable", m))?;
             Ok(HttpResponse::json(
                 200,
-                &serde_json::json!({"received": "PaymentCredential", "agreementId": aid}),
+                &serde_json::json!({"received": "PaymentCredential", "agreementId": aid, "warning": warning}),
             ))
         }
         infinic::WebhookKind::StatusChange => status_change(app, merchant, body).await,

@@ -313,7 +313,11 @@ pub(crate) async fn put_agreement<K: Kv, P>(
             ledger.attempts.push(attempt);
         }
     }
-    Ok(HttpResponse::json(if created { 201 } else { 200 }, &record_json(&record, &ledger)))
+    let answer = HttpResponse::json(if created { 201 } else { 200 }, &record_json(&record, &ledger));
+    Ok(match index_customer(app, &record).await {
+        Ok(()) => answer,
+        Err(m) => answer.with_header("x-mitgate-warning", m),
+    })
 }
 
 /// How far a status is from chargeable: a PUT may keep or raise it, never lower it.
@@ -360,11 +364,12 @@ pub(crate) async fn agreement_limits<K: Kv, P>(app: &App<'_, K, P>, merchant: &s
     let record = owned(app, merchant, id).await?;
     let ledger = app.stores.attempts(id).await.map_err(|e| store_failed(&e))?;
     let policy = app.stores.policy(merchant).await.map_err(|e| store_failed(&e))?.unwrap_or_default();
+    let payments = payments_of(app, &record).await.map_err(|e| store_failed(&e))?;
     let query = LimitsQuery {
         now: app.now,
         policy,
         agreement: record.agreement,
-        history: History { payments: record.payments, attempts: ledger.attempts },
+        history: History { payments, attempts: ledger.attempts },
     };
     let limits = engine::limits(&query);
     Ok(HttpResponse::json(
@@ -527,17 +532,59 @@ pub(crate) async fn load<K: Kv, P>(
         None => AttemptLedger::default(),
     };
     let policy = app.stores.policy(merchant).await?.unwrap_or_default();
+    let payments = match &record {
+        Some(r) => payments_of(app, r).await?,
+        None => Vec::new(),
+    };
     let evaluation = Evaluation {
         now: app.now,
         policy,
         agreement: record.as_ref().map(|r| r.agreement.clone()),
-        history: History {
-            payments: record.as_ref().map(|r| r.payments.clone()).unwrap_or_default(),
-            attempts: ledger.attempts.clone(),
-        },
+        history: History { payments, attempts: ledger.attempts.clone() },
         request,
     };
     Ok(Loaded { record, evaluation })
+}
+
+/// The CIT payments a decision on this agreement counts: its own and, when it names a customer, every
+/// other CVV-verified CIT of that customer with this merchant (`customer.rs`). The agreement's merchant
+/// is the index's (a charge on another merchant's agreement is refused `merchant_mismatch` anyway).
+pub(crate) async fn payments_of<K: Kv, P>(
+    app: &App<'_, K, P>,
+    record: &AgreementRecord,
+) -> Result<Vec<mitgate_core::model::Payment>, StoreError> {
+    match &record.agreement.customer_id {
+        None => Ok(record.payments.clone()),
+        Some(customer) => {
+            let index = app.stores.customer_index(&record.agreement.merchant_id, customer).await?;
+            Ok(crate::customer::history_payments(record, &index))
+        }
+    }
+}
+
+/// Adds an agreement's CVV-verified CITs to its customer's index, pruned with the merchant's lookback.
+/// `Err` names what was not recorded: the agreement is stored either way, and its own payments still
+/// count for it; only the customer's other references miss the raise (a lower ceiling, never a higher).
+pub(crate) async fn index_customer<K: Kv, P>(
+    app: &App<'_, K, P>,
+    record: &AgreementRecord,
+) -> Result<(), String> {
+    let Some(customer) = &record.agreement.customer_id else { return Ok(()) };
+    let payments = crate::customer::indexable(record);
+    if payments.is_empty() {
+        return Ok(());
+    }
+    let merchant = &record.agreement.merchant_id;
+    let not_indexed = |e: StoreError| {
+        format!(
+            "the customer's index was not updated ({}): this payment raises only its own reference's ceiling",
+            e.0
+        )
+    };
+    let lookback =
+        app.stores.policy(merchant).await.map_err(not_indexed)?.and_then(|p| p.max_amount_lookback);
+    let add = crate::customer::CustomerAdd { payments, lookback };
+    app.stores.add_customer_payments(merchant, customer, &add, app.now).await.map_err(not_indexed)
 }
 
 pub(crate) async fn post_decision<K: Kv, P>(
@@ -1496,5 +1543,88 @@ mod tests {
         assert!(stored
             .values()
             .all(|v| !v.to_ascii_lowercase().contains("set-cookie") && !v.contains("s3cr3t")));
+    }
+
+    /// A Coinflow card checkout through the proxy, answered with `payment_id`.
+    fn coinflow_cit(w: &World, payment_id: &str, cents: u32, user: Option<&str>) -> HttpResponse {
+        *w.processor.answer.borrow_mut() =
+            Forwarded::Answered(HttpResponse::json(200, &serde_json::json!({"paymentId": payment_id})));
+        let body = format!(
+            r#"{{"subtotal": {{"cents": {cents}, "currency": "USD"}}, "token": "4111114324324111_bt"}}"#
+        );
+        let headers: Vec<(&str, &str)> = user.map(|u| ("x-user-id", u)).into_iter().collect();
+        proxy(w, "POST", "/coinflow/api/checkout/card/merchant-demo", "", &body, &headers)
+    }
+
+    fn decide(w: &World, reference: &str, amount: &str, user: Option<&str>) -> serde_json::Value {
+        let customer = user.map_or(String::new(), |u| format!(r#""customerId": "{u}","#));
+        let body = format!(
+            r#"{{{customer} "reference": "{reference}", "amount": {{"amount": "{amount}", "currency": "USD"}}}}"#
+        );
+        let r = w
+            .run(|app| block_on(post_decision(app, "demo", &req("POST", "/v1/decisions", &body, &[]))))
+            .unwrap();
+        serde_json::from_slice(&r.body).unwrap()
+    }
+
+    /// Document 001's example 1 in both stores: 10, 6, 12 and 40 by one customer make 40.00 the base of
+    /// every one of the four references (120.00 allowed, 120.01 refused, the refusal names the 40.00
+    /// payment); a customer's new CIT raises the ceiling of their older references at once; another
+    /// customer, and an agreement without a customer, keep their own base.
+    #[test]
+    fn customer_level_history_raises_every_reference() {
+        for w in [seeded(), seeded_objects()] {
+            for (id, cents) in [("cit_10", 1000), ("cit_6", 600), ("cit_12", 1200)] {
+                let r = coinflow_cit(&w, id, cents, Some("customer-123"));
+                assert_eq!(r.status, 200);
+                assert!(!r.headers.iter().any(|(k, _)| k == "x-mitgate-warning"), "{:?}", r.headers);
+            }
+            let before = decide(&w, "cit_10", "36.00", Some("customer-123"));
+            assert_eq!(before["decision"]["outcome"], "allowed", "12.00 is the base so far: {before}");
+            assert_eq!(decide(&w, "cit_10", "36.01", Some("customer-123"))["decision"]["outcome"], "refused");
+            assert_eq!(coinflow_cit(&w, "cit_40", 4000, Some("customer-123")).status, 200);
+            for reference in ["cit_10", "cit_6", "cit_12", "cit_40"] {
+                let ok = decide(&w, reference, "120.00", Some("customer-123"));
+                assert_eq!(ok["decision"]["outcome"], "allowed", "{reference}: {ok}");
+                let no = decide(&w, reference, "120.01", Some("customer-123"));
+                let v = &no["decision"]["violations"][0];
+                assert_eq!(v["code"], "amount_above_ceiling", "{reference}: {no}");
+                let p = &v["details"]["ceiling"]["policy"];
+                assert_eq!(
+                    (&p["basePaymentId"], &p["base"]["amount"]),
+                    (&serde_json::json!("cit_40"), &serde_json::json!("40.00")),
+                    "{no}"
+                );
+                assert!(p["basePaymentAt"].is_string());
+            }
+            let limits = w.run(|app| block_on(agreement_limits(app, "demo", "cit_6"))).unwrap();
+            let limits: serde_json::Value = serde_json::from_slice(&limits.body).unwrap();
+            assert_eq!(limits["limits"]["ceiling"]["amount"]["amount"], "120.00", "{limits}");
+            assert_eq!(limits["limits"]["ceiling"]["policy"]["basePaymentId"], "cit_40");
+            // Another customer of the same merchant: their own 10.00 only.
+            assert_eq!(coinflow_cit(&w, "other_10", 1000, Some("customer-456")).status, 200);
+            assert_eq!(
+                decide(&w, "other_10", "30.01", Some("customer-456"))["decision"]["outcome"],
+                "refused"
+            );
+            // No customer: per reference.
+            assert_eq!(coinflow_cit(&w, "anon_10", 1000, None).status, 200);
+            assert_eq!(decide(&w, "anon_10", "30.00", None)["decision"]["outcome"], "allowed");
+            assert_eq!(decide(&w, "anon_10", "30.01", None)["decision"]["outcome"], "refused");
+        }
+    }
+
+    /// A stored index that does not parse, or a store that fails, refuses to decide (503), never decides
+    /// on less than the customer's history without saying so.
+    #[test]
+    fn an_unreadable_customer_index_fails_closed() {
+        let w = seeded();
+        assert_eq!(coinflow_cit(&w, "cit_10", 1000, Some("customer-123")).status, 200);
+        let key = format!("customer/v1/{}", crate::customer::index_name("demo", "customer-123"));
+        assert!(w.stores.agreements.map.borrow().contains_key(&key), "the index lives in AGREEMENTS");
+        w.stores.agreements.map.borrow_mut().insert(key, "{not json".into());
+        let body = r#"{"reference": "cit_10", "amount": {"amount": "1.00", "currency": "USD"}}"#;
+        let r = w.run(|app| block_on(post_decision(app, "demo", &req("POST", "/v1/decisions", body, &[]))));
+        assert_eq!(r.unwrap_err().status, 503);
     }
 }

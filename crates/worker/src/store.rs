@@ -10,6 +10,7 @@
 //! | `AGREEMENTS` | `payment/v1/{merchantId}/{paymentId}` | agreement id of an MIT payment (so a chained reference is recognised) |
 //! | `AGREEMENTS` | `pendingcit/v1/infinic/{merchantId}/{reference_id}` | a 000 intent request awaiting its `PaymentCredential` webhook (7 days) |
 //! | `AGREEMENTS` | `attemptref/v1/infinic/{merchantId}/{reference_id}` | `{agreementId, attemptId}` of a 000 auto-attempt, so its `StatusChange` webhook settles it (30 days) |
+//! | `AGREEMENTS` | `customer/v1/{merchantId}/{sha256(customerId)}` | [`CustomerIndex`]: the customer's CVV-verified CITs across their agreements (`customer.rs`) |
 //! | `VELOCITY` | `attempts/v1/{agreementId}` | [`AttemptLedger`]: every MIT attempt, the velocity window's source |
 //! | `IDEMPOTENCY` | `idem/v1/{merchantId}/{sha256(key)}` | [`IdempotencyRecord`], expires after 24 h |
 //!
@@ -28,6 +29,7 @@ use mitgate_core::policy::Policy;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::FieldError;
 
+use crate::customer::{self, CustomerAdd, CustomerIndex};
 use crate::dialect::Dialect;
 use crate::http::HttpResponse;
 use crate::objects::{ObjectOp, OpKind, Reservation};
@@ -198,6 +200,13 @@ fn attempts_key(id: &str) -> String {
 pub(crate) fn object_name(agreement: &str) -> String {
     format!("agreement/{agreement}")
 }
+fn customer_key(merchant: &str, customer: &str) -> String {
+    format!("customer/v1/{}", customer::index_name(merchant, customer))
+}
+/// The Durable Object owning a customer's index.
+pub(crate) fn customer_object_name(merchant: &str, customer: &str) -> String {
+    format!("customer/{}", customer::index_name(merchant, customer))
+}
 fn idempotency_key(merchant: &str, key_digest: &str) -> String {
     format!("idem/v1/{merchant}/{key_digest}")
 }
@@ -213,6 +222,18 @@ fn parse<T: FromJson>(key: &str, text: Option<String>) -> Result<Option<T>, Stor
 
 fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError(format!("cannot encode: {e}")))
+}
+
+/// Whether merging `n` into `index` keeps it (it is not dominated nor out of the lookback).
+fn would_keep(
+    index: &CustomerIndex,
+    n: &customer::CustomerPayment,
+    now: Timestamp,
+    lookback: Option<u64>,
+) -> bool {
+    let mut probe = index.clone();
+    customer::merge(&mut probe, vec![n.clone()], now, lookback);
+    probe.payments.iter().any(|p| p.payment.id == n.payment.id)
 }
 
 impl<K: Kv> Stores<K> {
@@ -386,6 +407,59 @@ impl<K: Kv> Stores<K> {
             None => latest.attempts.push(attempt.clone()),
         }
         self.put_attempts(agreement, &latest).await
+    }
+
+    /// A customer's index (empty when none was written).
+    pub async fn customer_index(&self, merchant: &str, customer: &str) -> Result<CustomerIndex, StoreError> {
+        if let Some(objects) = &self.objects {
+            let op = ObjectOp::new(OpKind::CustomerIndex);
+            return self.object(objects, &customer_object_name(merchant, customer), &op).await;
+        }
+        let key = customer_key(merchant, customer);
+        Ok(parse(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default())
+    }
+
+    /// Adds a CIT's payments to its customer's index. In a Durable Object the merge is atomic. With KV it
+    /// is read-merge-write, then read again: a concurrent CIT's write that dropped ours (last write wins)
+    /// is merged and written once more, up to three times (docs/worker.md: what remains of the race).
+    pub async fn add_customer_payments(
+        &self,
+        merchant: &str,
+        customer: &str,
+        add: &CustomerAdd,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        if add.payments.is_empty() {
+            return Ok(());
+        }
+        if let Some(objects) = &self.objects {
+            let op = ObjectOp { now: Some(now), ..ObjectOp::new(OpKind::CustomerAdd).with_body(add)? };
+            let name = customer_object_name(merchant, customer);
+            return self.object::<Null>(objects, &name, &op).await.map(|Null| ());
+        }
+        let key = customer_key(merchant, customer);
+        let present = |index: &CustomerIndex| {
+            add.payments.iter().all(|n| {
+                index.payments.iter().any(|p| p.payment.id == n.payment.id)
+                    // Pruned by the merge (dominated or out of the lookback) is as good as present.
+                    || !would_keep(index, n, now, add.lookback)
+            })
+        };
+        for _ in 0..3 {
+            let mut index: CustomerIndex =
+                parse(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default();
+            if present(&index) {
+                return Ok(());
+            }
+            customer::merge(&mut index, add.payments.clone(), now, add.lookback);
+            self.put(&self.agreements, &key, &encode(&index)?, None).await?;
+        }
+        let index: CustomerIndex = parse(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default();
+        if present(&index) {
+            Ok(())
+        } else {
+            Err(StoreError("concurrent writes to the customer's index kept dropping this payment".into()))
+        }
     }
 
     pub async fn idempotency(
