@@ -197,6 +197,20 @@ pub fn is_integer(number: &str) -> bool {
     !number.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
 }
 
+/// The integer a JSON number's text denotes when its value is whole and it has no exponent: `3488`
+/// and `3488.0` both give `3488` (JSON, like JSON Schema's `integer`, does not tell them apart by value).
+/// `None` for a fraction (`1.5`) or an exponent (`1e3`), which stay errors for integer fields.
+pub fn integral_digits(number: &str) -> Option<&str> {
+    if number.bytes().any(|b| matches!(b, b'e' | b'E')) {
+        return None;
+    }
+    match number.split_once('.') {
+        None => Some(number),
+        Some((int, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => Some(int),
+        Some(_) => None,
+    }
+}
+
 /// ` at line L column C` for byte offset `at` of `text` (both 1-based; the column counts bytes).
 fn position(text: &str, at: usize) -> String {
     let before = text.as_bytes().get(..at).unwrap_or(text.as_bytes());

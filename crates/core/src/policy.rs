@@ -128,7 +128,8 @@ impl FromJson for Multiple {
     fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
         const EXPECTED: &str = "an integer like 3 or a decimal string like \"1.5\"";
         match &value.kind {
-            Kind::Number(n) if crate::json::is_integer(n) => {
+            Kind::Number(written) if crate::json::integral_digits(written).is_some() => {
+                let n = crate::json::integral_digits(written).unwrap_or(written);
                 n.parse::<i64>().map(|i| Multiple(Decimal::from(i))).map_err(|_| {
                     path.error(value.at, format_args!("invalid value: integer `{n}`, expected {EXPECTED}"))
                 })

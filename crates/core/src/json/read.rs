@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{is_integer, Kind, Path, Value};
+use super::{integral_digits, Kind, Path, Value};
 use crate::validate::FieldError;
 
 /// A type that can be read from a JSON value. Implementations report errors at `path` (or below it).
@@ -212,13 +212,14 @@ impl FromJson for String {
     }
 }
 
-/// An integer from a JSON number's text: fractions and exponents are floats (invalid type), negative
-/// or too large values are invalid values, as serde reports them.
+/// An integer from a JSON number's text: a whole value may be written with a zero fraction (`3488.0`);
+/// other fractions and exponents are floats (invalid type), negative or too large values are invalid
+/// values, as serde reports them.
 fn integer<T: std::str::FromStr>(value: &Value<'_>, path: &Path<'_>, name: &str) -> Result<T, FieldError> {
-    let text = value.as_number(path, name)?;
-    if !is_integer(text) {
+    let written = value.as_number(path, name)?;
+    let Some(text) = integral_digits(written) else {
         return Err(path.invalid_type(value, name));
-    }
+    };
     text.parse().map_err(|_| {
         path.error(
             value.at,
@@ -313,6 +314,28 @@ mod tests {
         assert_eq!(p, Point { x: 3, label: None, tags: vec![], on: true });
         let p: Point = from_str(r#"{"tags": ["a", "b"], "x": 0, "on": false, "label": "l"}"#).unwrap();
         assert_eq!(p, Point { x: 0, label: Some("l".into()), tags: vec!["a".into(), "b".into()], on: false });
+    }
+
+    /// A whole number written with a zero fraction is that integer (JSON Schema's `integer` admits it, so
+    /// the API's fuzzer sends it); other fractions and exponents stay floats.
+    #[test]
+    fn whole_numbers_with_a_zero_fraction_are_integers() {
+        let p: Point = from_str(r#"{"x": 3488.0}"#).unwrap();
+        assert_eq!(p.x, 3488);
+        let p: Point = from_str(r#"{"x": 7.000}"#).unwrap();
+        assert_eq!(p.x, 7);
+        assert_eq!(
+            error::<Point>(r#"{"x": 1.50}"#),
+            "x: invalid type: floating point `1.50`, expected u32 at line 1 column 7"
+        );
+        assert_eq!(
+            error::<Point>(r#"{"x": 1e3}"#),
+            "x: invalid type: floating point `1e3`, expected u32 at line 1 column 7"
+        );
+        assert_eq!(
+            error::<Point>(r#"{"x": -1.0}"#),
+            "x: invalid value: integer `-1`, expected u32 at line 1 column 7"
+        );
     }
 
     #[test]
