@@ -36,7 +36,7 @@ fn through_json(input: &JsValue, entry: fn(&str) -> String) -> JsValue {
             failure_json("expected a JSON object, got undefined")
         }
         Ok(s) => match s.as_string() {
-            Some(text) => entry(&text),
+            Some(text) => without_positions(entry(&text)),
             None => failure_json("expected a JSON object"),
         },
         Err(e) => {
@@ -45,6 +45,39 @@ fn through_json(input: &JsValue, entry: fn(&str) -> String) -> JsValue {
         }
     };
     js_sys::JSON::parse(&text).unwrap_or_else(|_| JsValue::from_str(&text))
+}
+
+/// The object forms are handed objects, not text: an error names the field by its path and never quotes
+/// a position (` at line 1 column 744`) in the JSON text `JSON.stringify` wrote, which the caller never saw.
+fn without_positions(answer: String) -> String {
+    if !answer.starts_with(r#"{"type":"failure""#) {
+        return answer;
+    }
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&answer) else { return answer };
+    let Some(errors) = value.get_mut("errors").and_then(serde_json::Value::as_array_mut) else {
+        return answer;
+    };
+    for error in errors {
+        if let Some(message) = error.get_mut("message") {
+            if let Some(text) = message.as_str() {
+                *message = serde_json::Value::String(strip_position(text).to_string());
+            }
+        }
+    }
+    serde_json::to_string(&value).unwrap_or(answer)
+}
+
+/// `text` without a trailing ` at line L column C`.
+fn strip_position(text: &str) -> &str {
+    let Some(at) = text.rfind(" at line ") else { return text };
+    let tail = text.get(at + " at line ".len()..).unwrap_or("");
+    let Some((line, column)) = tail.split_once(" column ") else { return text };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if digits(line) && digits(column) {
+        text.get(..at).unwrap_or(text)
+    } else {
+        text
+    }
 }
 
 /// The engine's version (the crate version of mitgate-core this package was built from).
@@ -159,4 +192,30 @@ pub fn read_outcome(#[wasm_bindgen(unchecked_param_type = "OutcomeInput")] input
 #[wasm_bindgen(js_name = "renderRefusal", unchecked_return_type = "Answer<RefusalAnswer>")]
 pub fn render_refusal(#[wasm_bindgen(unchecked_param_type = "RenderInput")] input: JsValue) -> JsValue {
     through_json(&input, dialects::render_refusal_json)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn object_form_errors_quote_no_position() {
+        assert_eq!(
+            strip_position("invalid type: floating point `29.9`, expected a string at line 1 column 744"),
+            "invalid type: floating point `29.9`, expected a string"
+        );
+        assert_eq!(strip_position("missing field `now` at line 1 column 2"), "missing field `now`");
+        assert_eq!(strip_position("must be greater than zero"), "must be greater than zero");
+        assert_eq!(strip_position("at line x column 1"), "at line x column 1");
+        let answer = api::evaluate_json(
+            r#"{"now": "2026-01-01T00:00:00Z", "policy": {}, "request": {"merchantId": "m", "reference": "r", "amount": {"amount": 29.9, "currency": "USD"}}}"#,
+        );
+        assert!(answer.contains(" at line 1 column "), "{answer}");
+        let cleaned = without_positions(answer);
+        assert!(!cleaned.contains(" at line "), "{cleaned}");
+        assert!(cleaned.contains(r#""path":"request.amount.amount""#), "{cleaned}");
+        let ok = r#"{"type":"success","decision":{}}"#.to_string();
+        assert_eq!(without_positions(ok.clone()), ok);
+    }
 }
