@@ -16,6 +16,7 @@ mod customer;
 mod dialect;
 mod http;
 mod objects;
+mod paths;
 mod proxy;
 mod redact;
 mod routes;

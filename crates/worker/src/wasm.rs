@@ -19,6 +19,7 @@ use crate::auth::MerchantKeys;
 use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::objects::{self, ObjectOp};
+use crate::paths;
 use crate::proxy;
 use crate::redact::redact_card_numbers;
 use crate::service::{self, App, Config, Forwarded, Outbound, Processor};
@@ -35,6 +36,8 @@ struct WorkerKv {
     backend: Backend,
     /// Test hook (`MITGATE_TEST_HOOKS`): while set, every operation fails, as an unavailable store would.
     fail: Rc<Cell<bool>>,
+    /// The request this store serves: a runtime error is logged under it, never answered.
+    request_id: Rc<str>,
 }
 
 enum Backend {
@@ -43,6 +46,18 @@ enum Backend {
 }
 
 impl WorkerKv {
+    /// A runtime error (its message may carry a JS stack, a file path or a wasm offset) is logged under
+    /// the request id; the caller gets only what failed and that id.
+    fn failed(&self, what: &str, key: &str, e: impl std::fmt::Display) -> StoreError {
+        console_log!(
+            "{} {what} `{}` failed: {}",
+            self.request_id,
+            redact_card_numbers(key),
+            redact_card_numbers(&e.to_string())
+        );
+        StoreError(format!("{what} failed (details logged under request {})", self.request_id))
+    }
+
     fn kv(&self) -> Result<&worker::kv::KvStore, StoreError> {
         if self.fail.get() {
             return Err(StoreError("injected store failure (test hook)".into()));
@@ -56,23 +71,23 @@ impl WorkerKv {
 
 impl Kv for WorkerKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.kv()?.get(key).text().await.map_err(|e| StoreError(e.to_string()))
+        self.kv()?.get(key).text().await.map_err(|e| self.failed("KV get", key, e))
     }
 
     async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>) -> Result<(), StoreError> {
-        let mut put = self.kv()?.put(key, value).map_err(|e| StoreError(e.to_string()))?;
+        let mut put = self.kv()?.put(key, value).map_err(|e| self.failed("KV put", key, e))?;
         if let Some(ttl) = ttl_seconds {
             put = put.expiration_ttl(ttl.max(60));
         }
-        put.execute().await.map_err(|e| StoreError(e.to_string()))
+        put.execute().await.map_err(|e| self.failed("KV put", key, e))
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.kv()?.delete(key).await.map_err(|e| StoreError(e.to_string()))
+        self.kv()?.delete(key).await.map_err(|e| self.failed("KV delete", key, e))
     }
 
     async fn call_object(&self, name: &str, op: &ObjectOp) -> Result<String, StoreError> {
-        let err = |e: worker::Error| StoreError(format!("Durable Object `{name}`: {e}"));
+        let err = |e: worker::Error| self.failed("Durable Object call", name, e);
         if self.fail.get() {
             return Err(StoreError("injected Durable Object failure (test hook)".into()));
         }
@@ -87,10 +102,11 @@ impl Kv for WorkerKv {
         let mut resp = stub.fetch_with_request(request).await.map_err(err)?;
         let text = resp.text().await.map_err(err)?;
         if resp.status_code() != 200 {
-            return Err(StoreError(format!(
-                "Durable Object `{name}` answered {}: {text}",
-                resp.status_code()
-            )));
+            return Err(self.failed(
+                "Durable Object call",
+                name,
+                format!("answered {}: {text}", resp.status_code()),
+            ));
         }
         Ok(text)
     }
@@ -181,6 +197,8 @@ impl DurableObject for MitgateObject {
 struct FetchProcessor {
     /// Test hook: set once a request has been sent (a store that fails after forwarding).
     after_send: AfterSend,
+    /// Connection errors are logged under this id; the answer says only what kind of failure it was.
+    request_id: Rc<str>,
 }
 
 const HOP_BY_HOP: &[&str] =
@@ -188,7 +206,27 @@ const HOP_BY_HOP: &[&str] =
 
 impl Processor for FetchProcessor {
     async fn send(&self, out: Outbound, timeout_ms: u64) -> Forwarded {
-        let forwarded = send(out, timeout_ms).await;
+        let forwarded = match send(out, timeout_ms).await {
+            Forwarded::NotSent(detail) => {
+                console_log!("{} processor not reached: {}", self.request_id, redact_card_numbers(&detail));
+                Forwarded::NotSent(format!(
+                    "processor unreachable (logged under request {})",
+                    self.request_id
+                ))
+            }
+            Forwarded::Failed(detail) => {
+                console_log!(
+                    "{} processor connection failed: {}",
+                    self.request_id,
+                    redact_card_numbers(&detail)
+                );
+                Forwarded::Failed(format!(
+                    "processor connection failed (logged under request {})",
+                    self.request_id
+                ))
+            }
+            other => other,
+        };
         if let Some(flag) = &self.after_send {
             flag.set(true);
         }
@@ -296,7 +334,11 @@ fn injected_fault(env: &Env, req: &HttpRequest) -> Option<String> {
 type AfterSend = Option<Rc<Cell<bool>>>;
 
 /// The stores, and the flag a fault injected after forwarding sets.
-fn stores(env: &Env, fault: Option<&str>) -> Result<(Stores<WorkerKv>, AfterSend), HttpResponse> {
+fn stores(
+    env: &Env,
+    fault: Option<&str>,
+    request_id: &Rc<str>,
+) -> Result<(Stores<WorkerKv>, AfterSend), HttpResponse> {
     let kv_fail = Rc::new(Cell::new(fault == Some("kv")));
     let do_fail = Rc::new(Cell::new(fault == Some("do")));
     let after_send = match fault {
@@ -305,9 +347,19 @@ fn stores(env: &Env, fault: Option<&str>) -> Result<(Stores<WorkerKv>, AfterSend
         _ => None,
     };
     let kv = |name: &str| {
-        env.kv(name).map(|k| WorkerKv { backend: Backend::Kv(k), fail: kv_fail.clone() }).map_err(|_| {
-            HttpResponse::error(503, "not_configured", format!("the KV namespace binding {name} is missing"))
-        })
+        env.kv(name)
+            .map(|k| WorkerKv {
+                backend: Backend::Kv(k),
+                fail: kv_fail.clone(),
+                request_id: request_id.clone(),
+            })
+            .map_err(|_| {
+                HttpResponse::error(
+                    503,
+                    "not_configured",
+                    format!("the KV namespace binding {name} is missing"),
+                )
+            })
     };
     let stores = Stores::new(kv("AGREEMENTS")?, kv("POLICIES")?, kv("VELOCITY")?, kv("IDEMPOTENCY")?);
     match var(env, "MITGATE_STORE").as_deref().unwrap_or("kv") {
@@ -320,7 +372,9 @@ fn stores(env: &Env, fault: Option<&str>) -> Result<(Stores<WorkerKv>, AfterSend
                     "MITGATE_STORE is durable_object but the Durable Object binding OBJECTS is missing",
                 )
             })?;
-            Ok((stores.with_objects(WorkerKv { backend: Backend::Objects(ns), fail: do_fail }), after_send))
+            let objects =
+                WorkerKv { backend: Backend::Objects(ns), fail: do_fail, request_id: request_id.clone() };
+            Ok((stores.with_objects(objects), after_send))
         }
         other => Err(HttpResponse::error(
             503,
@@ -341,6 +395,7 @@ fn now() -> Timestamp {
 /// Which handler a route runs.
 #[derive(Debug, Clone, Copy)]
 enum Route {
+    Health,
     PolicyGet,
     PolicyPut,
     AgreementGet,
@@ -361,7 +416,7 @@ fn read_head(req: &Request) -> Result<HttpRequest, HttpResponse> {
         req.url().map_err(|_| HttpResponse::error(400, "invalid_url", "the request URL does not parse"))?;
     let headers = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
     Ok(HttpRequest {
-        method: req.method().to_string(),
+        method: req.inner().method(),
         path: url.path().to_string(),
         query: url.query().unwrap_or("").to_string(),
         headers,
@@ -411,21 +466,47 @@ fn to_response(r: HttpResponse) -> worker::Result<Response> {
     Ok(Response::from_bytes(r.body)?.with_status(r.status).with_headers(headers))
 }
 
-async fn handle(mut req: Request, ctx: RouteContext<()>, route: Route) -> worker::Result<Response> {
+async fn handle(mut req: Request, ctx: RouteContext<Meta>, route: Route) -> worker::Result<Response> {
     let method = req.method().to_string();
     let path = req.path();
     let (response, merchant) = respond(&mut req, &ctx, route).await;
+    finish(&method, &path, response, merchant.as_deref(), &ctx.data)
+}
+
+/// Logs the request's one line and answers. Every answer quotes the request id
+/// (`X-Mitgate-Request-Id`); an authenticated one names the merchant (`X-Mitgate-Merchant`).
+fn finish(
+    method: &str,
+    path: &str,
+    response: HttpResponse,
+    merchant: Option<&str>,
+    meta: &Meta,
+) -> worker::Result<Response> {
     // One line per request: never a body, a key or a header value; a card number typed into a path is masked.
     console_log!(
-        "{method} {} -> {} merchant={}",
-        redact_card_numbers(&path),
+        "{} {method} {} -> {} merchant={}",
+        meta.request_id,
+        redact_card_numbers(path),
         response.status,
-        merchant.as_deref().unwrap_or("-")
+        merchant.unwrap_or("-")
     );
+    let mut response = response.with_header(REQUEST_ID_HEADER, meta.request_id.to_string());
+    if let Some(m) = merchant {
+        response = response.with_header(MERCHANT_HEADER, m);
+    }
     to_response(response)
 }
 
-async fn respond(req: &mut Request, ctx: &RouteContext<()>, route: Route) -> (HttpResponse, Option<String>) {
+/// Every answer's request id: the log lines of the request carry it, internal details are logged under it.
+const REQUEST_ID_HEADER: &str = "x-mitgate-request-id";
+/// The merchant an authenticated answer was given to.
+const MERCHANT_HEADER: &str = "x-mitgate-merchant";
+
+async fn respond(
+    req: &mut Request,
+    ctx: &RouteContext<Meta>,
+    route: Route,
+) -> (HttpResponse, Option<String>) {
     let config = match config(&ctx.env) {
         Ok(c) => c,
         Err(r) => return (r, None),
@@ -444,32 +525,37 @@ async fn respond(req: &mut Request, ctx: &RouteContext<()>, route: Route) -> (Ht
         Ok(m) => m,
         Err(r) => return (r, None),
     };
+    // Path parameters are checked as body ids are, before any store is touched (400 naming them).
+    let param =
+        |name: &str, as_named: &str| ctx.param(name).map(|raw| paths::path_id(as_named, raw)).transpose();
+    let (id, attempt) = match (param("id", "id"), param("attempt", "attemptId")) {
+        (Ok(id), Ok(attempt)) => (id.unwrap_or_default(), attempt.unwrap_or_default()),
+        (Err(r), _) | (_, Err(r)) => return (r, Some(merchant)),
+    };
     request.body = match read_body(req, limit).await {
         Ok(b) => b,
         Err(r) => return (r, Some(merchant)),
     };
     let fault = injected_fault(&ctx.env, &request);
-    let (stores, after_send) = match stores(&ctx.env, fault.as_deref()) {
+    let rid = &ctx.data.request_id;
+    let (stores, after_send) = match stores(&ctx.env, fault.as_deref(), rid) {
         Ok(s) => s,
         Err(r) => return (r, Some(merchant)),
     };
-    let processor = FetchProcessor { after_send };
+    let processor = FetchProcessor { after_send, request_id: rid.clone() };
     let new_id = || format!("att_{}", random_uuid());
     let app = App { stores: &stores, processor: &processor, config: &config, now: now(), new_id: &new_id };
-    let id = ctx.param("id").cloned().unwrap_or_default();
     let m = merchant.as_str();
     let r = &request;
     let response = match route {
+        Route::Health => HttpResponse::json(200, &serde_json::json!({"service": "mitgate", "status": "ok"})),
         Route::PolicyGet => service::flatten(service::get_policy(&app, m).await),
         Route::PolicyPut => service::flatten(service::put_policy(&app, m, r).await),
         Route::AgreementGet => service::flatten(service::get_agreement(&app, m, &id).await),
         Route::AgreementPut => service::flatten(service::put_agreement(&app, m, &id, r).await),
         Route::AgreementDelete => service::flatten(service::delete_agreement(&app, m, &id, r).await),
         Route::AgreementLimits => service::flatten(service::agreement_limits(&app, m, &id).await),
-        Route::AttemptOutcome => {
-            let attempt = ctx.param("attempt").cloned().unwrap_or_default();
-            service::flatten(service::post_outcome(&app, m, &id, &attempt, r).await)
-        }
+        Route::AttemptOutcome => service::flatten(service::post_outcome(&app, m, &id, &attempt, r).await),
         Route::Decision => service::flatten(service::post_decision(&app, m, r).await),
         Route::Evaluate => service::flatten(service::post_evaluate(r)),
         Route::Charge => {
@@ -492,81 +578,85 @@ async fn respond(req: &mut Request, ctx: &RouteContext<()>, route: Route) -> (Ht
     (response, Some(merchant))
 }
 
-// Named handlers, one per route.
-async fn policy_get(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::PolicyGet).await
-}
-async fn policy_put(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::PolicyPut).await
-}
-async fn agreement_get(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::AgreementGet).await
-}
-async fn agreement_put(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::AgreementPut).await
-}
-async fn agreement_delete(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::AgreementDelete).await
-}
-async fn agreement_limits(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::AgreementLimits).await
-}
-async fn attempt_outcome(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::AttemptOutcome).await
-}
-async fn decision(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::Decision).await
-}
-async fn evaluate(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::Evaluate).await
-}
-async fn charge(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::Charge).await
-}
-async fn proxy_infinic(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::Proxy(Dialect::Infinic)).await
-}
-async fn proxy_coinflow(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::Proxy(Dialect::Coinflow)).await
-}
-async fn proxy_spg(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::Proxy(Dialect::Spg)).await
-}
-async fn proxy_axerve(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::Proxy(Dialect::Axerve)).await
-}
-async fn infinic_webhook(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    handle(req, ctx, Route::InfinicWebhook).await
+/// Per-request data the router hands every handler.
+#[derive(Debug, Clone)]
+struct Meta {
+    /// Quoted by every answer (`X-Mitgate-Request-Id`) and by the log lines of this request.
+    request_id: Rc<str>,
 }
 
-async fn health(_req: Request, _ctx: RouteContext<()>) -> worker::Result<Response> {
-    Response::from_json(&serde_json::json!({"service": "mitgate", "status": "ok"}))
+/// The methods a path serves, each with its handler.
+type Methods = &'static [(&'static str, Route)];
+
+/// Runs the route of the request's method, or answers 405 with `Allow`.
+async fn dispatch(req: Request, ctx: RouteContext<Meta>, methods: Methods) -> worker::Result<Response> {
+    // The method as sent: `worker::Method` reads one it does not know (`QUERY`) as `GET`.
+    let method = req.inner().method();
+    match methods.iter().find(|(m, _)| *m == method) {
+        Some((_, Route::Health)) => {
+            let body = HttpResponse::json(200, &serde_json::json!({"service": "mitgate", "status": "ok"}));
+            finish(&method, &req.path(), body, None, &ctx.data)
+        }
+        Some((_, route)) => handle(req, ctx, *route).await,
+        None => {
+            let allow: Vec<&str> = methods.iter().map(|(m, _)| *m).collect();
+            finish(&method, &req.path(), paths::method_not_allowed(&method, &allow), None, &ctx.data)
+        }
+    }
+}
+
+/// The drop-in proxies: a known processor route with another method is a 405 with `Allow`; the rest is
+/// routed (fail closed) by `proxy::handle`.
+async fn proxy(req: Request, ctx: RouteContext<Meta>, dialect: Dialect) -> worker::Result<Response> {
+    let method = req.inner().method();
+    let raw = req.path();
+    let path = raw.strip_prefix('/').and_then(|p| p.strip_prefix(dialect.as_str())).unwrap_or("");
+    let allowed = paths::proxy_methods(dialect, path);
+    if !allowed.is_empty() && !allowed.contains(&method.as_str()) {
+        return finish(&method, &raw, paths::method_not_allowed(&method, &allowed), None, &ctx.data);
+    }
+    handle(req, ctx, Route::Proxy(dialect)).await
+}
+
+/// A path mitgate does not serve: 404 in mitgate's error shape.
+async fn unknown(req: Request, ctx: RouteContext<Meta>) -> worker::Result<Response> {
+    finish(&req.inner().method(), &req.path(), paths::unknown_path(), None, &ctx.data)
 }
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let router = Router::new()
-        .get_async("/", health)
-        .get_async("/v1/policy", policy_get)
-        .put_async("/v1/policy", policy_put)
-        .get_async("/v1/agreements/:id", agreement_get)
-        .put_async("/v1/agreements/:id", agreement_put)
-        .delete_async("/v1/agreements/:id", agreement_delete)
-        .get_async("/v1/agreements/:id/limits", agreement_limits)
-        .post_async("/v1/agreements/:id/attempts/:attempt/outcome", attempt_outcome)
-        .post_async("/v1/decisions", decision)
-        .post_async("/v1/decisions/evaluate", evaluate)
-        .post_async("/v1/charges", charge)
-        .post_async("/v1/webhooks/infinic", infinic_webhook)
-        .on_async("/infinic/*path", proxy_infinic)
-        .on_async("/coinflow/*path", proxy_coinflow)
-        .on_async("/spg/*path", proxy_spg)
-        .on_async("/axerve/*path", proxy_axerve);
+    use Route::*;
+    let meta = Meta { request_id: format!("req_{}", random_uuid()).into() };
+    let request_id = meta.request_id.clone();
+    let router = Router::with_data(meta)
+        .on_async("/", |req, ctx| dispatch(req, ctx, &[("GET", Health)]))
+        .on_async("/v1/policy", |req, ctx| dispatch(req, ctx, &[("GET", PolicyGet), ("PUT", PolicyPut)]))
+        .on_async("/v1/agreements/:id", |req, ctx| {
+            dispatch(req, ctx, &[("GET", AgreementGet), ("PUT", AgreementPut), ("DELETE", AgreementDelete)])
+        })
+        .on_async("/v1/agreements/:id/limits", |req, ctx| dispatch(req, ctx, &[("GET", AgreementLimits)]))
+        .on_async("/v1/agreements/:id/attempts/:attempt/outcome", |req, ctx| {
+            dispatch(req, ctx, &[("POST", AttemptOutcome)])
+        })
+        .on_async("/v1/decisions", |req, ctx| dispatch(req, ctx, &[("POST", Decision)]))
+        .on_async("/v1/decisions/evaluate", |req, ctx| dispatch(req, ctx, &[("POST", Evaluate)]))
+        .on_async("/v1/charges", |req, ctx| dispatch(req, ctx, &[("POST", Charge)]))
+        .on_async("/v1/webhooks/infinic", |req, ctx| dispatch(req, ctx, &[("POST", InfinicWebhook)]))
+        .on_async("/infinic/*path", |req, ctx| proxy(req, ctx, Dialect::Infinic))
+        .on_async("/coinflow/*path", |req, ctx| proxy(req, ctx, Dialect::Coinflow))
+        .on_async("/spg/*path", |req, ctx| proxy(req, ctx, Dialect::Spg))
+        .on_async("/axerve/*path", |req, ctx| proxy(req, ctx, Dialect::Axerve))
+        .or_else_any_method_async("/*rest", unknown);
     match router.run(req, env).await {
         Ok(r) => Ok(r),
         Err(e) => {
-            console_log!("internal error: {}", redact_card_numbers(&e.to_string()));
-            to_response(HttpResponse::error(500, "internal", "internal error"))
+            console_log!("{request_id} internal error: {}", redact_card_numbers(&e.to_string()));
+            let body = HttpResponse::error(
+                500,
+                "internal",
+                format!("internal error (logged under request {request_id})"),
+            );
+            to_response(body.with_header(REQUEST_ID_HEADER, request_id.to_string()))
         }
     }
 }
