@@ -19,3 +19,14 @@ if [ ! -d node_modules ] || [ package.json -nt node_modules/.installed ] || [ pa
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
   touch node_modules/.installed
 fi
+
+# Python test tools: one shared virtualenv (.venv), one pinned requirements file per purpose
+# (tests/*/requirements.txt), each reinstalled only when it changes.
+if [ ! -x .venv/bin/python3 ]; then python3 -m venv .venv; fi
+for req in tests/*/requirements.txt; do
+  stamp=".venv/.installed-${req//\//_}"
+  if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ]; then
+    .venv/bin/pip install -q --disable-pip-version-check -r "$req"
+    touch "$stamp"
+  fi
+done
