@@ -86,7 +86,7 @@ const CATALOGUE = () => [
   ["control characters in the reference", "POST", "/v1/charges", ch({ reference: "agr\u0000\u0007\u001b[2J" }), JSON_H, /reference/],
   ["very long reference", "POST", "/v1/charges", ch({ reference: "r".repeat(5000) }), JSON_H, /reference/],
   ["very long Idempotency-Key", "POST", "/v1/charges", ch({}), { ...JSON_H, "idempotency-key": "k".repeat(300) }, /Idempotency-Key/],
-  ["very long agreement id", "PUT", "/v1/agreements/LONG", () => canonicalAgreement("L".repeat(3000)), JSON_H, /agreement\.id/],
+  ["very long agreement id", "PUT", "/v1/agreements/LONG", () => canonicalAgreement("L".repeat(3000)), JSON_H, /"path":"id"/], // the path parameter is refused first, by name
   ["control characters in a customer id", "POST", "/v1/charges", ch({ customerId: "c\u0001\u0002" }), JSON_H, /customerId/],
   // Keys and merchants.
   ["no merchant key", "POST", "/v1/charges", ch({}), JSON_H, /X-Mitgate-Key/, { key: null, status: 401 }],

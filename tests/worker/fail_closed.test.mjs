@@ -180,11 +180,13 @@ describe("a fuzz-style sweep of path variants", () => {
         assert.ok(r.status >= 400 && r.status < 500, `${dialect} ${v}: ${r.status} ${r.text}`);
         assert.ok(r.json && r.json.mitgate, `${dialect} ${v}: mitgate answered, in the dialect's shape: ${r.text}`);
       }
-      // Other methods on the exact route.
+      // Other methods on the exact route: 405 with Allow (openapi.yaml's contract), never forwarded.
       for (const m of ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]) {
         const r = await raw(m, `/${dialect}${route}`, { body: body() });
         sent += 1;
-        assert.equal(r.status, 404, `${m} ${dialect}: ${r.text}`);
+        assert.equal(r.status, 405, `${m} ${dialect}: ${r.text}`);
+        assert.equal(r.headers.allow, "POST", `${m} ${dialect}: Allow`);
+        assert.equal(r.json?.error?.code, "method_not_allowed", `${m} ${dialect}: ${r.text}`);
       }
     }
     const log = await sandboxLog();
@@ -231,8 +233,8 @@ describe("forwarding", () => {
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.status, "success");
     const del = await raw("DELETE", `/infinic/api/intents/${cit.json.id}`);
-    assert.equal(del.status, 404);
-    assert.equal(del.json.detail, "Not Found");
+    assert.equal(del.status, 405, del.text);
+    assert.equal(del.headers.allow, "GET");
     const log = await sandboxLog();
     assert.deepEqual(log.map((q) => `${q.method} ${q.rawPath}`), [`GET /infinic/api/intents/${cit.json.id}?iauth=intent_token_1`]);
   });

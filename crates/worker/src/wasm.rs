@@ -589,7 +589,7 @@ struct Meta {
 type Methods = &'static [(&'static str, Route)];
 
 /// Runs the route of the request's method, or answers 405 with `Allow`.
-async fn dispatch(req: Request, ctx: RouteContext<Meta>, methods: Methods) -> worker::Result<Response> {
+async fn dispatch(mut req: Request, ctx: RouteContext<Meta>, methods: Methods) -> worker::Result<Response> {
     // The method as sent: `worker::Method` reads one it does not know (`QUERY`) as `GET`.
     let method = req.inner().method();
     match methods.iter().find(|(m, _)| *m == method) {
@@ -600,6 +600,7 @@ async fn dispatch(req: Request, ctx: RouteContext<Meta>, methods: Methods) -> wo
         Some((_, route)) => handle(req, ctx, *route).await,
         None => {
             let allow: Vec<&str> = methods.iter().map(|(m, _)| *m).collect();
+            drain(&mut req).await;
             finish(&method, &req.path(), paths::method_not_allowed(&method, &allow), None, &ctx.data)
         }
     }
@@ -607,19 +608,27 @@ async fn dispatch(req: Request, ctx: RouteContext<Meta>, methods: Methods) -> wo
 
 /// The drop-in proxies: a known processor route with another method is a 405 with `Allow`; the rest is
 /// routed (fail closed) by `proxy::handle`.
-async fn proxy(req: Request, ctx: RouteContext<Meta>, dialect: Dialect) -> worker::Result<Response> {
+async fn proxy(mut req: Request, ctx: RouteContext<Meta>, dialect: Dialect) -> worker::Result<Response> {
     let method = req.inner().method();
     let raw = req.path();
     let path = raw.strip_prefix('/').and_then(|p| p.strip_prefix(dialect.as_str())).unwrap_or("");
     let allowed = paths::proxy_methods(dialect, path);
     if !allowed.is_empty() && !allowed.contains(&method.as_str()) {
+        drain(&mut req).await;
         return finish(&method, &raw, paths::method_not_allowed(&method, &allowed), None, &ctx.data);
     }
     handle(req, ctx, Route::Proxy(dialect)).await
 }
 
+/// Reads and drops a body sent to a method or path mitgate does not serve (at most the default body limit),
+/// so a client still writing it gets the answer rather than a reset connection.
+async fn drain(req: &mut Request) {
+    let _ = read_body(req, service::DEFAULT_MAX_BODY_BYTES).await;
+}
+
 /// A path mitgate does not serve: 404 in mitgate's error shape.
-async fn unknown(req: Request, ctx: RouteContext<Meta>) -> worker::Result<Response> {
+async fn unknown(mut req: Request, ctx: RouteContext<Meta>) -> worker::Result<Response> {
+    drain(&mut req).await;
     finish(&req.inner().method(), &req.path(), paths::unknown_path(), None, &ctx.data)
 }
 
