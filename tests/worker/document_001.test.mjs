@@ -107,6 +107,12 @@ for (const store of ["kv", "durable_object"]) {
       assert.equal(c.policy.basePaymentId, refs[3]);
       assert.deepEqual(c.policy.base, { amount: "40.00", currency: "USD" });
       assert.ok(c.policy.basePaymentAt);
+      // A restart of the Worker keeps the customer's index (it lives in the store, not in memory).
+      await h.restart();
+      const after = await mit(user, refs[0], 12001);
+      assert.equal(after.status, 410, after.text);
+      assert.equal(after.json.mitgate.violations[0].details.ceiling.policy.basePaymentId, refs[3]);
+      assert.equal((await mit(user, refs[0], 12000)).status, 200);
     });
 
     test("example 2: a zero authorization only: maxZeroAuthAmount x maxMultiple = 60.00", async () => {

@@ -34,7 +34,7 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536,
     MITGATE_SANDBOX_HEADERS: "1",
   };
   for (const d of DIALECTS) bindings[`PROCESSOR_URL_${d.toUpperCase()}`] = urls[d] ?? `${sandboxUrl}/${d}`;
-  const mf = new Miniflare({
+  const options = {
     name: "mitgate",
     modules: true,
     scriptPath: path.join(root, "crates/worker/build/index.js"),
@@ -55,8 +55,9 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536,
       stderr.on("data", (chunk) => logs.push(chunk.toString()));
       stderr.pipe(process.stderr);
     },
-  });
-  const mitgateUrl = (await mf.ready).toString().replace(/\/$/, "");
+  };
+  const mf = new Miniflare(options);
+  let mitgateUrl = (await mf.ready).toString().replace(/\/$/, "");
   const call = async (method, p, { key = "sk_test_demo", body, headers = {} } = {}) => {
     const h = { ...headers };
     if (key) h["x-mitgate-key"] = key;
@@ -99,7 +100,14 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536,
     dumpObject,
     logs,
     sandboxUrl,
-    mitgateUrl,
+    get mitgateUrl() {
+      return mitgateUrl;
+    },
+    /** Restarts the Worker's runtime with the same options; KV and Durable Object storage are kept. */
+    async restart() {
+      await mf.setOptions(options);
+      mitgateUrl = (await mf.ready).toString().replace(/\/$/, "");
+    },
     call,
     sandboxCall,
     async stop() {

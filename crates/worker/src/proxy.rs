@@ -125,7 +125,8 @@ async fn route_and_answer<K: Kv, P: Processor>(
     let sandbox = app.config.sandbox_headers;
     let kind = match route {
         RouteKind::ReadOnly => {
-            let out = outbound(&base, &path, req, dialect, sandbox);
+            // A read carries no body: none is forwarded.
+            let out = Outbound { body: Vec::new(), ..outbound(&base, &path, req, dialect, sandbox) };
             return unanswered(app.processor.send(out, app.config.processor_timeout_ms).await, None);
         }
         RouteKind::Cit => RequestKind::Cit,

@@ -1507,6 +1507,35 @@ mod tests {
         assert_eq!(sent[0].url, "http://processor.test/api/checkout/merchant-initiated-transaction");
     }
 
+    /// The read-only allowlist: Infinic's status read is forwarded with its query, without a body; other
+    /// methods on that path are not.
+    #[test]
+    fn proxy_forwards_the_read_only_route() {
+        let mut w = seeded();
+        w.config.processor_urls.push((Dialect::Infinic, "http://infinic.test".into()));
+        let read = |method: &str, body: &str| {
+            w.run(|app| {
+                let mut r = req(
+                    method,
+                    "/infinic/api/intents/550e8400-e29b-41d4",
+                    body,
+                    &[("authorization", "Bearer k")],
+                );
+                r.query = "iauth=tok_1".into();
+                block_on(crate::proxy::handle(app, "demo", Dialect::Infinic, &r))
+            })
+        };
+        assert_eq!(read("GET", "{}").status, 200);
+        assert_eq!(read("DELETE", "").status, 404);
+        assert_eq!(read("POST", "{}").status, 404);
+        let sent = w.processor.sent.borrow();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].method, "GET");
+        assert_eq!(sent[0].url, "http://infinic.test/api/intents/550e8400-e29b-41d4?iauth=tok_1");
+        assert!(sent[0].body.is_empty());
+        assert_eq!(sent[0].headers, [("authorization".to_string(), "Bearer k".to_string())]);
+    }
+
     /// Issue 15 item 7: only allowlisted headers reach the processor; its Set-Cookie is neither passed
     /// back nor kept in the idempotency record.
     #[test]
