@@ -1643,6 +1643,39 @@ mod tests {
         }
     }
 
+    /// `PUT /v1/agreements/{id}` indexes the history it carries: a customer's agreement made through the
+    /// canonical API raises the ceiling of their other agreements too, in both stores.
+    #[test]
+    fn put_agreement_indexes_the_customer() {
+        for w in [seeded(), seeded_objects()] {
+            let put = |id: &str, amount: &str| {
+                let body = format!(
+                    r#"{{"agreement": {{"id": "{id}", "merchantId": "demo", "customerId": "c-9", "type": "unscheduled",
+                        "established": {{"method": "cvv_purchase", "at": "2026-05-30T00:00:00Z", "amount": {{"amount": "{amount}", "currency": "USD"}}}},
+                        "currency": "USD", "paymentMethod": {{"type": "card"}}, "credential": {{"token": "tok_{id}"}},
+                        "consent": {{"storeCredential": true, "merchantInitiated": true}}}}, "dialect": "coinflow"}}"#
+                );
+                let r = w.run(|app| {
+                    block_on(put_agreement(
+                        app,
+                        "demo",
+                        id,
+                        &req("PUT", &format!("/v1/agreements/{id}"), &body, &[]),
+                    ))
+                });
+                let r = r.unwrap();
+                assert_eq!(r.status, 201);
+                assert!(!r.headers.iter().any(|(k, _)| k == "x-mitgate-warning"), "{:?}", r.headers);
+            };
+            put("c9_small", "10.00");
+            assert_eq!(decide(&w, "c9_small", "30.01", None)["decision"]["outcome"], "refused");
+            put("c9_large", "50.00");
+            let d = decide(&w, "c9_small", "150.00", None);
+            assert_eq!(d["decision"]["outcome"], "allowed", "{d}");
+            assert_eq!(decide(&w, "c9_small", "150.01", None)["decision"]["outcome"], "refused");
+        }
+    }
+
     /// A stored index that does not parse, or a store that fails, refuses to decide (503), never decides
     /// on less than the customer's history without saying so.
     #[test]
