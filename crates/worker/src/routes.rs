@@ -15,7 +15,7 @@
 //! - routes that move money take no query string (a framework that merges query parameters into the body
 //!   could read one); read-only routes forward theirs.
 //!
-//! INVARIANT: a request whose [`route`] is `None` is never sent to a processor.
+//! INVARIANT: a request for which [`route_of`] is `None` is never sent to a processor.
 
 use crate::dialect::Dialect;
 use crate::http::HttpResponse;
