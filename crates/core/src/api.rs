@@ -118,6 +118,19 @@ impl<T: Serialize> Answer<T> {
     }
 }
 
+impl<T> Answer<T> {
+    /// The same answer with no error quoting a position in the input text: for callers that handed
+    /// values, not text (the wasm package's object forms).
+    pub fn without_positions(self) -> Self {
+        match self {
+            Answer::Failure { errors } => {
+                Answer::Failure { errors: errors.into_iter().map(FieldError::without_position).collect() }
+            }
+            success => success,
+        }
+    }
+}
+
 impl<T> From<Result<T, Vec<FieldError>>> for Answer<T> {
     fn from(result: Result<T, Vec<FieldError>>) -> Self {
         match result {
@@ -150,20 +163,29 @@ pub fn evaluate_json(text: &str) -> String {
 
 /// `limits` over JSON text: `{"now","policy","agreement","history"}` to tagged limits.
 pub fn limits_json(text: &str) -> String {
-    let answer = match parse_json::<LimitsQuery>(text) {
+    limits_value(text).to_json()
+}
+
+/// [`limits_json`]'s answer before it is written as JSON.
+pub fn limits_value(text: &str) -> Answer<LimitsAnswer> {
+    match parse_json::<LimitsQuery>(text) {
         Err(e) => failure(vec![e]),
         Ok(q) => match q.validate() {
             Err(errors) => failure(errors),
             Ok(()) => Answer::Success(LimitsAnswer { limits: engine::limits(&q) }),
         },
-    };
-    answer.to_json()
+    }
 }
 
 /// Decides and, when allowed, records the attempt: `{...evaluation, "attemptId"}` to the new state, or
 /// a failure whose error explains the refusal (path `request`).
 pub fn record_attempt_json(text: &str) -> String {
-    let answer = match parse_json::<EvaluationWithId>(text) {
+    record_attempt_value(text).to_json()
+}
+
+/// [`record_attempt_json`]'s answer before it is written as JSON.
+pub fn record_attempt_value(text: &str) -> Answer<StateAnswer> {
+    match parse_json::<EvaluationWithId>(text) {
         Err(e) => failure(vec![e]),
         Ok(e) => {
             let evaluation = Evaluation {
@@ -199,13 +221,17 @@ pub fn record_attempt_json(text: &str) -> String {
                 }
             }
         }
-    };
-    answer.to_json()
+    }
 }
 
 /// Applies a processor outcome: `{"agreement","history","outcome"}` to the new state.
 pub fn apply_outcome_json(text: &str) -> String {
-    let answer = match parse_json::<ApplyOutcomeInput>(text) {
+    apply_outcome_value(text).to_json()
+}
+
+/// [`apply_outcome_json`]'s answer before it is written as JSON.
+pub fn apply_outcome_value(text: &str) -> Answer<StateAnswer> {
+    match parse_json::<ApplyOutcomeInput>(text) {
         Err(e) => failure(vec![e]),
         Ok(input) => {
             let mut errors = Vec::new();
@@ -220,6 +246,5 @@ pub fn apply_outcome_json(text: &str) -> String {
                 }
             }
         }
-    };
-    answer.to_json()
+    }
 }

@@ -98,7 +98,7 @@ impl<'p> Path<'p> {
 
     /// An error at this path about the value at byte offset `at`: `message` then the position.
     pub fn error(&self, at: usize, message: impl std::fmt::Display) -> FieldError {
-        FieldError::new(self.render(), format!("{message}{}", position(self.text, at)))
+        FieldError::positioned(self.render(), message, &position(self.text, at))
     }
 
     /// serde's wording for a value of the wrong kind: `invalid type: string "x", expected a boolean`.

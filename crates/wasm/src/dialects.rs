@@ -297,14 +297,14 @@ fn answer<T: Serialize>(result: Result<T, Vec<FieldError>>) -> String {
 fn under(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
     errors
         .into_iter()
-        .map(|e| {
-            let path = match (e.path.is_empty(), e.path.starts_with("headers.")) {
+        .map(|mut e| {
+            e.path = match (e.path.is_empty(), e.path.starts_with("headers.")) {
                 (_, true) => e.path,
                 (true, false) => prefix.to_string(),
                 (false, false) if e.path.starts_with('[') => format!("{prefix}{}", e.path),
                 (false, false) => format!("{prefix}.{}", e.path),
             };
-            FieldError::new(path, e.message)
+            e
         })
         .collect()
 }
@@ -382,7 +382,12 @@ fn parse_cit(input: &CitInput) -> Result<CitAnswer, Vec<FieldError>> {
 /// Captures the agreement a successful CIT established, from the processor's own documents.
 /// Input: [`CitInput`]. Output: `{"type":"success","agreement","payment"}` or a failure naming fields.
 pub fn parse_cit_json(text: &str) -> String {
-    answer(parse_json::<CitInput>(text).map_err(|e| vec![e]).and_then(|input| parse_cit(&input)))
+    parse_cit_value(text).to_json()
+}
+
+/// [`parse_cit_json`]'s answer before it is written as JSON.
+pub fn parse_cit_value(text: &str) -> Answer<CitAnswer> {
+    parse_json::<CitInput>(text).map_err(|e| vec![e]).and_then(|input| parse_cit(&input)).into()
 }
 
 fn parse_mit(input: &MitInput) -> Result<MitAnswer, Vec<FieldError>> {
@@ -405,7 +410,12 @@ fn parse_mit(input: &MitInput) -> Result<MitAnswer, Vec<FieldError>> {
 /// Parses an MIT request body into the canonical charge request and how to find its agreement.
 /// Input: [`MitInput`]. Output: `{"type":"success","request","lookup"}` or a failure naming fields.
 pub fn parse_mit_json(text: &str) -> String {
-    answer(parse_json::<MitInput>(text).map_err(|e| vec![e]).and_then(|input| parse_mit(&input)))
+    parse_mit_value(text).to_json()
+}
+
+/// [`parse_mit_json`]'s answer before it is written as JSON.
+pub fn parse_mit_value(text: &str) -> Answer<MitAnswer> {
+    parse_json::<MitInput>(text).map_err(|e| vec![e]).and_then(|input| parse_mit(&input)).into()
 }
 
 fn read_outcome(input: &OutcomeInput) -> Result<OutcomeAnswer, Vec<FieldError>> {
@@ -424,7 +434,12 @@ fn read_outcome(input: &OutcomeInput) -> Result<OutcomeAnswer, Vec<FieldError>> 
 /// Reads a processor's answer to a forwarded MIT (with `status`), or an Infinic `StatusChange` webhook
 /// (without), into the canonical outcome that `applyOutcome` consumes.
 pub fn read_outcome_json(text: &str) -> String {
-    answer(parse_json::<OutcomeInput>(text).map_err(|e| vec![e]).and_then(|input| read_outcome(&input)))
+    read_outcome_value(text).to_json()
+}
+
+/// [`read_outcome_json`]'s answer before it is written as JSON.
+pub fn read_outcome_value(text: &str) -> Answer<OutcomeAnswer> {
+    parse_json::<OutcomeInput>(text).map_err(|e| vec![e]).and_then(|input| read_outcome(&input)).into()
 }
 
 fn render_refusal(input: RenderInput) -> Result<(Decision, Option<DialectResponse>), Vec<FieldError>> {
@@ -465,7 +480,15 @@ fn refusal_answer(
 /// Input: [`RenderInput`]. Output: [`RefusalAnswer`], `{"type":"success","decision","response"}` (`response`
 /// is `null` when the charge is allowed), or a failure naming fields.
 pub fn render_refusal_json(text: &str) -> String {
-    let result = parse_json::<RenderInput>(text).map_err(|e| vec![e]).and_then(render_refusal);
+    render_refusal_written(text, |errors| errors)
+}
+
+/// [`render_refusal_json`], with its input errors passed through `errors` first (the object form drops
+/// their positions in the text it wrote itself).
+pub fn render_refusal_written(text: &str, errors: fn(Vec<FieldError>) -> Vec<FieldError>) -> String {
+    let result = parse_json::<RenderInput>(text)
+        .map_err(|e| errors(vec![e]))
+        .and_then(|input| render_refusal(input).map_err(errors));
     match result {
         Ok((decision, response)) => refusal_answer(&decision, response.as_ref()).unwrap_or_else(|e| {
             answer::<RefusalAnswer>(Err(vec![FieldError::new(

@@ -30,13 +30,16 @@ fn failure_json(message: &str) -> String {
 
 /// Runs a JSON entry point on a JavaScript value: `JSON.stringify`, the entry point, `JSON.parse`.
 /// A value `JSON.stringify` cannot write (a `BigInt`, a cycle, `undefined`) gives a failure answer.
+/// The entry points given here drop positions from their errors ([`api::Answer::without_positions`]):
+/// the caller handed an object and never saw the text `JSON.stringify` wrote, so an error names the field
+/// by its path only.
 fn through_json(input: &JsValue, entry: fn(&str) -> String) -> JsValue {
     let text = match js_sys::JSON::stringify(input) {
         Ok(s) if input.is_undefined() || s.is_undefined() => {
             failure_json("expected a JSON object, got undefined")
         }
         Ok(s) => match s.as_string() {
-            Some(text) => without_positions(entry(&text)),
+            Some(text) => entry(&text),
             None => failure_json("expected a JSON object"),
         },
         Err(e) => {
@@ -45,39 +48,6 @@ fn through_json(input: &JsValue, entry: fn(&str) -> String) -> JsValue {
         }
     };
     js_sys::JSON::parse(&text).unwrap_or_else(|_| JsValue::from_str(&text))
-}
-
-/// The object forms are handed objects, not text: an error names the field by its path and never quotes
-/// a position (` at line 1 column 744`) in the JSON text `JSON.stringify` wrote, which the caller never saw.
-fn without_positions(answer: String) -> String {
-    if !answer.starts_with(r#"{"type":"failure""#) {
-        return answer;
-    }
-    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&answer) else { return answer };
-    let Some(errors) = value.get_mut("errors").and_then(serde_json::Value::as_array_mut) else {
-        return answer;
-    };
-    for error in errors {
-        if let Some(message) = error.get_mut("message") {
-            if let Some(text) = message.as_str() {
-                *message = serde_json::Value::String(strip_position(text).to_string());
-            }
-        }
-    }
-    serde_json::to_string(&value).unwrap_or(answer)
-}
-
-/// `text` without a trailing ` at line L column C`.
-fn strip_position(text: &str) -> &str {
-    let Some(at) = text.rfind(" at line ") else { return text };
-    let tail = text.get(at + " at line ".len()..).unwrap_or("");
-    let Some((line, column)) = tail.split_once(" column ") else { return text };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if digits(line) && digits(column) {
-        text.get(..at).unwrap_or(text)
-    } else {
-        text
-    }
 }
 
 /// The engine's version (the crate version of mitgate-core this package was built from).
@@ -119,25 +89,25 @@ pub fn apply_outcome_json(input: &str) -> String {
 /// [`evaluate_json`] on objects: an `Evaluation` in, an `Answer<DecisionAnswer>` out.
 #[wasm_bindgen(unchecked_return_type = "Answer<DecisionAnswer>")]
 pub fn evaluate(#[wasm_bindgen(unchecked_param_type = "Evaluation")] input: JsValue) -> JsValue {
-    through_json(&input, api::evaluate_json)
+    through_json(&input, |t| api::evaluate_value(t).without_positions().to_json())
 }
 
 /// [`limits_json`] on objects: a `LimitsQuery` in, an `Answer<LimitsAnswer>` out.
 #[wasm_bindgen(unchecked_return_type = "Answer<LimitsAnswer>")]
 pub fn limits(#[wasm_bindgen(unchecked_param_type = "LimitsQuery")] input: JsValue) -> JsValue {
-    through_json(&input, api::limits_json)
+    through_json(&input, |t| api::limits_value(t).without_positions().to_json())
 }
 
 /// [`record_attempt_json`] on objects: an `EvaluationWithId` in, an `Answer<StateAnswer>` out.
 #[wasm_bindgen(js_name = "recordAttempt", unchecked_return_type = "Answer<StateAnswer>")]
 pub fn record_attempt(#[wasm_bindgen(unchecked_param_type = "EvaluationWithId")] input: JsValue) -> JsValue {
-    through_json(&input, api::record_attempt_json)
+    through_json(&input, |t| api::record_attempt_value(t).without_positions().to_json())
 }
 
 /// [`apply_outcome_json`] on objects: an `ApplyOutcomeInput` in, an `Answer<StateAnswer>` out.
 #[wasm_bindgen(js_name = "applyOutcome", unchecked_return_type = "Answer<StateAnswer>")]
 pub fn apply_outcome(#[wasm_bindgen(unchecked_param_type = "ApplyOutcomeInput")] input: JsValue) -> JsValue {
-    through_json(&input, api::apply_outcome_json)
+    through_json(&input, |t| api::apply_outcome_value(t).without_positions().to_json())
 }
 
 pub mod dialects;
@@ -173,49 +143,27 @@ pub fn render_refusal_json(input: &str) -> String {
 /// [`parse_cit_json`] on objects: a `CitInput` in, an `Answer<CitAnswer>` out.
 #[wasm_bindgen(js_name = "parseCit", unchecked_return_type = "Answer<CitAnswer>")]
 pub fn parse_cit(#[wasm_bindgen(unchecked_param_type = "CitInput")] input: JsValue) -> JsValue {
-    through_json(&input, dialects::parse_cit_json)
+    through_json(&input, |t| dialects::parse_cit_value(t).without_positions().to_json())
 }
 
 /// [`parse_mit_json`] on objects: an `MitInput` in, an `Answer<MitAnswer>` out.
 #[wasm_bindgen(js_name = "parseMit", unchecked_return_type = "Answer<MitAnswer>")]
 pub fn parse_mit(#[wasm_bindgen(unchecked_param_type = "MitInput")] input: JsValue) -> JsValue {
-    through_json(&input, dialects::parse_mit_json)
+    through_json(&input, |t| dialects::parse_mit_value(t).without_positions().to_json())
 }
 
 /// [`read_outcome_json`] on objects: an `OutcomeInput` in, an `Answer<OutcomeAnswer>` out.
 #[wasm_bindgen(js_name = "readOutcome", unchecked_return_type = "Answer<OutcomeAnswer>")]
 pub fn read_outcome(#[wasm_bindgen(unchecked_param_type = "OutcomeInput")] input: JsValue) -> JsValue {
-    through_json(&input, dialects::read_outcome_json)
+    through_json(&input, |t| dialects::read_outcome_value(t).without_positions().to_json())
 }
 
 /// [`render_refusal_json`] on objects: a `RenderInput` in, an `Answer<RefusalAnswer>` out.
 #[wasm_bindgen(js_name = "renderRefusal", unchecked_return_type = "Answer<RefusalAnswer>")]
 pub fn render_refusal(#[wasm_bindgen(unchecked_param_type = "RenderInput")] input: JsValue) -> JsValue {
-    through_json(&input, dialects::render_refusal_json)
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn object_form_errors_quote_no_position() {
-        assert_eq!(
-            strip_position("invalid type: floating point `29.9`, expected a string at line 1 column 744"),
-            "invalid type: floating point `29.9`, expected a string"
-        );
-        assert_eq!(strip_position("missing field `now` at line 1 column 2"), "missing field `now`");
-        assert_eq!(strip_position("must be greater than zero"), "must be greater than zero");
-        assert_eq!(strip_position("at line x column 1"), "at line x column 1");
-        let answer = api::evaluate_json(
-            r#"{"now": "2026-01-01T00:00:00Z", "policy": {}, "request": {"merchantId": "m", "reference": "r", "amount": {"amount": 29.9, "currency": "USD"}}}"#,
-        );
-        assert!(answer.contains(" at line 1 column "), "{answer}");
-        let cleaned = without_positions(answer);
-        assert!(!cleaned.contains(" at line "), "{cleaned}");
-        assert!(cleaned.contains(r#""path":"request.amount.amount""#), "{cleaned}");
-        let ok = r#"{"type":"success","decision":{}}"#.to_string();
-        assert_eq!(without_positions(ok.clone()), ok);
-    }
+    through_json(&input, |t| {
+        dialects::render_refusal_written(t, |errors| {
+            errors.into_iter().map(FieldError::without_position).collect()
+        })
+    })
 }

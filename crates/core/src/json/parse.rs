@@ -41,10 +41,7 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn error(&self, what: &str) -> FieldError {
-        FieldError::new(
-            render_segments(&self.path),
-            format!("{what}{}", super::position(self.text, self.pos)),
-        )
+        FieldError::positioned(render_segments(&self.path), what, &super::position(self.text, self.pos))
     }
 
     fn peek(&self) -> Option<u8> {
