@@ -87,11 +87,16 @@ function luhn(digits) {
   return sum % 10 === 0;
 }
 
-/** Luhn-valid 13-19 digit runs (starting 2-6, as card numbers do) and CVV fields in a text: what must never be at rest or in a log. */
+/**
+ * Luhn-valid 13-19 digit runs (starting 2-6, as card numbers do), written plain or with single spaces,
+ * dashes or percent-encoded spaces between digits, and CVV fields in a text: what must never be at rest
+ * or in a log.
+ */
 export function cardData(text) {
   const found = [];
-  for (const m of text.matchAll(/(?<!\d)\d{13,19}(?!\d)/g)) {
-    if (luhn(m[0]) && /^[2-6]/.test(m[0])) found.push(m[0]);
+  for (const m of text.matchAll(/(?<![\d])\d(?:(?:[ -]|%20)?\d){12,18}(?![\d])/g)) {
+    const digits = m[0].replace(/%20|\D/g, "");
+    if (digits.length >= 13 && luhn(digits) && /^[2-6]/.test(digits)) found.push(m[0]);
   }
   if (/"(cvv|cvc|cvv2|securityCode|cvn)"\s*:/i.test(text)) found.push("a CVV field");
   return found;

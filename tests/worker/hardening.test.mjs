@@ -4,7 +4,7 @@ import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { start, KEYS } from "./harness.mjs";
-import { POLICY5, uid, canonicalAgreement, forwardedFor } from "./common.mjs";
+import { POLICY5, uid, canonicalAgreement, forwardedFor, snapshot, cardData } from "./common.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let h;
@@ -277,5 +277,104 @@ describe("item 1: re-delivery and PUT never loosen status nor drop attempts", ()
     clash.history.attempts = [{ ...old, id: pending[0].id, status: "released" }];
     assert.equal((await h.call("PUT", `/v1/agreements/${id}`, { body: clash })).status, 200);
     assert.equal((await record(id)).history.attempts.find((x) => x.id === pending[0].id).status, "pending");
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+describe("item 5: a card number in any stored or logged field is refused or dropped, in every written form", () => {
+  const FORMS = ["4111111111111111", "4111 1111 1111 1111", "4111-1111-1111-1111"];
+  const fieldsOf = (r) => (r.json?.error?.fields ?? []).map((f) => f.path);
+
+  test("canonical routes: 400 naming the field for ids, customerId, attempt payment ids and decline codes", async () => {
+    for (const pan of FORMS) {
+      const cases = [
+        ["agreement.customerId", (b) => (b.agreement.customerId = pan)],
+        ["history.payments[0].id", (b) => (b.history.payments[0].id = pan)],
+        ["history.attempts[0].id", (b) => (b.history.attempts = [{ id: pan, at: b.history.payments[0].at, amount: { amount: "1.00", currency: "USD" }, status: "approved" }])],
+        ["history.attempts[0].paymentId", (b) => (b.history.attempts = [{ id: "att_x", at: b.history.payments[0].at, amount: { amount: "1.00", currency: "USD" }, status: "approved", paymentId: pan }])],
+        ["history.attempts[0].decline.code", (b) => (b.history.attempts = [{ id: "att_x", at: b.history.payments[0].at, amount: { amount: "1.00", currency: "USD" }, status: "declined", decline: { code: pan, reason: "other" } }])],
+      ];
+      for (const [field, change] of cases) {
+        const id = uid("agr_");
+        const body = canonicalAgreement(id);
+        change(body);
+        const r = await h.call("PUT", `/v1/agreements/${id}`, { body });
+        assert.equal(r.status, 400, `${field} ${pan}: ${r.text}`);
+        assert.deepEqual(fieldsOf(r), [field], r.text);
+        assert.deepEqual(cardData(r.text), [], "the answer does not echo the number");
+        assert.equal((await h.call("GET", `/v1/agreements/${id}`)).status, 404, "nothing stored");
+      }
+      // The agreement id itself, in the path and the body.
+      const asId = canonicalAgreement(pan);
+      const r = await h.call("PUT", `/v1/agreements/${encodeURIComponent(pan)}`, { body: asId });
+      assert.ok([400, 404].includes(r.status), r.text);
+      // A charge naming a customer by card number.
+      const c = await h.call("POST", "/v1/charges", { body: { reference: "agr_x", customerId: pan, amount: { amount: "1.00", currency: "USD" } } });
+      assert.equal(c.status, 400, c.text);
+      assert.deepEqual(fieldsOf(c), ["customerId"], c.text);
+    }
+  });
+
+  test("outcome route: a card number as paymentId or decline code is refused (400), the attempt stays pending", async () => {
+    const id = uid("agr_");
+    assert.equal((await h.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) })).status, 201);
+    const c = await h.call("POST", "/v1/charges", {
+      body: { reference: id, amount: { amount: "1.00", currency: "USD" } },
+      headers: { "x-mitgate-test-fault": "kv-after-send" },
+    });
+    const attempt = c.json.attemptId;
+    for (const pan of FORMS) {
+      for (const [field, body] of [
+        ["paymentId", { result: "approved", paymentId: pan }],
+        ["decline.code", { result: "declined", decline: { code: pan, reason: "other" } }],
+      ]) {
+        const r = await h.call("POST", `/v1/agreements/${id}/attempts/${attempt}/outcome`, { body });
+        assert.equal(r.status, 400, r.text);
+        assert.deepEqual(fieldsOf(r), [field], r.text);
+      }
+    }
+    const rec = await h.call("GET", `/v1/agreements/${id}`);
+    assert.equal(rec.json.history.attempts[0].status, "pending");
+  });
+
+  test("proxies: a card number as x-user-id or purchaser_id is never stored; a stored intent keeps only the fields mitgate reads", async () => {
+    for (const pan of FORMS) {
+      const cit = await h.call("POST", "/coinflow/api/checkout/card/merchant-demo", {
+        body: { subtotal: { cents: 2500, currency: "USD" }, token: "tok_plain_1" },
+        headers: { "x-user-id": pan, authorization: "cf-key" },
+      });
+      assert.equal(cit.status, 200, cit.text);
+      assert.equal(cit.headers.get("x-mitgate-agreement-id"), null, "no agreement captured");
+      assert.match(cit.headers.get("x-mitgate-warning"), /agreement not captured/);
+      const intent = await h.call("POST", "/infinic/api/intents", {
+        body: { amount: 10000, currency: "ZAR", reference_id: uid("ref_"), purchaser_id: pan, return_url: "https://yoursite.com/callback", allow_remember_credentials: true, request_unscheduled_mit: true },
+        headers: { authorization: "Bearer inf-key" },
+      });
+      assert.equal(intent.status, 201, intent.text);
+      assert.match(intent.headers.get("x-mitgate-warning"), /intent not recorded/);
+      await h.call("GET", `/v1/agreements/${encodeURIComponent(pan)}`);
+    }
+    // An intent with fields mitgate does not read (a stray cvv, a card object): only the read ones are kept.
+    const reference = uid("ref_");
+    const intent = await h.call("POST", "/infinic/api/intents", {
+      body: { amount: 10000, currency: "ZAR", reference_id: reference, purchaser_id: "customer_123", return_url: "https://yoursite.com/callback", allow_remember_credentials: true, request_unscheduled_mit: true, cvv: "123", card: { number: "4111 1111 1111 1111" }, note: "x" },
+      headers: { authorization: "Bearer inf-key" },
+    });
+    assert.equal(intent.status, 201, intent.text);
+    assert.equal(intent.headers.get("x-mitgate-warning"), null);
+    const kv = await h.mf.getKVNamespace("AGREEMENTS");
+    const stored = JSON.parse(await kv.get(`pendingcit/v1/infinic/demo/${reference}`));
+    assert.deepEqual(Object.keys(stored).sort(), ["allow_remember_credentials", "amount", "currency", "purchaser_id", "reference_id", "request_unscheduled_mit"]);
+  });
+
+  test("the scan: no card number in any written form, and no CVV field, in KV, the objects or the logs", async () => {
+    const snap = await snapshot(h);
+    const values = [...Object.entries(snap.kv), ...Object.entries(snap.objects).map(([n, v]) => [n, JSON.stringify(v)])];
+    assert.ok(values.length > 5, `${values.length} stored values`);
+    for (const [name, value] of values) assert.deepEqual(cardData(name + " " + value), [], name);
+    const logs = h.logs.join("");
+    assert.ok(logs.includes("GET /v1/agreements/"), "the log lines were captured");
+    assert.deepEqual(cardData(logs), [], "logs");
+    console.log(`# card-data scan (every field, 3 written forms): ${values.length} stored values, ${logs.split("\n").length} log lines: clean`);
   });
 });

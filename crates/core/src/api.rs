@@ -237,6 +237,7 @@ pub fn apply_outcome_value(text: &str) -> Answer<StateAnswer> {
             let mut errors = Vec::new();
             input.agreement.validate("agreement", &mut errors);
             input.history.validate("history", &mut errors);
+            input.outcome.validate("outcome", &mut errors);
             if !errors.is_empty() {
                 failure(errors)
             } else {

@@ -6,7 +6,7 @@ mod outcome;
 mod read;
 mod request;
 
-pub(crate) use agreement::check_id;
+pub(crate) use agreement::{check_id, check_no_card};
 pub use agreement::{
     Agreement, AgreementStatus, AmountQualifier, CardBrand, Consent, Credential, Establishment,
     EstablishmentMethod, Interval, MitType, PaymentMethod, PaymentMethodKind, Schedule, Terms,

@@ -312,9 +312,10 @@ async fn cit<K: Kv, P: Processor>(
     let captured = match dialect {
         Dialect::Infinic => {
             // The agreement completes with the PaymentCredential webhook; keep the intent until then.
-            return match infinic_reference(body) {
-                Some(reference) if !mitgate_core::pan::looks_like_card_number(body) => {
-                    match app.stores.put_pending_cit(merchant, &reference, body).await {
+            let kept = infinic_intent_fields(body);
+            return match (infinic_reference(body), kept) {
+                (Some(reference), Some(kept)) if !mitgate_core::pan::looks_like_card_number(&kept) => {
+                    match app.stores.put_pending_cit(merchant, &reference, &kept).await {
                         Ok(()) => resp,
                         Err(e) => {
                             resp.with_header("x-mitgate-warning", format!("intent not recorded: {}", e.0))
@@ -399,10 +400,35 @@ pub(crate) async fn link_infinic_attempt<K: Kv, P>(
         .map_err(|e| format!("StatusChange link not recorded: {}", e.0))
 }
 
+/// The members of a 000 intent that capturing its agreement reads (`infinic::capture_cit`); only these are
+/// kept until its `PaymentCredential` webhook, never the rest of the body (a stray `cvv`, a card object).
+const INFINIC_INTENT_FIELDS: [&str; 7] = [
+    "amount",
+    "currency",
+    "reference_id",
+    "purchaser_id",
+    "allow_remember_credentials",
+    "request_unscheduled_mit",
+    "require_unscheduled_mit",
+];
+
+/// The intent body reduced to [`INFINIC_INTENT_FIELDS`], as JSON text.
+fn infinic_intent_fields(body: &str) -> Option<String> {
+    let serde_json::Value::Object(all) = serde_json::from_str::<serde_json::Value>(body).ok()? else {
+        return None;
+    };
+    let kept: serde_json::Map<String, serde_json::Value> =
+        all.into_iter().filter(|(k, _)| INFINIC_INTENT_FIELDS.contains(&k.as_str())).collect();
+    serde_json::to_string(&kept).ok()
+}
+
 pub(crate) fn infinic_reference(body: &str) -> Option<String> {
     let v = mitgate_core::json::parse(body).ok()?;
     let r = text(member(&v, "reference_id")?)?;
-    let ok = !r.is_empty() && r.len() <= 200 && r.bytes().all(|b| (0x21..0x7f).contains(&b));
+    let ok = !r.is_empty()
+        && r.len() <= 200
+        && r.bytes().all(|b| (0x21..0x7f).contains(&b))
+        && !mitgate_core::pan::looks_like_card_number(r);
     ok.then(|| r.to_string())
 }
 

@@ -38,6 +38,28 @@ pub(crate) fn redact_card_numbers(text: &str) -> String {
     out
 }
 
+/// A request path as it may be logged: percent-decoded first (a card number typed as
+/// `4111%201111%201111%201111` is one), then [`redact_card_numbers`].
+pub(crate) fn redact_path(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = |j: usize| bytes.get(j).and_then(|c| (*c as char).to_digit(16));
+        match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(hi), Some(lo)) => {
+                decoded.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            _ => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    redact_card_numbers(&String::from_utf8_lossy(&decoded))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +71,20 @@ mod tests {
             r#"{"number":"[card number removed]","token":"4111114324324111_bt"}"#
         );
         assert_eq!(redact_card_numbers("paymentId 550e8400"), "paymentId 550e8400");
+    }
+
+    #[test]
+    fn paths_are_decoded_before_masking() {
+        assert_eq!(
+            redact_path("/v1/agreements/4111%201111%201111%201111"),
+            "/v1/agreements/[card number removed]"
+        );
+        assert_eq!(
+            redact_path("/v1/agreements/4111-1111-1111-1111/limits"),
+            "/v1/agreements/[card number removed]/limits"
+        );
+        assert_eq!(redact_path("/v1/agreements/agr_1%2"), "/v1/agreements/agr_1%2");
+        assert_eq!(redact_path("/v1/agreements/%E2%82%AC"), "/v1/agreements/\u{20ac}");
     }
 
     /// Every separator form the detector accepts is masked (issue 15, item 5).

@@ -411,6 +411,11 @@ pub(crate) async fn post_outcome<K: Kv, P>(
         payment_id: body.payment_id,
         decline: body.decline,
     };
+    let mut errors = Vec::new();
+    outcome.validate("", &mut errors);
+    if !errors.is_empty() {
+        return Err(HttpResponse::invalid(&errors));
+    }
     let (agreement, next) =
         state::apply_outcome(&record.agreement, &history, &outcome).map_err(|e| match e {
             state::StateError::UnknownAttempt(_) => not_found("attempt", attempt_id),
@@ -791,6 +796,28 @@ pub(crate) struct Recorded {
 /// latest ledger (so concurrent charges' attempts are not erased), the agreement when its status changed
 /// (8026, expired card), the payment index for the MIT's payment id. Never fails: what cannot be written
 /// is reported in `warning`, and the attempt then stays pending (it keeps its velocity slot).
+/// A processor's outcome as mitgate may store it: a payment id or decline code that is not a plain id or
+/// carries a card number is dropped (it would become a storage key or a stored value), never kept.
+fn without_card_data(outcome: &Outcome) -> Outcome {
+    let mut clean = outcome.clone();
+    let mut errors = Vec::new();
+    if let Some(p) = &clean.payment_id {
+        mitgate_core::model::Outcome { payment_id: Some(p.clone()), decline: None, ..outcome.clone() }
+            .validate("", &mut errors);
+        if !errors.is_empty() {
+            clean.payment_id = None;
+        }
+    }
+    if let Some(d) = &mut clean.decline {
+        for code in [&mut d.code, &mut d.advice_code] {
+            if code.as_deref().is_some_and(mitgate_core::pan::looks_like_card_number) {
+                *code = None;
+            }
+        }
+    }
+    clean
+}
+
 pub(crate) async fn record_outcome<K: Kv, P>(
     app: &App<'_, K, P>,
     merchant: &str,
@@ -800,6 +827,7 @@ pub(crate) async fn record_outcome<K: Kv, P>(
 ) -> Recorded {
     let agreement_id = record.agreement.id.as_str();
     let attempt_id = outcome.attempt_id.as_str();
+    let outcome = &without_card_data(outcome);
     let (next_agreement, next_history) = match state::apply_outcome(&record.agreement, history, outcome) {
         Ok(next) => next,
         Err(e) => {

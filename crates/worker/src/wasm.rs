@@ -486,7 +486,7 @@ fn finish(
     console_log!(
         "{} {method} {} -> {} merchant={}",
         meta.request_id,
-        redact_card_numbers(path),
+        crate::redact::redact_path(path),
         response.status,
         merchant.unwrap_or("-")
     );

@@ -291,12 +291,6 @@ impl Agreement {
             check_id(c, || field("customerId"), errors);
         }
         check_id(&self.credential.token, || field("credential.token"), errors);
-        if crate::pan::looks_like_card_number(&self.credential.token) {
-            errors.push(FieldError::new(
-                field("credential.token"),
-                "looks like a card number; mitgate stores processor tokens only",
-            ));
-        }
         if let Some(l4) = &self.credential.last4 {
             if l4.len() != 4 || !l4.bytes().all(|b| b.is_ascii_digit()) {
                 errors.push(FieldError::new(field("credential.last4"), "must be exactly four digits"));
@@ -341,6 +335,13 @@ impl Agreement {
 }
 
 /// Identifiers: 1 to 256 printable ASCII characters, no control characters.
+/// Refuses free text (a decline code, a reason) that carries a card number.
+pub(crate) fn check_no_card(text: &str, path: impl FnOnce() -> String, errors: &mut Vec<FieldError>) {
+    if crate::pan::looks_like_card_number(text) {
+        errors.push(FieldError::new(path(), "looks like a card number; never send card data"));
+    }
+}
+
 pub(crate) fn check_id(id: &str, path: impl FnOnce() -> String, errors: &mut Vec<FieldError>) {
     // The path is built only for an error: validating a valid input formats nothing.
     let problem = if id.is_empty() {
@@ -349,6 +350,9 @@ pub(crate) fn check_id(id: &str, path: impl FnOnce() -> String, errors: &mut Vec
         "must be at most 256 characters"
     } else if !id.bytes().all(|b| (0x21..0x7f).contains(&b)) {
         "must be printable ASCII without spaces or control characters"
+    } else if crate::pan::looks_like_card_number(id) {
+        // Ids become storage keys and log fields: a card number must never be one.
+        "looks like a card number; never send card data"
     } else {
         return;
     };

@@ -129,6 +129,18 @@ pub struct Decline {
     pub reason: DeclineReason,
 }
 
+impl Decline {
+    /// Refuses a code that carries a card number (codes are stored and shown).
+    pub fn validate(&self, path: &str, errors: &mut Vec<FieldError>) {
+        if let Some(c) = &self.code {
+            crate::model::check_no_card(c, || format!("{path}.code"), errors);
+        }
+        if let Some(c) = &self.advice_code {
+            crate::model::check_no_card(c, || format!("{path}.adviceCode"), errors);
+        }
+    }
+}
+
 pub(super) fn other_reason() -> DeclineReason {
     DeclineReason::Other
 }
@@ -177,6 +189,15 @@ impl History {
         let mut seen = std::collections::BTreeSet::new();
         for (i, a) in self.attempts.iter().enumerate() {
             check_id(&a.id, || format!("{path}.attempts[{i}].id"), errors);
+            if let Some(p) = &a.payment_id {
+                check_id(p, || format!("{path}.attempts[{i}].paymentId"), errors);
+            }
+            if let Some(t) = &a.credential_token {
+                check_id(t, || format!("{path}.attempts[{i}].credentialToken"), errors);
+            }
+            if let Some(d) = &a.decline {
+                d.validate(&format!("{path}.attempts[{i}].decline"), errors);
+            }
             if !seen.insert(a.id.as_str()) {
                 errors.push(FieldError::new(
                     format!("{path}.attempts[{i}].id"),

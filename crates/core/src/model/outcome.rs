@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::model::history::Decline;
 use crate::time::Timestamp;
+use crate::validate::FieldError;
 
 /// The outcome of one attempt.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
@@ -36,4 +37,19 @@ pub enum OutcomeResult {
     Declined,
     /// The request never reached the processor: the velocity slot is given back.
     NotSent,
+}
+
+impl Outcome {
+    /// Checks the ids and codes an outcome stores: ids as every id (printable, no card number), decline
+    /// codes free of card numbers; each error names its field under `path` (`""` for the top level).
+    pub fn validate(&self, path: &str, errors: &mut Vec<FieldError>) {
+        let field = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+        crate::model::check_id(&self.attempt_id, || field("attemptId"), errors);
+        if let Some(p) = &self.payment_id {
+            crate::model::check_id(p, || field("paymentId"), errors);
+        }
+        if let Some(d) = &self.decline {
+            d.validate(&field("decline"), errors);
+        }
+    }
 }

@@ -52,12 +52,6 @@ impl ChargeRequest {
         }
         if let Some(t) = &self.credential_token {
             check_id(t, || field("credentialToken"), errors);
-            if crate::pan::looks_like_card_number(t) {
-                errors.push(FieldError::new(
-                    field("credentialToken"),
-                    "looks like a card number; send the processor's credential token instead",
-                ));
-            }
         }
         if let Some(k) = &self.idempotency_key {
             check_id(k, || field("idempotencyKey"), errors);
