@@ -300,16 +300,30 @@ pub(crate) async fn put_agreement<K: Kv, P>(
         updated_at: app.now,
     };
     app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
+    // Once the agreement is written a failure must not answer "nothing was changed": say what was written.
+    // A PUT is idempotent, so sending it again completes it.
+    let partial = |e: &StoreError| {
+        HttpResponse::error(
+            503,
+            "store_unavailable",
+            format!(
+                "the agreement was written but its indexes or attempts were not ({}); send the same PUT again \
+                 to complete it",
+                e.0
+            ),
+        )
+        .with_header("retry-after", "1")
+    };
     app.stores
         .put_token_index(merchant, &record.agreement.credential.token, id)
         .await
-        .map_err(|e| store_failed(&e))?;
+        .map_err(|e| partial(&e))?;
     // Attempts are added, never replaced or dropped: the ledger keeps every attempt it holds (pending ones
     // keep their slots); a given attempt whose id is already there is ignored.
-    let mut ledger = app.stores.attempts(id).await.map_err(|e| store_failed(&e))?;
+    let mut ledger = app.stores.attempts(id).await.map_err(|e| partial(&e))?;
     for attempt in history.attempts {
         if !ledger.attempts.iter().any(|a| a.id == attempt.id) {
-            app.stores.merge_attempt(id, &attempt, &ledger.attempts).await.map_err(|e| store_failed(&e))?;
+            app.stores.merge_attempt(id, &attempt).await.map_err(|e| partial(&e))?;
             ledger.attempts.push(attempt);
         }
     }
@@ -424,19 +438,34 @@ pub(crate) async fn post_outcome<K: Kv, P>(
             }
             other => HttpResponse::error(409, "conflict", other.to_string()),
         })?;
-    if let Some(settled) = next.attempts.iter().find(|a| a.id == attempt_id) {
-        app.stores.merge_attempt(id, settled, &next.attempts).await.map_err(|e| store_failed(&e))?;
-    }
-    let ledger = AttemptLedger { attempts: next.attempts };
+    // INVARIANT: the attempt's resolution is written last. Until it is, the attempt is pending and the
+    // same request applies the outcome again, so a failure part way leaves a state the retry completes
+    // (the agreement's new status and the payment index are written before, and are idempotent).
     let mut record = record;
     if agreement != record.agreement {
         record.agreement = agreement;
         record.updated_at = app.now;
         app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
     }
+    let partial = |e: &StoreError| {
+        HttpResponse::error(
+            503,
+            "store_unavailable",
+            format!(
+                "the outcome was not recorded ({}): attempt {attempt_id} is still pending; the agreement's \
+                 status may already show it. Send the same request again to complete it",
+                e.0
+            ),
+        )
+        .with_header("retry-after", "1")
+    };
     if let Some(pid) = outcome.payment_id.as_deref() {
-        app.stores.put_payment_index(merchant, pid, id).await.map_err(|e| store_failed(&e))?;
+        app.stores.put_payment_index(merchant, pid, id).await.map_err(|e| partial(&e))?;
     }
+    if let Some(settled) = next.attempts.iter().find(|a| a.id == attempt_id) {
+        app.stores.merge_attempt(id, settled).await.map_err(|e| partial(&e))?;
+    }
+    let ledger = AttemptLedger { attempts: next.attempts };
     Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
 }
 
@@ -717,7 +746,12 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
             // Verify the reservation: a concurrent charge that wrote the ledger after us (last write
             // wins) has dropped our attempt; then we did not get the slot and nothing is sent. This
             // narrows the KV race (see docs/worker.md); it does not close it.
-            let check = app.stores.attempts(&agreement_id).await.map_err(|e| store_failed(&e))?;
+            let check = match app.stores.attempts(&agreement_id).await {
+                Ok(check) => check,
+                Err(e) => {
+                    return Err(unverified_reservation(app, &agreement_id, &history, &attempt_id, &e).await)
+                }
+            };
             if !check.attempts.iter().any(|a| a.id == attempt_id) {
                 return Err(HttpResponse::error(
                     409,
@@ -796,6 +830,49 @@ pub(crate) struct Recorded {
 /// latest ledger (so concurrent charges' attempts are not erased), the agreement when its status changed
 /// (8026, expired card), the payment index for the MIT's payment id. Never fails: what cannot be written
 /// is reported in `warning`, and the attempt then stays pending (it keeps its velocity slot).
+/// The reservation was written but could not be read back: nothing is forwarded. The attempt is released
+/// when the store takes that write; otherwise it stays pending, holding its slot, and the answer says so
+/// (never "nothing was changed": issue 15, item 4).
+async fn unverified_reservation<K: Kv, P>(
+    app: &App<'_, K, P>,
+    agreement_id: &str,
+    history: &History,
+    attempt_id: &str,
+    error: &StoreError,
+) -> HttpResponse {
+    let released = history.attempts.iter().find(|a| a.id == attempt_id).map(|a| {
+        let mut a = a.clone();
+        a.status = AttemptStatus::Released;
+        a.resolved_at = Some(app.now);
+        a
+    });
+    let release = match &released {
+        Some(a) => app.stores.merge_attempt(agreement_id, a).await,
+        None => Err(StoreError("the reserved attempt is not in the ledger written".into())),
+    };
+    match release {
+        Ok(()) => HttpResponse::error(
+            503,
+            "store_unavailable",
+            format!(
+                "the reservation could not be read back ({}); nothing was forwarded and attempt {attempt_id} was released",
+                error.0
+            ),
+        ),
+        Err(e) => HttpResponse::error(
+            503,
+            "reservation_unverified",
+            format!(
+                "attempt {attempt_id} was reserved but could not be read back ({}) nor released ({}); nothing was \
+                 forwarded. It holds a velocity slot until settled: POST /v1/agreements/{agreement_id}/attempts/\
+                 {attempt_id}/outcome with {{\"result\": \"not_sent\"}}",
+                error.0, e.0
+            ),
+        )
+        .with_header("x-mitgate-attempt-id", attempt_id),
+    }
+}
+
 /// A processor's outcome as mitgate may store it: a payment id or decline code that is not a plain id or
 /// carries a card number is dropped (it would become a storage key or a stored value), never kept.
 fn without_card_data(outcome: &Outcome) -> Outcome {
@@ -850,7 +927,7 @@ pub(crate) async fn record_outcome<K: Kv, P>(
         .find(|a| a.id == attempt_id)
         .map_or(AttemptStatus::Pending, |a| a.status);
     let written = match next_history.attempts.iter().find(|a| a.id == attempt_id) {
-        Some(ours) => app.stores.merge_attempt(agreement_id, ours, &next_history.attempts).await,
+        Some(ours) => app.stores.merge_attempt(agreement_id, ours).await,
         None => Ok(()),
     };
     if let Err(e) = written {
@@ -1116,9 +1193,16 @@ pub(crate) fn finality_of(response: &HttpResponse) -> Finality {
             .map(str::to_string)
     });
     match (response.status, code.as_deref()) {
-        (_, Some("not_sent" | "store_unavailable" | "processor_not_configured" | "concurrent_charge")) => {
-            Finality::Retryable
-        }
+        (
+            _,
+            Some(
+                "not_sent"
+                | "store_unavailable"
+                | "processor_not_configured"
+                | "concurrent_charge"
+                | "reservation_unverified",
+            ),
+        ) => Finality::Retryable,
         (
             400 | 401 | 403 | 413,
             Some("invalid_request" | "invalid_body" | "forbidden" | "body_too_large"),
@@ -1251,6 +1335,79 @@ mod tests {
                 (resp, f)
             }))
         })
+    }
+
+    /// A reservation that cannot be read back: nothing is forwarded and the answer says what is true
+    /// (issue 15, item 4): released when the store takes the release, otherwise pending with its id.
+    #[test]
+    fn unreadable_reservation_is_answered_truthfully() {
+        let w = seeded();
+        *w.stores.velocity.fail_reads_after_put.borrow_mut() = true;
+        let r = charge_once(&w, &[("idempotency-key", "k-unverified")]);
+        assert_eq!(r.status, 503);
+        let body = r.body_serde().unwrap();
+        assert_eq!(body["error"]["code"], "reservation_unverified", "{body}");
+        let attempt = r.headers.iter().find(|(k, _)| k == "x-mitgate-attempt-id").unwrap().1.clone();
+        assert!(body["error"]["message"].as_str().unwrap().contains(&attempt));
+        assert!(w.processor.sent.borrow().is_empty(), "nothing forwarded");
+        *w.stores.velocity.fail_reads_after_put.borrow_mut() = false;
+        *w.stores.velocity.fail_reads.borrow_mut() = false;
+        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        assert_eq!(ledger.attempts.len(), 1);
+        assert_eq!(ledger.attempts[0].id, attempt);
+        assert_eq!(ledger.attempts[0].status, AttemptStatus::Pending, "the answer said it stays pending");
+        // Nothing was forwarded, so the key is free: the retry is decided again. The pending attempt holds
+        // the policy's one slot (429) until the merchant settles it as not sent; then the retry goes out once.
+        let again = charge_once(&w, &[("idempotency-key", "k-unverified")]);
+        assert_eq!(again.status, 429, "{:?}", again.body_serde());
+        assert!(!again.headers.iter().any(|(k, _)| k == "idempotent-replayed"));
+        let path = format!("/v1/agreements/pay_1/attempts/{attempt}/outcome");
+        let settled = w.run(|app| {
+            block_on(post_outcome(
+                app,
+                "demo",
+                "pay_1",
+                &attempt,
+                &req("POST", &path, r#"{"result": "not_sent"}"#, &[]),
+            ))
+        });
+        assert_eq!(settled.unwrap().status, 200);
+        let third = charge_once(&w, &[("idempotency-key", "k-unverified")]);
+        assert_eq!(third.status, 200, "{:?}", third.body_serde());
+        assert_eq!(w.processor.sent.borrow().len(), 1);
+    }
+
+    /// An outcome whose agreement write fails leaves the attempt pending, so the same request completes it
+    /// (issue 15, item 4): never a resolved attempt with the agreement's new status lost.
+    #[test]
+    fn outcome_with_a_failed_agreement_write_can_be_completed() {
+        let w = seeded();
+        *w.processor.answer.borrow_mut() = Forwarded::TimedOut;
+        let r = charge_once(&w, &[]);
+        assert_eq!(r.status, 504);
+        let attempt = r.headers.iter().find(|(k, _)| k == "x-mitgate-attempt-id").unwrap().1.clone();
+        let path = format!("/v1/agreements/pay_1/attempts/{attempt}/outcome");
+        let body =
+            r#"{"result": "declined", "decline": {"code": "8026", "reason": "authentication_required"}}"#;
+        let settle = |w: &World| {
+            w.run(|app| {
+                block_on(post_outcome(app, "demo", "pay_1", &attempt, &req("POST", &path, body, &[])))
+            })
+        };
+        *w.stores.agreements.fail_writes.borrow_mut() = true;
+        assert_eq!(flatten(settle(&w)).status, 503);
+        *w.stores.agreements.fail_writes.borrow_mut() = false;
+        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        assert_eq!(
+            ledger.attempts[0].status,
+            AttemptStatus::Pending,
+            "not resolved while the status is unwritten"
+        );
+        assert_eq!(flatten(settle(&w)).status, 200);
+        let record = block_on(w.stores.agreement("pay_1")).unwrap().unwrap();
+        assert_eq!(record.agreement.status, AgreementStatus::ReauthenticationRequired);
+        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        assert_eq!(ledger.attempts[0].status, AttemptStatus::Declined);
     }
 
     /// Answers that say when to try again are not stored as final (issue 15, item 8).

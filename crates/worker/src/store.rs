@@ -386,22 +386,14 @@ impl<K: Kv> Stores<K> {
     }
 
     /// Writes one attempt into the latest ledger (an outcome), keeping attempts written concurrently.
-    /// With KV, when the latest ledger cannot be read, `fallback` (the ledger as the caller knows it) is
-    /// written instead.
-    pub async fn merge_attempt(
-        &self,
-        agreement: &str,
-        attempt: &Attempt,
-        fallback: &[Attempt],
-    ) -> Result<(), StoreError> {
+    /// With KV, when the latest ledger cannot be read nothing is written and the error is returned: writing
+    /// the caller's copy instead would erase reservations made since it was read (issue 15, item 4).
+    pub async fn merge_attempt(&self, agreement: &str, attempt: &Attempt) -> Result<(), StoreError> {
         if let Some(objects) = &self.objects {
             let op = ObjectOp::new(OpKind::MergeAttempt).with_body(attempt)?;
             return self.object::<Null>(objects, &object_name(agreement), &op).await.map(|Null| ());
         }
-        let mut latest = match self.attempts(agreement).await {
-            Ok(l) => l,
-            Err(_) => AttemptLedger { attempts: fallback.to_vec() },
-        };
+        let mut latest = self.attempts(agreement).await?;
         match latest.attempts.iter_mut().find(|a| a.id == attempt.id) {
             Some(slot) => *slot = attempt.clone(),
             None => latest.attempts.push(attempt.clone()),
@@ -541,18 +533,27 @@ pub(crate) mod memory {
     pub struct MemoryKv {
         pub map: RefCell<BTreeMap<String, String>>,
         pub fail: RefCell<bool>,
+        /// Reads fail, writes succeed.
+        pub fail_reads: RefCell<bool>,
+        /// Writes fail, reads succeed.
+        pub fail_writes: RefCell<bool>,
+        /// Reads fail once a write has succeeded (a store lost right after a reservation).
+        pub fail_reads_after_put: RefCell<bool>,
     }
 
     impl Kv for MemoryKv {
         async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-            if *self.fail.borrow() {
+            if *self.fail.borrow() || *self.fail_reads.borrow() {
                 return Err(StoreError("injected failure".into()));
             }
             Ok(self.map.borrow().get(key).cloned())
         }
         async fn put(&self, key: &str, value: &str, _ttl: Option<u64>) -> Result<(), StoreError> {
-            if *self.fail.borrow() {
+            if *self.fail.borrow() || *self.fail_writes.borrow() {
                 return Err(StoreError("injected failure".into()));
+            }
+            if *self.fail_reads_after_put.borrow() {
+                *self.fail_reads.borrow_mut() = true;
             }
             self.map.borrow_mut().insert(key.to_string(), value.to_string());
             Ok(())
@@ -595,6 +596,31 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use mitgate_core::json::from_str;
+
+    /// A merge whose latest ledger cannot be read writes nothing: a concurrent reservation survives.
+    #[test]
+    fn merge_attempt_never_writes_a_stale_ledger() {
+        use crate::test_util::block_on;
+        use memory::MemoryKv;
+        let stores =
+            Stores::new(MemoryKv::default(), MemoryKv::default(), MemoryKv::default(), MemoryKv::default());
+        let attempt = |id: &str, status: &str| -> Attempt {
+            from_str(&format!(
+                r#"{{"id": "{id}", "at": "2026-04-10T12:00:00Z", "amount": {{"amount": "1.00", "currency": "USD"}}, "status": "{status}"}}"#
+            ))
+            .unwrap()
+        };
+        let both = AttemptLedger { attempts: vec![attempt("att_a", "pending"), attempt("att_b", "pending")] };
+        block_on(stores.put_attempts("agr", &both)).unwrap();
+        *stores.velocity.fail_reads.borrow_mut() = true;
+        assert!(block_on(stores.merge_attempt("agr", &attempt("att_a", "approved"))).is_err());
+        *stores.velocity.fail_reads.borrow_mut() = false;
+        let ledger = block_on(stores.attempts("agr")).unwrap();
+        assert_eq!(ledger.attempts, both.attempts, "att_b (reserved concurrently) is still there");
+        block_on(stores.merge_attempt("agr", &attempt("att_a", "approved"))).unwrap();
+        let ledger = block_on(stores.attempts("agr")).unwrap();
+        assert_eq!(ledger.attempts.len(), 2);
+    }
 
     /// Key components are joined with `/`: with merchant ids that cannot hold one (auth.rs), no two
     /// (merchant, component) pairs give the same key, whatever the second component holds.
