@@ -154,7 +154,8 @@ async fn route_and_answer<K: Kv, P: Processor>(
                         "processor_unreachable"
                         | "store_unavailable"
                         | "processor_not_configured"
-                        | "concurrent_charge",
+                        | "concurrent_charge"
+                        | "reservation_unverified",
                     ) => Finality::Retryable,
                     _ if service::decided_again_later(&r) => Finality::Retryable,
                     _ => Finality::Final,
@@ -171,9 +172,15 @@ impl HttpResponse {
     fn header_code(&self) -> Option<&'static str> {
         let v = self.body_json()?;
         let code = text(member_at(&v, &["error", "code"])?)?;
-        ["processor_unreachable", "store_unavailable", "processor_not_configured", "concurrent_charge"]
-            .into_iter()
-            .find(|c| *c == code)
+        [
+            "processor_unreachable",
+            "store_unavailable",
+            "processor_not_configured",
+            "concurrent_charge",
+            "reservation_unverified",
+        ]
+        .into_iter()
+        .find(|c| *c == code)
     }
 }
 
@@ -190,7 +197,7 @@ fn refused_mit_body(body: &str) -> Vec<mitgate_core::validate::FieldError> {
     if let Some(path) = crate::tree::duplicate_path(&value) {
         errors.push(FieldError::new(path, "is given more than once"));
     }
-    if let Some(path) = card_data_path(&value, "") {
+    if let Some(path) = card_data_path(&value, &mitgate_core::json::Path::root("")) {
         errors.push(FieldError::new(
             path,
             "card data is never accepted in a merchant-initiated charge: send the stored credential's token",
@@ -200,26 +207,27 @@ fn refused_mit_body(body: &str) -> Vec<mitgate_core::validate::FieldError> {
 }
 
 /// The path of the first card number, card object or CVV in a JSON value (in document order).
-fn card_data_path(value: &Value<'_>, path: &str) -> Option<String> {
+/// INVARIANT: paths are borrowed chains rendered only for the field reported (issue 15, item 9).
+fn card_data_path(value: &Value<'_>, path: &mitgate_core::json::Path<'_>) -> Option<String> {
     const CARD_KEYS: &[&str] =
         &["card", "cardnumber", "card_number", "pan", "cvv", "cvc", "cvv2", "securitycode"];
-    let join = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
     let card = mitgate_core::pan::looks_like_card_number;
+    let render = crate::tree::rendered;
     match &value.kind {
         Kind::Object(entries) => entries.iter().find_map(|(k, v)| {
+            let here = path.key(k);
             if CARD_KEYS.contains(&k.to_ascii_lowercase().as_str()) {
-                Some(join(k))
+                Some(render(&here))
             } else {
-                card_data_path(v, &join(k))
+                card_data_path(v, &here)
             }
         }),
-        Kind::Array(items) => {
-            items.iter().enumerate().find_map(|(i, v)| card_data_path(v, &format!("{path}[{i}]")))
-        }
-        Kind::String(s) => card(s).then(|| path.to_string()),
+        Kind::Array(items) => items.iter().enumerate().find_map(|(i, v)| card_data_path(v, &path.index(i))),
+        Kind::String(s) => card(s).then(|| render(path)),
         // The number as written, and as a float renders it (`4.111111111111111e15`).
-        Kind::Number(n) => (card(n) || crate::tree::number(n).is_some_and(|x| card(&x.to_string())))
-            .then(|| path.to_string()),
+        Kind::Number(n) => {
+            (card(n) || crate::tree::number(n).is_some_and(|x| card(&x.to_string()))).then(|| render(path))
+        }
         Kind::Null | Kind::Bool(_) => None,
     }
 }
@@ -578,4 +586,25 @@ async fn status_change<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str,
             "warning": recorded.warning,
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The card-data walk renders only the path it reports, however wide the body (issue 15, item 9).
+    #[test]
+    fn card_data_walk_renders_only_what_it_reports() {
+        let items = vec![r#"{"sku": "a", "qty": 2}"#; 5000].join(",");
+        let clean = format!(r#"{{"items": [{items}]}}"#);
+        let dirty = format!(r#"{{"items": [{items}, {{"note": "4111 1111 1111 1111"}}]}}"#);
+        crate::tree::RENDERED.with(|n| n.set(0));
+        let root = mitgate_core::json::Path::root("");
+        assert_eq!(card_data_path(&mitgate_core::json::parse(&clean).unwrap(), &root), None);
+        assert_eq!(crate::tree::RENDERED.with(std::cell::Cell::get), 0);
+        let found = card_data_path(&mitgate_core::json::parse(&dirty).unwrap(), &root);
+        assert_eq!(found.as_deref(), Some("items[5000].note"));
+        assert_eq!(crate::tree::RENDERED.with(std::cell::Cell::get), 1);
+    }
 }

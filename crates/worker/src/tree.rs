@@ -36,27 +36,40 @@ pub(crate) fn text<'v>(value: &'v Value<'_>) -> Option<&'v str> {
 /// order, depth first. JSON with duplicate keys is ambiguous (parsers keep the first or the last);
 /// mitgate refuses it.
 pub(crate) fn duplicate_path(value: &Value<'_>) -> Option<String> {
-    duplicate_below(value, "")
+    duplicate_below(value, &Path::root(""))
 }
 
-fn duplicate_below(value: &Value<'_>, path: &str) -> Option<String> {
+/// INVARIANT: the path is a chain of borrowed segments, rendered only for the one key reported, so the
+/// walk costs O(size of the document), never O(elements × path length) (issue 15, item 9).
+fn duplicate_below(value: &Value<'_>, path: &Path<'_>) -> Option<String> {
     match &value.kind {
         Kind::Object(entries) => {
             let mut seen = BTreeSet::new();
             entries.iter().find_map(|(key, v)| {
-                let here = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+                let here = path.key(key);
                 if seen.insert(key.as_ref()) {
                     duplicate_below(v, &here)
                 } else {
-                    Some(here)
+                    Some(rendered(&here))
                 }
             })
         }
-        Kind::Array(items) => {
-            items.iter().enumerate().find_map(|(i, v)| duplicate_below(v, &format!("{path}[{i}]")))
-        }
+        Kind::Array(items) => items.iter().enumerate().find_map(|(i, v)| duplicate_below(v, &path.index(i))),
         _ => None,
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Paths rendered on this thread (tests check that a walk renders only what it reports).
+    pub(crate) static RENDERED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A path's text, for an error or a finding: the only place a walk over a document renders one.
+pub(crate) fn rendered(path: &Path<'_>) -> String {
+    #[cfg(test)]
+    RENDERED.with(|n| n.set(n.get() + 1));
+    path.render()
 }
 
 /// A JSON number (text valid by the JSON grammar) as `serde_json` reads one, step for step (its
@@ -308,6 +321,21 @@ mod tests {
 
     fn dup(text: &str) -> Option<String> {
         duplicate_path(&mitgate_core::json::parse(text).unwrap())
+    }
+
+    /// A wide, deep document is walked without rendering a path per element: only the one reported.
+    #[test]
+    fn walks_render_only_the_path_they_report() {
+        let long_key = "k".repeat(2000);
+        let items = vec![r#"{"a": {"b": [1, 2, {"c": true}]}}"#; 5000].join(",");
+        let clean = format!(r#"{{"{long_key}": [{items}]}}"#);
+        let dirty = format!(r#"{{"{long_key}": [{items}, {{"z": 1, "z": 2}}]}}"#);
+        RENDERED.with(|n| n.set(0));
+        assert_eq!(dup(&clean), None);
+        assert_eq!(RENDERED.with(std::cell::Cell::get), 0, "nothing found, nothing rendered");
+        let found = dup(&dirty).unwrap();
+        assert!(found.ends_with("[5000].z"), "{}", &found[found.len().saturating_sub(20)..]);
+        assert_eq!(RENDERED.with(std::cell::Cell::get), 1);
     }
 
     #[test]
