@@ -64,6 +64,10 @@ pub(crate) struct Stores<K> {
     /// The Durable Object namespace when `MITGATE_STORE = "durable_object"`: attempt ledgers and
     /// idempotency records then live there (`objects.rs`) instead of `VELOCITY` and `IDEMPOTENCY`.
     pub objects: Option<K>,
+    /// The Durable Object namespace idempotency keys are claimed in: `objects` with the Durable Object
+    /// store, and the same binding with the KV store, so a claim is atomic in every deployment that binds
+    /// `OBJECTS` (issue 15, item 3). `None` only without the binding (then KV, advisory).
+    pub claim_objects: Option<K>,
     /// Storage operations made through these stores (one `Stores` per request).
     pub counters: Counters,
 }
@@ -238,7 +242,26 @@ fn would_keep(
 
 impl<K: Kv> Stores<K> {
     pub fn new(agreements: K, policies: K, velocity: K, idempotency: K) -> Self {
-        Stores { agreements, policies, velocity, idempotency, objects: None, counters: Counters::default() }
+        Stores {
+            agreements,
+            policies,
+            velocity,
+            idempotency,
+            objects: None,
+            claim_objects: None,
+            counters: Counters::default(),
+        }
+    }
+
+    /// Claims idempotency keys in Durable Objects while ledgers stay in KV.
+    pub fn with_claim_objects(mut self, objects: K) -> Self {
+        self.claim_objects = Some(objects);
+        self
+    }
+
+    /// Where idempotency records live: a Durable Object namespace when there is one.
+    fn claims(&self) -> Option<&K> {
+        self.objects.as_ref().or(self.claim_objects.as_ref())
     }
 
     /// Keeps ledgers and idempotency records in Durable Objects.
@@ -460,7 +483,7 @@ impl<K: Kv> Stores<K> {
         key_digest: &str,
         now: Timestamp,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        if let Some(objects) = &self.objects {
+        if let Some(objects) = self.claims() {
             let op = ObjectOp { now: Some(now), ..ObjectOp::new(OpKind::IdempotencyGet) };
             return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
         }
@@ -469,14 +492,16 @@ impl<K: Kv> Stores<K> {
     }
 
     /// Claims an idempotency key: stores `pending` unless a record exists, and answers that record.
-    /// Atomic in a Durable Object; with KV a read then a write (concurrent first requests can both pass).
+    /// Atomic in a Durable Object (whenever the binding exists, whatever store the ledgers use); only a
+    /// deployment without one falls back to KV, a read then a write (concurrent first requests can both
+    /// pass).
     pub async fn claim_idempotency(
         &self,
         merchant: &str,
         key_digest: &str,
         pending: &IdempotencyRecord,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        if let Some(objects) = &self.objects {
+        if let Some(objects) = self.claims() {
             let op = ObjectOp::new(OpKind::IdempotencyClaim).with_body(pending)?;
             return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
         }
@@ -493,7 +518,7 @@ impl<K: Kv> Stores<K> {
         key_digest: &str,
         record: &IdempotencyRecord,
     ) -> Result<(), StoreError> {
-        if let Some(objects) = &self.objects {
+        if let Some(objects) = self.claims() {
             let op = ObjectOp::new(OpKind::IdempotencyPut).with_body(record)?;
             return self
                 .object::<Null>(objects, &idempotency_key(merchant, key_digest), &op)
@@ -510,7 +535,7 @@ impl<K: Kv> Stores<K> {
     }
 
     pub async fn delete_idempotency(&self, merchant: &str, key_digest: &str) -> Result<(), StoreError> {
-        if let Some(objects) = &self.objects {
+        if let Some(objects) = self.claims() {
             let op = ObjectOp::new(OpKind::IdempotencyDelete);
             return self
                 .object::<Null>(objects, &idempotency_key(merchant, key_digest), &op)

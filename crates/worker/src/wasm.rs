@@ -363,7 +363,19 @@ fn stores(
     };
     let stores = Stores::new(kv("AGREEMENTS")?, kv("POLICIES")?, kv("VELOCITY")?, kv("IDEMPOTENCY")?);
     match var(env, "MITGATE_STORE").as_deref().unwrap_or("kv") {
-        "kv" => Ok((stores, after_send)),
+        // Ledgers in KV; idempotency keys are still claimed atomically in a Durable Object when the
+        // binding exists (it does in wrangler.toml), so a key never forwards twice (issue 15, item 3).
+        "kv" => Ok(match env.durable_object("OBJECTS") {
+            Ok(ns) => (
+                stores.with_claim_objects(WorkerKv {
+                    backend: Backend::Objects(ns),
+                    fail: do_fail,
+                    request_id: request_id.clone(),
+                }),
+                after_send,
+            ),
+            Err(_) => (stores, after_send),
+        }),
         "durable_object" => {
             let ns = env.durable_object("OBJECTS").map_err(|_| {
                 HttpResponse::error(
