@@ -68,7 +68,7 @@ export async function snapshot(h, keys = []) {
   }
   for (const k of keys) {
     const [merchant, key] = Array.isArray(k) ? k : ["demo", k];
-    const name = `idem/${merchant}/${sha256(key)}`;
+    const name = `idem/v1/${merchant}/${sha256(key)}`;
     objects[name] = await h.dumpObject(name);
   }
   return { kv, objects };
@@ -96,7 +96,11 @@ export function cardData(text) {
   const found = [];
   for (const m of text.matchAll(/(?<![\d])\d(?:(?:[ -]|%20)?\d){12,18}(?![\d])/g)) {
     const digits = m[0].replace(/%20|\D/g, "");
-    if (digits.length >= 13 && luhn(digits) && /^[2-6]/.test(digits)) found.push(m[0]);
+    // Written in groups the way card numbers are (first group 4, the others at least 3), as the core's
+    // detector reads them; a UUID's digit groups across its dashes are not a card number.
+    const groups = m[0].split(/%20|[ -]/).map((g) => g.length);
+    const grouped = groups.length === 1 || (groups[0] === 4 && groups.slice(1).every((g) => g >= 3));
+    if (grouped && digits.length >= 13 && luhn(digits) && /^[2-6]/.test(digits)) found.push(m[0]);
   }
   if (/"(cvv|cvc|cvv2|securityCode|cvn)"\s*:/i.test(text)) found.push("a CVV field");
   return found;

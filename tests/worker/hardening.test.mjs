@@ -85,6 +85,7 @@ describe("item 2: authenticate before reading the body; read it with a running l
     assert.equal(r.status, 413, JSON.stringify(r.json));
     assert.equal(r.json.error.code, "body_too_large");
     assert.ok(r.written < CAP / 4, `answered near the limit, not after reading it whole (${r.written} bytes written)`);
+    console.log(`# endless chunked upload, MAX_BODY_BYTES 65536: 413 after ${r.written} of at most ${CAP} bytes written`);
   });
 
   test("a chunked body under the limit is read whole and handled", async () => {

@@ -1,27 +1,49 @@
 //! Card-number detection. mitgate never stores or logs a card number; inputs that carry one are refused.
 
-/// Whether `text` is, or contains, a Luhn-valid run of exactly 13 to 19 digits (single spaces and
-/// dashes between digits are tolerated, as people write card numbers that way). A longer digit run is
-/// not flagged by a window inside it: tokens such as `4111114324324111_bt` stay usable.
+/// Whether `text` is, or contains, a Luhn-valid run of exactly 13 to 19 digits. Single spaces and dashes
+/// between digit groups are tolerated where people write card numbers that way: a first group of 4 and
+/// further groups of at least 3 (`4111 1111 1111 1111`, `3782-822463-10005`), so the digit groups of a
+/// UUID (`…5-8625-957616951…`) are not a card number. A longer digit run is not flagged by a window inside
+/// it: tokens such as `4111114324324111_bt` stay usable.
 pub fn looks_like_card_number(text: &str) -> bool {
     let mut digits: Vec<u8> = Vec::with_capacity(24);
-    let check = |run: &[u8]| (13..=19).contains(&run.len()) && luhn_valid(run);
+    // Lengths of the digit groups of the current run (one group when it has no separator).
+    let mut groups: Vec<usize> = Vec::with_capacity(8);
+    let mut current = 0usize;
+    let check = |run: &[u8], groups: &[usize]| {
+        let grouped = match groups {
+            [] | [_] => true,
+            [first, rest @ ..] => *first == 4 && rest.iter().all(|g| *g >= 3),
+        };
+        grouped && (13..=19).contains(&run.len()) && luhn_valid(run)
+    };
     let mut prev_sep = false;
     for b in text.bytes() {
         if b.is_ascii_digit() {
             digits.push(b - b'0');
+            current += 1;
             prev_sep = false;
         } else if (b == b' ' || b == b'-') && !digits.is_empty() && !prev_sep {
+            groups.push(current);
+            current = 0;
             prev_sep = true;
         } else {
-            if check(&digits) {
+            if current > 0 {
+                groups.push(current);
+            }
+            if check(&digits, &groups) {
                 return true;
             }
             digits.clear();
+            groups.clear();
+            current = 0;
             prev_sep = false;
         }
     }
-    check(&digits)
+    if current > 0 {
+        groups.push(current);
+    }
+    check(&digits, &groups)
 }
 
 fn luhn_valid(digits: &[u8]) -> bool {
@@ -60,5 +82,11 @@ mod tests {
         assert!(!looks_like_card_number("550e8400-e29b-41d4-a716-446655440000"));
         assert!(!looks_like_card_number("TKN123456789"));
         assert!(!looks_like_card_number("4111114324324111_bt"));
+        assert!(looks_like_card_number("4111-1111-1111-1111"));
+        assert!(looks_like_card_number("3782 822463 10005"), "Amex grouping");
+        // A UUID's all-digit groups can make a Luhn-valid run across its dashes; they are not written as a
+        // card number is (issue 15, item 5: ids from processors must stay usable).
+        assert!(!looks_like_card_number("att_0c1d2e35-8625-957616951abc"));
+        assert!(!looks_like_card_number("5-8625-957616951"));
     }
 }
