@@ -98,8 +98,10 @@ export function cardData(text) {
     const digits = m[0].replace(/%20|\D/g, "");
     // Written in groups the way card numbers are (first group 4, the others at least 3), as the core's
     // detector reads them; a UUID's digit groups across its dashes are not a card number.
+    // and standing alone (no letter or digit right before or after).
     const groups = m[0].split(/%20|[ -]/).map((g) => g.length);
-    const grouped = groups.length === 1 || (groups[0] === 4 && groups.slice(1).every((g) => g >= 3));
+    const alone = !/[A-Za-z0-9]/.test(text[m.index - 1] ?? "") && !/[A-Za-z0-9]/.test(text[m.index + m[0].length] ?? "");
+    const grouped = groups.length === 1 || (alone && groups[0] === 4 && groups.slice(1).every((g) => g >= 3));
     if (grouped && digits.length >= 13 && luhn(digits) && /^[2-6]/.test(digits)) found.push(m[0]);
   }
   if (/"(cvv|cvc|cvv2|securityCode|cvn)"\s*:/i.test(text)) found.push("a CVV field");

@@ -1,25 +1,32 @@
 //! Card-number detection. mitgate never stores or logs a card number; inputs that carry one are refused.
 
 /// Whether `text` is, or contains, a Luhn-valid run of exactly 13 to 19 digits. Single spaces and dashes
-/// between digit groups are tolerated where people write card numbers that way: a first group of 4 and
-/// further groups of at least 3 (`4111 1111 1111 1111`, `3782-822463-10005`), so the digit groups of a
-/// UUID (`…5-8625-957616951…`) are not a card number. A longer digit run is not flagged by a window inside
-/// it: tokens such as `4111114324324111_bt` stay usable.
+/// between digit groups are tolerated where people write card numbers that way: grouped like a card
+/// number (a first group of 4, further groups of at least 3: `4111 1111 1111 1111`, `3782-822463-10005`)
+/// and standing alone (no letter or digit right before or after it). The digit groups of a UUID
+/// (`…e4414-8082-4483-9294b…`) are therefore not a card number, so processors' ids stay usable. A longer
+/// digit run is not flagged by a window inside it: tokens such as `4111114324324111_bt` stay usable.
 pub fn looks_like_card_number(text: &str) -> bool {
     let mut digits: Vec<u8> = Vec::with_capacity(24);
     // Lengths of the digit groups of the current run (one group when it has no separator).
     let mut groups: Vec<usize> = Vec::with_capacity(8);
     let mut current = 0usize;
-    let check = |run: &[u8], groups: &[usize]| {
+    let check = |run: &[u8], groups: &[usize], attached: bool| {
         let grouped = match groups {
             [] | [_] => true,
-            [first, rest @ ..] => *first == 4 && rest.iter().all(|g| *g >= 3),
+            [first, rest @ ..] => !attached && *first == 4 && rest.iter().all(|g| *g >= 3),
         };
         grouped && (13..=19).contains(&run.len()) && luhn_valid(run)
     };
     let mut prev_sep = false;
+    // Whether the byte before the current run, and the last byte seen, are letters or digits.
+    let mut attached_before = false;
+    let mut last_alnum = false;
     for b in text.bytes() {
         if b.is_ascii_digit() {
+            if digits.is_empty() {
+                attached_before = last_alnum;
+            }
             digits.push(b - b'0');
             current += 1;
             prev_sep = false;
@@ -31,7 +38,8 @@ pub fn looks_like_card_number(text: &str) -> bool {
             if current > 0 {
                 groups.push(current);
             }
-            if check(&digits, &groups) {
+            let attached_after = !prev_sep && b.is_ascii_alphanumeric();
+            if check(&digits, &groups, attached_before || attached_after) {
                 return true;
             }
             digits.clear();
@@ -39,11 +47,12 @@ pub fn looks_like_card_number(text: &str) -> bool {
             current = 0;
             prev_sep = false;
         }
+        last_alnum = b.is_ascii_alphanumeric();
     }
     if current > 0 {
         groups.push(current);
     }
-    check(&digits, &groups)
+    check(&digits, &groups, attached_before)
 }
 
 fn luhn_valid(digits: &[u8]) -> bool {
@@ -88,5 +97,7 @@ mod tests {
         // card number is (issue 15, item 5: ids from processors must stay usable).
         assert!(!looks_like_card_number("att_0c1d2e35-8625-957616951abc"));
         assert!(!looks_like_card_number("5-8625-957616951"));
+        assert!(!looks_like_card_number("att_0c1de4414-8082-4483-9294b2c4e5f60a"), "a UUID's 4-4-4-4 digits");
+        assert!(looks_like_card_number("note: 4414-8082-4483-9294."), "the same digits standing alone");
     }
 }

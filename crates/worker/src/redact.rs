@@ -12,12 +12,19 @@ pub(crate) fn redact_card_numbers(text: &str) -> String {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
-    // A run: digits, with single separators between them; it starts with a digit.
+    // A run: digits, with single separators between them; it starts with a digit. `before` is the
+    // character before it, so the detector sees the run in its context (a run attached to letters is not
+    // a card number when it has separators).
     let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
+    let mut before: Option<char> = None;
+    let flush = |run: &mut String, out: &mut String, before: Option<char>, after: Option<char>| {
         let trailing = run.ends_with([' ', '-']).then(|| run.pop()).flatten();
         let digits = run.bytes().filter(u8::is_ascii_digit).count();
-        if digits >= 13 && looks_like_card_number(run) {
+        let mut probe = String::with_capacity(run.len() + 2);
+        probe.extend(before);
+        probe.push_str(run);
+        probe.extend(trailing.or(after));
+        if digits >= 13 && looks_like_card_number(&probe) {
             out.push_str(MASK);
         } else {
             out.push_str(run);
@@ -25,16 +32,21 @@ pub(crate) fn redact_card_numbers(text: &str) -> String {
         out.extend(trailing);
         run.clear();
     };
+    let mut last: Option<char> = None;
     for c in text.chars() {
         let separator = c == ' ' || c == '-';
         if c.is_ascii_digit() || (separator && !run.is_empty() && !run.ends_with([' ', '-'])) {
+            if run.is_empty() {
+                before = last;
+            }
             run.push(c);
         } else {
-            flush(&mut run, &mut out);
+            flush(&mut run, &mut out, before, Some(c));
             out.push(c);
         }
+        last = Some(c);
     }
-    flush(&mut run, &mut out);
+    flush(&mut run, &mut out, before, None);
     out
 }
 
@@ -93,7 +105,9 @@ mod tests {
         for (text, want) in [
             ("card 4111 1111 1111 1111 end", "card [card number removed] end"),
             ("card 4111-1111-1111-1111.", "card [card number removed]."),
-            ("x4111-1111 1111-1111-y", "x[card number removed]-y"),
+            ("(4111-1111 1111-1111)", "([card number removed])"),
+            // Attached to letters, grouped digits are an id's (a UUID's), not a card number.
+            ("x4111-1111 1111-1111-y", "x4111-1111 1111-1111-y"),
             ("5555 5555 5555 4444 and 4111111111111111", "[card number removed] and [card number removed]"),
             ("on 2026-04-01 at 10:00", "on 2026-04-01 at 10:00"),
             ("4111  1111 1111 1111", "4111  1111 1111 1111"),
