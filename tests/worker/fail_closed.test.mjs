@@ -162,7 +162,31 @@ function variants(p) {
   return [...out];
 }
 
+// Document 003 over SOAP 1.1: an MIT envelope (callPagamS2S 03N, above every ceiling, unknown chain).
+const soap03N = () =>
+  `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ecom="https://ecomms2s.sella.it/"><soapenv:Header/><soapenv:Body><ecom:callPagamS2S><ecom:shopLogin>GESPAY00001</ecom:shopLogin><ecom:uicCode>242</ecom:uicCode><ecom:amount>9000</ecom:amount><ecom:shopTransactionId>${uid("OrderID_03N_")}</ecom:shopTransactionId><ecom:tokenValue>TOK-unknown</ecom:tokenValue><ecom:transDetails><ecom:type>03N</ecom:type><ecom:previousTransDetails><ecom:bankTransactionID>BTX-unknown</ecom:bankTransactionID></ecom:previousTransDetails></ecom:transDetails><ecom:apikey></ecom:apikey></ecom:callPagamS2S></soapenv:Body></soapenv:Envelope>`;
+const SOAP_H = { "content-type": "text/xml; charset=utf-8", soapaction: '"https://ecomms2s.sella.it/callPagamS2S"' };
+
 describe("a fuzz-style sweep of path variants", () => {
+  test("Axerve's SOAP paths: no variant of WSs2s.asmx reaches the processor with an MIT envelope", async () => {
+    await clearLog();
+    const statuses = {};
+    const paths = variants("/gestpay/gestpayws/WSs2s.asmx");
+    for (const v of paths) {
+      const r = await raw("POST", `/axerve${v}`, { body: soap03N(), headers: SOAP_H });
+      // GestPay's IIS matches paths case-insensitively, so case variants are the route: mitgate decides
+      // them (an in-band KO with X-Mitgate-Decision). Everything else is not a route (404).
+      const kind = r.status === 0 ? "runtime" : r.json?.mitgate?.code ?? (r.headers["x-mitgate-decision"] ? "decided" : r.text.slice(0, 30));
+      statuses[`${r.status} ${kind}`] = (statuses[`${r.status} ${kind}`] ?? 0) + 1;
+      if (r.status === 0 || (r.status === 400 && !r.json)) continue;
+      assert.ok(kind === "route_not_found" || kind === "decided", `${v}: ${r.status} ${r.text.slice(0, 300)}`);
+      if (kind === "decided") assert.match(r.text, /<TransactionResult>KO<\/TransactionResult>/, v);
+    }
+    const log = await sandboxLog();
+    console.log(`# fail-closed SOAP sweep: ${paths.length} variants of /axerve/gestpay/gestpayws/WSs2s.asmx; answers ${JSON.stringify(statuses)}; ${log.length} reached the processor`);
+    assert.deepEqual(log.map((q) => `${q.method} ${q.rawPath}`), [], "none reached the sandbox");
+  });
+
   test("no variant of a money route reaches the processor undecided", async () => {
     await clearLog();
     let sent = 0;
