@@ -63,7 +63,7 @@ export async function snapshot(h, keys = []) {
   const kv = await kvDump(h);
   const objects = {};
   for (const name of Object.keys(kv)) {
-    const m = name.match(/^AGREEMENTS\/agreement\/v1\/(.*)$/);
+    const m = name.match(/^AGREEMENTS\/agreement\/v2\/(.*)$/);
     if (m) objects[`agreement/${m[1]}`] = await h.dumpObject(`agreement/${m[1]}`);
   }
   for (const k of keys) {

@@ -122,7 +122,7 @@ describe("canonical API", () => {
     assert.equal(r.json.error.code, "body_too_large");
   });
 
-  test("agreements: put, get, limits, another merchant gets 403, revocation stops charges and keeps the record", async () => {
+  test("agreements: put, get, limits, another merchant's id answers as an unknown one, revocation stops charges and keeps the record", async () => {
     const id = uid("agr_");
     const put = await h.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) });
     assert.equal(put.status, 201, put.text);
@@ -133,19 +133,36 @@ describe("canonical API", () => {
     assert.equal(limits.status, 200);
     assert.deepEqual(limits.json.limits.ceiling.amount, { amount: "75.00", currency: "USD" });
     assert.equal(limits.json.limits.velocity.remaining, 2);
-    for (const [m, p] of [["GET", `/v1/agreements/${id}`], ["GET", `/v1/agreements/${id}/limits`], ["DELETE", `/v1/agreements/${id}`]]) {
-      const r = await h.call(m, p, { key: OTHER_KEY });
-      assert.equal(r.status, 403, `${m} ${p}`);
+    // Issue 15, item 10: agreement ids are scoped by merchant; another merchant's id answers exactly as an
+    // id nobody uses (the id itself aside), so it reveals nothing.
+    const unknownId = uid("agr_");
+    const same = (r, u) => {
+      assert.equal(r.status, u.status, r.text);
+      assert.equal(r.text.replaceAll(id, "ID"), u.text.replaceAll(unknownId, "ID"));
+    };
+    for (const [m, p] of [["GET", ""], ["GET", "/limits"], ["DELETE", ""]]) {
+      const r = await h.call(m, `/v1/agreements/${id}${p}`, { key: OTHER_KEY });
+      assert.equal(r.status, 404, `${m} ${p}`);
+      same(r, await h.call(m, `/v1/agreements/${unknownId}${p}`, { key: OTHER_KEY }));
     }
-    const hijack = await h.call("PUT", `/v1/agreements/${id}`, { key: OTHER_KEY, body: canonicalAgreement(id, "other") });
-    assert.equal(hijack.status, 403);
+    // Nor can another merchant take the id: its PUT makes its own agreement; ours is untouched.
+    const theirs = await h.call("PUT", `/v1/agreements/${id}`, { key: OTHER_KEY, body: canonicalAgreement(id, "other") });
+    assert.equal(theirs.status, 201, theirs.text);
+    assert.equal((await h.call("GET", `/v1/agreements/${id}`)).json.agreement.merchantId, "demo");
+    assert.equal((await h.call("DELETE", `/v1/agreements/${id}`, { key: OTHER_KEY })).status, 200);
+    assert.equal((await h.call("GET", `/v1/agreements/${id}`)).json.agreement.status, "active", "their revocation is theirs");
     const spoof = await h.call("PUT", `/v1/agreements/${uid("agr_")}`, { body: canonicalAgreement("zzz", "other") });
     assert.equal(spoof.status, 400, "path id and body id differ");
-    const asOther = await h.call("POST", "/v1/decisions", { key: OTHER_KEY, body: { reference: id, amount: { amount: "10.00", currency: "USD" } } });
+    const thirdId = uid("agr_");
+    assert.equal((await h.call("PUT", `/v1/agreements/${thirdId}`, { body: canonicalAgreement(thirdId) })).status, 201);
+    const asOther = await h.call("POST", "/v1/decisions", { key: OTHER_KEY, body: { reference: thirdId, amount: { amount: "10.00", currency: "USD" } } });
+    const asOtherUnknown = await h.call("POST", "/v1/decisions", { key: OTHER_KEY, body: { reference: unknownId, amount: { amount: "10.00", currency: "USD" } } });
     assert.equal(asOther.json.decision.outcome, "refused");
-    assert.equal(asOther.json.decision.violations[0].code, "merchant_mismatch");
-    const otherCharge = await h.call("POST", "/v1/charges", { key: OTHER_KEY, body: { reference: id, amount: { amount: "10.00", currency: "USD" } } });
-    assert.equal(otherCharge.status, 403);
+    assert.deepEqual(asOther.json.decision.violations.map((v) => v.code), ["agreement_not_found"]);
+    // The same decision (only the clock's `now` beside it differs).
+    assert.deepEqual(JSON.parse(asOther.text.replaceAll(thirdId, "ID")).decision, JSON.parse(asOtherUnknown.text.replaceAll(unknownId, "ID")).decision);
+    const otherCharge = await h.call("POST", "/v1/charges", { key: OTHER_KEY, body: { reference: thirdId, amount: { amount: "10.00", currency: "USD" } } });
+    assert.equal(otherCharge.status, asOtherUnknown.json.decision.httpStatus);
     const del = await h.call("DELETE", `/v1/agreements/${id}`);
     assert.equal(del.status, 200);
     assert.equal(del.json.agreement.status, "revoked");
@@ -435,7 +452,7 @@ for (const [dialect, f] of Object.entries(FLOWS)) {
       const wrong = f.mit(a, f.ok);
       const rw = await h.call("POST", wrong.path, { key: OTHER_KEY, body: wrong.body, headers: wrong.headers });
       assert.ok(rw.status >= 400, rw.text);
-      assert.ok(["merchant_mismatch", "agreement_not_found"].includes(code(rw)[0]), rw.text);
+      assert.deepEqual(code(rw), ["agreement_not_found"], rw.text);
 
       assert.equal((await h.call("DELETE", `/v1/agreements/${a.id}`)).status, 200);
       const rv = f.mit(a, f.ok);

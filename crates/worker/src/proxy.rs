@@ -259,7 +259,7 @@ async fn mit<K: Kv, P: Processor>(
             match app.stores.agreement_by_token(merchant, token).await {
                 Err(e) => return service::store_failed(&e),
                 Ok(None) => None,
-                Ok(Some(aid)) => match app.stores.agreement(&aid).await {
+                Ok(Some(aid)) => match app.stores.agreement(merchant, &aid).await {
                     Err(e) => return service::store_failed(&e),
                     Ok(r) => r.map(|r| r.agreement),
                 },
@@ -450,7 +450,7 @@ async fn store_capture<K: Kv, P>(
     processor_context: serde_json::Map<String, serde_json::Value>,
 ) -> Result<(String, Option<String>), String> {
     let aid = c.agreement.id.clone();
-    let existing = app.stores.agreement(&aid).await.map_err(|e| e.0)?;
+    let existing = app.stores.agreement(merchant, &aid).await.map_err(|e| e.0)?;
     if existing.as_ref().is_some_and(|r| r.agreement.merchant_id != merchant) {
         return Err("the id belongs to another merchant's agreement".into());
     }
@@ -553,12 +553,13 @@ async fn status_change<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str,
     };
     let record = app
         .stores
-        .agreement(&link.agreement_id)
+        .agreement(merchant, &link.agreement_id)
         .await
         .map_err(|e| service::store_failed(&e))?
         .filter(|r| r.agreement.merchant_id == merchant)
         .ok_or_else(|| HttpResponse::error(404, "not_found", "the attempt's agreement is gone"))?;
-    let ledger = app.stores.attempts(&link.agreement_id).await.map_err(|e| service::store_failed(&e))?;
+    let ledger =
+        app.stores.attempts(merchant, &link.agreement_id).await.map_err(|e| service::store_failed(&e))?;
     let ctx = mitgate_dialects::OutcomeContext {
         attempt_id: &link.attempt_id,
         at: app.now,

@@ -214,13 +214,14 @@ fn record_json(record: &AgreementRecord, ledger: &AttemptLedger) -> serde_json::
     })
 }
 
-/// Loads an agreement the caller owns: 404 when missing, 403 when another merchant's.
+/// Loads an agreement the caller owns: 404 when missing, which is what another merchant's id gives too
+/// (agreements are keyed by merchant; the 403 is a guard against a record stored under the wrong key).
 async fn owned<K: Kv, P>(
     app: &App<'_, K, P>,
     merchant: &str,
     id: &str,
 ) -> Result<AgreementRecord, HttpResponse> {
-    let record = app.stores.agreement(id).await.map_err(|e| store_failed(&e))?;
+    let record = app.stores.agreement(merchant, id).await.map_err(|e| store_failed(&e))?;
     match record {
         None => Err(not_found("agreement", id)),
         Some(r) if r.agreement.merchant_id != merchant => Err(forbidden("agreement")),
@@ -230,7 +231,7 @@ async fn owned<K: Kv, P>(
 
 pub(crate) async fn get_agreement<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, id: &str) -> Answer {
     let record = owned(app, merchant, id).await?;
-    let ledger = app.stores.attempts(id).await.map_err(|e| store_failed(&e))?;
+    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
     Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
 }
 
@@ -270,7 +271,7 @@ pub(crate) async fn put_agreement<K: Kv, P>(
             "agreement.merchantId must be your own merchant id",
         ));
     }
-    let existing = app.stores.agreement(id).await.map_err(|e| store_failed(&e))?;
+    let existing = app.stores.agreement(merchant, id).await.map_err(|e| store_failed(&e))?;
     if existing.as_ref().is_some_and(|r| r.agreement.merchant_id != merchant) {
         return Err(forbidden("agreement"));
     }
@@ -320,10 +321,10 @@ pub(crate) async fn put_agreement<K: Kv, P>(
         .map_err(|e| partial(&e))?;
     // Attempts are added, never replaced or dropped: the ledger keeps every attempt it holds (pending ones
     // keep their slots); a given attempt whose id is already there is ignored.
-    let mut ledger = app.stores.attempts(id).await.map_err(|e| partial(&e))?;
+    let mut ledger = app.stores.attempts(merchant, id).await.map_err(|e| partial(&e))?;
     for attempt in history.attempts {
         if !ledger.attempts.iter().any(|a| a.id == attempt.id) {
-            app.stores.merge_attempt(id, &attempt).await.map_err(|e| partial(&e))?;
+            app.stores.merge_attempt(merchant, id, &attempt).await.map_err(|e| partial(&e))?;
             ledger.attempts.push(attempt);
         }
     }
@@ -370,13 +371,13 @@ pub(crate) async fn delete_agreement<K: Kv, P>(
     record.agreement = state::revoke(&record.agreement, app.now, &reason);
     record.updated_at = app.now;
     app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
-    let ledger = app.stores.attempts(id).await.map_err(|e| store_failed(&e))?;
+    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
     Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
 }
 
 pub(crate) async fn agreement_limits<K: Kv, P>(app: &App<'_, K, P>, merchant: &str, id: &str) -> Answer {
     let record = owned(app, merchant, id).await?;
-    let ledger = app.stores.attempts(id).await.map_err(|e| store_failed(&e))?;
+    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
     let policy = app.stores.policy(merchant).await.map_err(|e| store_failed(&e))?.unwrap_or_default();
     let payments = payments_of(app, &record).await.map_err(|e| store_failed(&e))?;
     let query = LimitsQuery {
@@ -416,7 +417,7 @@ pub(crate) async fn post_outcome<K: Kv, P>(
 ) -> Answer {
     let body: OutcomeBody = parse_body(req)?;
     let record = owned(app, merchant, id).await?;
-    let ledger = app.stores.attempts(id).await.map_err(|e| store_failed(&e))?;
+    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
     let history = History { payments: record.payments.clone(), attempts: ledger.attempts };
     let outcome = Outcome {
         attempt_id: attempt_id.to_string(),
@@ -463,7 +464,7 @@ pub(crate) async fn post_outcome<K: Kv, P>(
         app.stores.put_payment_index(merchant, pid, id).await.map_err(|e| partial(&e))?;
     }
     if let Some(settled) = next.attempts.iter().find(|a| a.id == attempt_id) {
-        app.stores.merge_attempt(id, settled).await.map_err(|e| partial(&e))?;
+        app.stores.merge_attempt(merchant, id, settled).await.map_err(|e| partial(&e))?;
     }
     let ledger = AttemptLedger { attempts: next.attempts };
     Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
@@ -538,13 +539,13 @@ pub(crate) async fn resolve<K: Kv, P>(
     if request.reference == GRANDFATHERED_REFERENCE {
         let Some(token) = &request.credential_token else { return Ok(None) };
         let Some(id) = app.stores.agreement_by_token(merchant, token).await? else { return Ok(None) };
-        return app.stores.agreement(&id).await;
+        return app.stores.agreement(merchant, &id).await;
     }
-    if let Some(r) = app.stores.agreement(&request.reference).await? {
+    if let Some(r) = app.stores.agreement(merchant, &request.reference).await? {
         return Ok(Some(r));
     }
     match app.stores.agreement_by_payment(merchant, &request.reference).await? {
-        Some(id) => app.stores.agreement(&id).await,
+        Some(id) => app.stores.agreement(merchant, &id).await,
         None => Ok(None),
     }
 }
@@ -562,7 +563,7 @@ pub(crate) async fn load<K: Kv, P>(
 ) -> Result<Loaded, StoreError> {
     let record = resolve(app, merchant, &request).await?;
     let ledger = match &record {
-        Some(r) => app.stores.attempts(&r.agreement.id).await?,
+        Some(r) => app.stores.attempts(merchant, &r.agreement.id).await?,
         None => AttemptLedger::default(),
     };
     let policy = app.stores.policy(merchant).await?.unwrap_or_default();
@@ -582,7 +583,7 @@ pub(crate) async fn load<K: Kv, P>(
 
 /// The CIT payments a decision on this agreement counts: its own and, when it names a customer, every
 /// other CVV-verified CIT of that customer with this merchant (`customer.rs`). The agreement's merchant
-/// is the index's (a charge on another merchant's agreement is refused `merchant_mismatch` anyway).
+/// is the index's (agreements are keyed by merchant: another merchant's is never loaded).
 pub(crate) async fn payments_of<K: Kv, P>(
     app: &App<'_, K, P>,
     record: &AgreementRecord,
@@ -702,7 +703,11 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
     let agreement_id = record.agreement.id.clone();
 
     // Reserve: the pending attempt holds a velocity slot before anything leaves the Worker.
-    let (decision, history) = match app.stores.reserve(&agreement_id, &evaluation, &attempt_id).await {
+    let (decision, history) = match app
+        .stores
+        .reserve(merchant, &agreement_id, &evaluation, &attempt_id)
+        .await
+    {
         // Durable Object: the object re-decided on its own ledger and reserved in the same step. The
         // engine is a pure function, so deciding again here on the ledger it used gives its decision.
         Some(reservation) => {
@@ -740,16 +745,24 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
             )
             .map_err(|e| HttpResponse::error(409, "conflict", e.to_string()))?;
             app.stores
-                .put_attempts(&agreement_id, &AttemptLedger { attempts: history.attempts.clone() })
+                .put_attempts(merchant, &agreement_id, &AttemptLedger { attempts: history.attempts.clone() })
                 .await
                 .map_err(|e| store_failed(&e))?;
             // Verify the reservation: a concurrent charge that wrote the ledger after us (last write
             // wins) has dropped our attempt; then we did not get the slot and nothing is sent. This
             // narrows the KV race (see docs/worker.md); it does not close it.
-            let check = match app.stores.attempts(&agreement_id).await {
+            let check = match app.stores.attempts(merchant, &agreement_id).await {
                 Ok(check) => check,
                 Err(e) => {
-                    return Err(unverified_reservation(app, &agreement_id, &history, &attempt_id, &e).await)
+                    return Err(unverified_reservation(
+                        app,
+                        merchant,
+                        &agreement_id,
+                        &history,
+                        &attempt_id,
+                        &e,
+                    )
+                    .await)
                 }
             };
             if !check.attempts.iter().any(|a| a.id == attempt_id) {
@@ -835,6 +848,7 @@ pub(crate) struct Recorded {
 /// (never "nothing was changed": issue 15, item 4).
 async fn unverified_reservation<K: Kv, P>(
     app: &App<'_, K, P>,
+    merchant: &str,
     agreement_id: &str,
     history: &History,
     attempt_id: &str,
@@ -847,7 +861,7 @@ async fn unverified_reservation<K: Kv, P>(
         a
     });
     let release = match &released {
-        Some(a) => app.stores.merge_attempt(agreement_id, a).await,
+        Some(a) => app.stores.merge_attempt(merchant, agreement_id, a).await,
         None => Err(StoreError("the reserved attempt is not in the ledger written".into())),
     };
     match release {
@@ -927,7 +941,7 @@ pub(crate) async fn record_outcome<K: Kv, P>(
         .find(|a| a.id == attempt_id)
         .map_or(AttemptStatus::Pending, |a| a.status);
     let written = match next_history.attempts.iter().find(|a| a.id == attempt_id) {
-        Some(ours) => app.stores.merge_attempt(agreement_id, ours).await,
+        Some(ours) => app.stores.merge_attempt(merchant, agreement_id, ours).await,
         None => Ok(()),
     };
     if let Err(e) = written {
@@ -1352,7 +1366,7 @@ mod tests {
         assert!(w.processor.sent.borrow().is_empty(), "nothing forwarded");
         *w.stores.velocity.fail_reads_after_put.borrow_mut() = false;
         *w.stores.velocity.fail_reads.borrow_mut() = false;
-        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
         assert_eq!(ledger.attempts.len(), 1);
         assert_eq!(ledger.attempts[0].id, attempt);
         assert_eq!(ledger.attempts[0].status, AttemptStatus::Pending, "the answer said it stays pending");
@@ -1397,16 +1411,16 @@ mod tests {
         *w.stores.agreements.fail_writes.borrow_mut() = true;
         assert_eq!(flatten(settle(&w)).status, 503);
         *w.stores.agreements.fail_writes.borrow_mut() = false;
-        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
         assert_eq!(
             ledger.attempts[0].status,
             AttemptStatus::Pending,
             "not resolved while the status is unwritten"
         );
         assert_eq!(flatten(settle(&w)).status, 200);
-        let record = block_on(w.stores.agreement("pay_1")).unwrap().unwrap();
+        let record = block_on(w.stores.agreement("demo", "pay_1")).unwrap().unwrap();
         assert_eq!(record.agreement.status, AgreementStatus::ReauthenticationRequired);
-        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
         assert_eq!(ledger.attempts[0].status, AttemptStatus::Declined);
     }
 
@@ -1454,7 +1468,7 @@ mod tests {
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].url, "http://processor.test/api/checkout/merchant-initiated-transaction");
         assert!(sent[0].headers.contains(&("authorization".into(), "processor-key".into())));
-        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
         assert_eq!(ledger.attempts.len(), 1);
         assert_eq!(ledger.attempts[0].status, AttemptStatus::Approved);
         drop(sent);
@@ -1485,7 +1499,7 @@ mod tests {
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
         assert!(w.stores.velocity.map.borrow().is_empty(), "ledgers live in the objects");
         assert!(w.stores.idempotency.map.borrow().is_empty(), "idempotency records live in the objects");
-        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
         assert_eq!(ledger.attempts.len(), 1);
         assert_eq!(ledger.attempts[0].status, AttemptStatus::Approved);
         // reserve, outcome merge, idempotency claim and final answer.
@@ -1509,7 +1523,7 @@ mod tests {
         assert!(w.processor.sent.borrow().is_empty(), "nothing forwarded without the object");
         *w.stores.objects.as_ref().unwrap().fail.borrow_mut() = false;
         assert_eq!(charge_once(&w, &[("idempotency-key", "k")]).status, 200);
-        assert!(block_on(w.stores.attempts("pay_1")).unwrap().attempts.len() == 1);
+        assert!(block_on(w.stores.attempts("demo", "pay_1")).unwrap().attempts.len() == 1);
     }
 
     #[test]
@@ -1575,12 +1589,12 @@ mod tests {
         let w = seeded();
         *w.processor.answer.borrow_mut() = Forwarded::TimedOut;
         assert_eq!(charge_once(&w, &[]).status, 504);
-        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
         assert_eq!(ledger.attempts[0].status, AttemptStatus::Pending);
         let w = seeded();
         *w.processor.answer.borrow_mut() = Forwarded::NotSent("refused".into());
         assert_eq!(charge_once(&w, &[]).status, 502);
-        let ledger = block_on(w.stores.attempts("pay_1")).unwrap();
+        let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
         assert_eq!(ledger.attempts[0].status, AttemptStatus::Released);
         *w.processor.answer.borrow_mut() = approved();
         assert_eq!(charge_once(&w, &[]).status, 200, "the released slot is free again");
@@ -1594,15 +1608,26 @@ mod tests {
             &serde_json::json!({"message": "Soft decline - Cardholder authentication required", "declineCode": "8026"}),
         ));
         assert_eq!(charge_once(&w, &[]).status, 402);
-        let record = block_on(w.stores.agreement("pay_1")).unwrap().unwrap();
+        let record = block_on(w.stores.agreement("demo", "pay_1")).unwrap().unwrap();
         assert_eq!(record.agreement.status, mitgate_core::model::AgreementStatus::ReauthenticationRequired);
     }
 
     #[test]
-    fn other_merchants_get_403_and_fields_are_named() {
+    fn other_merchants_see_unknown_ids_and_fields_are_named() {
         let w = seeded();
         w.run(|app| {
-            assert_eq!(block_on(get_agreement(app, "other", "pay_1")).unwrap_err().status, 403);
+            // Issue 15, item 10: another merchant's id answers exactly as an id nobody uses (it was 403,
+            // which revealed that the id exists).
+            let foreign = block_on(get_agreement(app, "other", "pay_1")).unwrap_err();
+            let unknown = block_on(get_agreement(app, "nobody", "pay_1")).unwrap_err();
+            assert_eq!((foreign.status, &foreign.body), (404, &unknown.body));
+            // Nor can another merchant claim it: its PUT creates its own agreement, demo's is untouched.
+            let theirs = AGREEMENT.replace("\"merchantId\": \"demo\"", "\"merchantId\": \"other\"");
+            assert!(theirs.contains("\"other\""), "{theirs}");
+            let put = block_on(put_agreement(app, "other", "pay_1", &req("PUT", "/v1/agreements/pay_1", &theirs, &[])));
+            assert_eq!(put.unwrap().status, 201);
+            let ours = block_on(get_agreement(app, "demo", "pay_1")).unwrap();
+            assert!(String::from_utf8_lossy(&ours.body).contains("\"merchantId\":\"demo\""));
             assert_eq!(block_on(get_agreement(app, "demo", "nope")).unwrap_err().status, 404);
             let bad = block_on(post_decision(app, "demo", &req("POST", "/v1/decisions", r#"{"reference": "pay_1", "amount": {"amount": "-1", "currency": "USD"}}"#, &[])));
             let bad = bad.unwrap_err();

@@ -182,8 +182,11 @@ json_struct!(IdempotencyRecord, deny_unknown {
 fn policy_key(merchant: &str) -> String {
     format!("policy/v1/{merchant}")
 }
-fn agreement_key(id: &str) -> String {
-    format!("agreement/v1/{id}")
+/// INVARIANT: agreement records, ledgers and their objects are keyed by merchant and id (layout v2): an id
+/// another merchant uses is another key, so it answers exactly as an unknown id and cannot be claimed
+/// first (issue 15, item 10). Merchant ids hold no `/` (auth.rs).
+fn agreement_key(merchant: &str, id: &str) -> String {
+    format!("agreement/v2/{merchant}/{id}")
 }
 fn token_key(merchant: &str, token: &str) -> String {
     format!("token/v1/{merchant}/{token}")
@@ -197,12 +200,12 @@ fn pending_cit_key(merchant: &str, reference: &str) -> String {
 fn attempt_ref_key(merchant: &str, reference: &str) -> String {
     format!("attemptref/v1/infinic/{merchant}/{reference}")
 }
-fn attempts_key(id: &str) -> String {
-    format!("attempts/v1/{id}")
+fn attempts_key(merchant: &str, id: &str) -> String {
+    format!("attempts/v2/{merchant}/{id}")
 }
 /// The Durable Object owning an agreement's ledger.
-pub(crate) fn object_name(agreement: &str) -> String {
-    format!("agreement/{agreement}")
+pub(crate) fn object_name(merchant: &str, agreement: &str) -> String {
+    format!("agreement/{merchant}/{agreement}")
 }
 fn customer_key(merchant: &str, customer: &str) -> String {
     format!("customer/v1/{}", customer::index_name(merchant, customer))
@@ -301,13 +304,19 @@ impl<K: Kv> Stores<K> {
         self.put(&self.policies, &policy_key(merchant), &encode(policy)?, None).await
     }
 
-    pub async fn agreement(&self, id: &str) -> Result<Option<AgreementRecord>, StoreError> {
-        let key = agreement_key(id);
+    pub async fn agreement(&self, merchant: &str, id: &str) -> Result<Option<AgreementRecord>, StoreError> {
+        let key = agreement_key(merchant, id);
         parse(&key, self.get(&self.agreements, &key).await?)
     }
 
     pub async fn put_agreement(&self, record: &AgreementRecord) -> Result<(), StoreError> {
-        self.put(&self.agreements, &agreement_key(&record.agreement.id), &encode(record)?, None).await
+        self.put(
+            &self.agreements,
+            &agreement_key(&record.agreement.merchant_id, &record.agreement.id),
+            &encode(record)?,
+            None,
+        )
+        .await
     }
 
     pub async fn agreement_by_token(
@@ -376,26 +385,34 @@ impl<K: Kv> Stores<K> {
             .await
     }
 
-    pub async fn attempts(&self, agreement: &str) -> Result<AttemptLedger, StoreError> {
+    pub async fn attempts(&self, merchant: &str, agreement: &str) -> Result<AttemptLedger, StoreError> {
         if let Some(objects) = &self.objects {
-            return self.object(objects, &object_name(agreement), &ObjectOp::new(OpKind::Ledger)).await;
+            let name = object_name(merchant, agreement);
+            return self.object(objects, &name, &ObjectOp::new(OpKind::Ledger)).await;
         }
-        let key = attempts_key(agreement);
+        let key = attempts_key(merchant, agreement);
         Ok(parse(&key, self.get(&self.velocity, &key).await?)?.unwrap_or_default())
     }
 
-    pub async fn put_attempts(&self, agreement: &str, ledger: &AttemptLedger) -> Result<(), StoreError> {
+    pub async fn put_attempts(
+        &self,
+        merchant: &str,
+        agreement: &str,
+        ledger: &AttemptLedger,
+    ) -> Result<(), StoreError> {
         if let Some(objects) = &self.objects {
             let op = ObjectOp::new(OpKind::PutLedger).with_body(ledger)?;
-            return self.object::<Null>(objects, &object_name(agreement), &op).await.map(|Null| ());
+            let name = object_name(merchant, agreement);
+            return self.object::<Null>(objects, &name, &op).await.map(|Null| ());
         }
-        self.put(&self.velocity, &attempts_key(agreement), &encode(ledger)?, None).await
+        self.put(&self.velocity, &attempts_key(merchant, agreement), &encode(ledger)?, None).await
     }
 
     /// Check-and-reserve in the agreement's Durable Object, or `None` with the KV store (the caller
     /// then reserves by read-write-verify, which is not atomic: docs/worker.md).
     pub async fn reserve(
         &self,
+        merchant: &str,
         agreement: &str,
         evaluation: &Evaluation,
         attempt_id: &str,
@@ -405,23 +422,29 @@ impl<K: Kv> Stores<K> {
             Ok(op) => ObjectOp { attempt_id: attempt_id.to_string(), ..op },
             Err(e) => return Some(Err(e)),
         };
-        Some(self.object(objects, &object_name(agreement), &op).await)
+        Some(self.object(objects, &object_name(merchant, agreement), &op).await)
     }
 
     /// Writes one attempt into the latest ledger (an outcome), keeping attempts written concurrently.
     /// With KV, when the latest ledger cannot be read nothing is written and the error is returned: writing
     /// the caller's copy instead would erase reservations made since it was read (issue 15, item 4).
-    pub async fn merge_attempt(&self, agreement: &str, attempt: &Attempt) -> Result<(), StoreError> {
+    pub async fn merge_attempt(
+        &self,
+        merchant: &str,
+        agreement: &str,
+        attempt: &Attempt,
+    ) -> Result<(), StoreError> {
         if let Some(objects) = &self.objects {
             let op = ObjectOp::new(OpKind::MergeAttempt).with_body(attempt)?;
-            return self.object::<Null>(objects, &object_name(agreement), &op).await.map(|Null| ());
+            let name = object_name(merchant, agreement);
+            return self.object::<Null>(objects, &name, &op).await.map(|Null| ());
         }
-        let mut latest = self.attempts(agreement).await?;
+        let mut latest = self.attempts(merchant, agreement).await?;
         match latest.attempts.iter_mut().find(|a| a.id == attempt.id) {
             Some(slot) => *slot = attempt.clone(),
             None => latest.attempts.push(attempt.clone()),
         }
-        self.put_attempts(agreement, &latest).await
+        self.put_attempts(merchant, agreement, &latest).await
     }
 
     /// A customer's index (empty when none was written).
@@ -636,14 +659,14 @@ mod tests {
             .unwrap()
         };
         let both = AttemptLedger { attempts: vec![attempt("att_a", "pending"), attempt("att_b", "pending")] };
-        block_on(stores.put_attempts("agr", &both)).unwrap();
+        block_on(stores.put_attempts("m", "agr", &both)).unwrap();
         *stores.velocity.fail_reads.borrow_mut() = true;
-        assert!(block_on(stores.merge_attempt("agr", &attempt("att_a", "approved"))).is_err());
+        assert!(block_on(stores.merge_attempt("m", "agr", &attempt("att_a", "approved"))).is_err());
         *stores.velocity.fail_reads.borrow_mut() = false;
-        let ledger = block_on(stores.attempts("agr")).unwrap();
+        let ledger = block_on(stores.attempts("m", "agr")).unwrap();
         assert_eq!(ledger.attempts, both.attempts, "att_b (reserved concurrently) is still there");
-        block_on(stores.merge_attempt("agr", &attempt("att_a", "approved"))).unwrap();
-        let ledger = block_on(stores.attempts("agr")).unwrap();
+        block_on(stores.merge_attempt("m", "agr", &attempt("att_a", "approved"))).unwrap();
+        let ledger = block_on(stores.attempts("m", "agr")).unwrap();
         assert_eq!(ledger.attempts.len(), 2);
     }
 
