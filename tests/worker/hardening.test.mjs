@@ -379,3 +379,34 @@ describe("item 5: a card number in any stored or logged field is refused or drop
     console.log(`# card-data scan (every field, 3 written forms): ${values.length} stored values, ${logs.split("\n").length} log lines: clean`);
   });
 });
+
+// ------------------------------------------------------------------------------------------------
+describe("item 4: a client that disconnects after its charge was forwarded does not stop the settlement", () => {
+  test("the outcome is recorded and the key's answer saved although the client went away", async () => {
+    const id = uid("agr_");
+    assert.equal((await h.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) })).status, 201);
+    await h.sandboxCall("POST", "/__sandbox/faults", { delayMs: 1000, count: 1 });
+    const key = uid("idem_");
+    const url = new URL("/v1/charges", await h.mf.ready);
+    const body = JSON.stringify({ reference: id, amount: { amount: "1.00", currency: "USD" } });
+    await new Promise((resolve) => {
+      const req = http.request(url, { method: "POST", headers: { "content-type": "application/json", "x-mitgate-key": "sk_test_demo", "idempotency-key": key } });
+      req.on("error", () => resolve());
+      req.end(body);
+      // Gone while the processor is still working on the forwarded charge.
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 400);
+    });
+    await sleep(2500);
+    await h.sandboxCall("DELETE", "/__sandbox/faults");
+    assert.equal(await forwardedFor(h, id), 1, "the charge was forwarded");
+    const rec = await h.call("GET", `/v1/agreements/${id}`);
+    assert.deepEqual(rec.json.history.attempts.map((a) => a.status), ["approved"], "the outcome was recorded");
+    const retry = await h.call("POST", "/v1/charges", { body: { reference: id, amount: { amount: "1.00", currency: "USD" } }, headers: { "idempotency-key": key } });
+    assert.equal(retry.status, 200, retry.text);
+    assert.equal(retry.headers.get("idempotent-replayed"), "true", "the answer was saved under the key");
+    assert.equal(await forwardedFor(h, id), 1);
+  });
+});

@@ -478,7 +478,30 @@ fn to_response(r: HttpResponse) -> worker::Result<Response> {
     Ok(Response::from_bytes(r.body)?.with_status(r.status).with_headers(headers))
 }
 
-async fn handle(mut req: Request, ctx: RouteContext<Meta>, route: Route) -> worker::Result<Response> {
+/// Handles one routed request under the event's `waitUntil`: a client that disconnects (after its charge
+/// was forwarded, say) does not cancel the work, so the outcome is still read and recorded and the
+/// idempotency record saved (issue 15, item 4). The answer comes back through a one-shot channel.
+async fn handle(req: Request, ctx: RouteContext<Meta>, route: Route) -> worker::Result<Response> {
+    let exec = ctx.data.exec.clone();
+    let request_id = ctx.data.request_id.clone();
+    let (tx, rx) = futures_channel::oneshot::channel();
+    exec.wait_until(async move {
+        let _ = tx.send(handle_now(req, ctx, route).await);
+    });
+    match rx.await {
+        Ok(answer) => answer,
+        Err(_) => {
+            console_log!("{request_id} internal error: the request's work ended without an answer");
+            to_response(HttpResponse::error(
+                500,
+                "internal",
+                format!("internal error (request {request_id})"),
+            ))
+        }
+    }
+}
+
+async fn handle_now(mut req: Request, ctx: RouteContext<Meta>, route: Route) -> worker::Result<Response> {
     let method = req.method().to_string();
     let path = req.path();
     let (response, merchant) = respond(&mut req, &ctx, route).await;
@@ -595,6 +618,8 @@ async fn respond(
 struct Meta {
     /// Quoted by every answer (`X-Mitgate-Request-Id`) and by the log lines of this request.
     request_id: Rc<str>,
+    /// The fetch event's context: a handled request runs under its `waitUntil`.
+    exec: Rc<Context>,
 }
 
 /// The methods a path serves, each with its handler.
@@ -645,9 +670,9 @@ async fn unknown(mut req: Request, ctx: RouteContext<Meta>) -> worker::Result<Re
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, exec: Context) -> worker::Result<Response> {
     use Route::*;
-    let meta = Meta { request_id: format!("req_{}", random_uuid()).into() };
+    let meta = Meta { request_id: format!("req_{}", random_uuid()).into(), exec: Rc::new(exec) };
     let request_id = meta.request_id.clone();
     let router = Router::with_data(meta)
         .on_async("/", |req, ctx| dispatch(req, ctx, &[("GET", Health)]))
