@@ -4,7 +4,7 @@ import json, pathlib, sys
 
 out = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "fuzz/corpus")
 vectors = sorted(pathlib.Path("tests/vectors").glob("*.json"))
-seeds = {"evaluate_json": [], "state_json": [], "dialects": [], "json_parse": []}
+seeds = {"evaluate_json": [], "state_json": [], "dialects": [], "json_parse": [], "axerve_soap": []}
 for path in vectors:
     try:
         cases = json.loads(path.read_text()).get("cases", [])
@@ -28,6 +28,9 @@ for path in vectors:
 # Dialect seeds: every processor document example kept as a fixture by the dialects crate.
 for fixture in sorted(pathlib.Path("crates/dialects/tests/fixtures").rglob("*.json")):
     seeds["dialects"].append(fixture.read_text())
+# Axerve's SOAP reader: document 003's envelopes.
+for fixture in sorted(pathlib.Path("crates/dialects/tests/fixtures/axerve").glob("soap_*.xml")):
+    seeds["axerve_soap"].append(fixture.read_text())
 # The parser's differential target starts from every document the other targets see.
 seeds["json_parse"] = seeds["evaluate_json"] + seeds["dialects"]
 for target, texts in seeds.items():

@@ -1,9 +1,13 @@
 //! Axerve (document 003): recurring (`01F` first, `01N` next) and unscheduled (`03F` / `03N`) MIT chains,
 //! grandfathered chains referenced as `bankTransactionID` `-100`, and soft decline `8026`.
 //!
+//! ## Wire formats
+//! The document shows SOAP 1.1 (`Encrypt`, `callPagamS2S`), GestPay's wire format: `axerve::soap` (cargo
+//! feature `soap`) reads those envelopes into the JSON shape below and writes GestPay's answers; the
+//! Worker serves it at GestPay's own paths. The JSON shape is also accepted directly (an extension).
+//!
 //! ## The JSON shape (a modelling choice)
-//! The document shows SOAP (`Encrypt`, `callPagamS2S`). mitgate reads the same fields as JSON, with the
-//! SOAP element names kept verbatim and nesting kept:
+//! The SOAP element names are kept verbatim and nesting kept:
 //!
 //! ```json
 //! {"shopLogin": "GESPAY00001", "uicCode": "242", "amount": "10", "shopTransactionId": "OrderID_01N_001",
@@ -53,6 +57,9 @@
 //! decline code (`8026` → `authentication_required`, which puts the agreement into
 //! `reauthentication_required`) and (not in the document; read when present) `merchantAdviceCode`;
 //! `XX` → in progress. 4xx → not sent; 5xx → unknown.
+
+#[cfg(feature = "soap")]
+pub mod soap;
 
 use chrono::NaiveDate;
 use mitgate_core::decision::{Code, Decision, Violation};
@@ -653,6 +660,11 @@ pub fn read_outcome(
     body: &str,
     ctx: &OutcomeContext<'_>,
 ) -> Result<Option<Outcome>, Vec<FieldError>> {
+    #[cfg(feature = "soap")]
+    if (200..=299).contains(&status) && soap::looks_like_xml(body) {
+        let result = soap::read_result(body, "callPagamS2S")?;
+        return read_outcome(status, &result.json(), ctx);
+    }
     match status {
         200..=299 => {
             let r: Response = common::parse(body, "")?;

@@ -576,3 +576,42 @@ fn axerve_outcomes() {
     assert_eq!(d.network, Some(CardBrand::Mastercard));
     assert_eq!(axerve::read_outcome(200, r#"{"transactionResult":"XX"}"#, &ctx).unwrap(), None);
 }
+
+/// Document 003's SOAP envelopes, read by `axerve::soap` (its comments filled with the constructed ids),
+/// are exactly the JSON fixtures the rest of this file decides on.
+#[cfg(feature = "soap")]
+#[test]
+fn axerve_soap_envelopes_read_into_the_json_fixtures() {
+    use mitgate_dialects::axerve::soap::{read_call, Service};
+    for (xml, json, service, action) in [
+        (
+            "axerve/soap_encrypt_01f.xml",
+            "axerve/cit_01f_request.json",
+            Service::WsCryptDecrypt,
+            "https://ecomm.sella.it/Encrypt",
+        ),
+        (
+            "axerve/soap_callpagams2s_01n.xml",
+            "axerve/mit_01n_request.json",
+            Service::WsS2s,
+            "https://ecomms2s.sella.it/callPagamS2S",
+        ),
+        (
+            "axerve/soap_callpagams2s_03n.xml",
+            "axerve/mit_03n_request.json",
+            Service::WsS2s,
+            "https://ecomms2s.sella.it/callPagamS2S",
+        ),
+    ] {
+        let expected = fixture_json(json);
+        let token = find(&expected, "tokenValue").and_then(|v| v.as_str()).unwrap_or("");
+        let btx = find(&expected, "bankTransactionID").and_then(|v| v.as_str()).unwrap_or("");
+        let filled = fixture(xml)
+            .replace("<!-- Token received in the 01F :-->", token)
+            .replace("<!-- Token received in the 03F :-->", token)
+            .replace("<!-- bankTransactionID of the 01F :-->", btx)
+            .replace("<!-- bankTransactionID of the 03F :-->", btx);
+        let call = read_call(service, Some(action), &filled).unwrap_or_else(|e| panic!("{xml}: {e:?}"));
+        assert_eq!(serde_json::Value::Object(call.params), expected, "{xml}");
+    }
+}
