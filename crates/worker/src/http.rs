@@ -14,6 +14,8 @@ pub(crate) struct HttpRequest {
     pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The request URL's origin (`https://mitgate.example`); empty when unknown.
+    pub origin: String,
 }
 
 impl HttpRequest {

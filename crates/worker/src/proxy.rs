@@ -9,6 +9,8 @@
 //! - MIT: parsed, decided; refused in the dialect's own words, or reserved, forwarded, and its outcome
 //!   recorded. `Idempotency-Key` makes a replay return the first answer.
 //! - A read on the dialect's read-only allowlist: forwarded.
+//! - Axerve's SOAP services at GestPay's paths (`…/WSs2s.asmx`, `…/WSCryptDecrypt.asmx`): the envelope's
+//!   operation decides ([`axerve_soap`]).
 //!
 //! Only allowlisted request headers reach the processor ([`routes::forwards_header`]: the processor's
 //! own `Authorization` passes; `Cookie`, `X-Mitgate-*` and proxy headers never do), redirects are never
@@ -20,6 +22,8 @@ use mitgate_dialects::{
 };
 
 use mitgate_core::json::{Kind, Value};
+
+mod axerve_soap;
 
 use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
@@ -107,6 +111,14 @@ async fn route_and_answer<K: Kv, P: Processor>(
         return routes::not_found(dialect, &req.method);
     };
     let path = path.to_string();
+    if route == RouteKind::Soap {
+        let (Some(service), Ok(base)) =
+            (axerve::soap::Service::at(&path), service::processor_base(app.config, dialect))
+        else {
+            return routes::not_found(dialect, &req.method);
+        };
+        return axerve_soap::handle(app, merchant, service, base, &path, req).await;
+    }
     if !req.query.is_empty() && !routes::forwards_query(route) {
         return from_dialect(id.render_errors(&[mitgate_core::validate::FieldError::new(
             "query",
@@ -132,6 +144,8 @@ async fn route_and_answer<K: Kv, P: Processor>(
         RouteKind::Cit => RequestKind::Cit,
         RouteKind::Mit => RequestKind::Mit,
         RouteKind::Payment => id.classify(&req.method, &path, body),
+        // Answered above.
+        RouteKind::Soap => return routes::not_found(dialect, &req.method),
     };
     match kind {
         // A payment endpoint's body that is neither a CIT mitgate captures nor an MIT it decides.
@@ -232,6 +246,26 @@ fn card_data_path(value: &Value<'_>, path: &mitgate_core::json::Path<'_>) -> Opt
     }
 }
 
+/// Binds a token lookup (000, 003 `-100`) to its agreement; a reference lookup is the engine's.
+async fn lookup<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    lookup: &AgreementLookup,
+) -> Result<Option<mitgate_core::model::Agreement>, HttpResponse> {
+    match lookup {
+        AgreementLookup::Reference(_) => Ok(None),
+        AgreementLookup::CredentialToken(token) => match app.stores.agreement_by_token(merchant, token).await
+        {
+            Err(e) => Err(service::store_failed(&e)),
+            Ok(None) => Ok(None),
+            Ok(Some(aid)) => match app.stores.agreement(merchant, &aid).await {
+                Err(e) => Err(service::store_failed(&e)),
+                Ok(r) => Ok(r.map(|r| r.agreement)),
+            },
+        },
+    }
+}
+
 async fn mit<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
@@ -252,19 +286,9 @@ async fn mit<K: Kv, P: Processor>(
         Ok(p) => p,
         Err(errors) => return from_dialect(id.render_errors(&errors)),
     };
-    // Bind a token lookup (000, 003 `-100`) to its agreement's id.
-    let agreement = match &parsed.lookup {
-        AgreementLookup::Reference(_) => None,
-        AgreementLookup::CredentialToken(token) => {
-            match app.stores.agreement_by_token(merchant, token).await {
-                Err(e) => return service::store_failed(&e),
-                Ok(None) => None,
-                Ok(Some(aid)) => match app.stores.agreement(merchant, &aid).await {
-                    Err(e) => return service::store_failed(&e),
-                    Ok(r) => r.map(|r| r.agreement),
-                },
-            }
-        }
+    let agreement = match lookup(app, merchant, &parsed.lookup).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
     let request = parsed.request_for(agreement.as_ref());
     let out = outbound(base, path, req, dialect, app.config.sandbox_headers);

@@ -32,6 +32,9 @@ pub(crate) enum RouteKind {
     Payment,
     /// A documented read that cannot move money: forwarded untouched (the read-only allowlist).
     ReadOnly,
+    /// Axerve's SOAP services (`POST` an envelope, `GET ?WSDL`): the envelope's operation says what it
+    /// is, and every operation mitgate does not decide or allow gets a Fault (`proxy/axerve_soap.rs`).
+    Soap,
 }
 
 /// One segment of a route's path.
@@ -77,9 +80,21 @@ const COINFLOW: &[Route] = &[
 /// "status endpoint" without its path, so SPG has no read-only route.
 const SPG: &[Route] = &[route("POST", &[Lit("api"), Lit("v2"), Lit("payments")], RouteKind::Payment)];
 
-/// Document 003 in mitgate's JSON form (an extension: `01F`/`03F` CIT, `01N`/`03N` MIT by the body).
-const AXERVE: &[Route] =
-    &[route("POST", &[Lit("api"), Lit("v1"), Lit("payment"), Lit("submit")], RouteKind::Payment)];
+/// Document 003: GestPay's two SOAP services, at their paths matched as IIS matches them (ASCII
+/// case-insensitively: clients write both `/gestpay/GestPayWS/WsCryptDecrypt.asmx` and
+/// `/gestpay/gestpayws/WSCryptDecrypt.asmx`), and mitgate's JSON form (an extension: `01F`/`03F` CIT,
+/// `01N`/`03N` MIT by the body).
+const AXERVE: &[Route] = &[
+    soap("POST", &[Lit("gestpay"), Lit("gestpayws"), Lit("WSs2s.asmx")]),
+    soap("GET", &[Lit("gestpay"), Lit("gestpayws"), Lit("WSs2s.asmx")]),
+    soap("POST", &[Lit("gestpay"), Lit("gestpayws"), Lit("WSCryptDecrypt.asmx")]),
+    soap("GET", &[Lit("gestpay"), Lit("gestpayws"), Lit("WSCryptDecrypt.asmx")]),
+    route("POST", &[Lit("api"), Lit("v1"), Lit("payment"), Lit("submit")], RouteKind::Payment),
+];
+
+const fn soap(method: &'static str, path: &'static [Seg]) -> Route {
+    Route { method, path, kind: RouteKind::Soap, case_insensitive: true }
+}
 
 fn table(dialect: Dialect) -> &'static [Route] {
     match dialect {

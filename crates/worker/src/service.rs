@@ -1300,6 +1300,7 @@ mod tests {
             query: String::new(),
             headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             body: body.as_bytes().to_vec(),
+            origin: String::new(),
         }
     }
 

@@ -433,6 +433,7 @@ fn read_head(req: &Request) -> Result<HttpRequest, HttpResponse> {
         query: url.query().unwrap_or("").to_string(),
         headers,
         body: Vec::new(),
+        origin: url.origin().ascii_serialization(),
     })
 }
 

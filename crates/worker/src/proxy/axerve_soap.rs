@@ -1,0 +1,387 @@
+//! Axerve over SOAP at GestPay's own paths: `/axerve/gestpay/gestpayws/WSs2s.asmx` and
+//! `/axerve/gestpay/gestpayws/WSCryptDecrypt.asmx` (matched ASCII case-insensitively, as IIS does).
+//! `mitgate_dialects::axerve::soap` reads the envelopes and writes the answers; this module does the
+//! I/O around them.
+//!
+//! - `GET …?WSDL` (any case): the processor's WSDL, every `soap:address` pointed at this proxy, so a
+//!   client generated from it (zeep, JAX-WS, .NET, PHP `SoapClient`) posts its calls here.
+//! - `callPagamS2S` `01N` / `03N` (and `-100`, found by `tokenValue`): decided. Refused: HTTP 200 and
+//!   GestPay's in-band `KO` (`ErrorCode`, `ErrorDescription`; `8026` when the chain needs a new
+//!   authentication), the decision in `X-Mitgate-Decision`; nothing is sent. Allowed: reserved,
+//!   forwarded byte for byte, the outcome read from GestPay's answer, the decision in
+//!   `X-Mitgate-Decision`.
+//! - `callPagamS2S` `01F` / `03F` (a server-to-server first payment): forwarded; when GestPay answers
+//!   `OK`, the chain is captured (agreement id = its `BankTransactionID`).
+//! - `Encrypt` `01F` / `03F`: the chain's terms are checked (a Fault names a missing or malformed
+//!   element; nothing is forwarded), the call is forwarded, and when GestPay answers `OK` the terms are
+//!   kept for 7 days under the call's `shopTransactionId` (never card data: only the identifiers, amount,
+//!   currency and `transDetails` terms).
+//! - `Decrypt`: forwarded; when the payment page's result is `OK` and its `ShopTransactionID` has
+//!   kept terms, the chain is captured with the result's `BankTransactionID`, `TOKEN` and token expiry.
+//! - The read-only or money-returning WSs2s operations of `soap::S2S_PASS_THROUGH` are forwarded; any
+//!   other operation, a method other than `POST` (or `GET ?WSDL`), a malformed envelope, a wrong
+//!   namespace or `SOAPAction`, a missing element or a wrong type gets a SOAP Fault (HTTP 400) naming
+//!   the element, and nothing is forwarded.
+
+use mitgate_core::validate::FieldError;
+use mitgate_dialects::axerve::soap::{self, Call, Operation, Service};
+use mitgate_dialects::axerve::{self, CitInput};
+use mitgate_dialects::{CitContext, MitContext};
+
+use super::{header_pairs, processor_context, refused_mit_body, store_capture, unanswered};
+use crate::dialect::Dialect;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::service::{self, App, ChargeResult, Finality, Forwarded, Outbound, Processor};
+use crate::store::{AgreementRecord, Kv};
+
+/// The request to the processor: the path as decided, the allowlisted headers (`SOAPAction` among
+/// them), the body byte for byte, no query string.
+fn outbound<K, P>(app: &App<'_, K, P>, base: &str, path: &str, req: &HttpRequest) -> Outbound {
+    super::outbound(base, path, req, Dialect::Axerve, app.config.sandbox_headers)
+}
+
+fn from_dialect(r: mitgate_dialects::DialectResponse) -> HttpResponse {
+    HttpResponse { status: r.status, headers: r.headers, body: r.body.into_bytes() }
+}
+
+fn fault(errors: &[FieldError]) -> HttpResponse {
+    from_dialect(soap::render_fault(errors))
+}
+
+/// Errors of the JSON-shape readers, renamed to element paths (`amount` → `callPagamS2S/amount`).
+fn fault_at(call: &Call, errors: &[FieldError]) -> HttpResponse {
+    let mapped: Vec<FieldError> = errors
+        .iter()
+        .map(|e| {
+            let path = e.path.strip_prefix("request.").unwrap_or(&e.path);
+            FieldError::new(call.element_path(path), e.message.clone())
+        })
+        .collect();
+    fault(&mapped)
+}
+
+/// The key under which an `Encrypt`'s chain terms wait for the payment page's result.
+fn pending_key(shop_transaction_id: &str) -> String {
+    format!("axerve-encrypt/{shop_transaction_id}")
+}
+
+/// Handles one request to a GestPay SOAP service path.
+pub(crate) async fn handle<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    service: Service,
+    base: &str,
+    path: &str,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let wsdl_query = req.query.eq_ignore_ascii_case("wsdl");
+    match req.method.as_str() {
+        "GET" if wsdl_query => return wsdl(app, base, path, req).await,
+        "POST" if req.query.is_empty() => {}
+        "POST" => {
+            return fault(&[FieldError::new(
+                "query",
+                "mitgate forwards no query string on a payment route: send every field in the envelope",
+            )])
+        }
+        m => {
+            let mut r = fault(&[FieldError::new(
+                "",
+                format!(
+                    "{} is not accepted here: GestPay's services take POST with a SOAP envelope, or GET ?WSDL",
+                    if m == "GET" { "GET without ?WSDL" } else { "this method" }
+                ),
+            )]);
+            r.status = 405;
+            return r.with_header("allow", "GET, POST");
+        }
+    }
+    let Ok(body) = std::str::from_utf8(&req.body) else {
+        return fault(&[FieldError::new("Envelope", "the body is not UTF-8 text")]);
+    };
+    let call = match soap::read_call(service, req.header("soapaction"), body) {
+        Ok(c) => c,
+        Err(errors) => return fault(&errors),
+    };
+    match service.operation(&call.operation) {
+        Operation::Unsupported => fault(&[FieldError::new(
+            call.operation.as_str(),
+            "is not accepted through mitgate (it may authorize a charge mitgate does not decide); nothing was forwarded",
+        )]),
+        Operation::PassThrough => forward(app, base, path, req).await,
+        Operation::CallPagamS2S => match call.trans_type() {
+            Some("01N" | "03N") => {
+                service::idempotent(app, merchant, req, async {
+                    let r = mit(app, merchant, &call, base, path, req).await;
+                    let finality = match r.header_code() {
+                        Some(_) => Finality::Retryable,
+                        None if service::decided_again_later(&r) => Finality::Retryable,
+                        None => Finality::Final,
+                    };
+                    (r, finality)
+                })
+                .await
+            }
+            Some("01F" | "03F") => first_payment(app, merchant, &call, base, path, req).await,
+            // A payment without an MIT type is customer-initiated (GestPay applies SCA to it).
+            None | Some("EC" | "08" | "09" | "NPA") => forward(app, base, path, req).await,
+            Some(_) => fault_at(
+                &call,
+                &[FieldError::new(
+                    "transDetails.type",
+                    "must be one of GestPay's types: 01F, 01N, 03F, 03N, 08, 09, EC, NPA",
+                )],
+            ),
+        },
+        Operation::Encrypt => encrypt(app, merchant, &call, base, path, req).await,
+        Operation::Decrypt => decrypt(app, merchant, base, path, req).await,
+    }
+}
+
+async fn forward<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    base: &str,
+    path: &str,
+    req: &HttpRequest,
+) -> HttpResponse {
+    unanswered(
+        app.processor.send(outbound(app, base, path, req), app.config.processor_timeout_ms).await,
+        None,
+    )
+}
+
+/// The proxy's own base for this dialect (`https://mitgate.example/axerve`).
+fn proxy_base(req: &HttpRequest) -> String {
+    let origin = if req.origin.is_empty() {
+        format!("https://{}", req.header("host").unwrap_or("localhost"))
+    } else {
+        req.origin.clone()
+    };
+    format!("{origin}/{}", Dialect::Axerve.as_str())
+}
+
+async fn wsdl<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    base: &str,
+    path: &str,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let mut out = outbound(app, base, path, req);
+    out.url.push('?');
+    out.url.push_str(&req.query);
+    let resp = match app.processor.send(out, app.config.processor_timeout_ms).await {
+        Forwarded::Answered(r) => r,
+        other => return unanswered(other, None),
+    };
+    if !(200..300).contains(&resp.status) {
+        return resp;
+    }
+    let text = String::from_utf8_lossy(&resp.body);
+    // The path of the processor's base URL (`/axerve` for `http://sandbox/axerve`), not repeated.
+    let prefix =
+        base.split_once("://").and_then(|(_, rest)| rest.find('/').and_then(|i| rest.get(i..))).unwrap_or("");
+    match soap::rewrite_wsdl(&text, &proxy_base(req), prefix) {
+        Ok(rewritten) => HttpResponse { body: rewritten.into_bytes(), ..resp },
+        Err(e) => HttpResponse::error(
+            502,
+            "processor_wsdl_unreadable",
+            format!("the processor's WSDL could not be read ({e}); it was not passed on with addresses pointing past mitgate"),
+        ),
+    }
+}
+
+/// The identifiers and terms of a first transaction, and nothing else (never card data).
+fn chain_terms(call: &Call) -> String {
+    let mut out = serde_json::Map::new();
+    for name in ["shopLogin", "uicCode", "amount", "shopTransactionId", "tokenValue"] {
+        if let Some(v) = call.params.get(name) {
+            out.insert(name.to_string(), v.clone());
+        }
+    }
+    if let Some(serde_json::Value::Object(d)) = call.params.get("transDetails") {
+        let mut details = serde_json::Map::new();
+        for name in ["type", "authenticationAmount"] {
+            if let Some(v) = d.get(name) {
+                details.insert(name.to_string(), v.clone());
+            }
+        }
+        if let Some(serde_json::Value::Object(r)) = d.get("recurringTransaction") {
+            let kept: serde_json::Map<_, _> = r
+                .iter()
+                .filter(|(k, _)| matches!(k.as_str(), "expiry" | "frequency"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            details.insert("recurringTransaction".to_string(), serde_json::Value::Object(kept));
+        }
+        out.insert("transDetails".to_string(), serde_json::Value::Object(details));
+    }
+    serde_json::Value::Object(out).to_string()
+}
+
+/// Checks a first transaction's terms before anything is sent (the answer's fields are placeholders).
+fn check_terms(
+    terms: &str,
+    merchant: &str,
+    app_now: mitgate_core::time::Timestamp,
+) -> Result<(), Vec<FieldError>> {
+    let headers: Vec<(&str, &str)> = Vec::new();
+    let ctx = CitContext { merchant_id: merchant, headers: &headers, at: app_now };
+    let placeholder = r#"{"transactionResult": "OK", "bankTransactionID": "check", "token": "check"}"#;
+    axerve::capture_cit(&CitInput { request: terms, response: placeholder }, &ctx).map(|_| ())
+}
+
+async fn encrypt<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    call: &Call,
+    base: &str,
+    path: &str,
+    req: &HttpRequest,
+) -> HttpResponse {
+    if !matches!(call.trans_type(), Some("01F" | "03F")) {
+        return forward(app, base, path, req).await;
+    }
+    let terms = chain_terms(call);
+    let Some(stid) = call.text("shopTransactionId").filter(|s| !s.is_empty()).map(str::to_string) else {
+        return fault_at(
+            call,
+            &[FieldError::new(
+                "shopTransactionId",
+                "is required: the payment page's result is matched to this chain by it",
+            )],
+        );
+    };
+    if let Err(errors) = check_terms(&terms, merchant, app.now) {
+        return fault_at(call, &errors);
+    }
+    let forwarded = app.processor.send(outbound(app, base, path, req), app.config.processor_timeout_ms).await;
+    let Forwarded::Answered(resp) = forwarded else { return unanswered(forwarded, None) };
+    if !(200..300).contains(&resp.status) {
+        return resp;
+    }
+    let ok = soap::read_result(&String::from_utf8_lossy(&resp.body), "Encrypt")
+        .is_ok_and(|r| r.fields.get("transactionResult").and_then(|v| v.as_str()) == Some("OK"));
+    if !ok {
+        return resp;
+    }
+    match app.stores.put_pending_cit(merchant, &pending_key(&stid), &terms).await {
+        Ok(()) => resp.with_header("x-mitgate-pending-chain", stid),
+        Err(e) => resp.with_header("x-mitgate-warning", format!("chain terms not recorded: {}", e.0)),
+    }
+}
+
+async fn capture<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    terms: &str,
+    result: &soap::GestPayResult,
+    resp: HttpResponse,
+) -> HttpResponse {
+    let headers: Vec<(&str, &str)> = Vec::new();
+    let ctx = CitContext { merchant_id: merchant, headers: &headers, at: app.now };
+    let json = result.json();
+    match axerve::capture_cit(&CitInput { request: terms, response: &json }, &ctx) {
+        Ok(c) => {
+            match store_capture(app, merchant, Dialect::Axerve, c, processor_context(Dialect::Axerve, terms))
+                .await
+            {
+                Ok(aid) => resp.with_header("x-mitgate-agreement-id", aid),
+                Err(m) => resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}")),
+            }
+        }
+        Err(errors) => {
+            let m = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+            resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}"))
+        }
+    }
+}
+
+fn ok_result(resp: &HttpResponse, operation: &str) -> Option<soap::GestPayResult> {
+    if !(200..300).contains(&resp.status) {
+        return None;
+    }
+    let r = soap::read_result(&String::from_utf8_lossy(&resp.body), operation).ok()?;
+    (r.fields.get("transactionResult").and_then(|v| v.as_str()) == Some("OK")).then_some(r)
+}
+
+async fn decrypt<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    base: &str,
+    path: &str,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let forwarded = app.processor.send(outbound(app, base, path, req), app.config.processor_timeout_ms).await;
+    let Forwarded::Answered(resp) = forwarded else { return unanswered(forwarded, None) };
+    let Some(result) = ok_result(&resp, "Decrypt") else { return resp };
+    let Some(stid) = result.shop_transaction_id.clone() else { return resp };
+    match app.stores.pending_cit(merchant, &pending_key(&stid)).await {
+        Err(e) => resp.with_header("x-mitgate-warning", format!("chain terms not read: {}", e.0)),
+        Ok(None) => resp,
+        Ok(Some(terms)) => capture(app, merchant, &terms, &result, resp).await,
+    }
+}
+
+async fn first_payment<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    call: &Call,
+    base: &str,
+    path: &str,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let terms = chain_terms(call);
+    if let Err(errors) = check_terms(&terms, merchant, app.now) {
+        return fault_at(call, &errors);
+    }
+    let forwarded = app.processor.send(outbound(app, base, path, req), app.config.processor_timeout_ms).await;
+    let Forwarded::Answered(resp) = forwarded else { return unanswered(forwarded, None) };
+    let Some(result) = ok_result(&resp, "callPagamS2S") else { return resp };
+    capture(app, merchant, &terms, &result, resp).await
+}
+
+async fn mit<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    call: &Call,
+    base: &str,
+    path: &str,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let json = call.json();
+    let refused = refused_mit_body(&json);
+    if !refused.is_empty() {
+        return fault_at(call, &refused);
+    }
+    let headers = header_pairs(req);
+    let ctx = MitContext { merchant_id: merchant, headers: &headers, notice_sent_at: None };
+    let parsed = match axerve::parse_mit(&json, &ctx) {
+        Ok(p) => p,
+        Err(errors) => return fault_at(call, &errors),
+    };
+    let agreement = match super::lookup(app, merchant, &parsed.lookup).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let request = parsed.request_for(agreement.as_ref());
+    let out = outbound(app, base, path, req);
+    let build = move |_: &AgreementRecord, _: &mitgate_core::model::ChargeRequest, _: &str| {
+        Ok((Dialect::Axerve, out.clone()))
+    };
+    match service::charge(app, merchant, request, &build).await {
+        Err(r) => r,
+        Ok(ChargeResult::Refused(decision)) => match soap::render_refusal(call, &decision) {
+            Some(r) => from_dialect(r),
+            None => HttpResponse::error(500, "internal", "a refused decision could not be rendered"),
+        },
+        Ok(ChargeResult::Sent(sent)) => {
+            let mut r = unanswered(sent.forwarded.clone(), Some(&sent.attempt_id))
+                .with_header("x-mitgate-attempt-id", sent.attempt_id.clone())
+                .with_header(soap::DECISION_HEADER, soap::ascii_json(&sent.decision));
+            if let Some(w) = sent.warning.clone() {
+                r = r.with_header("x-mitgate-warning", w);
+            }
+            r
+        }
+    }
+}
