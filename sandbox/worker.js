@@ -1,6 +1,6 @@
 // mitgate sandbox processor: one small Worker that speaks the four reference documents' dialects
-// (000 Infinic, 001 Coinflow, 002 SPG, 003 Axerve in mitgate's JSON shape) so that mitgate can be run and
-// tested end to end with no real processor. It is a test double, not a product: plain JavaScript, no
+// (000 Infinic, 001 Coinflow, 002 SPG, 003 Axerve: SOAP at GestPay's paths, mitgate's JSON shape elsewhere)
+// so that mitgate can be run and tested end to end with no real processor. It is a test double, not a product: plain JavaScript, no
 // build step, state in memory.
 //
 // It APPROVES every credential, including the documents' own examples (card 4111111111111111, token
@@ -231,7 +231,7 @@ function spg(path, body, request) {
   return json(400, { returnStatus: { statusCode: "400", statusMsg: "Unknown paymentType" } });
 }
 
-// ---------------------------------------------------------------- 003 Axerve (mitgate's JSON shape)
+// ---------------------------------------------------------------- 003 Axerve (mitgate's JSON shape, an extension)
 function axerve(path, body, request) {
   const type = body.transDetails && body.transDetails.type;
   if (type === "01F" || type === "03F") {
@@ -274,6 +274,135 @@ function axerve(path, body, request) {
   }
   return json(400, { transactionResult: "KO", errorCode: "1", errorDescription: "Unknown transaction type" });
 }
+
+
+// ---------------------------------------------------------------- 003 Axerve over SOAP (GestPay's wire format)
+// GestPay's two SOAP 1.1 services at their own paths (IIS: matched case-insensitively):
+//   /axerve/gestpay/gestpayws/WSs2s.asmx          callPagamS2S (+ GET ?WSDL)
+//   /axerve/gestpay/gestpayws/WSCryptDecrypt.asmx Encrypt, Decrypt (+ GET ?WSDL)
+// and the payment page a customer's browser opens with Encrypt's string:
+//   GET /axerve/pagam/pagam.aspx?a=<shopLogin>&b=<CryptDecryptString>[&card=<test card>]
+//   -> {"a", "b": <the result string the page hands the merchant>, "redirect"}: Decrypt(b) reads it.
+// The WSDLs follow GestPay's published ones (operation names, parameter names and order, SOAPAction,
+// elementFormDefault qualified, `<op>Result` as mixed `any` content holding GestPayS2S or
+// GestPayCryptDecrypt); complex parameters mitgate does not read are declared as open content.
+// Sources: crates/dialects/src/axerve/soap.rs. This test double reads the few leaf elements it needs
+// by local name (it is not an XML parser; mitgate itself parses envelopes with roxmltree).
+
+const NS_S2S = "https://ecomms2s.sella.it/";
+const NS_CRYPT = "https://ecomm.sella.it/";
+const SOAP_PATHS = { "/gestpay/gestpayws/wss2s.asmx": "WSs2s", "/gestpay/gestpayws/wscryptdecrypt.asmx": "WSCryptDecrypt" };
+const payPages = new Map(); // CryptDecryptString -> Encrypt's fields
+const pageResults = new Map(); // result string -> GestPayCryptDecrypt fields
+
+const xmlEscape = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]);
+const xmlUnescape = (s) => s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e) => ({ lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" })[e]);
+function leaf(xml, name) {
+  const m = xml.replace(/<!--[\s\S]*?-->/g, "").match(new RegExp(`<(?:[\\w.-]+:)?${name}(?:\\s[^>]*)?(?:/>|>([^<]*)</(?:[\\w.-]+:)?${name}>)`));
+  return m ? xmlUnescape((m[1] ?? "").trim()) : undefined;
+}
+const soapXml = (status, body) =>
+  new Response(`<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"><soap:Body>${body}</soap:Body></soap:Envelope>`, { status, headers: { "content-type": "text/xml; charset=utf-8" } });
+const soapFault = (message) => soapXml(500, `<soap:Fault><faultcode>soap:Client</faultcode><faultstring>${xmlEscape(message)}</faultstring><detail /></soap:Fault>`);
+const fields = (obj) => Object.entries(obj).filter(([, v]) => v !== undefined).map(([k, v]) => `<${k}>${xmlEscape(v)}</${k}>`).join("");
+const gestPayS2S = (f) => soapXml(200, `<callPagamS2SResponse xmlns="${NS_S2S}"><callPagamS2SResult><GestPayS2S xmlns="">${fields(f)}</GestPayS2S></callPagamS2SResult></callPagamS2SResponse>`);
+const cryptDecrypt = (op, f) => soapXml(200, `<${op}Response xmlns="${NS_CRYPT}"><${op}Result><GestPayCryptDecrypt xmlns="">${fields(f)}</GestPayCryptDecrypt></${op}Result></${op}Response>`);
+
+function pagamS2S(xml, request) {
+  const type = leaf(xml, "type");
+  const base = { TransactionType: "PAGAM", ShopTransactionID: leaf(xml, "shopTransactionId"), Currency: leaf(xml, "uicCode"), Amount: leaf(xml, "amount") };
+  if (type === "01N" || type === "03N") {
+    const b = behaviourOf(leaf(xml, "bankTransactionID"), leaf(xml, "tokenValue"));
+    if (b) {
+      const d = DECLINES[b];
+      return gestPayS2S({ ...base, TransactionResult: "KO", BankTransactionID: newId("", null).replace(/\D/g, "").slice(0, 9), ErrorCode: d.code, ErrorDescription: d.message });
+    }
+    return gestPayS2S({ ...base, TransactionResult: "OK", BankTransactionID: newId("BTX-", null), AuthorizationCode: "A67890", ErrorCode: "0", ErrorDescription: "Transazione correttamente effettuata", TOKEN: leaf(xml, "requestToken") ? leaf(xml, "tokenValue") : undefined });
+  }
+  const card = leaf(xml, "cardNumber");
+  const b = behaviourOf(request.headers.get("x-sandbox-card"), card, leaf(xml, "tokenValue"));
+  return gestPayS2S({ ...base, TransactionResult: "OK", BankTransactionID: newId("BTX-", b), AuthorizationCode: "A12345", ErrorCode: "0", ErrorDescription: "Transazione correttamente effettuata", TOKEN: leaf(xml, "requestToken") ? newId("TOK-", b) : undefined, TokenExpiryMonth: leaf(xml, "requestToken") ? leaf(xml, "expiryMonth") || "12" : undefined, TokenExpiryYear: leaf(xml, "requestToken") ? leaf(xml, "expiryYear") || "30" : undefined });
+}
+
+function encrypt(xml, request) {
+  const crypted = newId("ENC", null).replace(/-/g, "");
+  payPages.set(crypted, { shopLogin: leaf(xml, "shopLogin"), uicCode: leaf(xml, "uicCode"), amount: leaf(xml, "amount"), shopTransactionId: leaf(xml, "shopTransactionId"), requestToken: leaf(xml, "requestToken"), card: request.headers.get("x-sandbox-card") });
+  return cryptDecrypt("Encrypt", { TransactionType: "ENCRYPT", TransactionResult: "OK", CryptDecryptString: crypted, ErrorCode: "0", ErrorDescription: "" });
+}
+
+function decrypt(xml) {
+  const r = pageResults.get(leaf(xml, "CryptedString") || "");
+  if (!r) return cryptDecrypt("Decrypt", { TransactionType: "DECRYPT", TransactionResult: "KO", ErrorCode: "1142", ErrorDescription: "Invalid crypted string" });
+  return cryptDecrypt("Decrypt", { TransactionType: "DECRYPT", ...r });
+}
+
+// The payment page: the customer pays (3-D Secure passed) and is sent back to the merchant with `b`.
+function payPage(url) {
+  const page = payPages.get(url.searchParams.get("b") || "");
+  if (!page || page.shopLogin !== url.searchParams.get("a")) return json(404, { error: "unknown payment page" });
+  const b = behaviourOf(url.searchParams.get("card"), page.card);
+  const result = newId("RES", null).replace(/-/g, "");
+  pageResults.set(result, {
+    TransactionResult: "OK",
+    ShopTransactionID: page.shopTransactionId,
+    BankTransactionID: newId("BTX-", b),
+    AuthorizationCode: "A24680",
+    Currency: page.uicCode,
+    Amount: page.amount,
+    ErrorCode: "0",
+    ErrorDescription: "Transazione correttamente effettuata",
+    TOKEN: page.requestToken ? newId("TOK-", b) : undefined,
+    TokenExpiryMonth: page.requestToken ? "12" : undefined,
+    TokenExpiryYear: page.requestToken ? "30" : undefined,
+  });
+  return json(200, { a: page.shopLogin, b: result, redirect: `/?a=${encodeURIComponent(page.shopLogin)}&b=${result}` });
+}
+
+function axerveSoap(service, request, text, url) {
+  if (request.method === "GET" && url.search.toLowerCase() === "?wsdl") {
+    const location = `${url.origin}${url.pathname}`;
+    return new Response(service === "WSs2s" ? wsdlS2S(location) : wsdlCrypt(location), { headers: { "content-type": "text/xml; charset=utf-8" } });
+  }
+  if (request.method !== "POST") return soapFault("Only POST (and GET ?WSDL)");
+  const ns = service === "WSs2s" ? NS_S2S : NS_CRYPT;
+  const action = (request.headers.get("soapaction") || "").replace(/"/g, "");
+  if (!action.startsWith(ns)) return soapFault(`Server did not recognize the value of HTTP Header SOAPAction: ${action}.`);
+  const op = action.slice(ns.length);
+  if (!new RegExp(`<(?:[\\w.-]+:)?${op}[\\s>/]`).test(text)) return soapFault(`The body is not a ${op} call`);
+  if (service === "WSs2s" && op === "callPagamS2S") return pagamS2S(text, request);
+  if (service === "WSCryptDecrypt" && op === "Encrypt") return encrypt(text, request);
+  if (service === "WSCryptDecrypt" && op === "Decrypt") return decrypt(text);
+  return soapFault(`Server did not recognize the value of HTTP Header SOAPAction: ${action}.`);
+}
+
+// WSDL pieces: a parameter list (name, type) -> a qualified sequence.
+const seq = (params) => params.map(([n, t, req]) => `<s:element minOccurs="${req ? 1 : 0}" maxOccurs="1" name="${n}"${req ? ' nillable="true"' : ""} type="${t}"/>`).join("");
+const mixedResult = (name) => `<s:element minOccurs="0" maxOccurs="1" name="${name}"><s:complexType mixed="true"><s:sequence><s:any/></s:sequence></s:complexType></s:element>`;
+const open = `<s:complexType name="OpenContent"><s:sequence><s:any minOccurs="0" maxOccurs="unbounded" processContents="lax"/></s:sequence></s:complexType>`;
+const transDetailsTypes = `<s:complexType name="TransDetails"><s:sequence>${seq([["type", "s:string"], ["authenticationAmount", "s:string"], ["threeDSAuthResult", "tns:OpenContent"], ["threeDsContainer", "tns:OpenContent"], ["recurringTransaction", "tns:RecurringTransaction"], ["previousTransDetails", "tns:PreviousTransDetails"]])}</s:sequence></s:complexType>`
+  + `<s:complexType name="RecurringTransaction"><s:sequence>${seq([["installNo", "s:string"], ["expiry", "s:string"], ["frequency", "s:string"]])}</s:sequence></s:complexType>`
+  + `<s:complexType name="PreviousTransDetails"><s:sequence>${seq([["authData", "s:string"], ["authMethod", "s:string"], ["authTimestamp", "s:string"], ["acsID", "s:string"], ["bankTransactionID", "s:string"], ["XID", "s:string"]])}</s:sequence></s:complexType>`;
+const REQUIRED4 = [["shopLogin", "s:string", true], ["uicCode", "s:string", true], ["amount", "s:string", true], ["shopTransactionId", "s:string", true]];
+const PAGAM_PARAMS = [...REQUIRED4, ...["cardNumber", "expiryMonth", "expiryYear", "buyerName", "buyerEmail", "languageId", "cvv", "cof", "min", "transKey", "PARes", "customInfo", "IDEA", "requestToken", "tokenValue", "executionDate", "clientIP", "itemType", "recurrent", "subMerchantId", "ppSellerProtection"].map((n) => [n, "s:string"]),
+  ...["paymentTypes", "paymentDeviceDetails", "shippingDetails"].map((n) => [n, "tns:OpenContent"]), ["redFraudPrevention", "s:string"],
+  ...["Red_CustomerInfo", "Red_ShippingInfo", "Red_BillingInfo", "Red_CustomerData", "Red_CustomInfo", "Red_Items", "applePay", "cardReaderPayments", "googlePay", "OrderDetails"].map((n) => [n, "tns:OpenContent"]),
+  ["apikey", "s:string"], ["transDetails", "tns:TransDetails"], ["marketPlace", "tns:OpenContent"]];
+const ENCRYPT_PARAMS = [...REQUIRED4, ...["cardNumber", "expiryMonth", "expiryYear", "buyerName", "buyerEmail", "languageId", "cvv", "customInfo", "requestToken", "ppSellerProtection"].map((n) => [n, "s:string"]),
+  ...["shippingDetails", "paymentTypes", "paymentTypeDetail"].map((n) => [n, "tns:OpenContent"]), ["redFraudPrevention", "s:string"],
+  ...["Red_CustomerInfo", "Red_ShippingInfo", "Red_BillingInfo", "Red_CustomerData", "Red_CustomInfo", "Red_Items"].map((n) => [n, "tns:OpenContent"]), ["Consel_MerchantPro", "s:string"], ["Consel_CustomerInfo", "tns:OpenContent"],
+  ["payPalBillingAgreementDescription", "s:string"], ["OrderDetails", "tns:OpenContent"], ["apikey", "s:string"], ["transDetails", "tns:TransDetails"]];
+function wsdl(ns, service, ops, types, location) {
+  const elements = ops.map(([op, params]) => `<s:element name="${op}"><s:complexType><s:sequence>${seq(params)}</s:sequence></s:complexType></s:element><s:element name="${op}Response"><s:complexType><s:sequence>${mixedResult(`${op}Result`)}</s:sequence></s:complexType></s:element>`).join("");
+  const messages = ops.map(([op]) => `<wsdl:message name="${op}SoapIn"><wsdl:part name="parameters" element="tns:${op}"/></wsdl:message><wsdl:message name="${op}SoapOut"><wsdl:part name="parameters" element="tns:${op}Response"/></wsdl:message>`).join("");
+  const portOps = ops.map(([op]) => `<wsdl:operation name="${op}"><wsdl:input message="tns:${op}SoapIn"/><wsdl:output message="tns:${op}SoapOut"/></wsdl:operation>`).join("");
+  const bindOps = ops.map(([op]) => `<wsdl:operation name="${op}"><soap:operation soapAction="${ns}${op}" style="document"/><wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output></wsdl:operation>`).join("");
+  return `<?xml version="1.0" encoding="utf-8"?><wsdl:definitions xmlns:s="http://www.w3.org/2001/XMLSchema" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:tns="${ns}" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" targetNamespace="${ns}">`
+    + `<wsdl:types><s:schema elementFormDefault="qualified" targetNamespace="${ns}">${elements}${types}${open}</s:schema></wsdl:types>${messages}`
+    + `<wsdl:portType name="${service}Soap">${portOps}</wsdl:portType><wsdl:binding name="${service}Soap" type="tns:${service}Soap"><soap:binding transport="http://schemas.xmlsoap.org/soap/http"/>${bindOps}</wsdl:binding>`
+    + `<wsdl:service name="${service}"><wsdl:port name="${service}Soap" binding="tns:${service}Soap"><soap:address location="${xmlEscape(location)}"/></wsdl:port></wsdl:service></wsdl:definitions>`;
+}
+const wsdlS2S = (location) => wsdl(NS_S2S, "WSs2s", [["callPagamS2S", PAGAM_PARAMS]], transDetailsTypes, location);
+const wsdlCrypt = (location) => wsdl(NS_CRYPT, "WSCryptDecrypt", [["Encrypt", ENCRYPT_PARAMS], ["Decrypt", [["shopLogin", "s:string"], ["CryptedString", "s:string"], ["apikey", "s:string"]]]], transDetailsTypes, location);
 
 const DIALECTS = { coinflow, infinic, spg, axerve };
 
@@ -320,6 +449,13 @@ export default {
       return new Response(null, { status: fault.redirectStatus || 307, headers: { location: fault.redirect, "set-cookie": "sandbox_session=redirect; Path=/" } });
     }
     if (fault.status >= 400) return json(fault.status, { error: "sandbox fault", status: fault.status });
+    const soapService = dialect === "axerve" && SOAP_PATHS[path.toLowerCase()];
+    if (soapService) {
+      const response = axerveSoap(soapService, request, text, url);
+      if (fault.delay > 0) await sleep(fault.delay);
+      return response;
+    }
+    if (dialect === "axerve" && path.toLowerCase() === "/pagam/pagam.aspx") return payPage(url);
     let body = {};
     try {
       body = text ? JSON.parse(text) : {};
