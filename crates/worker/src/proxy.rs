@@ -21,6 +21,7 @@ use mitgate_dialects::{
     axerve, coinflow, infinic, spg, AgreementLookup, CitCapture, CitContext, MitContext, RequestKind,
 };
 
+use mitgate_core::decision::Decision;
 use mitgate_core::json::{Kind, Value};
 
 mod axerve_soap;
@@ -111,14 +112,13 @@ async fn route_and_answer<K: Kv, P: Processor>(
         return routes::not_found(dialect, &req.method);
     };
     let path = path.to_string();
-    if route == RouteKind::Soap {
-        let (Some(service), Ok(base)) =
-            (axerve::soap::Service::at(&path), service::processor_base(app.config, dialect))
-        else {
-            return routes::not_found(dialect, &req.method);
-        };
-        return axerve_soap::handle(app, merchant, service, base, &path, req).await;
-    }
+    let soap_mit = match route {
+        RouteKind::Soap => match axerve_soap::route(app, merchant, &path, req).await {
+            axerve_soap::Step::Answered(r) => return r,
+            axerve_soap::Step::Mit(call) => Some(call),
+        },
+        _ => None,
+    };
     if !req.query.is_empty() && !routes::forwards_query(route) {
         return from_dialect(id.render_errors(&[mitgate_core::validate::FieldError::new(
             "query",
@@ -144,8 +144,8 @@ async fn route_and_answer<K: Kv, P: Processor>(
         RouteKind::Cit => RequestKind::Cit,
         RouteKind::Mit => RequestKind::Mit,
         RouteKind::Payment => id.classify(&req.method, &path, body),
-        // Answered above.
-        RouteKind::Soap => return routes::not_found(dialect, &req.method),
+        // Only a SOAP MIT gets here (`soap_mit`).
+        RouteKind::Soap => RequestKind::Mit,
     };
     match kind {
         // A payment endpoint's body that is neither a CIT mitgate captures nor an MIT it decides.
@@ -162,7 +162,10 @@ async fn route_and_answer<K: Kv, P: Processor>(
         RequestKind::Cit => cit(app, merchant, dialect, &base, &path, body, req).await,
         RequestKind::Mit => {
             service::idempotent(app, merchant, req, async {
-                let r = mit(app, merchant, dialect, &base, &path, body, req).await;
+                let r = match &soap_mit {
+                    Some(call) => axerve_soap::mit(app, merchant, call, &base, &path, req).await,
+                    None => mit(app, merchant, dialect, &base, &path, body, req).await,
+                };
                 let finality = match r.header_code() {
                     Some(
                         "processor_unreachable"
@@ -286,24 +289,60 @@ async fn mit<K: Kv, P: Processor>(
         Ok(p) => p,
         Err(errors) => return from_dialect(id.render_errors(&errors)),
     };
+    let out = outbound(base, path, req, dialect, app.config.sandbox_headers);
+    let refusal = |d: &Decision| id.render_refusal(d);
+    decide(
+        app,
+        merchant,
+        dialect,
+        parsed,
+        out,
+        body,
+        &MitAnswer { refusal: &refusal, decision_header: false },
+    )
+    .await
+}
+
+/// How a decided MIT is answered in its dialect.
+struct MitAnswer<'a> {
+    /// A refusal in the processor's words.
+    refusal: &'a dyn Fn(&Decision) -> Option<mitgate_dialects::DialectResponse>,
+    /// Whether a forwarded charge's answer (the processor's, untouched) carries the decision in
+    /// `X-Mitgate-Decision` (Axerve over SOAP, whose refusals carry it there too).
+    decision_header: bool,
+}
+
+/// Decides a parsed MIT: refused in the dialect's words, or reserved, forwarded as `out` and recorded.
+/// One function for every dialect and wire format (its futures are large: one copy in the `.wasm`).
+async fn decide<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    dialect: Dialect,
+    parsed: mitgate_dialects::ParsedMit,
+    out: Outbound,
+    body: &str,
+    answer: &MitAnswer<'_>,
+) -> HttpResponse {
     let agreement = match lookup(app, merchant, &parsed.lookup).await {
         Ok(a) => a,
         Err(r) => return r,
     };
     let request = parsed.request_for(agreement.as_ref());
-    let out = outbound(base, path, req, dialect, app.config.sandbox_headers);
     let build = move |_: &AgreementRecord, _: &mitgate_core::model::ChargeRequest, _: &str| {
         Ok((dialect, out.clone()))
     };
     match service::charge(app, merchant, request, &build).await {
         Err(r) => r,
-        Ok(ChargeResult::Refused(decision)) => match id.render_refusal(&decision) {
+        Ok(ChargeResult::Refused(decision)) => match (answer.refusal)(&decision) {
             Some(r) => from_dialect(r),
             None => HttpResponse::error(500, "internal", "a refused decision could not be rendered"),
         },
         Ok(ChargeResult::Sent(sent)) => {
             let mut r = unanswered(sent.forwarded.clone(), Some(&sent.attempt_id))
                 .with_header("x-mitgate-attempt-id", sent.attempt_id.clone());
+            if answer.decision_header {
+                r = r.with_header(axerve::soap::DECISION_HEADER, axerve::soap::ascii_json(&sent.decision));
+            }
             let mut warning = sent.warning.clone();
             if dialect == Dialect::Infinic {
                 if let Some(reference) = infinic_reference(body) {

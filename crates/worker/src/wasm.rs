@@ -433,7 +433,7 @@ fn read_head(req: &Request) -> Result<HttpRequest, HttpResponse> {
         query: url.query().unwrap_or("").to_string(),
         headers,
         body: Vec::new(),
-        origin: url.origin().ascii_serialization(),
+        origin: origin(url.as_str()),
     })
 }
 
@@ -463,6 +463,13 @@ async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, HttpRespo
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// `scheme://authority` of a URL (what `Url::origin` gives for http(s), without its code).
+fn origin(url: &str) -> String {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    let end = url.get(after..).and_then(|rest| rest.find(['/', '?', '#'])).map_or(url.len(), |i| after + i);
+    url.get(..end).unwrap_or_default().to_string()
 }
 
 fn to_response(r: HttpResponse) -> worker::Result<Response> {

@@ -707,14 +707,18 @@ pub fn rewrite_wsdl(wsdl: &str, proxy_base: &str, processor_prefix: &str) -> Res
         let new = format!("{}{}", proxy_base.trim_end_matches('/'), path);
         edits.push((attr.raw.clone(), escape(&new)));
     }
-    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
-    let mut out = wsdl.to_string();
+    // Elements and their attributes are in document order, so the edits are too.
+    let mut out = String::with_capacity(wsdl.len() + 64 * edits.len());
+    let mut from = 0;
     for (range, value) in edits {
-        if out.get(range.clone()).is_none() {
+        let Some(kept) = wsdl.get(from..range.start) else {
             return Err(FieldError::new("wsdl", "an address location could not be located"));
-        }
-        out.replace_range(range, &value);
+        };
+        out.push_str(kept);
+        out.push_str(&value);
+        from = range.end;
     }
+    out.push_str(wsdl.get(from..).unwrap_or_default());
     Ok(out)
 }
 

@@ -31,8 +31,8 @@ use mitgate_dialects::{CitContext, MitContext};
 use super::{header_pairs, processor_context, refused_mit_body, store_capture, unanswered};
 use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::service::{self, App, ChargeResult, Finality, Forwarded, Outbound, Processor};
-use crate::store::{AgreementRecord, Kv};
+use crate::service::{self, App, Forwarded, Outbound, Processor};
+use crate::store::Kv;
 
 /// The request to the processor: the path as decided, the allowlisted headers (`SOAPAction` among
 /// them), the body byte for byte, no query string.
@@ -65,24 +65,51 @@ fn pending_key(shop_transaction_id: &str) -> String {
     format!("axerve-encrypt/{shop_transaction_id}")
 }
 
-/// Handles one request to a GestPay SOAP service path.
-pub(crate) async fn handle<K: Kv, P: Processor>(
+/// What a request to a GestPay SOAP service path comes to.
+pub(crate) enum Step {
+    /// Answered here (a Fault, a WSDL, a forwarded CIT or pass-through operation).
+    Answered(HttpResponse),
+    /// A `callPagamS2S` `01N` / `03N`: decided by [`mit`] under the proxy's idempotency, as every MIT is.
+    Mit(Box<Call>),
+}
+
+/// Handles one request to a GestPay SOAP service path (`path`: the processor path, a known SOAP route).
+pub(crate) async fn route<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    path: &str,
+    req: &HttpRequest,
+) -> Step {
+    let (Some(service), Ok(base)) = (Service::at(path), service::processor_base(app.config, Dialect::Axerve))
+    else {
+        return Step::Answered(crate::routes::not_found(Dialect::Axerve, &req.method));
+    };
+    match handle(app, merchant, service, base, path, req).await {
+        Ok(call) => Step::Mit(Box::new(call)),
+        Err(r) => Step::Answered(r),
+    }
+}
+
+/// `Ok`: an MIT to decide; `Err`: the answer.
+async fn handle<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
     service: Service,
     base: &str,
     path: &str,
     req: &HttpRequest,
-) -> HttpResponse {
-    let wsdl_query = req.query.eq_ignore_ascii_case("wsdl");
-    match req.method.as_str() {
-        "GET" if wsdl_query => return wsdl(app, base, path, req).await,
-        "POST" if req.query.is_empty() => {}
+) -> Result<Call, HttpResponse> {
+    let then = match req.method.as_str() {
+        "GET" if req.query.eq_ignore_ascii_case("wsdl") => Then::Wsdl,
+        "POST" if req.query.is_empty() => match read(service, merchant, app.now, req)? {
+            Read::Mit(call) => return Ok(*call),
+            Read::Forward(then) => then,
+        },
         "POST" => {
-            return fault(&[FieldError::new(
+            return Err(fault(&[FieldError::new(
                 "query",
                 "mitgate forwards no query string on a payment route: send every field in the envelope",
-            )])
+            )]))
         }
         m => {
             let mut r = fault(&[FieldError::new(
@@ -93,61 +120,159 @@ pub(crate) async fn handle<K: Kv, P: Processor>(
                 ),
             )]);
             r.status = 405;
-            return r.with_header("allow", "GET, POST");
+            return Err(r.with_header("allow", "GET, POST"));
         }
-    }
-    let Ok(body) = std::str::from_utf8(&req.body) else {
-        return fault(&[FieldError::new("Envelope", "the body is not UTF-8 text")]);
     };
-    let call = match soap::read_call(service, req.header("soapaction"), body) {
-        Ok(c) => c,
-        Err(errors) => return fault(&errors),
-    };
-    match service.operation(&call.operation) {
-        Operation::Unsupported => fault(&[FieldError::new(
-            call.operation.as_str(),
-            "is not accepted through mitgate (it may authorize a charge mitgate does not decide); nothing was forwarded",
-        )]),
-        Operation::PassThrough => forward(app, base, path, req).await,
-        Operation::CallPagamS2S => match call.trans_type() {
-            Some("01N" | "03N") => {
-                service::idempotent(app, merchant, req, async {
-                    let r = mit(app, merchant, &call, base, path, req).await;
-                    let finality = match r.header_code() {
-                        Some(_) => Finality::Retryable,
-                        None if service::decided_again_later(&r) => Finality::Retryable,
-                        None => Finality::Final,
-                    };
-                    (r, finality)
-                })
-                .await
-            }
-            Some("01F" | "03F") => first_payment(app, merchant, &call, base, path, req).await,
-            // A payment without an MIT type is customer-initiated (GestPay applies SCA to it).
-            None | Some("EC" | "08" | "09" | "NPA") => forward(app, base, path, req).await,
-            Some(_) => fault_at(
-                &call,
-                &[FieldError::new(
-                    "transDetails.type",
-                    "must be one of GestPay's types: 01F, 01N, 03F, 03N, 08, 09, EC, NPA",
-                )],
-            ),
-        },
-        Operation::Encrypt => encrypt(app, merchant, &call, base, path, req).await,
-        Operation::Decrypt => decrypt(app, merchant, base, path, req).await,
-    }
+    Err(forward(app, merchant, base, path, req, then).await)
 }
 
+/// What to do with GestPay's answer to a forwarded request.
+enum Then {
+    /// Nothing: it is the answer.
+    Nothing,
+    /// Point the WSDL's addresses at the proxy.
+    Wsdl,
+    /// An `Encrypt` `01F` / `03F` answered `OK`: keep the chain's terms under its `shopTransactionId`.
+    KeepTerms { shop_transaction_id: String, terms: String },
+    /// A `callPagamS2S` `01F` / `03F` answered `OK`: capture the chain.
+    Capture { terms: String },
+    /// A `Decrypt` answered `OK`: capture the chain whose terms an `Encrypt` kept.
+    Decrypt,
+}
+
+enum Read {
+    Mit(Box<Call>),
+    Forward(Then),
+}
+
+/// Reads and checks a posted envelope: an MIT to decide, or what to do once it is forwarded.
+fn read(
+    service: Service,
+    merchant: &str,
+    now: mitgate_core::time::Timestamp,
+    req: &HttpRequest,
+) -> Result<Read, HttpResponse> {
+    let Ok(body) = std::str::from_utf8(&req.body) else {
+        return Err(fault(&[FieldError::new("Envelope", "the body is not UTF-8 text")]));
+    };
+    let call = soap::read_call(service, req.header("soapaction"), body).map_err(|e| fault(&e))?;
+    let first = matches!(call.trans_type(), Some("01F" | "03F"));
+    let then = match service.operation(&call.operation) {
+        Operation::Unsupported => {
+            return Err(fault(&[FieldError::new(
+                call.operation.as_str(),
+                "is not accepted through mitgate (it may authorize a charge mitgate does not decide); nothing was forwarded",
+            )]))
+        }
+        Operation::PassThrough => Then::Nothing,
+        Operation::Decrypt => Then::Decrypt,
+        Operation::CallPagamS2S => match call.trans_type() {
+            Some("01N" | "03N") => return Ok(Read::Mit(Box::new(call))),
+            Some("01F" | "03F") => Then::Capture { terms: chain_terms(&call) },
+            // A payment without an MIT type is customer-initiated (GestPay applies SCA to it).
+            None | Some("EC" | "08" | "09" | "NPA") => Then::Nothing,
+            Some(_) => {
+                return Err(fault_at(
+                    &call,
+                    &[FieldError::new(
+                        "transDetails.type",
+                        "must be one of GestPay's types: 01F, 01N, 03F, 03N, 08, 09, EC, NPA",
+                    )],
+                ))
+            }
+        },
+        Operation::Encrypt if first => {
+            let Some(stid) = call.text("shopTransactionId").filter(|s| !s.is_empty()) else {
+                return Err(fault_at(
+                    &call,
+                    &[FieldError::new(
+                        "shopTransactionId",
+                        "is required: the payment page's result is matched to this chain by it",
+                    )],
+                ));
+            };
+            Then::KeepTerms { shop_transaction_id: stid.to_string(), terms: chain_terms(&call) }
+        }
+        // A payment page without an MIT chain: customer-initiated.
+        Operation::Encrypt => Then::Nothing,
+    };
+    if let Then::KeepTerms { terms, .. } | Then::Capture { terms } = &then {
+        check_terms(terms, merchant, now).map_err(|e| fault_at(&call, &e))?;
+    }
+    Ok(Read::Forward(then))
+}
+
+/// Forwards the request (one place for every SOAP pass-through and CIT), then does `then`.
 async fn forward<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
+    merchant: &str,
     base: &str,
     path: &str,
     req: &HttpRequest,
+    then: Then,
 ) -> HttpResponse {
-    unanswered(
-        app.processor.send(outbound(app, base, path, req), app.config.processor_timeout_ms).await,
-        None,
-    )
+    let mut out = outbound(app, base, path, req);
+    if matches!(then, Then::Wsdl) {
+        out.url.push('?');
+        out.url.push_str(&req.query);
+    }
+    let forwarded = app.processor.send(out, app.config.processor_timeout_ms).await;
+    let Forwarded::Answered(resp) = forwarded else { return unanswered(forwarded, None) };
+    if !(200..300).contains(&resp.status) {
+        return resp;
+    }
+    let operation = match &then {
+        Then::Nothing => return resp,
+        Then::Wsdl => return wsdl(base, req, resp),
+        Then::KeepTerms { .. } => "Encrypt",
+        Then::Capture { .. } => "callPagamS2S",
+        Then::Decrypt => "Decrypt",
+    };
+    let Ok(result) = soap::read_result(&String::from_utf8_lossy(&resp.body), operation) else { return resp };
+    if result.fields.get("transactionResult").and_then(|v| v.as_str()) != Some("OK") {
+        return resp;
+    }
+    let terms = match then {
+        Then::KeepTerms { shop_transaction_id, terms } => {
+            return match app
+                .stores
+                .put_pending_cit(merchant, &pending_key(&shop_transaction_id), &terms)
+                .await
+            {
+                Ok(()) => resp.with_header("x-mitgate-pending-chain", shop_transaction_id),
+                Err(e) => resp.with_header("x-mitgate-warning", format!("chain terms not recorded: {}", e.0)),
+            };
+        }
+        Then::Capture { terms } => terms,
+        Then::Decrypt => {
+            let Some(stid) = result.shop_transaction_id.as_deref() else { return resp };
+            match app.stores.pending_cit(merchant, &pending_key(stid)).await {
+                Err(e) => {
+                    return resp.with_header("x-mitgate-warning", format!("chain terms not read: {}", e.0))
+                }
+                Ok(None) => return resp,
+                Ok(Some(terms)) => terms,
+            }
+        }
+        Then::Nothing | Then::Wsdl => return resp,
+    };
+    let headers: Vec<(&str, &str)> = Vec::new();
+    let ctx = CitContext { merchant_id: merchant, headers: &headers, at: app.now };
+    let json = result.json();
+    match axerve::capture_cit(&CitInput { request: &terms, response: &json }, &ctx) {
+        Ok(c) => {
+            match store_capture(app, merchant, Dialect::Axerve, c, processor_context(Dialect::Axerve, &terms))
+                .await
+            {
+                Ok(aid) => resp.with_header("x-mitgate-agreement-id", aid),
+                Err(m) => resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}")),
+            }
+        }
+        Err(errors) => {
+            let m = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+            resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}"))
+        }
+    }
 }
 
 /// The proxy's own base for this dialect (`https://mitgate.example/axerve`).
@@ -160,22 +285,8 @@ fn proxy_base(req: &HttpRequest) -> String {
     format!("{origin}/{}", Dialect::Axerve.as_str())
 }
 
-async fn wsdl<K: Kv, P: Processor>(
-    app: &App<'_, K, P>,
-    base: &str,
-    path: &str,
-    req: &HttpRequest,
-) -> HttpResponse {
-    let mut out = outbound(app, base, path, req);
-    out.url.push('?');
-    out.url.push_str(&req.query);
-    let resp = match app.processor.send(out, app.config.processor_timeout_ms).await {
-        Forwarded::Answered(r) => r,
-        other => return unanswered(other, None),
-    };
-    if !(200..300).contains(&resp.status) {
-        return resp;
-    }
+/// The processor's WSDL with its addresses pointing at the proxy.
+fn wsdl(base: &str, req: &HttpRequest, resp: HttpResponse) -> HttpResponse {
     let text = String::from_utf8_lossy(&resp.body);
     // The path of the processor's base URL (`/axerve` for `http://sandbox/axerve`), not repeated.
     let prefix =
@@ -206,11 +317,12 @@ fn chain_terms(call: &Call) -> String {
             }
         }
         if let Some(serde_json::Value::Object(r)) = d.get("recurringTransaction") {
-            let kept: serde_json::Map<_, _> = r
-                .iter()
-                .filter(|(k, _)| matches!(k.as_str(), "expiry" | "frequency"))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let mut kept = serde_json::Map::new();
+            for name in ["expiry", "frequency"] {
+                if let Some(v) = r.get(name) {
+                    kept.insert(name.to_string(), v.clone());
+                }
+            }
             details.insert("recurringTransaction".to_string(), serde_json::Value::Object(kept));
         }
         out.insert("transDetails".to_string(), serde_json::Value::Object(details));
@@ -222,125 +334,16 @@ fn chain_terms(call: &Call) -> String {
 fn check_terms(
     terms: &str,
     merchant: &str,
-    app_now: mitgate_core::time::Timestamp,
+    now: mitgate_core::time::Timestamp,
 ) -> Result<(), Vec<FieldError>> {
     let headers: Vec<(&str, &str)> = Vec::new();
-    let ctx = CitContext { merchant_id: merchant, headers: &headers, at: app_now };
+    let ctx = CitContext { merchant_id: merchant, headers: &headers, at: now };
     let placeholder = r#"{"transactionResult": "OK", "bankTransactionID": "check", "token": "check"}"#;
     axerve::capture_cit(&CitInput { request: terms, response: placeholder }, &ctx).map(|_| ())
 }
 
-async fn encrypt<K: Kv, P: Processor>(
-    app: &App<'_, K, P>,
-    merchant: &str,
-    call: &Call,
-    base: &str,
-    path: &str,
-    req: &HttpRequest,
-) -> HttpResponse {
-    if !matches!(call.trans_type(), Some("01F" | "03F")) {
-        return forward(app, base, path, req).await;
-    }
-    let terms = chain_terms(call);
-    let Some(stid) = call.text("shopTransactionId").filter(|s| !s.is_empty()).map(str::to_string) else {
-        return fault_at(
-            call,
-            &[FieldError::new(
-                "shopTransactionId",
-                "is required: the payment page's result is matched to this chain by it",
-            )],
-        );
-    };
-    if let Err(errors) = check_terms(&terms, merchant, app.now) {
-        return fault_at(call, &errors);
-    }
-    let forwarded = app.processor.send(outbound(app, base, path, req), app.config.processor_timeout_ms).await;
-    let Forwarded::Answered(resp) = forwarded else { return unanswered(forwarded, None) };
-    if !(200..300).contains(&resp.status) {
-        return resp;
-    }
-    let ok = soap::read_result(&String::from_utf8_lossy(&resp.body), "Encrypt")
-        .is_ok_and(|r| r.fields.get("transactionResult").and_then(|v| v.as_str()) == Some("OK"));
-    if !ok {
-        return resp;
-    }
-    match app.stores.put_pending_cit(merchant, &pending_key(&stid), &terms).await {
-        Ok(()) => resp.with_header("x-mitgate-pending-chain", stid),
-        Err(e) => resp.with_header("x-mitgate-warning", format!("chain terms not recorded: {}", e.0)),
-    }
-}
-
-async fn capture<K: Kv, P: Processor>(
-    app: &App<'_, K, P>,
-    merchant: &str,
-    terms: &str,
-    result: &soap::GestPayResult,
-    resp: HttpResponse,
-) -> HttpResponse {
-    let headers: Vec<(&str, &str)> = Vec::new();
-    let ctx = CitContext { merchant_id: merchant, headers: &headers, at: app.now };
-    let json = result.json();
-    match axerve::capture_cit(&CitInput { request: terms, response: &json }, &ctx) {
-        Ok(c) => {
-            match store_capture(app, merchant, Dialect::Axerve, c, processor_context(Dialect::Axerve, terms))
-                .await
-            {
-                Ok(aid) => resp.with_header("x-mitgate-agreement-id", aid),
-                Err(m) => resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}")),
-            }
-        }
-        Err(errors) => {
-            let m = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-            resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}"))
-        }
-    }
-}
-
-fn ok_result(resp: &HttpResponse, operation: &str) -> Option<soap::GestPayResult> {
-    if !(200..300).contains(&resp.status) {
-        return None;
-    }
-    let r = soap::read_result(&String::from_utf8_lossy(&resp.body), operation).ok()?;
-    (r.fields.get("transactionResult").and_then(|v| v.as_str()) == Some("OK")).then_some(r)
-}
-
-async fn decrypt<K: Kv, P: Processor>(
-    app: &App<'_, K, P>,
-    merchant: &str,
-    base: &str,
-    path: &str,
-    req: &HttpRequest,
-) -> HttpResponse {
-    let forwarded = app.processor.send(outbound(app, base, path, req), app.config.processor_timeout_ms).await;
-    let Forwarded::Answered(resp) = forwarded else { return unanswered(forwarded, None) };
-    let Some(result) = ok_result(&resp, "Decrypt") else { return resp };
-    let Some(stid) = result.shop_transaction_id.clone() else { return resp };
-    match app.stores.pending_cit(merchant, &pending_key(&stid)).await {
-        Err(e) => resp.with_header("x-mitgate-warning", format!("chain terms not read: {}", e.0)),
-        Ok(None) => resp,
-        Ok(Some(terms)) => capture(app, merchant, &terms, &result, resp).await,
-    }
-}
-
-async fn first_payment<K: Kv, P: Processor>(
-    app: &App<'_, K, P>,
-    merchant: &str,
-    call: &Call,
-    base: &str,
-    path: &str,
-    req: &HttpRequest,
-) -> HttpResponse {
-    let terms = chain_terms(call);
-    if let Err(errors) = check_terms(&terms, merchant, app.now) {
-        return fault_at(call, &errors);
-    }
-    let forwarded = app.processor.send(outbound(app, base, path, req), app.config.processor_timeout_ms).await;
-    let Forwarded::Answered(resp) = forwarded else { return unanswered(forwarded, None) };
-    let Some(result) = ok_result(&resp, "callPagamS2S") else { return resp };
-    capture(app, merchant, &terms, &result, resp).await
-}
-
-async fn mit<K: Kv, P: Processor>(
+/// Decides a `callPagamS2S` `01N` / `03N` (the proxy runs it under `Idempotency-Key`).
+pub(crate) async fn mit<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
     call: &Call,
@@ -359,29 +362,8 @@ async fn mit<K: Kv, P: Processor>(
         Ok(p) => p,
         Err(errors) => return fault_at(call, &errors),
     };
-    let agreement = match super::lookup(app, merchant, &parsed.lookup).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let request = parsed.request_for(agreement.as_ref());
-    let out = outbound(app, base, path, req);
-    let build = move |_: &AgreementRecord, _: &mitgate_core::model::ChargeRequest, _: &str| {
-        Ok((Dialect::Axerve, out.clone()))
-    };
-    match service::charge(app, merchant, request, &build).await {
-        Err(r) => r,
-        Ok(ChargeResult::Refused(decision)) => match soap::render_refusal(call, &decision) {
-            Some(r) => from_dialect(r),
-            None => HttpResponse::error(500, "internal", "a refused decision could not be rendered"),
-        },
-        Ok(ChargeResult::Sent(sent)) => {
-            let mut r = unanswered(sent.forwarded.clone(), Some(&sent.attempt_id))
-                .with_header("x-mitgate-attempt-id", sent.attempt_id.clone())
-                .with_header(soap::DECISION_HEADER, soap::ascii_json(&sent.decision));
-            if let Some(w) = sent.warning.clone() {
-                r = r.with_header("x-mitgate-warning", w);
-            }
-            r
-        }
-    }
+    let refusal = |d: &mitgate_core::decision::Decision| soap::render_refusal(call, d);
+    let answer = super::MitAnswer { refusal: &refusal, decision_header: true };
+    super::decide(app, merchant, Dialect::Axerve, parsed, outbound(app, base, path, req), &json, &answer)
+        .await
 }
