@@ -264,7 +264,10 @@ async fn forward<K: Kv, P: Processor>(
             match store_capture(app, merchant, Dialect::Axerve, c, processor_context(Dialect::Axerve, &terms))
                 .await
             {
-                Ok(aid) => resp.with_header("x-mitgate-agreement-id", aid),
+                Ok((aid, None)) => resp.with_header("x-mitgate-agreement-id", aid),
+                Ok((aid, Some(w))) => {
+                    resp.with_header("x-mitgate-agreement-id", aid).with_header("x-mitgate-warning", w)
+                }
                 Err(m) => resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}")),
             }
         }
