@@ -355,10 +355,10 @@ fn open(
         }
         let (r, local) = reader.resolve_attribute(a.key);
         let ns = owned_ns(r)?;
-        let value = a.unescape_value().map_err(|e| xml_error(&e).to_string())?;
         let name = String::from_utf8_lossy(local.as_ref()).into_owned();
+        // The only attribute value mitgate reads: `xsi:nil` (schema booleans `true` / `1`), raw.
         if ns.as_deref() == Some(XSI) && name == "nil" {
-            nil = value == "true" || value == "1";
+            nil = matches!(a.value.as_ref(), b"true" | b"1");
         }
         // The reader borrows from `xml`: the raw value's offset is its distance from the start.
         let start = (a.value.as_ptr() as usize).wrapping_sub(xml.as_ptr() as usize);
@@ -533,9 +533,13 @@ pub fn ascii_json(value: &impl serde::Serialize) -> String {
         if c.is_ascii() {
             out.push(c);
         } else {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
             let mut units = [0u16; 2];
             for u in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{u:04x}"));
+                out.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(char::from(HEX.get(usize::from((*u >> shift) & 0xf)).copied().unwrap_or(b'0')));
+                }
             }
         }
     }
