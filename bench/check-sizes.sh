@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 BROWSER_WASM=${BROWSER_WASM:-crates/wasm/pkg/web/mitgate_wasm_bg.wasm}
 WORKER_WASM=${WORKER_WASM:-crates/worker/build/index_bg.wasm}
 BROWSER_KIB=120
-WORKER_KIB=300
+# 300 KiB in issue 7; 310 KiB since Axerve speaks SOAP (issue 11): quick-xml and the SOAP mapping add
+# 21.9 KB gzip (291,495 B on main before, 313,364 B after; PERFORMANCE.md, "Size and cold start").
+WORKER_KIB=310
 
 fail=0
 check() { # name, file, budget KiB
