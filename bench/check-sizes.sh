@@ -11,9 +11,9 @@ cd "$(dirname "$0")/.."
 BROWSER_WASM=${BROWSER_WASM:-crates/wasm/pkg/web/mitgate_wasm_bg.wasm}
 WORKER_WASM=${WORKER_WASM:-crates/worker/build/index_bg.wasm}
 BROWSER_KIB=120
-# 300 KiB in issue 7; 320 KiB since Axerve speaks SOAP (issue 11): quick-xml and the SOAP mapping add about
-# 22 KB gzip (main at fee34f8: 304,344 B; with SOAP: 326,159 B; PERFORMANCE.md, "Size and cold start").
-WORKER_KIB=320
+# 300 KiB in issue 7; 330 KiB since Axerve speaks SOAP (issue 11): quick-xml and the SOAP mapping add about
+# 22 KB gzip (main at bf50aaa: 306,247 B; with SOAP: 328,038 B; PERFORMANCE.md, "Size and cold start").
+WORKER_KIB=330
 
 fail=0
 check() { # name, file, budget KiB
