@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::model::{AgreementStatus, CardBrand, Interval, MitType};
+use crate::model::{AgreementStatus, CardBrand, Interval, MandateCategory, MitType};
 use crate::money::{Currency, Money};
 use crate::time::{Timestamp, ValidUntil, YearMonth};
 
@@ -24,6 +24,9 @@ pub struct Decision {
     pub retry_after_seconds: Option<u64>,
     /// The agreement's limits at `now` (absent when the agreement is unknown or not the caller's).
     pub limits: Option<Limits>,
+    /// The network rule-set version that judged the charge (`"2026-10-25"`): the policy's pin, or the
+    /// version in force at `now`. Past declines are categorised by the version in force when they happened.
+    pub rules_version: &'static str,
 }
 
 /// Allowed or refused.
@@ -97,6 +100,11 @@ codes! {
     CredentialMismatch = "credential_mismatch", "credential", 403;
     /// The credential cannot be used for MIT.
     CredentialNotMitCompatible = "credential_not_mit_compatible", "credential", 422;
+    /// The storing CIT's approval said the card must not be stored for MITs (Mastercard MAC 40/41).
+    CredentialNotStorable = "credential_not_storable", "network_credential", 403;
+    /// The agreement lacks a storing-CIT reference the network requires on MITs (policy
+    /// `requireNetworkReferences`).
+    NetworkReferenceMissing = "network_reference_missing", "network_credential", 422;
     /// The reference is itself an MIT (chaining).
     ReferenceIsMit = "reference_is_mit", "reference", 403;
     /// The reference is a mobile-wallet payment.
@@ -125,6 +133,9 @@ codes! {
     CurrencyMismatch = "currency_mismatch", "currency", 422;
     /// The amount is above the ceiling.
     AmountAboveCeiling = "amount_above_ceiling", "amount_ceiling", 410;
+    /// India: an INR charge above the RBI limit for the mandate's category needs additional
+    /// authentication by the customer (policy `indiaProfile`).
+    AdditionalAuthenticationRequired = "additional_authentication_required", "india_afa", 403;
     /// `maxCount` MITs within `period` already.
     VelocityExceeded = "velocity_exceeded", "velocity", 429;
     /// Too soon after the previous charge.
@@ -133,12 +144,21 @@ codes! {
     RetryForbidden = "retry_forbidden", "network_retry", 403;
     /// The network asks to wait before retrying (Mastercard MAC 24-30).
     RetryTooEarly = "retry_too_early", "network_retry", 429;
-    /// The network's reattempt budget is spent (Visa 15, Mastercard 35 in 30 days).
+    /// The network's reattempt budget is spent (Visa 15, 20 from 2025-05-25; Mastercard 35 in 30 days).
     RetryLimitReached = "retry_limit_reached", "network_retry", 429;
+    /// Mastercard: the card already has 10 declines in the trailing 24 hours (across the merchant's
+    /// agreements on the credential).
+    CardDeclineLimitReached = "card_decline_limit_reached", "network_retry", 429;
     /// The policy needs a pre-debit notice and none was sent.
     PreDebitNoticeMissing = "pre_debit_notice_missing", "pre_debit_notice", 422;
     /// The notice was sent too recently.
     PreDebitNoticeTooRecent = "pre_debit_notice_too_recent", "pre_debit_notice", 429;
+    /// The network requires a reminder before this charge and none was sent (policy `trialReminders`).
+    TrialReminderMissing = "trial_reminder_missing", "trial_reminder", 422;
+    /// The reminder was sent too recently: the charge may follow later.
+    TrialReminderTooRecent = "trial_reminder_too_recent", "trial_reminder", 429;
+    /// The reminder was sent outside the network's window: a new one is needed.
+    TrialReminderOutsideWindow = "trial_reminder_outside_window", "trial_reminder", 422;
 }
 
 /// The numbers behind a violation. Each variant's fields are documented on its type.
@@ -166,6 +186,82 @@ pub enum Details {
     Retry(RetryDetails),
     /// Pre-debit notice.
     Notice(NoticeDetails),
+    /// A storing CIT's advice code that forbids MITs.
+    Storage(StorageDetails),
+    /// Network references missing from the agreement.
+    References(ReferenceDetails),
+    /// India's additional-authentication limit.
+    Authentication(AuthenticationDetails),
+    /// Trial and long-interval reminders.
+    Reminder(ReminderDetails),
+}
+
+/// The storing CIT's approval forbids MITs on the card.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageDetails {
+    /// The network (Mastercard).
+    pub network: CardBrand,
+    /// `agreement.established.adviceCode`.
+    pub advice_code: String,
+    /// What it means (`consumer_non_reloadable_prepaid`, `consumer_single_use_virtual_card`).
+    pub meaning: &'static str,
+    /// The rule-set version that lists it (in force when the agreement was established).
+    pub rules_version: &'static str,
+}
+
+/// References the network requires on an MIT.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferenceDetails {
+    /// The network.
+    pub network: CardBrand,
+    /// The agreement fields missing (`established.networkTransactionId`, `established.transactionLinkId`).
+    pub missing: Vec<&'static str>,
+    /// The rule-set version that requires them.
+    pub rules_version: &'static str,
+}
+
+/// An INR charge above the additional-authentication limit.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticationDetails {
+    /// The amount asked for.
+    pub requested: Money,
+    /// The largest amount without additional authentication.
+    pub limit: Money,
+    /// The mandate's category (`general` when the agreement gives none).
+    pub mandate_category: MandateCategory,
+    /// The rule-set version of the limit.
+    pub rules_version: &'static str,
+}
+
+/// A reminder the network requires before a charge.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReminderDetails {
+    /// The network whose rule applies.
+    pub network: CardBrand,
+    /// `trial` (the first charge after a trial) or `long_interval` (billing 6 months apart or more).
+    pub reason: &'static str,
+    /// The trial's end, for `trial`.
+    pub trial_ends_at: Option<Timestamp>,
+    /// When the reminder went out (`request.reminderSentAt`).
+    pub reminder_sent_at: Option<Timestamp>,
+    /// The earliest instant a reminder may go out, when the window has one.
+    pub window_start: Option<Timestamp>,
+    /// The latest instant a reminder may go out.
+    pub window_end: Option<Timestamp>,
+    /// Days between the reminder and the charge (Visa) or the trial's end (Mastercard), at least.
+    pub min_days_before: u32,
+    /// At most (Mastercard).
+    pub max_days_before: Option<u32>,
+    /// The rule-set version of the window.
+    pub rules_version: &'static str,
 }
 
 /// Details of a status violation.
@@ -256,6 +352,19 @@ pub struct RetryDetails {
     pub reattempts_allowed: Option<u32>,
     /// The window, days.
     pub window_days: Option<u32>,
+    /// The budget that binds: `visa_reattempts`, `mastercard_reattempts` or `mastercard_declines_per_day`.
+    pub budget: Option<&'static str>,
+    /// Declines counted in the trailing 24 hours (`mastercard_declines_per_day`).
+    pub declines_used: Option<u32>,
+    /// Declines the network allows in 24 hours.
+    pub declines_allowed: Option<u32>,
+    /// When the budget next frees a slot (the oldest counted entry leaves the window).
+    pub frees_at: Option<Timestamp>,
+    /// The policy overrode the network's number.
+    pub overridden: bool,
+    /// The rule-set version of the rule: for budgets the one judging `now`, for a decline's category
+    /// or advice the one in force when it was declined.
+    pub rules_version: &'static str,
 }
 
 /// Pre-debit notice details.

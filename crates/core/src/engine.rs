@@ -104,7 +104,7 @@ pub fn evaluate(input: &Evaluation) -> Decision {
             let mut all = Vec::new();
             rules::merchant_enabled::check_policy(&input.policy, &mut all);
             all.extend(violations);
-            return finish(input.now, all, None);
+            return finish(input.now, all, None, rules::rules_for(&input.policy, input.now).version);
         }
     };
     let sorted = Sorted::new(&input.history, input.now);
@@ -117,8 +117,9 @@ pub fn evaluate(input: &Evaluation) -> Decision {
     let eligible_now = violations.len() == before;
     // Keep rule order: the lookup's customer check belongs after merchant_enabled.
     violations.sort_by_key(|v| v.code);
+    let version = ctx.rules().version;
     let limits = limits_for(ctx.without_request(), eligible_now);
-    finish(input.now, violations, Some(limits))
+    finish(input.now, violations, Some(limits), version)
 }
 
 /// An agreement's limits at `now`, without a specific charge.
@@ -180,7 +181,12 @@ fn next_eligible(ctx: &Context<'_>) -> Option<Timestamp> {
     None
 }
 
-fn finish(now: Timestamp, violations: Vec<Violation>, limits: Option<Limits>) -> Decision {
+fn finish(
+    now: Timestamp,
+    violations: Vec<Violation>,
+    limits: Option<Limits>,
+    rules_version: &'static str,
+) -> Decision {
     if violations.is_empty() {
         return Decision {
             outcome: Verdict::Allowed,
@@ -189,6 +195,7 @@ fn finish(now: Timestamp, violations: Vec<Violation>, limits: Option<Limits>) ->
             retry_at: None,
             retry_after_seconds: None,
             limits,
+            rules_version,
         };
     }
     let http_status = violations.first().map_or(400, |v| v.http_status);
@@ -200,5 +207,6 @@ fn finish(now: Timestamp, violations: Vec<Violation>, limits: Option<Limits>) ->
         retry_at,
         violations,
         limits,
+        rules_version,
     }
 }

@@ -9,7 +9,8 @@ mod request;
 pub(crate) use agreement::{check_id, check_no_card};
 pub use agreement::{
     Agreement, AgreementStatus, AmountQualifier, CardBrand, Consent, Credential, Establishment,
-    EstablishmentMethod, Interval, MitType, PaymentMethod, PaymentMethodKind, Schedule, Terms,
+    EstablishmentMethod, Interval, MandateCategory, MitType, PaymentMethod, PaymentMethodKind, Schedule,
+    Terms,
 };
 pub use history::{Attempt, AttemptStatus, Decline, DeclineReason, History, Payment, PaymentKind};
 pub use outcome::{Outcome, OutcomeResult};

@@ -9,7 +9,9 @@
 //! `maxCount`; a reference never expires without `expiration`; no policy ceiling without `maxMultiple`;
 //! every CVV-verified payment counts without `maxAmountLookback`; without `maxZeroAuthAmount` an
 //! agreement with no CVV-verified payment has a ceiling of zero (fail closed). Extensions: card-network
-//! retry rules on, grandfathered references allowed, no pre-debit notice.
+//! retry rules on (the rule-set version in force at `now`, no budget overridden), grandfathered references
+//! allowed, no pre-debit notice, network references not required, trial reminders not enforced, India
+//! profile off.
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -57,6 +59,43 @@ pub struct Policy {
     /// Extension: a customer notice must precede each charge by at least this long (off by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_debit_notice: Option<PreDebitNotice>,
+    /// Extension: pin the network rule-set version or override a budget (for an acquirer that applies a
+    /// network change later). Absent: the version in force at `now`, budgets as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_rules: Option<NetworkRulesPolicy>,
+    /// Extension: refuse a Visa or Mastercard MIT when the agreement lacks the storing CIT's references
+    /// the network requires at `now` (network transaction id; Mastercard's Transaction Link ID from
+    /// 2026-10-23). Off by default: the documents' processors keep these references themselves.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub require_network_references: bool,
+    /// Extension: enforce Visa's free-trial and Mastercard's negative-option reminder windows (off by
+    /// default).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub trial_reminders: bool,
+    /// Extension: India's e-mandate profile: an INR charge above the RBI limit for the agreement's
+    /// `mandateCategory` needs additional authentication (off by default).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub india_profile: bool,
+}
+
+/// A merchant's choices about the dated network rules.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkRulesPolicy {
+    /// Use this rule-set version (`"2025-04-11"`) at every instant, for budgets and for categorising
+    /// past declines, instead of the version in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Override Visa's reattempt budget (categories 2-4, per window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visa_max_reattempts: Option<u32>,
+    /// Override Mastercard's reattempt budget (per window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mastercard_max_reattempts: Option<u32>,
+    /// Override Mastercard's declines-per-card budget in 24 hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mastercard_max_declines_per_day: Option<u32>,
 }
 
 impl Default for Policy {
@@ -72,8 +111,17 @@ impl Default for Policy {
             network_retry_rules: true,
             allow_grandfathered: true,
             pre_debit_notice: None,
+            network_rules: None,
+            require_network_references: false,
+            trial_reminders: false,
+            india_profile: false,
         }
     }
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn default_true() -> bool {
@@ -117,6 +165,17 @@ json_struct!(Policy, deny_unknown {
     network_retry_rules: or "networkRetryRules" => default_true,
     allow_grandfathered: or "allowGrandfathered" => default_true,
     pre_debit_notice: opt "preDebitNotice",
+    network_rules: opt "networkRules",
+    require_network_references: default "requireNetworkReferences",
+    trial_reminders: default "trialReminders",
+    india_profile: default "indiaProfile",
+});
+
+json_struct!(NetworkRulesPolicy, deny_unknown {
+    version: opt "version",
+    visa_max_reattempts: opt "visaMaxReattempts",
+    mastercard_max_reattempts: opt "mastercardMaxReattempts",
+    mastercard_max_declines_per_day: opt "mastercardMaxDeclinesPerDay",
 });
 
 json_struct!(PreDebitNotice, deny_unknown {
@@ -201,6 +260,34 @@ impl Policy {
         if let Some(c) = self.max_zero_auth_amount {
             if c.cents > crate::money::MAX_MINOR_UNITS {
                 errors.push(FieldError::new(field("maxZeroAuthAmount.cents"), "is out of range"));
+            }
+        }
+        if let Some(n) = &self.network_rules {
+            if let Some(v) = &n.version {
+                if crate::rules::network_rules::by_version(v).is_none() {
+                    let known: Vec<&str> =
+                        crate::rules::network_rules::RULE_SETS.iter().map(|r| r.version).collect();
+                    errors.push(FieldError::new(
+                        field("networkRules.version"),
+                        format!(
+                            "`{}` is not a rule-set version; known: {}",
+                            crate::money::truncate_for_message(v),
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+            for (name, value) in [
+                ("visaMaxReattempts", n.visa_max_reattempts),
+                ("mastercardMaxReattempts", n.mastercard_max_reattempts),
+                ("mastercardMaxDeclinesPerDay", n.mastercard_max_declines_per_day),
+            ] {
+                if value.is_some_and(|b| b == 0 || b > 1000) {
+                    errors.push(FieldError::new(
+                        field(&format!("networkRules.{name}")),
+                        "must be between 1 and 1000",
+                    ));
+                }
             }
         }
         if let Some(n) = self.pre_debit_notice {

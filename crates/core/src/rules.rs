@@ -10,16 +10,20 @@ pub(crate) mod consent;
 pub(crate) mod credential;
 pub(crate) mod currency;
 pub(crate) mod grandfathered;
+pub(crate) mod india_afa;
 pub(crate) mod installments;
 pub(crate) mod merchant_enabled;
 pub(crate) mod min_interval;
 pub(crate) mod mit_type;
+pub(crate) mod network_credential;
 pub mod network_retry;
+pub mod network_rules;
 pub(crate) mod pre_debit_notice;
 pub(crate) mod reference;
 pub(crate) mod reference_datetime;
 pub(crate) mod reference_window;
 pub(crate) mod schedule;
+pub(crate) mod trial_reminder;
 pub(crate) mod validity;
 pub(crate) mod velocity;
 
@@ -29,12 +33,24 @@ use crate::decision::{Ceiling, Code, Details, Violation};
 use crate::model::{Agreement, Attempt, ChargeRequest, History, Payment};
 use crate::policy::Policy;
 use crate::time::Timestamp;
+use network_rules::RuleSet;
+
+/// The rule-set version a policy pins, if any (validation has checked that it exists).
+pub(crate) fn pinned_rules(policy: &Policy) -> Option<&'static RuleSet> {
+    policy.network_rules.as_ref().and_then(|n| n.version.as_deref()).and_then(network_rules::by_version)
+}
+
+/// The rule-set version that judges a decision at `now`: the policy's pin, or the version in force.
+pub fn rules_for(policy: &Policy, now: Timestamp) -> &'static RuleSet {
+    pinned_rules(policy).unwrap_or_else(|| network_rules::in_force(now))
+}
 
 /// A history's entries at or before an instant, each kind sorted by `(at, id)`: built once per decision
 /// and shared (borrowed) by every [`Context`] judged at a later instant.
 pub(crate) struct Sorted<'a> {
     attempts: Vec<&'a Attempt>,
     payments: Vec<&'a Payment>,
+    credential_attempts: Vec<&'a Attempt>,
 }
 
 impl<'a> Sorted<'a> {
@@ -52,7 +68,16 @@ impl<'a> Sorted<'a> {
         if !payments.is_sorted_by(|a, b| (a.at, &a.id) <= (b.at, &b.id)) {
             payments.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
         }
-        Sorted { attempts, payments }
+        // The card's attempts across the merchant's agreements: this agreement's first, then the others'.
+        let mut credential_attempts: Vec<&Attempt> =
+            Vec::with_capacity(attempts.len() + history.credential_attempts.len());
+        credential_attempts.extend(attempts.iter().copied());
+        if !history.credential_attempts.is_empty() {
+            credential_attempts.extend(history.credential_attempts.iter().filter(|a| a.at <= now));
+            // Stable: on equal (at, id) this agreement's attempt stays first.
+            credential_attempts.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        }
+        Sorted { attempts, payments, credential_attempts }
     }
 }
 
@@ -68,6 +93,12 @@ pub(crate) struct Context<'a> {
     pub attempts: &'a [&'a Attempt],
     /// Customer payments at or before `now`, sorted by `(at, id)`.
     pub payments: &'a [&'a Payment],
+    /// Attempts on this agreement's credential across the merchant's agreements (this agreement's and
+    /// `history.credentialAttempts`), at or before `now`, sorted by `(at, id)`.
+    // INVARIANT: sorted ascending by (at, id); none after the original `now`.
+    pub credential_attempts: &'a [&'a Attempt],
+    /// The policy's pinned rule-set version, if any.
+    pub pinned: Option<&'static RuleSet>,
     pub request: Option<&'a ChargeRequest>,
     /// The amount ceiling at `now`, computed on first use (it does not depend on the request).
     ceiling: OnceCell<Ceiling>,
@@ -88,6 +119,8 @@ impl<'a> Context<'a> {
             agreement,
             attempts: &sorted.attempts,
             payments: &sorted.payments,
+            credential_attempts: &sorted.credential_attempts,
+            pinned: pinned_rules(policy),
             request,
             ceiling: OnceCell::new(),
         }
@@ -101,6 +134,8 @@ impl<'a> Context<'a> {
             agreement: self.agreement,
             attempts: self.attempts,
             payments: self.payments,
+            credential_attempts: self.credential_attempts,
+            pinned: self.pinned,
             request: self.request,
             ceiling: OnceCell::new(),
         }
@@ -109,6 +144,16 @@ impl<'a> Context<'a> {
     /// The same context without the request (a limits query at the same instant); keeps the ceiling.
     pub fn without_request(self) -> Context<'a> {
         Context { request: None, ..self }
+    }
+
+    /// The network rules judging `now`.
+    pub fn rules(&self) -> &'static RuleSet {
+        self.rules_at(self.now)
+    }
+
+    /// The network rules in force at an instant (for categorising a past decline), unless pinned.
+    pub fn rules_at(&self, at: Timestamp) -> &'static RuleSet {
+        self.pinned.unwrap_or_else(|| network_rules::in_force(at))
     }
 
     /// The amount ceiling at `now` and how it was derived, computed once per context.
@@ -137,6 +182,7 @@ pub(crate) fn check_all(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     merchant_enabled::check(ctx, out);
     agreement_status::check(ctx, out);
     credential::check(ctx, out);
+    network_credential::check(ctx, out);
     reference::check(ctx, out);
     consent::check(ctx, out);
     grandfathered::check(ctx, out);
@@ -149,8 +195,10 @@ pub(crate) fn check_all(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     card_expiry::check(ctx, out);
     currency::check(ctx, out);
     amount_ceiling::check(ctx, out);
+    india_afa::check(ctx, out);
     velocity::check(ctx, out);
     min_interval::check(ctx, out);
     network_retry::check(ctx, out);
     pre_debit_notice::check(ctx, out);
+    trial_reminder::check(ctx, out);
 }

@@ -40,7 +40,8 @@
 //! matches `originalPaymentId`. Messages use the document's sentences with its numbers filled in.
 //!
 //! ## Outcomes ([`read_outcome`])
-//! 2xx `{"paymentId"}` → approved. 402 → declined: `message`, and (not in the document; read when present)
+//! 2xx `{"paymentId"}` → approved (on a CIT, `merchantAdviceCode` when present, not in the document, becomes
+//! `agreement.established.adviceCode`: Mastercard MAC 40/41 forbid MITs on the card). 402 → declined: `message`, and (not in the document; read when present)
 //! `declineCode` and `merchantAdviceCode`. Any other 4xx (Coinflow's own 403 / 410 / 429 refusals, bad
 //! requests) → not sent: no charge reached the card network. 5xx → unknown (`Ok(None)`).
 
@@ -163,10 +164,12 @@ json_struct!(CitBody, ignore_unknown {
 
 struct PaymentResponse {
     payment_id: Option<String>,
+    merchant_advice_code: Option<String>,
 }
 
 json_struct!(PaymentResponse, ignore_unknown {
     payment_id: opt "paymentId",
+    merchant_advice_code: opt "merchantAdviceCode",
 });
 
 struct ErrorResponse {
@@ -219,6 +222,7 @@ pub fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<Fiel
         mit_type: None,
         amount,
         notice_sent_at: ctx.notice_sent_at,
+        reminder_sent_at: None,
         idempotency_key: header(ctx.headers, "idempotency-key").map(str::to_string),
     };
     request.validate("request", &mut errors);
@@ -370,6 +374,10 @@ pub fn capture_cit(input: &CitInput<'_>, ctx: &CitContext<'_>) -> Result<CitCapt
             method: if zero { EstablishmentMethod::ZeroAuth } else { EstablishmentMethod::CvvPurchase },
             at: ctx.at,
             amount: Some(amount),
+            // Mastercard MAC 40/41 on the approval: the card must not be stored for MITs.
+            advice_code: resp.merchant_advice_code.filter(|m| !m.trim().is_empty()),
+            network_transaction_id: None,
+            transaction_link_id: None,
         },
         currency,
         payment_method: PaymentMethod {

@@ -230,7 +230,9 @@ pub(crate) fn is_rate_code(code: Code) -> bool {
             | Code::IntervalTooShort
             | Code::RetryTooEarly
             | Code::RetryLimitReached
+            | Code::CardDeclineLimitReached
             | Code::PreDebitNoticeTooRecent
+            | Code::TrialReminderTooRecent
     )
 }
 

@@ -255,6 +255,7 @@ pub fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<Fiel
         mit_type: None,
         amount,
         notice_sent_at: ctx.notice_sent_at,
+        reminder_sent_at: None,
         idempotency_key: header(ctx.headers, "idempotency-key").map(str::to_string).or(b.reference_id),
     };
     request.validate("request", &mut errors);
@@ -382,6 +383,9 @@ pub fn capture_cit(input: &CitInput<'_>, ctx: &CitContext<'_>) -> Result<CitCapt
             method: if zero { EstablishmentMethod::ZeroAuth } else { EstablishmentMethod::CvvPurchase },
             at,
             amount: Some(amount),
+            advice_code: None,
+            network_transaction_id: None,
+            transaction_link_id: None,
         },
         currency: amount.currency(),
         payment_method: PaymentMethod {
@@ -446,9 +450,10 @@ pub fn message_for(v: &Violation) -> String {
         Code::MerchantMismatch | Code::CustomerMismatch | Code::CredentialMismatch => {
             "Not authorized to use this credential".to_string()
         }
-        Code::CredentialNotMitCompatible | Code::ConsentMissing | Code::ReferenceIsWallet => {
-            "Credential cannot be used for MIT transactions".to_string()
-        }
+        Code::CredentialNotMitCompatible
+        | Code::CredentialNotStorable
+        | Code::ConsentMissing
+        | Code::ReferenceIsWallet => "Credential cannot be used for MIT transactions".to_string(),
         _ => v.message.clone(),
     }
 }

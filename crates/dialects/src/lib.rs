@@ -54,7 +54,7 @@
 //!     now: Timestamp::parse("2026-01-02T00:00:00Z").unwrap(),
 //!     policy: parse_json(r#"{"enabled": true, "maxMultiple": 3}"#).unwrap(),
 //!     agreement: Some(cit.agreement.clone()),
-//!     history: History { payments: vec![cit.payment], attempts: vec![] },
+//!     history: History { payments: vec![cit.payment], ..History::default() },
 //!     request: mit.request_for(Some(&cit.agreement)),
 //! });
 //! let answer = coinflow::render_refusal(&decision).unwrap();

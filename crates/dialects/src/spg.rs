@@ -344,6 +344,7 @@ pub fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<Fiel
         mit_type: declared,
         amount,
         notice_sent_at: ctx.notice_sent_at,
+        reminder_sent_at: None,
         idempotency_key: header(ctx.headers, "idempotency-key")
             .map(str::to_string)
             .or(b.merchant.and_then(|m| m.merchant_transaction_id)),
@@ -409,6 +410,9 @@ pub fn capture_cit(input: &CitInput<'_>, ctx: &CitContext<'_>) -> Result<CitCapt
             method: if zero { EstablishmentMethod::ZeroAuth } else { EstablishmentMethod::CvvPurchase },
             at,
             amount: Some(amount),
+            advice_code: None,
+            network_transaction_id: None,
+            transaction_link_id: None,
         },
         currency: amount.currency(),
         payment_method: PaymentMethod { kind: PaymentMethodKind::Card, brand: None, mit_compatible: true },

@@ -226,6 +226,22 @@ fn coinflow_zero_authorization_with_a_raw_card_keeps_no_card_number() {
 }
 
 #[test]
+fn coinflow_cit_keeps_a_mastercard_advice_code_from_the_approval() {
+    let plain =
+        coinflow_cit(coinflow::CitEndpoint::ZeroAuthorization, "coinflow/zero_auth_token_request.json");
+    assert_eq!(plain.agreement.established.advice_code, None, "the documented response has none");
+    let input = coinflow::CitInput {
+        endpoint: coinflow::CitEndpoint::ZeroAuthorization,
+        request: &fixture("coinflow/zero_auth_token_request.json"),
+        response: r#"{"paymentId": "pay_mac_40", "merchantAdviceCode": "40"}"#,
+        zero_auth_currency: cur("USD"),
+        token_cvv_verified: true,
+    };
+    let c = coinflow::capture_cit(&input, &cit_ctx("m", &[], "2026-11-01T00:00:00Z")).unwrap();
+    assert_eq!(c.agreement.established.advice_code.as_deref(), Some("40"));
+}
+
+#[test]
 fn coinflow_zero_authorization_with_a_token() {
     for file in ["coinflow/zero_auth_token_request.json", "coinflow/curl_zero_auth_token_request.json"] {
         let c = coinflow_cit(coinflow::CitEndpoint::ZeroAuthorization, file);

@@ -46,7 +46,7 @@ fn decide(
 }
 
 fn history(payment: &Payment) -> History {
-    History { payments: vec![payment.clone()], attempts: vec![] }
+    History { payments: vec![payment.clone()], ..History::default() }
 }
 
 fn body(r: &DialectResponse) -> Value {
@@ -593,4 +593,45 @@ fn coinflow_raw_card_expiry_is_kept_and_enforced() {
     let after = decide(ts("2026-01-01T00:00:01Z"), &settings, Some(&a), &h, &parsed);
     assert_eq!(codes(&after), [Code::CardExpired]);
     assert_eq!(coinflow::render_refusal(&after).unwrap().status, 410);
+}
+
+#[test]
+fn network_rule_refusals_in_every_dialect() {
+    let (mut a, h) =
+        coinflow_setup(coinflow::CitEndpoint::ZeroAuthorization, "coinflow/zero_auth_token_request.json");
+    a.payment_method.brand = Some(mitgate_core::model::CardBrand::Mastercard);
+    let settings = policy(r#"{"enabled": true, "maxMultiple": 3, "maxZeroAuthAmount": {"cents": 2000}}"#);
+    // Ten declines of the card on the merchant's other agreement in the last ten hours.
+    let attempts_json: Vec<String> = (0..10)
+        .map(|i| {
+            format!(
+                r#"{{"id":"other-{i}","at":"2026-01-01T{:02}:00:00Z","amount":{{"amount":"1.00","currency":"USD"}},"status":"declined","credentialToken":"{}","decline":{{"code":"05"}}}}"#,
+                i + 10,
+                a.credential.token
+            )
+        })
+        .collect();
+    let mut shared = h.clone();
+    shared.credential_attempts =
+        mitgate_core::validate::parse_json(&format!("[{}]", attempts_json.join(","))).unwrap();
+    let d = decide(ts("2026-01-01T20:00:00Z"), &settings, Some(&a), &shared, &coinflow_mit(100, &a.id));
+    assert_eq!(codes(&d), [Code::CardDeclineLimitReached]);
+    for id in DialectId::ALL {
+        let r = id.render_refusal(&d).unwrap();
+        assert_eq!(r.status, 429, "{id:?}");
+        // The oldest decline (10:00) leaves the 24-hour window at 10:00 the next day: 14 h after 20:00.
+        assert_eq!(r.header("retry-after"), Some("50400"), "{id:?}");
+        assert_eq!(body(&r)["mitgate"]["violations"][0]["code"], "card_decline_limit_reached", "{id:?}");
+    }
+
+    a.established.advice_code = Some("41".to_string());
+    let d = decide(ts("2026-01-01T20:00:00Z"), &settings, Some(&a), &h, &coinflow_mit(100, &a.id));
+    assert_eq!(codes(&d), [Code::CredentialNotStorable]);
+    assert_eq!(status_of::<infinic::Infinic>(&d), 422);
+    assert_eq!(
+        body(&infinic::Infinic::render_refusal(&d).unwrap())["detail"],
+        "Credential cannot be used for MIT transactions"
+    );
+    assert_eq!(status_of::<coinflow::Coinflow>(&d), 403);
+    assert_eq!(status_of::<spg::Spg>(&d), 403);
 }

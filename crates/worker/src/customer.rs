@@ -309,7 +309,7 @@ mod tests {
                         now: at(day),
                         policy: policy.clone(),
                         agreement: rec.agreement.clone(),
-                        history: History { payments, attempts: vec![] },
+                        history: History { payments, ..History::default() },
                     };
                     let c = engine::limits(&q).ceiling;
                     (c.amount, c.policy.and_then(|p| p.base_payment_id))

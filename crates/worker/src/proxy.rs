@@ -636,8 +636,11 @@ async fn status_change<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str,
             &serde_json::json!({"received": "StatusChange", "matched": true, "attemptId": link.attempt_id, "applied": false}),
         ));
     };
-    let history =
-        mitgate_core::model::History { payments: record.payments.clone(), attempts: ledger.attempts };
+    let history = mitgate_core::model::History {
+        payments: record.payments.clone(),
+        attempts: ledger.attempts,
+        ..Default::default()
+    };
     let recorded = service::record_outcome(app, merchant, &record, &history, &outcome).await;
     Ok(HttpResponse::json(
         200,

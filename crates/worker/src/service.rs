@@ -380,11 +380,13 @@ pub(crate) async fn agreement_limits<K: Kv, P>(app: &App<'_, K, P>, merchant: &s
     let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
     let policy = app.stores.policy(merchant).await.map_err(|e| store_failed(&e))?.unwrap_or_default();
     let payments = payments_of(app, &record).await.map_err(|e| store_failed(&e))?;
+    let credential_attempts =
+        credential_attempts(app, merchant, &record.agreement).await.map_err(|e| store_failed(&e))?;
     let query = LimitsQuery {
         now: app.now,
         policy,
         agreement: record.agreement,
-        history: History { payments, attempts: ledger.attempts },
+        history: History { payments, attempts: ledger.attempts, credential_attempts },
     };
     let limits = engine::limits(&query);
     Ok(HttpResponse::json(
@@ -418,7 +420,8 @@ pub(crate) async fn post_outcome<K: Kv, P>(
     let body: OutcomeBody = parse_body(req)?;
     let record = owned(app, merchant, id).await?;
     let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
-    let history = History { payments: record.payments.clone(), attempts: ledger.attempts };
+    let history =
+        History { payments: record.payments.clone(), attempts: ledger.attempts, ..Default::default() };
     let outcome = Outcome {
         attempt_id: attempt_id.to_string(),
         at: app.now,
@@ -550,6 +553,30 @@ pub(crate) async fn resolve<K: Kv, P>(
     }
 }
 
+/// The attempts on an agreement's credential token under the merchant's other agreement, found through
+/// the (merchant, token) index (`token/v1/...`, which names the latest agreement stored on the token), from
+/// that agreement's ledger in the configured store. The card networks count declines per card, so the
+/// engine's retry rules read them (`history.credentialAttempts`). Only the indexed agreement is seen: an
+/// older third agreement on the same token is not (docs/worker.md).
+async fn credential_attempts<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    agreement: &Agreement,
+) -> Result<Vec<mitgate_core::model::Attempt>, StoreError> {
+    let token = agreement.credential.token.as_str();
+    let Some(other) = app.stores.agreement_by_token(merchant, token).await? else { return Ok(Vec::new()) };
+    if other == agreement.id {
+        return Ok(Vec::new());
+    }
+    let mut attempts = app.stores.attempts(merchant, &other).await?.attempts;
+    // An attempt without a token charged that agreement's credential: this token, by the index.
+    for a in &mut attempts {
+        a.credential_token.get_or_insert_with(|| token.to_string());
+    }
+    attempts.retain(|a| a.credential_token.as_deref() == Some(token));
+    Ok(attempts)
+}
+
 /// The state a decision is made on.
 pub(crate) struct Loaded {
     pub record: Option<AgreementRecord>,
@@ -571,11 +598,15 @@ pub(crate) async fn load<K: Kv, P>(
         Some(r) => payments_of(app, r).await?,
         None => Vec::new(),
     };
+    let credential_attempts = match &record {
+        Some(r) => credential_attempts(app, merchant, &r.agreement).await?,
+        None => Vec::new(),
+    };
     let evaluation = Evaluation {
         now: app.now,
         policy,
         agreement: record.as_ref().map(|r| r.agreement.clone()),
-        history: History { payments, attempts: ledger.attempts.clone() },
+        history: History { payments, attempts: ledger.attempts.clone(), credential_attempts },
         request,
     };
     Ok(Loaded { record, evaluation })
@@ -1486,8 +1517,9 @@ mod tests {
         assert_eq!(charge_once(&w, &[]).status, 200);
         let reads = w.stores.counters.kv_reads.get() - before.0;
         let writes = w.stores.counters.kv_writes.get() - before.1;
-        // agreement, ledger, policy, re-read after reservation, ledger before the outcome merge.
-        assert_eq!(reads, 5, "{}", w.stores.counters.header_value());
+        // agreement, ledger, policy, token index (another agreement on the credential), re-read after
+        // reservation, ledger before the outcome merge.
+        assert_eq!(reads, 6, "{}", w.stores.counters.header_value());
         // reservation, outcome, payment index.
         assert_eq!(writes, 3, "{}", w.stores.counters.header_value());
         assert!(w.stores.counters.header_value().starts_with("kv_reads="));

@@ -82,6 +82,17 @@ pub struct Establishment {
     /// The initial CIT's amount (zero for a zero-authorization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Money>,
+    /// The Mastercard Merchant Advice Code on the storing CIT's approval (`40` non-reloadable prepaid and
+    /// `41` single-use virtual card mean: do not store for MITs; the same name as `decline.adviceCode`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advice_code: Option<String>,
+    /// The network transaction id of the storing CIT (Visa transaction id, Mastercard trace id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_transaction_id: Option<String>,
+    /// The Mastercard Transaction Link ID retained from the storing CIT (or, for a CIT before 2026-06-02,
+    /// from the first approved MIT after it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_link_id: Option<String>,
 }
 
 pub use establishment_method::EstablishmentMethod;
@@ -218,6 +229,42 @@ pub struct Terms {
     /// For installment agreements: the number of charges agreed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub installment_count: Option<u32>,
+    /// The end of a free trial or introductory offer: the first charge at or after it needs the networks'
+    /// trial reminder (policy `trialReminders`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_ends_at: Option<Timestamp>,
+    /// What an Indian e-mandate pays for: decides the additional-authentication limit (policy
+    /// `indiaProfile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandate_category: Option<MandateCategory>,
+}
+
+/// Purposes of an Indian e-mandate (RBI): mutual funds, insurance premiums and credit-card bills have a
+/// higher additional-authentication limit than every other purpose.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MandateCategory {
+    /// Any other purpose.
+    General,
+    /// A mutual-fund subscription.
+    MutualFund,
+    /// An insurance premium.
+    InsurancePremium,
+    /// A credit-card bill.
+    CreditCardBill,
+}
+
+impl MandateCategory {
+    /// The name used in messages and JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MandateCategory::General => "general",
+            MandateCategory::MutualFund => "mutual_fund",
+            MandateCategory::InsurancePremium => "insurance_premium",
+            MandateCategory::CreditCardBill => "credit_card_bill",
+        }
+    }
 }
 
 /// Actual or estimated amounts.
@@ -294,6 +341,15 @@ impl Agreement {
         if let Some(l4) = &self.credential.last4 {
             if l4.len() != 4 || !l4.bytes().all(|b| b.is_ascii_digit()) {
                 errors.push(FieldError::new(field("credential.last4"), "must be exactly four digits"));
+            }
+        }
+        for (name, value) in [
+            ("established.adviceCode", &self.established.advice_code),
+            ("established.networkTransactionId", &self.established.network_transaction_id),
+            ("established.transactionLinkId", &self.established.transaction_link_id),
+        ] {
+            if let Some(v) = value {
+                check_id(v, || field(name), errors);
             }
         }
         if let Some(amount) = &self.established.amount {

@@ -18,6 +18,11 @@ pub struct History {
     /// MIT attempts on this agreement.
     #[serde(default)]
     pub attempts: Vec<Attempt>,
+    /// MIT attempts on the same credential token under the merchant's *other* agreements. The networks
+    /// count declines and reattempts per card, so only the network retry rules read them; velocity,
+    /// intervals and installments stay per agreement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credential_attempts: Vec<Attempt>,
 }
 
 /// The most history entries of each kind an input may carry.
@@ -175,7 +180,11 @@ pub enum DeclineReason {
 impl History {
     /// Checks sizes and ids; each error names its field.
     pub fn validate(&self, path: &str, errors: &mut Vec<FieldError>) {
-        for (name, len) in [("payments", self.payments.len()), ("attempts", self.attempts.len())] {
+        for (name, len) in [
+            ("payments", self.payments.len()),
+            ("attempts", self.attempts.len()),
+            ("credentialAttempts", self.credential_attempts.len()),
+        ] {
             if len > MAX_HISTORY_ENTRIES {
                 errors.push(FieldError::new(
                     format!("{path}.{name}"),
@@ -202,6 +211,15 @@ impl History {
                 errors.push(FieldError::new(
                     format!("{path}.attempts[{i}].id"),
                     "duplicates an earlier attempt id",
+                ));
+            }
+        }
+        for (i, a) in self.credential_attempts.iter().enumerate() {
+            check_id(&a.id, || format!("{path}.credentialAttempts[{i}].id"), errors);
+            if a.credential_token.is_none() {
+                errors.push(FieldError::new(
+                    format!("{path}.credentialAttempts[{i}].credentialToken"),
+                    "is required: it names the shared credential",
                 ));
             }
         }

@@ -6,7 +6,8 @@
 
 use super::agreement::{
     Agreement, AgreementStatus, AmountQualifier, CardBrand, Consent, Credential, Establishment,
-    EstablishmentMethod, Interval, MitType, PaymentMethod, PaymentMethodKind, Schedule, Terms,
+    EstablishmentMethod, Interval, MandateCategory, MitType, PaymentMethod, PaymentMethodKind, Schedule,
+    Terms,
 };
 use super::history::{Attempt, AttemptStatus, Decline, DeclineReason, History, Payment, PaymentKind};
 use super::outcome::{Outcome, OutcomeResult};
@@ -33,6 +34,9 @@ json_struct!(Establishment, deny_unknown {
     method: req "method",
     at: req "at",
     amount: opt "amount",
+    advice_code: opt "adviceCode",
+    network_transaction_id: opt "networkTransactionId",
+    transaction_link_id: opt "transactionLinkId",
 });
 
 json_struct!(PaymentMethod, deny_unknown {
@@ -59,6 +63,15 @@ json_struct!(Terms, deny_unknown {
     valid_until: opt "validUntil",
     schedule: opt "schedule",
     installment_count: opt "installmentCount",
+    trial_ends_at: opt "trialEndsAt",
+    mandate_category: opt "mandateCategory",
+});
+
+json_string_enum!(MandateCategory {
+    "general" => MandateCategory::General,
+    "mutual_fund" => MandateCategory::MutualFund,
+    "insurance_premium" => MandateCategory::InsurancePremium,
+    "credit_card_bill" => MandateCategory::CreditCardBill,
 });
 
 json_struct!(Schedule, deny_unknown {
@@ -122,6 +135,7 @@ json_string_enum!(AgreementStatus {
 json_struct!(History, deny_unknown {
     payments: default "payments",
     attempts: default "attempts",
+    credential_attempts: default "credentialAttempts",
 });
 
 json_struct!(Payment, deny_unknown {
@@ -198,5 +212,6 @@ json_struct!(ChargeRequest, deny_unknown {
     mit_type: opt "type",
     amount: req "amount",
     notice_sent_at: opt "noticeSentAt",
+    reminder_sent_at: opt "reminderSentAt",
     idempotency_key: opt "idempotencyKey",
 });

@@ -36,6 +36,10 @@ pub struct ChargeRequest {
     /// When the customer was notified of this charge (pre-debit notification).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice_sent_at: Option<Timestamp>,
+    /// When the customer was sent the networks' reminder for this charge (a trial ending, or a
+    /// subscription billed 6 months apart or more; policy `trialReminders`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder_sent_at: Option<Timestamp>,
     /// The caller's idempotency key; the engine does not interpret it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,

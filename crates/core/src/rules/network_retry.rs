@@ -1,61 +1,83 @@
-//! Card-network retry rules on the agreement's credential: Visa's excessive-reattempt rules and
-//! Mastercard's Merchant Advice Codes. The tables are in [`decline_codes`].
+//! Card-network retry rules on the agreement's credential: Visa's excessive-reattempt rules, Mastercard's
+//! Merchant Advice Codes and excessive attempts. The numbers and code lists are dated data in
+//! [`crate::rules::network_rules`]; a decline is categorised by the version in force when it happened,
+//! budgets come from the version judging `now` (or the policy's pin and overrides).
+//!
+//! The networks count per card, so these rules read the credential's attempts across the merchant's
+//! agreements (`history.credentialAttempts` besides this agreement's own).
 //!
 //! A *reattempt* is an attempt made right after a declined attempt on the same credential. The
 //! request being judged is a reattempt when the latest attempt was declined; it is refused when the
-//! trailing 30 days already hold the network's budget of reattempts, until the oldest leaves the window.
+//! trailing window already holds the network's budget of reattempts, until the oldest leaves the window.
+//! Mastercard also charges every attempt once the card has 10 declines in the trailing 24 hours: refused
+//! until the oldest of them leaves that window.
 
 pub mod decline_codes;
 
 use super::{violation, Context};
 use crate::decision::{Code, Details, RetryDetails, Violation};
 use crate::model::{Attempt, AttemptStatus, CardBrand, Decline};
+use crate::rules::network_rules::RuleSet;
 use crate::time::Timestamp;
 
-const WINDOW_SECONDS: u64 = decline_codes::REATTEMPT_WINDOW_DAYS as u64 * 86_400;
+const DAY_SECONDS: u64 = 86_400;
 
 fn network_of(ctx: &Context<'_>, d: &Decline) -> Option<CardBrand> {
     d.network.or(ctx.agreement.payment_method.brand)
-}
-
-/// Declined attempts on this agreement's credential with their decline, in time order.
-fn on_credential<'c>(ctx: &'c Context<'_>) -> impl Iterator<Item = &'c Attempt> + 'c {
-    let token = ctx.agreement.credential.token.as_str();
-    ctx.attempts
-        .iter()
-        .copied()
-        .filter(move |a| a.credential_token.as_deref().is_none_or(|t| t == token))
-        .filter(|a| a.status != AttemptStatus::Released)
 }
 
 fn declined_at(a: &Attempt) -> Timestamp {
     a.resolved_at.unwrap_or(a.at)
 }
 
-pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
-    if !ctx.policy.network_retry_rules {
-        return;
-    }
-    let mut attempts: Vec<&Attempt> = Vec::with_capacity(ctx.attempts.len());
-    attempts.extend(on_credential(ctx));
-    let details = |network, a: &Attempt, d: &Decline, category| RetryDetails {
+/// A declined attempt's decline.
+fn decline_of(a: &Attempt) -> Option<&Decline> {
+    a.decline.as_ref().filter(|_| a.status == AttemptStatus::Declined)
+}
+
+fn base_details(network: CardBrand, a: &Attempt, d: &Decline, rules: &'static RuleSet) -> RetryDetails {
+    RetryDetails {
         network,
         declined_at: declined_at(a),
         decline_code: d.code.clone(),
         advice_code: d.advice_code.clone(),
-        category,
+        category: None,
         reattempts_used: None,
         reattempts_allowed: None,
         window_days: None,
-    };
+        budget: None,
+        declines_used: None,
+        declines_allowed: None,
+        frees_at: None,
+        overridden: false,
+        rules_version: rules.version,
+    }
+}
 
-    // Never-retry declines anywhere in the credential's history.
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
+    if !ctx.policy.network_retry_rules {
+        return;
+    }
+    let token = ctx.agreement.credential.token.as_str();
+    let mut attempts: Vec<&Attempt> = Vec::with_capacity(ctx.credential_attempts.len());
+    attempts.extend(
+        ctx.credential_attempts
+            .iter()
+            .copied()
+            .filter(|a| a.credential_token.as_deref().is_none_or(|t| t == token))
+            .filter(|a| a.status != AttemptStatus::Released),
+    );
+
+    // Never-retry declines anywhere in the credential's history, by the tables of their day.
     for a in &attempts {
-        let Some(d) = a.decline.as_ref().filter(|_| a.status == AttemptStatus::Declined) else { continue };
+        let Some(d) = decline_of(a) else { continue };
+        let then = ctx.rules_at(declined_at(a));
         match network_of(ctx, d) {
             Some(CardBrand::Visa) => {
-                let category = decline_codes::visa_category(d.code.as_deref(), d.reason);
+                let category = decline_codes::visa_category(&then.visa, d.code.as_deref(), d.reason);
                 if category == 1 {
+                    let mut details = base_details(CardBrand::Visa, a, d, then);
+                    details.category = Some(1);
                     out.push(violation(
                         Code::RetryForbidden,
                         format!(
@@ -64,15 +86,13 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
                             declined_at(a)
                         ),
                         None,
-                        Details::Retry(details(CardBrand::Visa, a, d, Some(1))),
+                        Details::Retry(details),
                     ));
                     return;
                 }
             }
             Some(CardBrand::Mastercard) => {
-                if let Some(mac) =
-                    d.advice_code.as_deref().filter(|m| decline_codes::mastercard_never_retry(m))
-                {
+                if let Some(mac) = d.advice_code.as_deref().filter(|m| then.mastercard.never_retry(m)) {
                     out.push(violation(
                         Code::RetryForbidden,
                         format!(
@@ -80,7 +100,7 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
                             declined_at(a)
                         ),
                         None,
-                        Details::Retry(details(CardBrand::Mastercard, a, d, None)),
+                        Details::Retry(base_details(CardBrand::Mastercard, a, d, then)),
                     ));
                     return;
                 }
@@ -89,19 +109,35 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
         }
     }
 
+    let rules = ctx.rules();
+    let overrides = ctx.policy.network_rules.as_ref();
+    mastercard_declines_per_day(ctx, &attempts, rules, out);
+
     // Only a reattempt (the latest attempt was declined) is subject to waits and budgets.
     let Some(last) = attempts.last().filter(|a| a.status == AttemptStatus::Declined) else { return };
     let Some(d) = last.decline.as_ref() else { return };
     let Some(network) = network_of(ctx, d) else { return };
-    let budget = match network {
-        CardBrand::Visa => decline_codes::VISA_MAX_REATTEMPTS,
-        CardBrand::Mastercard => decline_codes::MASTERCARD_MAX_REATTEMPTS,
+    let (budget, overridden, window_days, name) = match network {
+        CardBrand::Visa => {
+            let o = overrides.and_then(|o| o.visa_max_reattempts);
+            (o.unwrap_or(rules.visa.max_reattempts), o.is_some(), rules.visa.window_days, "visa_reattempts")
+        }
+        CardBrand::Mastercard => {
+            let o = overrides.and_then(|o| o.mastercard_max_reattempts);
+            (
+                o.unwrap_or(rules.mastercard.max_reattempts),
+                o.is_some(),
+                rules.mastercard.window_days,
+                "mastercard_reattempts",
+            )
+        }
         _ => return,
     };
+    let then = ctx.rules_at(declined_at(last));
 
     if network == CardBrand::Mastercard {
         if let Some((mac, wait)) =
-            d.advice_code.as_deref().and_then(|m| decline_codes::mastercard_wait_seconds(m).map(|w| (m, w)))
+            d.advice_code.as_deref().and_then(|m| then.mastercard.wait_seconds(m).map(|w| (m, w)))
         {
             let until = declined_at(last).plus_seconds(wait);
             if ctx.now < until {
@@ -109,14 +145,15 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
                     Code::RetryTooEarly,
                     format!("Mastercard Merchant Advice Code {mac}: retry no earlier than {until}."),
                     Some(until),
-                    Details::Retry(details(network, last, d, None)),
+                    Details::Retry(base_details(network, last, d, then)),
                 ));
             }
         }
     }
 
     // Reattempts in the trailing window: attempts whose predecessor was a decline on this network.
-    let window_start = ctx.now.minus_seconds(WINDOW_SECONDS);
+    let window_seconds = u64::from(window_days) * DAY_SECONDS;
+    let window_start = ctx.now.minus_seconds(window_seconds);
     let reattempts: Vec<Timestamp> = attempts
         .windows(2)
         .filter_map(|pair| match pair {
@@ -133,22 +170,69 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     let used = u32::try_from(reattempts.len()).unwrap_or(u32::MAX);
     if used >= budget {
         let index = usize::try_from(used - budget).unwrap_or(usize::MAX);
-        let frees = reattempts.get(index).map(|t| t.plus_seconds(WINDOW_SECONDS));
-        let category =
-            (network == CardBrand::Visa).then(|| decline_codes::visa_category(d.code.as_deref(), d.reason));
-        let mut retry = details(network, last, d, category);
+        let frees = reattempts.get(index).map(|t| t.plus_seconds(window_seconds));
+        let mut retry = base_details(network, last, d, rules);
+        retry.category = (network == CardBrand::Visa)
+            .then(|| decline_codes::visa_category(&then.visa, d.code.as_deref(), d.reason));
         retry.reattempts_used = Some(used);
         retry.reattempts_allowed = Some(budget);
-        retry.window_days = Some(decline_codes::REATTEMPT_WINDOW_DAYS);
+        retry.window_days = Some(window_days);
+        retry.budget = Some(name);
+        retry.frees_at = frees;
+        retry.overridden = overridden;
         out.push(violation(
             Code::RetryLimitReached,
             format!(
-                "{} allows {budget} reattempts of a declined charge in {} days; {used} have been made.",
+                "{} allows {budget} reattempts of a declined charge in {window_days} days{}; {used} have been made.",
                 if network == CardBrand::Visa { "Visa" } else { "Mastercard" },
-                decline_codes::REATTEMPT_WINDOW_DAYS
+                if overridden { " (the policy's override)" } else { "" },
             ),
             frees,
             Details::Retry(retry),
         ));
     }
+}
+
+/// Mastercard excessive attempts: with `max` declines of the card in the trailing 24 hours
+/// `(now - 24 h, now]`, any further attempt is charged; refused until the oldest counted decline leaves.
+fn mastercard_declines_per_day(
+    ctx: &Context<'_>,
+    attempts: &[&Attempt],
+    rules: &'static RuleSet,
+    out: &mut Vec<Violation>,
+) {
+    let o = ctx.policy.network_rules.as_ref().and_then(|o| o.mastercard_max_declines_per_day);
+    let Some(max) = o.or(rules.mastercard.max_declines_per_day) else { return };
+    let window_start = ctx.now.minus_seconds(DAY_SECONDS);
+    let mut declines: Vec<(&Attempt, &Decline, Timestamp)> = attempts
+        .iter()
+        .filter_map(|a| decline_of(a).map(|d| (*a, d, declined_at(a))))
+        .filter(|(_, d, at)| {
+            network_of(ctx, d) == Some(CardBrand::Mastercard) && *at > window_start && *at <= ctx.now
+        })
+        .collect();
+    // Ordered by when each decline was learnt (an attempt's order is by when it was admitted).
+    declines.sort_by(|a, b| (a.2, &a.0.id).cmp(&(b.2, &b.0.id)));
+    let used = u32::try_from(declines.len()).unwrap_or(u32::MAX);
+    if used < max {
+        return;
+    }
+    let index = usize::try_from(used - max).unwrap_or(usize::MAX);
+    let frees = declines.get(index).map(|(_, _, at)| at.plus_seconds(DAY_SECONDS));
+    let Some((last, d, _)) = declines.last() else { return };
+    let mut details = base_details(CardBrand::Mastercard, last, d, rules);
+    details.budget = Some("mastercard_declines_per_day");
+    details.declines_used = Some(used);
+    details.declines_allowed = Some(max);
+    details.frees_at = frees;
+    details.overridden = o.is_some();
+    out.push(violation(
+        Code::CardDeclineLimitReached,
+        format!(
+            "Mastercard charges every attempt on a card after {max} declines in 24 hours{}; the card has {used}.",
+            if o.is_some() { " (the policy's override)" } else { "" },
+        ),
+        frees,
+        Details::Retry(details),
+    ));
 }

@@ -1,0 +1,81 @@
+//! What the networks require of the stored credential itself:
+//! - Mastercard Merchant Advice Codes `40` (consumer non-reloadable prepaid) and `41` (consumer single-use
+//!   virtual card) on the storing CIT's approval (`agreement.established.adviceCode`): the card must not
+//!   be stored for MITs, so no MIT may use it. Judged by the rule-set version in force when the agreement
+//!   was established (or the policy's pin). `42` and `43` are informational.
+//! - With the policy's `requireNetworkReferences` (off by default): a Visa or Mastercard MIT needs the
+//!   storing CIT's network transaction id, and from 2026-10-23 a Mastercard MIT also its Transaction Link
+//!   ID, as the version judging `now` requires. Grandfathered chains are exempt (they predate the
+//!   references).
+
+use super::{violation, Context};
+use crate::decision::{Code, Details, ReferenceDetails, StorageDetails, Violation};
+use crate::model::{CardBrand, EstablishmentMethod};
+
+fn meaning(advice_code: &str) -> &'static str {
+    match advice_code.trim() {
+        "40" => "consumer_non_reloadable_prepaid",
+        "41" => "consumer_single_use_virtual_card",
+        _ => "not_storable",
+    }
+}
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
+    let a = ctx.agreement;
+    let brand = a.payment_method.brand;
+    // An advice code is Mastercard's; an agreement on another named network ignores it.
+    if let Some(mac) = a.established.advice_code.as_deref() {
+        let then = ctx.rules_at(a.established.at);
+        if brand.is_none_or(|b| b == CardBrand::Mastercard) && then.mastercard.not_storable(mac) {
+            out.push(violation(
+                Code::CredentialNotStorable,
+                format!(
+                    "The storing payment's approval carried Mastercard Merchant Advice Code {mac} ({}): the card must not be stored for merchant-initiated charges; ask the customer for another card.",
+                    meaning(mac).replace('_', " ")
+                ),
+                None,
+                Details::Storage(StorageDetails {
+                    network: CardBrand::Mastercard,
+                    advice_code: mac.to_string(),
+                    meaning: meaning(mac),
+                    rules_version: then.version,
+                }),
+            ));
+        }
+    }
+
+    if !ctx.policy.require_network_references || a.established.method == EstablishmentMethod::Grandfathered {
+        return;
+    }
+    let rules = ctx.rules();
+    let (network, ntid, tlid) = match brand {
+        Some(CardBrand::Visa) => (CardBrand::Visa, rules.visa.network_transaction_id_on_mit, false),
+        Some(CardBrand::Mastercard) => (
+            CardBrand::Mastercard,
+            rules.mastercard.network_transaction_id_on_mit,
+            rules.mastercard.transaction_link_id_on_mit,
+        ),
+        _ => return,
+    };
+    let mut missing = Vec::new();
+    if ntid && a.established.network_transaction_id.is_none() {
+        missing.push("established.networkTransactionId");
+    }
+    if tlid && a.established.transaction_link_id.is_none() {
+        missing.push("established.transactionLinkId");
+    }
+    if missing.is_empty() {
+        return;
+    }
+    out.push(violation(
+        Code::NetworkReferenceMissing,
+        format!(
+            "{} requires the storing payment's {} on every merchant-initiated charge (rules {}); the agreement has none.",
+            if network == CardBrand::Visa { "Visa" } else { "Mastercard" },
+            missing.iter().map(|m| m.trim_start_matches("established.")).collect::<Vec<_>>().join(" and "),
+            rules.version
+        ),
+        None,
+        Details::References(ReferenceDetails { network, missing, rules_version: rules.version }),
+    ));
+}

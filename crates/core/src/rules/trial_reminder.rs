@@ -1,0 +1,156 @@
+//! Network reminder rules before a charge (policy `trialReminders`, off by default), by the card's brand
+//! and the rule-set version judging `now`; the reminder's time is `request.reminderSentAt`.
+//!
+//! - The first charge at or after `agreement.terms.trialEndsAt` (no charge since the trial ended):
+//!   - Visa: the reminder, with a cancellation link, at least 7 days before the charge. Sent later: the
+//!     charge waits until 7 days after it (`trial_reminder_too_recent`, `retryAt`).
+//!   - Mastercard, for a trial longer than 7 days (from `established.at` to `trialEndsAt`): the reminder
+//!     no less than 3 and no more than 7 days before the trial ends, inclusive; outside that window a
+//!     new trial end (and reminder) is needed (`trial_reminder_outside_window`).
+//! - Mastercard, every other charge of a recurring agreement billed 6 months apart or more (schedule
+//!   interval `semi_annually` or `yearly`): a reminder 3 to 7 days before the charge (the window is the
+//!   trial window applied to the charge: the sources do not give it; unverified). Sent less than 3 days
+//!   ago: wait until 3 days after it.
+//!
+//! Without a request (a limits query) nothing is checked.
+
+use super::{violation, Context};
+use crate::decision::{Code, Details, ReminderDetails, Violation};
+use crate::model::{CardBrand, Interval, MitType};
+use crate::time::Timestamp;
+
+const DAY: u64 = 86_400;
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
+    let Some(req) = ctx.request.filter(|_| ctx.policy.trial_reminders) else { return };
+    let a = ctx.agreement;
+    let rules = ctx.rules();
+    let sent = req.reminder_sent_at;
+    let first_after_trial = a
+        .terms
+        .trial_ends_at
+        .filter(|&end| ctx.now >= end && !ctx.attempts.iter().any(|t| t.status.is_charge() && t.at >= end));
+    let details = |network, reason, trial_ends_at, window_start, window_end, min, max| ReminderDetails {
+        network,
+        reason,
+        trial_ends_at,
+        reminder_sent_at: sent,
+        window_start,
+        window_end,
+        min_days_before: min,
+        max_days_before: max,
+        rules_version: rules.version,
+    };
+    match (a.payment_method.brand, first_after_trial) {
+        (Some(CardBrand::Visa), Some(end)) => {
+            let Some(min) = rules.visa.trial_reminder_min_days else { return };
+            let latest = ctx.now.minus_seconds(u64::from(min) * DAY);
+            let d = details(CardBrand::Visa, "trial", Some(end), None, Some(latest), min, None);
+            match sent {
+                None => out.push(violation(
+                    Code::TrialReminderMissing,
+                    format!("Visa: the first charge after a trial needs a reminder with a cancellation link at least {min} days before it."),
+                    None,
+                    Details::Reminder(d),
+                )),
+                Some(s) if s > latest => {
+                    let eligible = s.plus_seconds(u64::from(min) * DAY);
+                    out.push(violation(
+                        Code::TrialReminderTooRecent,
+                        format!("Visa: the trial reminder was sent at {s}; the first charge may follow from {eligible} ({min} days later)."),
+                        Some(eligible),
+                        Details::Reminder(d),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        (Some(CardBrand::Mastercard), Some(end)) => {
+            let Some(m) = rules.mastercard.trial_reminder else { return };
+            let longer = a.established.at.plus_seconds(u64::from(m.trials_longer_than_days) * DAY) < end;
+            if !longer {
+                return;
+            }
+            let start = end.minus_seconds(u64::from(m.max_days_before) * DAY);
+            let stop = end.minus_seconds(u64::from(m.min_days_before) * DAY);
+            window(out, sent, start, stop, None, {
+                details(
+                    CardBrand::Mastercard,
+                    "trial",
+                    Some(end),
+                    Some(start),
+                    Some(stop),
+                    m.min_days_before,
+                    Some(m.max_days_before),
+                )
+            });
+        }
+        (Some(CardBrand::Mastercard), None) => {
+            let Some(m) = rules.mastercard.trial_reminder else { return };
+            let long = a.mit_type == MitType::Recurring
+                && a.terms.schedule.and_then(|s| s.interval).is_some_and(|i| {
+                    let months = match i {
+                        Interval::SemiAnnually => 6,
+                        Interval::Yearly => 12,
+                        Interval::Quarterly => 3,
+                        Interval::Monthly => 1,
+                        Interval::Daily | Interval::Weekly | Interval::Biweekly => 0,
+                    };
+                    months >= m.long_interval_months
+                });
+            if !long {
+                return;
+            }
+            let start = ctx.now.minus_seconds(u64::from(m.max_days_before) * DAY);
+            let stop = ctx.now.minus_seconds(u64::from(m.min_days_before) * DAY);
+            let wait = sent.filter(|s| *s > stop).map(|s| s.plus_seconds(u64::from(m.min_days_before) * DAY));
+            window(out, sent, start, stop, wait, {
+                details(
+                    CardBrand::Mastercard,
+                    "long_interval",
+                    None,
+                    Some(start),
+                    Some(stop),
+                    m.min_days_before,
+                    Some(m.max_days_before),
+                )
+            });
+        }
+        _ => {}
+    }
+}
+
+/// A reminder that must fall in `[start, stop]`; `wait`: the instant a too-recent one becomes valid.
+fn window(
+    out: &mut Vec<Violation>,
+    sent: Option<Timestamp>,
+    start: Timestamp,
+    stop: Timestamp,
+    wait: Option<Timestamp>,
+    d: ReminderDetails,
+) {
+    let Some(s) = sent else {
+        out.push(violation(
+            Code::TrialReminderMissing,
+            format!("Mastercard: this charge needs a reminder sent between {start} and {stop}."),
+            None,
+            Details::Reminder(d),
+        ));
+        return;
+    };
+    if let Some(w) = wait {
+        out.push(violation(
+            Code::TrialReminderTooRecent,
+            format!("Mastercard: the reminder was sent at {s}; the charge may follow from {w}."),
+            Some(w),
+            Details::Reminder(d),
+        ));
+    } else if s < start || s > stop {
+        out.push(violation(
+            Code::TrialReminderOutsideWindow,
+            format!("Mastercard: the reminder was sent at {s}, outside the window from {start} to {stop}; send a new one inside it."),
+            None,
+            Details::Reminder(d),
+        ));
+    }
+}
