@@ -382,6 +382,17 @@ function drawTimeline(lim, hist, now) {
     : "No velocity limit (no maxCount in the policy).";
 }
 
+/** For a network refusal: the budget used, its numbers, when it frees, and the rule-set version behind it. */
+function budgetText(details) {
+  if (!details || !details.budget) return "";
+  const used = details.declinesUsed ?? details.reattemptsUsed;
+  const allowed = details.declinesAllowed ?? details.reattemptsAllowed;
+  const window = details.budget === "mastercard_declines_per_day" ? "24 h" : `${details.windowDays} days`;
+  return ` <span class="budget">budget <code>${esc(details.budget)}</code>: ${used} of ${allowed} in ${window}` +
+    (details.overridden ? " (policy override)" : "") +
+    (details.freesAt ? `, frees at ${fmtTime(details.freesAt)}` : "") + ` · rules ${esc(details.rulesVersion)}</span>`;
+}
+
 function drawDecisions() {
   const tbody = $("decisions").querySelector("tbody");
   tbody.innerHTML = "";
@@ -394,10 +405,11 @@ function drawDecisions() {
       reasons = r.answer.errors.map((e) => `<div class="reason"><code>${esc(e.path)}</code> ${esc(e.message)}</div>`).join("");
     } else {
       const d = r.answer.decision;
-      verdict = `<span class="badge ${d.outcome}">${d.outcome}</span> <span class="status">HTTP ${d.httpStatus}</span>`;
+      verdict = `<span class="badge ${d.outcome}">${d.outcome}</span> <span class="status">HTTP ${d.httpStatus}</span>` +
+        ` <span class="rules" title="network rule-set version">rules ${esc(d.rulesVersion)}</span>`;
       reasons = d.violations.length
         ? d.violations.map((v) => `<div class="reason"><span class="code">${esc(v.code)}</span> <span class="status">${v.httpStatus}</span> ${esc(v.message)}` +
-            (v.retryAt ? ` <span class="retry">retry at ${fmtTime(v.retryAt)}</span>` : "") + `</div>`).join("")
+            (v.retryAt ? ` <span class="retry">retry at ${fmtTime(v.retryAt)}</span>` : "") + budgetText(v.details) + `</div>`).join("")
         : `<div class="reason ok">all rules pass${r.attemptId ? ` · recorded as <code>${r.attemptId}</code>` : ""}</div>`;
       if (r.processor) {
         reasons += `<div class="processor"><span class="dialect">${esc(r.processor.dialect)} answers ${r.processor.status}</span> ` +

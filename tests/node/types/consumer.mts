@@ -9,7 +9,13 @@ import {
 const policy: Policy = {
   enabled: true, maxCount: 5, period: 86400, maxMultiple: 3, expiration: 2592000,
   maxZeroAuthAmount: { cents: 2000 }, maxAmountLookback: 2592000,
+  networkRules: { version: "2025-04-11", mastercardMaxDeclinesPerDay: 12 }, trialReminders: true,
 };
+const newCode: Code = "card_decline_limit_reached";
+void newCode;
+// @ts-expect-error mandateCategory is one of four purposes
+const badCategory: Agreement["terms"] = { mandateCategory: "groceries" };
+void badCategory;
 const fifteen: Money = { amount: "15.00", currency: "USD" };
 const agreement: Agreement = {
   id: "550e8400-e29b-41d4-a716-446655440000", merchantId: "m1", customerId: "customer-123", type: "unscheduled",
@@ -35,6 +41,8 @@ function explain(answer: Answer<DecisionAnswer>): string {
       const codes: Code[] = d.violations.map((v: Violation) => v.code);
       const retry: string | null = d.retryAt;
       const seconds: number | null = d.retryAfterSeconds;
+      const rules: string = d.rulesVersion;
+      void rules;
       return `${d.httpStatus} ${codes.join(",")} ${retry ?? "-"} ${seconds ?? "-"}`;
     }
     default: {
