@@ -265,15 +265,9 @@ impl Policy {
         if let Some(n) = &self.network_rules {
             if let Some(v) = &n.version {
                 if crate::rules::network_rules::by_version(v).is_none() {
-                    let known: Vec<&str> =
-                        crate::rules::network_rules::RULE_SETS.iter().map(|r| r.version).collect();
                     errors.push(FieldError::new(
                         field("networkRules.version"),
-                        format!(
-                            "`{}` is not a rule-set version; known: {}",
-                            crate::money::truncate_for_message(v),
-                            known.join(", ")
-                        ),
+                        "is not a rule-set version (a date listed in rules/network_rules.rs, e.g. \"2025-05-25\")",
                     ));
                 }
             }

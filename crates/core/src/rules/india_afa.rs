@@ -33,11 +33,9 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     out.push(violation(
         Code::AdditionalAuthenticationRequired,
         format!(
-            "RBI e-mandate rules: a recurring charge above {} ({} mandate, rules {}) needs the customer's additional authentication; charge {} or less, or ask the customer to authenticate this payment.",
+            "RBI e-mandates: a recurring charge above {} ({}) needs the customer's additional authentication.",
             limit.display(),
             category.as_str(),
-            rules.version,
-            limit.display()
         ),
         None,
         Details::Authentication(AuthenticationDetails {

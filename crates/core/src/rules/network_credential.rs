@@ -12,11 +12,12 @@ use super::{violation, Context};
 use crate::decision::{Code, Details, ReferenceDetails, StorageDetails, Violation};
 use crate::model::{CardBrand, EstablishmentMethod};
 
-fn meaning(advice_code: &str) -> &'static str {
+/// What a not-storable advice code means: (code for JSON, words for people).
+fn meaning(advice_code: &str) -> (&'static str, &'static str) {
     match advice_code.trim() {
-        "40" => "consumer_non_reloadable_prepaid",
-        "41" => "consumer_single_use_virtual_card",
-        _ => "not_storable",
+        "40" => ("consumer_non_reloadable_prepaid", "consumer non-reloadable prepaid"),
+        "41" => ("consumer_single_use_virtual_card", "consumer single-use virtual card"),
+        _ => ("not_storable", "not storable"),
     }
 }
 
@@ -30,14 +31,14 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
             out.push(violation(
                 Code::CredentialNotStorable,
                 format!(
-                    "The storing payment's approval carried Mastercard Merchant Advice Code {mac} ({}): the card must not be stored for merchant-initiated charges; ask the customer for another card.",
-                    meaning(mac).replace('_', " ")
+                    "The storing payment's approval carried Mastercard Merchant Advice Code {mac} ({}): the card must not be stored for merchant-initiated charges.",
+                    meaning(mac).1
                 ),
                 None,
                 Details::Storage(StorageDetails {
                     network: CardBrand::Mastercard,
                     advice_code: mac.to_string(),
-                    meaning: meaning(mac),
+                    meaning: meaning(mac).0,
                     rules_version: then.version,
                 }),
             ));
@@ -70,10 +71,10 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     out.push(violation(
         Code::NetworkReferenceMissing,
         format!(
-            "{} requires the storing payment's {} on every merchant-initiated charge (rules {}); the agreement has none.",
+            "{} requires the storing payment's network references on every merchant-initiated charge (rules {}); the agreement lacks {}.",
             if network == CardBrand::Visa { "Visa" } else { "Mastercard" },
-            missing.iter().map(|m| m.trim_start_matches("established.")).collect::<Vec<_>>().join(" and "),
-            rules.version
+            rules.version,
+            missing.join(", ")
         ),
         None,
         Details::References(ReferenceDetails { network, missing, rules_version: rules.version }),

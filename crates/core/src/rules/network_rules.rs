@@ -87,8 +87,6 @@ pub struct RuleSet {
     pub version: &'static str,
     /// Its first instant, Unix seconds (00:00:00 UTC of `version`).
     pub effective_from: i64,
-    /// What changed, one line.
-    pub change: &'static str,
     /// Visa.
     pub visa: VisaRules,
     /// Mastercard.
@@ -118,7 +116,6 @@ pub struct RuleSet {
 const V2021_04_17: RuleSet = RuleSet {
     version: "2021-04-17",
     effective_from: 1_618_617_600,
-    change: "Visa decline categories; Visa 15 and Mastercard 35 reattempts in 30 days; MAC 03/21/24-30",
     visa: VisaRules {
         category_1: &["04", "07", "12", "14", "15", "41", "43", "46", "57", "R0", "R1", "R3"],
         category_2: &[
@@ -162,7 +159,6 @@ const V2021_04_17: RuleSet = RuleSet {
 const V2022_03_22: RuleSet = RuleSet {
     version: "2022-03-22",
     effective_from: 1_647_907_200,
-    change: "Mastercard negative-option billing reminders",
     mastercard: MastercardRules {
         trial_reminder: Some(MastercardReminder {
             min_days_before: 3,
@@ -181,7 +177,6 @@ const V2022_03_22: RuleSet = RuleSet {
 const V2022_06_16: RuleSet = RuleSet {
     version: "2022-06-16",
     effective_from: 1_655_337_600,
-    change: "RBI: AFA above INR 15,000",
     india: IndiaRules { afa_limit_general_inr: 15_000, afa_limit_special_inr: 15_000 },
     ..V2022_03_22
 };
@@ -194,7 +189,6 @@ const V2022_06_16: RuleSet = RuleSet {
 const V2022_10_01: RuleSet = RuleSet {
     version: "2022-10-01",
     effective_from: 1_664_582_400,
-    change: "Mastercard: more than 10 declines per card in 24 hours are charged",
     mastercard: MastercardRules {
         max_declines_per_day: Some(10),
         excess_fee: "USD 0.10 per excessive attempt",
@@ -212,7 +206,6 @@ const V2022_10_01: RuleSet = RuleSet {
 const V2023_11_07: RuleSet = RuleSet {
     version: "2023-11-07",
     effective_from: 1_699_315_200,
-    change: "Mastercard MAC 40/41 on the storing approval: not storable for MITs",
     mastercard: MastercardRules { not_storable: &["40", "41"], ..V2022_10_01.mastercard },
     ..V2022_10_01
 };
@@ -225,7 +218,6 @@ const V2023_11_07: RuleSet = RuleSet {
 const V2023_12_12: RuleSet = RuleSet {
     version: "2023-12-12",
     effective_from: 1_702_339_200,
-    change: "RBI: AFA above INR 1,00,000 for mutual funds, insurance premiums, credit-card bills",
     india: IndiaRules { afa_limit_general_inr: 15_000, afa_limit_special_inr: 100_000 },
     ..V2023_11_07
 };
@@ -235,7 +227,6 @@ const V2023_12_12: RuleSet = RuleSet {
 const V2025_01_01: RuleSet = RuleSet {
     version: "2025-01-01",
     effective_from: 1_735_689_600,
-    change: "Mastercard excessive-attempts fee USD 0.50",
     mastercard: MastercardRules { excess_fee: "USD 0.50 per excessive attempt", ..V2023_12_12.mastercard },
     ..V2023_12_12
 };
@@ -245,7 +236,6 @@ const V2025_01_01: RuleSet = RuleSet {
 const V2025_04_11: RuleSet = RuleSet {
     version: "2025-04-11",
     effective_from: 1_744_329_600,
-    change: "Visa 5C and 9G join category 2",
     visa: VisaRules {
         category_2: &[
             "03", "19", "51", "59", "61", "62", "65", "75", "78", "86", "91", "93", "96", "N3", "N4", "5C",
@@ -261,7 +251,6 @@ const V2025_04_11: RuleSet = RuleSet {
 const V2025_05_25: RuleSet = RuleSet {
     version: "2025-05-25",
     effective_from: 1_748_131_200,
-    change: "Visa: 20 reattempts in 30 days",
     visa: VisaRules { max_reattempts: 20, ..V2025_04_11.visa },
     ..V2025_04_11
 };
@@ -274,7 +263,6 @@ const V2025_05_25: RuleSet = RuleSet {
 const V2025_10_17: RuleSet = RuleSet {
     version: "2025-10-17",
     effective_from: 1_760_659_200,
-    change: "Visa 57 leaves category 1 (issuers return it as 05, category 4)",
     visa: VisaRules {
         category_1: &["04", "07", "12", "14", "15", "41", "43", "46", "R0", "R1", "R3"],
         ..V2025_05_25.visa
@@ -289,7 +277,6 @@ const V2025_10_17: RuleSet = RuleSet {
 const V2026_10_23: RuleSet = RuleSet {
     version: "2026-10-23",
     effective_from: 1_792_713_600,
-    change: "Mastercard: Transaction Link ID required on MITs",
     mastercard: MastercardRules { transaction_link_id_on_mit: true, ..V2025_10_17.mastercard },
     ..V2025_10_17
 };
@@ -301,7 +288,6 @@ const V2026_10_23: RuleSet = RuleSet {
 const V2026_10_25: RuleSet = RuleSet {
     version: "2026-10-25",
     effective_from: 1_792_886_400,
-    change: "Visa 57 back in category 1; 83 in category 2",
     visa: VisaRules {
         category_1: &["04", "07", "12", "14", "15", "41", "43", "46", "57", "R0", "R1", "R3"],
         category_2: &[

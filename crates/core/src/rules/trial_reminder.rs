@@ -49,7 +49,7 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
             match sent {
                 None => out.push(violation(
                     Code::TrialReminderMissing,
-                    format!("Visa: the first charge after a trial needs a reminder with a cancellation link at least {min} days before it."),
+                    format!("Visa: the first charge after a trial needs a reminder at least {min} days before it."),
                     None,
                     Details::Reminder(d),
                 )),
@@ -57,7 +57,7 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
                     let eligible = s.plus_seconds(u64::from(min) * DAY);
                     out.push(violation(
                         Code::TrialReminderTooRecent,
-                        format!("Visa: the trial reminder was sent at {s}; the first charge may follow from {eligible} ({min} days later)."),
+                        format!("Visa: the trial reminder was sent at {s}; the charge may follow from {eligible}."),
                         Some(eligible),
                         Details::Reminder(d),
                     ));
@@ -148,7 +148,7 @@ fn window(
     } else if s < start || s > stop {
         out.push(violation(
             Code::TrialReminderOutsideWindow,
-            format!("Mastercard: the reminder was sent at {s}, outside the window from {start} to {stop}; send a new one inside it."),
+            format!("Mastercard: the reminder was sent at {s}, outside {start} to {stop}."),
             None,
             Details::Reminder(d),
         ));
