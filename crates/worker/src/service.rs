@@ -515,7 +515,11 @@ pub(crate) fn parse_charge(
     let mut errors = Vec::new();
     request.validate("", &mut errors);
     let mut errors = strip_root(errors);
-    for (path, at) in [("referenceAt", request.reference_at), ("noticeSentAt", request.notice_sent_at)] {
+    for (path, at) in [
+        ("referenceAt", request.reference_at),
+        ("noticeSentAt", request.notice_sent_at),
+        ("reminderSentAt", request.reminder_sent_at),
+    ] {
         if at.is_some_and(|t| t > now_plus_a_day(now)) {
             errors.push(FieldError::new(path, "is in the future"));
         }
