@@ -383,14 +383,14 @@ function drawTimeline(lim, hist, now) {
 }
 
 /** For a network refusal: the budget used, its numbers, when it frees, and the rule-set version behind it. */
-function budgetText(details) {
+function budgetText(details, retryAt) {
   if (!details || !details.budget) return "";
   const used = details.declinesUsed ?? details.reattemptsUsed;
   const allowed = details.declinesAllowed ?? details.reattemptsAllowed;
   const window = details.budget === "mastercard_declines_per_day" ? "24 h" : `${details.windowDays} days`;
   return ` <span class="budget">budget <code>${esc(details.budget)}</code>: ${used} of ${allowed} in ${window}` +
     (details.overridden ? " (policy override)" : "") +
-    (details.freesAt ? `, frees at ${fmtTime(details.freesAt)}` : "") + ` · rules ${esc(details.rulesVersion)}</span>`;
+    (retryAt ? `, frees at ${fmtTime(retryAt)}` : "") + ` · rules ${esc(details.rulesVersion)}</span>`;
 }
 
 function drawDecisions() {
@@ -409,7 +409,7 @@ function drawDecisions() {
         ` <span class="rules" title="network rule-set version">rules ${esc(d.rulesVersion)}</span>`;
       reasons = d.violations.length
         ? d.violations.map((v) => `<div class="reason"><span class="code">${esc(v.code)}</span> <span class="status">${v.httpStatus}</span> ${esc(v.message)}` +
-            (v.retryAt ? ` <span class="retry">retry at ${fmtTime(v.retryAt)}</span>` : "") + budgetText(v.details) + `</div>`).join("")
+            (v.retryAt ? ` <span class="retry">retry at ${fmtTime(v.retryAt)}</span>` : "") + budgetText(v.details, v.retryAt) + `</div>`).join("")
         : `<div class="reason ok">all rules pass${r.attemptId ? ` · recorded as <code>${r.attemptId}</code>` : ""}</div>`;
       if (r.processor) {
         reasons += `<div class="processor"><span class="dialect">${esc(r.processor.dialect)} answers ${r.processor.status}</span> ` +

@@ -118,7 +118,7 @@ for off in (-1, 0, 1):
              " the window (2025-06-08T12:00:00Z).", inp, "refused", 429, ["retry_limit_reached"],
              {"rulesVersion": "2025-04-11", "retryAt": "2025-06-08T12:00:00Z",
               "violations": [{"details": {"category": 2, "reattemptsUsed": 15, "reattemptsAllowed": 15,
-                                          "budget": "visa_reattempts", "freesAt": "2025-06-08T12:00:00Z",
+                                          "budget": "visa_reattempts",
                                           "overridden": False, "rulesVersion": "2025-04-11"}}]})
     else:
         case(f"visa_budget_20_{tag(off)}_2025_05_25", "network_retry, Visa 2025-05-25 rules: 20"
@@ -135,8 +135,7 @@ for n, outcome in ((21, "refused"), (20, "allowed")):
              " the 21st is charged; frees when the first reattempt (2026-01-02) leaves the window.", inp,
              "refused", 429, ["retry_limit_reached"],
              {"retryAt": "2026-02-01T00:00:00Z",
-              "violations": [{"details": {"reattemptsUsed": 20, "reattemptsAllowed": 20, "windowDays": 30,
-                                          "freesAt": "2026-02-01T00:00:00Z"}}]})
+              "violations": [{"details": {"reattemptsUsed": 20, "reattemptsAllowed": 20, "windowDays": 30}}]})
     else:
         case("visa_budget_19_used_allow_the_20th", "network_retry, Visa 20 reattempts in 30 days: 19 used,"
              " the 20th is allowed.", inp, "allowed", 200, [])
@@ -253,7 +252,7 @@ for n, outcome in ((9, "allowed"), (10, "refused")):
              {"retryAt": "2026-11-11T00:00:00Z", "retryAfterSeconds": 50400,
               "violations": [{"code": "card_decline_limit_reached", "rule": "network_retry", "details": {
                   "network": "mastercard", "budget": "mastercard_declines_per_day", "declinesUsed": 10,
-                  "declinesAllowed": 10, "freesAt": "2026-11-11T00:00:00Z", "overridden": False,
+                  "declinesAllowed": 10, "overridden": False,
                   "rulesVersion": "2026-10-25"}}],
               "limits": {"nextEligibleAt": "2026-11-11T00:00:00Z"}})
 for off in (-1, 0, 1):
@@ -313,7 +312,7 @@ for mac, meaning in (("40", "consumer_non_reloadable_prepaid"), ("41", "consumer
          f" ({meaning}) on the storing CIT's approval: the card must not be stored for MITs (403, never).",
          stored(mac, "2026-01-01T00:00:00Z"), "refused", 403, ["credential_not_storable"],
          {"retryAt": None, "limits": {"nextEligibleAt": None}, "violations": [{"code": "credential_not_storable",
-          "rule": "network_credential", "details": {"network": "mastercard", "adviceCode": mac, "meaning": meaning,
+          "rule": "network_credential", "details": {"network": "mastercard", "adviceCode": mac,
                                                     "rulesVersion": "2025-10-17"}}]})
 for mac in ("42", "43"):
     case(f"mastercard_mac_{mac}_on_storing_approval_informational", f"network_credential, MAC {mac}"
@@ -348,8 +347,8 @@ def refs(brand, now, ntid=None, tlid=None, on=True):
 case("visa_mit_without_network_transaction_id_refused", "network_credential, policy"
      " requireNetworkReferences: a Visa MIT needs the storing CIT's network transaction id.",
      refs("visa", "2026-11-01T00:00:00Z"), "refused", 422, ["network_reference_missing"],
-     {"retryAt": None, "violations": [{"details": {"network": "visa", "missing": ["established.networkTransactionId"],
-                                                   "rulesVersion": "2026-10-25"}}]})
+     {"retryAt": None, "rulesVersion": "2026-10-25",
+      "violations": [{"details": {"network": "visa", "missing": ["established.networkTransactionId"]}}]})
 case("visa_mit_with_network_transaction_id_allowed", "network_credential: with the network transaction"
      " id the Visa MIT goes ahead.", refs("visa", "2026-11-01T00:00:00Z", ntid="483299310332879"), "allowed", 200, [])
 case("network_references_not_required_by_default", "network_credential: requireNetworkReferences is off"
@@ -366,8 +365,8 @@ for off in (-1, 0, 1):
         case(f"mastercard_tlid_required_{tag(off)}_2026_10_23", "network_credential: from 2026-10-23 a"
              " Mastercard MIT must carry the Transaction Link ID retained from the storing CIT.", inp,
              "refused", 422, ["network_reference_missing"],
-             {"violations": [{"details": {"network": "mastercard", "missing": ["established.transactionLinkId"],
-                                          "rulesVersion": "2026-10-23"}}]})
+             {"rulesVersion": "2026-10-23",
+              "violations": [{"details": {"network": "mastercard", "missing": ["established.transactionLinkId"]}}]})
 case("mastercard_mit_with_both_references_allowed", "network_credential: network transaction id and"
      " Transaction Link ID present.", refs("mastercard", "2026-11-01T00:00:00Z", ntid="MCC1234560101",
                                            tlid="e7R9d3L2-Q9vS6pP1_WzEh"), "allowed", 200, [])
@@ -394,7 +393,7 @@ now = "2026-11-01T12:00:00Z"
 case("visa_trial_reminder_missing", "trial_reminder, Visa: the first charge after a trial needs a reminder"
      " at least 7 days before it.", trial("visa", now), "refused", 422, ["trial_reminder_missing"],
      {"retryAt": None, "violations": [{"details": {"network": "visa", "reason": "trial",
-                                                   "windowEnd": "2026-10-25T12:00:00Z", "minDaysBefore": 7}}]})
+                                                   "windowEnd": "2026-10-25T12:00:00Z"}}]})
 for off in (-1, 0, 1):
     sent = shift("2026-10-25T12:00:00Z", seconds=off)
     if off > 0:
@@ -423,7 +422,7 @@ for sent, ok in (("2026-10-24T23:59:59Z", False), ("2026-10-25T00:00:00Z", True)
     else:
         case(name, desc, trial("mastercard", now, sent), "refused", 422, ["trial_reminder_outside_window"],
              {"retryAt": None, "violations": [{"details": {"windowStart": "2026-10-25T00:00:00Z",
-                                                           "windowEnd": "2026-10-29T00:00:00Z", "maxDaysBefore": 7}}]})
+                                                           "windowEnd": "2026-10-29T00:00:00Z"}}]})
 case("mastercard_trial_reminder_missing", "trial_reminder, Mastercard: no reminder for a 31-day trial.",
      trial("mastercard", now), "refused", 422, ["trial_reminder_missing"])
 case("mastercard_trial_of_exactly_7_days_needs_no_reminder", "trial_reminder, Mastercard: only trials"
@@ -488,8 +487,8 @@ case("india_general_above_limit_refused", "india_afa: ₹15,000.01 needs additio
      india("15000.01", "general"), "refused", 403, ["additional_authentication_required"],
      {"retryAt": None, "violations": [{"code": "additional_authentication_required", "rule": "india_afa",
       "details": {"requested": {"amount": "15000.01", "currency": "INR"},
-                  "limit": {"amount": "15000.00", "currency": "INR"}, "mandateCategory": "general",
-                  "rulesVersion": "2026-10-25"}}]})
+                  "limit": {"amount": "15000.00", "currency": "INR"}, "mandateCategory": "general"}}],
+      "rulesVersion": "2026-10-25"})
 case("india_no_category_is_general", "india_afa: without mandateCategory the general limit applies.",
      india("15000.01"), "refused", 403, ["additional_authentication_required"],
      {"violations": [{"details": {"mandateCategory": "general"}}]})

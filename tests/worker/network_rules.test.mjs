@@ -66,7 +66,7 @@ for (const store of ["kv", "durable_object"]) {
       assert.equal(details.declinesUsed, 10);
       assert.equal(details.declinesAllowed, 10);
       // The oldest of the other agreement's declines (10 hours ago) leaves the window 24 hours after it.
-      const frees = Date.parse(details.freesAt);
+      const frees = Date.parse(d.json.decision.violations[0].retryAt);
       const expected = Date.parse(put.json.history.attempts[0].at) + 86400_000;
       assert.equal(frees, expected);
       assert.match(d.json.decision.rulesVersion, /^\d{4}-\d{2}-\d{2}$/);

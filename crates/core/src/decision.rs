@@ -203,10 +203,9 @@ pub enum Details {
 pub struct StorageDetails {
     /// The network (Mastercard).
     pub network: CardBrand,
-    /// `agreement.established.adviceCode`.
+    /// `agreement.established.adviceCode` (`40` consumer non-reloadable prepaid, `41` consumer single-use
+    /// virtual card).
     pub advice_code: String,
-    /// What it means (`consumer_non_reloadable_prepaid`, `consumer_single_use_virtual_card`).
-    pub meaning: &'static str,
     /// The rule-set version that lists it (in force when the agreement was established).
     pub rules_version: &'static str,
 }
@@ -218,10 +217,9 @@ pub struct StorageDetails {
 pub struct ReferenceDetails {
     /// The network.
     pub network: CardBrand,
-    /// The agreement fields missing (`established.networkTransactionId`, `established.transactionLinkId`).
+    /// The agreement fields missing (`established.networkTransactionId`, `established.transactionLinkId`),
+    /// as the decision's `rulesVersion` requires them.
     pub missing: Vec<&'static str>,
-    /// The rule-set version that requires them.
-    pub rules_version: &'static str,
 }
 
 /// An INR charge above the additional-authentication limit.
@@ -233,10 +231,9 @@ pub struct AuthenticationDetails {
     pub requested: Money,
     /// The largest amount without additional authentication.
     pub limit: Money,
-    /// The mandate's category (`general` when the agreement gives none).
+    /// The mandate's category (`general` when the agreement gives none); the limit is the decision's
+    /// `rulesVersion`'s.
     pub mandate_category: MandateCategory,
-    /// The rule-set version of the limit.
-    pub rules_version: &'static str,
 }
 
 /// A reminder the network requires before a charge.
@@ -254,14 +251,8 @@ pub struct ReminderDetails {
     pub reminder_sent_at: Option<Timestamp>,
     /// The earliest instant a reminder may go out, when the window has one.
     pub window_start: Option<Timestamp>,
-    /// The latest instant a reminder may go out.
+    /// The latest instant a reminder may go out (the window is the decision's `rulesVersion`'s).
     pub window_end: Option<Timestamp>,
-    /// Days between the reminder and the charge (Visa) or the trial's end (Mastercard), at least.
-    pub min_days_before: u32,
-    /// At most (Mastercard).
-    pub max_days_before: Option<u32>,
-    /// The rule-set version of the window.
-    pub rules_version: &'static str,
 }
 
 /// Details of a status violation.
@@ -356,10 +347,8 @@ pub struct RetryDetails {
     pub budget: Option<&'static str>,
     /// Declines counted in the trailing 24 hours (`mastercard_declines_per_day`).
     pub declines_used: Option<u32>,
-    /// Declines the network allows in 24 hours.
+    /// Declines the network allows in 24 hours. (When a budget frees: the violation's `retryAt`.)
     pub declines_allowed: Option<u32>,
-    /// When the budget next frees a slot (the oldest counted entry leaves the window).
-    pub frees_at: Option<Timestamp>,
     /// The policy overrode the network's number.
     pub overridden: bool,
     /// The rule-set version of the rule: for budgets the one judging `now`, for a decline's category

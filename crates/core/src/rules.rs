@@ -61,7 +61,7 @@ impl<'a> Sorted<'a> {
         attempts.extend(history.attempts.iter().filter(|a| a.at <= now));
         // A history is usually stored in order already: checking is cheaper than sorting.
         if !attempts.is_sorted_by(|a, b| (a.at, &a.id) <= (b.at, &b.id)) {
-            attempts.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+            attempts.sort_by(by_time);
         }
         let mut payments: Vec<&Payment> = Vec::with_capacity(history.payments.len());
         payments.extend(history.payments.iter().filter(|p| p.at <= now));
@@ -75,10 +75,16 @@ impl<'a> Sorted<'a> {
         if !history.credential_attempts.is_empty() {
             credential_attempts.extend(history.credential_attempts.iter().filter(|a| a.at <= now));
             // Stable: on equal (at, id) this agreement's attempt stays first.
-            credential_attempts.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+            credential_attempts.sort_by(by_time);
         }
         Sorted { attempts, payments, credential_attempts }
     }
+}
+
+/// Attempts in time order, then by id. One function for every attempt sort: each distinct comparator
+/// would compile the sort again (bytes in the browser's .wasm).
+fn by_time(a: &&Attempt, b: &&Attempt) -> std::cmp::Ordering {
+    (a.at, &a.id).cmp(&(b.at, &b.id))
 }
 
 /// What every rule sees: the instant, the policy, the agreement, its history in a canonical order,

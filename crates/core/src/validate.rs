@@ -81,10 +81,11 @@ pub fn parse_json<T: crate::json::FromJson>(text: &str) -> Result<T, FieldError>
     })
 }
 
-/// Never echo huge input back: messages are cut at 300 characters.
+/// Never echo huge input back: messages are cut at 400 characters (the policy's list of expected fields
+/// with a position, about 330, must fit whole).
 fn clip(msg: String) -> String {
-    if msg.chars().count() > 300 {
-        let mut s: String = msg.chars().take(300).collect();
+    if msg.chars().count() > 400 {
+        let mut s: String = msg.chars().take(400).collect();
         s.push('…');
         s
     } else {

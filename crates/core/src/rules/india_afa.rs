@@ -42,7 +42,6 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
             requested: req.amount,
             limit,
             mandate_category: category,
-            rules_version: rules.version,
         }),
     ));
 }

@@ -12,15 +12,6 @@ use super::{violation, Context};
 use crate::decision::{Code, Details, ReferenceDetails, StorageDetails, Violation};
 use crate::model::{CardBrand, EstablishmentMethod};
 
-/// What a not-storable advice code means: (code for JSON, words for people).
-fn meaning(advice_code: &str) -> (&'static str, &'static str) {
-    match advice_code.trim() {
-        "40" => ("consumer_non_reloadable_prepaid", "consumer non-reloadable prepaid"),
-        "41" => ("consumer_single_use_virtual_card", "consumer single-use virtual card"),
-        _ => ("not_storable", "not storable"),
-    }
-}
-
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     let a = ctx.agreement;
     let brand = a.payment_method.brand;
@@ -30,15 +21,11 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
         if brand.is_none_or(|b| b == CardBrand::Mastercard) && then.mastercard.not_storable(mac) {
             out.push(violation(
                 Code::CredentialNotStorable,
-                format!(
-                    "The storing payment's approval carried Mastercard Merchant Advice Code {mac} ({}): the card must not be stored for merchant-initiated charges.",
-                    meaning(mac).1
-                ),
+                "The storing payment's approval carried a Mastercard Merchant Advice Code that forbids storing the card for merchant-initiated charges (details.adviceCode).".to_string(),
                 None,
                 Details::Storage(StorageDetails {
                     network: CardBrand::Mastercard,
                     advice_code: mac.to_string(),
-                    meaning: meaning(mac).0,
                     rules_version: then.version,
                 }),
             ));
@@ -70,13 +57,8 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     }
     out.push(violation(
         Code::NetworkReferenceMissing,
-        format!(
-            "{} requires the storing payment's network references on every merchant-initiated charge (rules {}); the agreement lacks {}.",
-            if network == CardBrand::Visa { "Visa" } else { "Mastercard" },
-            rules.version,
-            missing.join(", ")
-        ),
+        "The network requires the storing payment's references on every merchant-initiated charge; the agreement lacks those in details.missing.".to_string(),
         None,
-        Details::References(ReferenceDetails { network, missing, rules_version: rules.version }),
+        Details::References(ReferenceDetails { network, missing }),
     ));
 }

@@ -48,7 +48,6 @@ fn base_details(network: CardBrand, a: &Attempt, d: &Decline, rules: &'static Ru
         budget: None,
         declines_used: None,
         declines_allowed: None,
-        frees_at: None,
         overridden: false,
         rules_version: rules.version,
     }
@@ -178,14 +177,12 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
         retry.reattempts_allowed = Some(budget);
         retry.window_days = Some(window_days);
         retry.budget = Some(name);
-        retry.frees_at = frees;
         retry.overridden = overridden;
         out.push(violation(
             Code::RetryLimitReached,
             format!(
-                "{} allows {budget} reattempts of a declined charge in {window_days} days{}; {used} have been made.",
+                "{} allows {budget} reattempts of a declined charge in {window_days} days; {used} have been made.",
                 if network == CardBrand::Visa { "Visa" } else { "Mastercard" },
-                if overridden { " (the policy's override)" } else { "" },
             ),
             frees,
             Details::Retry(retry),
@@ -193,8 +190,9 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     }
 }
 
-/// Mastercard excessive attempts: with `max` declines of the card in the trailing 24 hours
-/// `(now - 24 h, now]`, any further attempt is charged; refused until the oldest counted decline leaves.
+/// Mastercard excessive attempts: with `max` declined attempts on the card in the trailing 24 hours
+/// `(now - 24 h, now]` (by each attempt's instant), any further attempt is charged; refused until the
+/// oldest counted one leaves.
 fn mastercard_declines_per_day(
     ctx: &Context<'_>,
     attempts: &[&Attempt],
@@ -204,33 +202,30 @@ fn mastercard_declines_per_day(
     let o = ctx.policy.network_rules.as_ref().and_then(|o| o.mastercard_max_declines_per_day);
     let Some(max) = o.or(rules.mastercard.max_declines_per_day) else { return };
     let window_start = ctx.now.minus_seconds(DAY_SECONDS);
-    let mut declines: Vec<(&Attempt, &Decline, Timestamp)> = attempts
+    // Counted at each attempt's own instant (when the authorization was asked for): `attempts` is in that
+    // order already.
+    let declines: Vec<(&Attempt, &Decline)> = attempts
         .iter()
-        .filter_map(|a| decline_of(a).map(|d| (*a, d, declined_at(a))))
-        .filter(|(_, d, at)| {
-            network_of(ctx, d) == Some(CardBrand::Mastercard) && *at > window_start && *at <= ctx.now
-        })
+        .filter(|a| a.at > window_start)
+        .filter_map(|a| decline_of(a).map(|d| (*a, d)))
+        .filter(|(_, d)| network_of(ctx, d) == Some(CardBrand::Mastercard))
         .collect();
-    // Ordered by when each decline was learnt (an attempt's order is by when it was admitted).
-    declines.sort_by(|a, b| (a.2, &a.0.id).cmp(&(b.2, &b.0.id)));
     let used = u32::try_from(declines.len()).unwrap_or(u32::MAX);
     if used < max {
         return;
     }
     let index = usize::try_from(used - max).unwrap_or(usize::MAX);
-    let frees = declines.get(index).map(|(_, _, at)| at.plus_seconds(DAY_SECONDS));
-    let Some((last, d, _)) = declines.last() else { return };
+    let frees = declines.get(index).map(|(a, _)| a.at.plus_seconds(DAY_SECONDS));
+    let Some((last, d)) = declines.last() else { return };
     let mut details = base_details(CardBrand::Mastercard, last, d, rules);
     details.budget = Some("mastercard_declines_per_day");
     details.declines_used = Some(used);
     details.declines_allowed = Some(max);
-    details.frees_at = frees;
     details.overridden = o.is_some();
     out.push(violation(
         Code::CardDeclineLimitReached,
         format!(
-            "Mastercard charges every attempt on a card after {max} declines in 24 hours{}; the card has {used}.",
-            if o.is_some() { " (the policy's override)" } else { "" },
+            "Mastercard charges every attempt on a card after {max} declines in 24 hours; the card has {used}.",
         ),
         frees,
         Details::Retry(details),

@@ -23,8 +23,8 @@ pub struct VisaRules {
     pub max_reattempts: u32,
     /// The reattempt window, days.
     pub window_days: u32,
-    /// The fee for an excessive reattempt, as published (documentation only).
-    pub excess_fee: &'static str,
+    /// The fee per excessive reattempt as published, US cents, domestic (not used by the rules).
+    pub excess_fee_usd_cents: Option<u32>,
     /// An MIT must carry the network transaction id of the storing CIT.
     pub network_transaction_id_on_mit: bool,
     /// Free-trial rule: the reminder (with a cancellation link) must go out at least this many days before
@@ -45,8 +45,8 @@ pub struct MastercardRules {
     pub window_days: u32,
     /// Declines per card allowed in a rolling 24 hours before every further attempt is charged.
     pub max_declines_per_day: Option<u32>,
-    /// The fee for an excessive attempt, as published (documentation only).
-    pub excess_fee: &'static str,
+    /// The fee per excessive attempt as published, US cents (not used by the rules).
+    pub excess_fee_usd_cents: Option<u32>,
     /// Merchant Advice Codes on the storing CIT's approval that mean the card must not be stored for MITs.
     pub not_storable: &'static [&'static str],
     /// An MIT must carry the network transaction id (trace id) of the storing CIT.
@@ -124,7 +124,7 @@ const V2021_04_17: RuleSet = RuleSet {
         category_3: &["14", "54", "55", "6P", "82", "N7", "1A"],
         max_reattempts: 15,
         window_days: 30,
-        excess_fee: "USD 0.10 per reattempt (domestic), plus USD 0.05 cross-border",
+        excess_fee_usd_cents: Some(10), // plus USD 0.05 cross-border
         network_transaction_id_on_mit: true,
         trial_reminder_min_days: Some(7),
     },
@@ -142,7 +142,7 @@ const V2021_04_17: RuleSet = RuleSet {
         max_reattempts: 35,
         window_days: 30,
         max_declines_per_day: None,
-        excess_fee: "unknown",
+        excess_fee_usd_cents: None,
         not_storable: &[],
         network_transaction_id_on_mit: true,
         transaction_link_id_on_mit: false,
@@ -191,7 +191,7 @@ const V2022_10_01: RuleSet = RuleSet {
     effective_from: 1_664_582_400,
     mastercard: MastercardRules {
         max_declines_per_day: Some(10),
-        excess_fee: "USD 0.10 per excessive attempt",
+        excess_fee_usd_cents: Some(10),
         ..V2022_03_22.mastercard
     },
     ..V2022_06_16
@@ -227,7 +227,7 @@ const V2023_12_12: RuleSet = RuleSet {
 const V2025_01_01: RuleSet = RuleSet {
     version: "2025-01-01",
     effective_from: 1_735_689_600,
-    mastercard: MastercardRules { excess_fee: "USD 0.50 per excessive attempt", ..V2023_12_12.mastercard },
+    mastercard: MastercardRules { excess_fee_usd_cents: Some(50), ..V2023_12_12.mastercard },
     ..V2023_12_12
 };
 
