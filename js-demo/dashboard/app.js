@@ -389,7 +389,6 @@ function budgetText(details, retryAt) {
   const allowed = details.declinesAllowed ?? details.reattemptsAllowed;
   const window = details.budget === "mastercard_declines_per_day" ? "24 h" : `${details.windowDays} days`;
   return ` <span class="budget">budget <code>${esc(details.budget)}</code>: ${used} of ${allowed} in ${window}` +
-    (details.overridden ? " (policy override)" : "") +
     (retryAt ? `, frees at ${fmtTime(retryAt)}` : "") + ` · rules ${esc(details.rulesVersion)}</span>`;
 }
 

@@ -119,7 +119,7 @@ for off in (-1, 0, 1):
              {"rulesVersion": "2025-04-11", "retryAt": "2025-06-08T12:00:00Z",
               "violations": [{"details": {"category": 2, "reattemptsUsed": 15, "reattemptsAllowed": 15,
                                           "budget": "visa_reattempts",
-                                          "overridden": False, "rulesVersion": "2025-04-11"}}]})
+                                          "rulesVersion": "2025-04-11"}}]})
     else:
         case(f"visa_budget_20_{tag(off)}_2025_05_25", "network_retry, Visa 2025-05-25 rules: 20"
              f" reattempts in 30 days; 15 used leave 5 ({tag(off)} the effective date).", inp, "allowed",
@@ -148,7 +148,7 @@ inp["history"]["attempts"] = [declined(f"att_{i}", fmt(ts("2026-01-01T00:00:00Z"
 case("visa_budget_pinned_version_keeps_15", "policy networkRules.version pins 2025-04-11 (an acquirer"
      " applying the 20-reattempt rule later): 15 reattempts are spent at a now when 20 apply.", inp,
      "refused", 429, ["retry_limit_reached"],
-     {"rulesVersion": "2025-04-11", "violations": [{"details": {"reattemptsAllowed": 15, "overridden": False}}]})
+     {"rulesVersion": "2025-04-11", "violations": [{"details": {"reattemptsAllowed": 15}}]})
 inp = base("2026-01-21T00:00:00Z")
 inp["policy"]["networkRules"] = {"visaMaxReattempts": 10}
 inp["history"]["attempts"] = [declined(f"att_{i}", fmt(ts("2026-01-01T00:00:00Z") + timedelta(days=i)), "51")
@@ -156,7 +156,7 @@ inp["history"]["attempts"] = [declined(f"att_{i}", fmt(ts("2026-01-01T00:00:00Z"
 case("visa_budget_override_10_spent", "policy networkRules.visaMaxReattempts 10 overrides Visa's 20:"
      " 10 reattempts are spent.", inp, "refused", 429, ["retry_limit_reached"],
      {"rulesVersion": "2025-10-17",
-      "violations": [{"details": {"reattemptsUsed": 10, "reattemptsAllowed": 10, "overridden": True}}]})
+      "violations": [{"details": {"reattemptsUsed": 10, "reattemptsAllowed": 10}}]})
 inp["history"]["attempts"].pop()
 case("visa_budget_override_9_used_allows", "policy networkRules.visaMaxReattempts 10: 9 used, the 10th"
      " is allowed.", inp, "allowed", 200, [])
@@ -252,7 +252,7 @@ for n, outcome in ((9, "allowed"), (10, "refused")):
              {"retryAt": "2026-11-11T00:00:00Z", "retryAfterSeconds": 50400,
               "violations": [{"code": "card_decline_limit_reached", "rule": "network_retry", "details": {
                   "network": "mastercard", "budget": "mastercard_declines_per_day", "declinesUsed": 10,
-                  "declinesAllowed": 10, "overridden": False,
+                  "declinesAllowed": 10,
                   "rulesVersion": "2026-10-25"}}],
               "limits": {"nextEligibleAt": "2026-11-11T00:00:00Z"}})
 for off in (-1, 0, 1):
@@ -297,7 +297,7 @@ case("mastercard_daily_declines_override_12_allows_11", "policy networkRules.mas
 inp["history"]["attempts"] = mc_declines(12, first)
 case("mastercard_daily_declines_override_12_spent", "policy networkRules.mastercardMaxDeclinesPerDay 12:"
      " 12 declines spend it.", inp, "refused", 429, ["card_decline_limit_reached"],
-     {"violations": [{"details": {"declinesUsed": 12, "declinesAllowed": 12, "overridden": True}}]})
+     {"violations": [{"details": {"declinesUsed": 12, "declinesAllowed": 12}}]})
 
 
 # --- MAC 40/41 on the storing CIT's approval (from 2023-11-07).
@@ -312,7 +312,7 @@ for mac, meaning in (("40", "consumer_non_reloadable_prepaid"), ("41", "consumer
          f" ({meaning}) on the storing CIT's approval: the card must not be stored for MITs (403, never).",
          stored(mac, "2026-01-01T00:00:00Z"), "refused", 403, ["credential_not_storable"],
          {"retryAt": None, "limits": {"nextEligibleAt": None}, "violations": [{"code": "credential_not_storable",
-          "rule": "network_credential", "details": {"network": "mastercard", "adviceCode": mac,
+          "rule": "network_credential", "details": {"adviceCode": mac,
                                                     "rulesVersion": "2025-10-17"}}]})
 for mac in ("42", "43"):
     case(f"mastercard_mac_{mac}_on_storing_approval_informational", f"network_credential, MAC {mac}"
@@ -348,7 +348,7 @@ case("visa_mit_without_network_transaction_id_refused", "network_credential, pol
      " requireNetworkReferences: a Visa MIT needs the storing CIT's network transaction id.",
      refs("visa", "2026-11-01T00:00:00Z"), "refused", 422, ["network_reference_missing"],
      {"retryAt": None, "rulesVersion": "2026-10-25",
-      "violations": [{"details": {"network": "visa", "missing": ["established.networkTransactionId"]}}]})
+      "violations": [{"details": {"missing": ["established.networkTransactionId"]}}]})
 case("visa_mit_with_network_transaction_id_allowed", "network_credential: with the network transaction"
      " id the Visa MIT goes ahead.", refs("visa", "2026-11-01T00:00:00Z", ntid="483299310332879"), "allowed", 200, [])
 case("network_references_not_required_by_default", "network_credential: requireNetworkReferences is off"
@@ -366,7 +366,7 @@ for off in (-1, 0, 1):
              " Mastercard MIT must carry the Transaction Link ID retained from the storing CIT.", inp,
              "refused", 422, ["network_reference_missing"],
              {"rulesVersion": "2026-10-23",
-              "violations": [{"details": {"network": "mastercard", "missing": ["established.transactionLinkId"]}}]})
+              "violations": [{"details": {"missing": ["established.transactionLinkId"]}}]})
 case("mastercard_mit_with_both_references_allowed", "network_credential: network transaction id and"
      " Transaction Link ID present.", refs("mastercard", "2026-11-01T00:00:00Z", ntid="MCC1234560101",
                                            tlid="e7R9d3L2-Q9vS6pP1_WzEh"), "allowed", 200, [])
@@ -392,7 +392,7 @@ def trial(brand, now, sent=None, established="2026-10-01T00:00:00Z", ends="2026-
 now = "2026-11-01T12:00:00Z"
 case("visa_trial_reminder_missing", "trial_reminder, Visa: the first charge after a trial needs a reminder"
      " at least 7 days before it.", trial("visa", now), "refused", 422, ["trial_reminder_missing"],
-     {"retryAt": None, "violations": [{"details": {"network": "visa", "reason": "trial",
+     {"retryAt": None, "violations": [{"details": {"trialEndsAt": "2026-11-01T00:00:00Z",
                                                    "windowEnd": "2026-10-25T12:00:00Z"}}]})
 for off in (-1, 0, 1):
     sent = shift("2026-10-25T12:00:00Z", seconds=off)
@@ -456,7 +456,7 @@ def yearly(now, sent=None, interval="yearly"):
 now = "2026-11-01T00:00:00Z"
 case("mastercard_yearly_charge_reminder_missing", "trial_reminder, Mastercard: a subscription billed 6"
      " months apart or more needs a reminder before each charge.", yearly(now), "refused", 422,
-     ["trial_reminder_missing"], {"violations": [{"details": {"reason": "long_interval"}}]})
+     ["trial_reminder_missing"], {"violations": [{"details": {"trialEndsAt": None}}]})
 for sent, code, retry in (("2026-10-29T00:00:01Z", "trial_reminder_too_recent", "2026-11-01T00:00:01Z"),
                           ("2026-10-29T00:00:00Z", None, None), ("2026-10-25T00:00:00Z", None, None),
                           ("2026-10-24T23:59:59Z", "trial_reminder_outside_window", None)):

@@ -201,8 +201,6 @@ pub enum Details {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageDetails {
-    /// The network (Mastercard).
-    pub network: CardBrand,
     /// `agreement.established.adviceCode` (`40` consumer non-reloadable prepaid, `41` consumer single-use
     /// virtual card).
     pub advice_code: String,
@@ -215,8 +213,6 @@ pub struct StorageDetails {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReferenceDetails {
-    /// The network.
-    pub network: CardBrand,
     /// The agreement fields missing (`established.networkTransactionId`, `established.transactionLinkId`),
     /// as the decision's `rulesVersion` requires them.
     pub missing: Vec<&'static str>,
@@ -241,11 +237,8 @@ pub struct AuthenticationDetails {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReminderDetails {
-    /// The network whose rule applies.
-    pub network: CardBrand,
-    /// `trial` (the first charge after a trial) or `long_interval` (billing 6 months apart or more).
-    pub reason: &'static str,
-    /// The trial's end, for `trial`.
+    /// The trial's end, for the first charge after a trial (`null`: a charge billed 6 months or more after
+    /// the previous one); the network is the agreement's card brand.
     pub trial_ends_at: Option<Timestamp>,
     /// When the reminder went out (`request.reminderSentAt`).
     pub reminder_sent_at: Option<Timestamp>,
@@ -349,8 +342,6 @@ pub struct RetryDetails {
     pub declines_used: Option<u32>,
     /// Declines the network allows in 24 hours. (When a budget frees: the violation's `retryAt`.)
     pub declines_allowed: Option<u32>,
-    /// The policy overrode the network's number.
-    pub overridden: bool,
     /// The rule-set version of the rule: for budgets the one judging `now`, for a decline's category
     /// or advice the one in force when it was declined.
     pub rules_version: &'static str,

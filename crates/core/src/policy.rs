@@ -90,9 +90,6 @@ pub struct NetworkRulesPolicy {
     /// Override Visa's reattempt budget (categories 2-4, per window).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visa_max_reattempts: Option<u32>,
-    /// Override Mastercard's reattempt budget (per window).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mastercard_max_reattempts: Option<u32>,
     /// Override Mastercard's declines-per-card budget in 24 hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mastercard_max_declines_per_day: Option<u32>,
@@ -174,7 +171,6 @@ json_struct!(Policy, deny_unknown {
 json_struct!(NetworkRulesPolicy, deny_unknown {
     version: opt "version",
     visa_max_reattempts: opt "visaMaxReattempts",
-    mastercard_max_reattempts: opt "mastercardMaxReattempts",
     mastercard_max_declines_per_day: opt "mastercardMaxDeclinesPerDay",
 });
 
@@ -272,15 +268,11 @@ impl Policy {
                 }
             }
             for (name, value) in [
-                ("visaMaxReattempts", n.visa_max_reattempts),
-                ("mastercardMaxReattempts", n.mastercard_max_reattempts),
-                ("mastercardMaxDeclinesPerDay", n.mastercard_max_declines_per_day),
+                ("networkRules.visaMaxReattempts", n.visa_max_reattempts),
+                ("networkRules.mastercardMaxDeclinesPerDay", n.mastercard_max_declines_per_day),
             ] {
                 if value.is_some_and(|b| b == 0 || b > 1000) {
-                    errors.push(FieldError::new(
-                        field(&format!("networkRules.{name}")),
-                        "must be between 1 and 1000",
-                    ));
+                    errors.push(FieldError::new(field(name), "must be between 1 and 1000"));
                 }
             }
         }

@@ -255,18 +255,6 @@ pub enum MandateCategory {
     CreditCardBill,
 }
 
-impl MandateCategory {
-    /// The name used in messages and JSON.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            MandateCategory::General => "general",
-            MandateCategory::MutualFund => "mutual_fund",
-            MandateCategory::InsurancePremium => "insurance_premium",
-            MandateCategory::CreditCardBill => "credit_card_bill",
-        }
-    }
-}
-
 /// Actual or estimated amounts.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -32,11 +32,8 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     }
     out.push(violation(
         Code::AdditionalAuthenticationRequired,
-        format!(
-            "RBI e-mandates: a recurring charge above {} ({}) needs the customer's additional authentication.",
-            limit.display(),
-            category.as_str(),
-        ),
+        "RBI e-mandates: a recurring charge above the limit in details needs the customer's additional authentication."
+            .to_string(),
         None,
         Details::Authentication(AuthenticationDetails {
             requested: req.amount,

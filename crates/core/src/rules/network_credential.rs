@@ -24,7 +24,6 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
                 "The storing payment's approval carried a Mastercard Merchant Advice Code that forbids storing the card for merchant-initiated charges (details.adviceCode).".to_string(),
                 None,
                 Details::Storage(StorageDetails {
-                    network: CardBrand::Mastercard,
                     advice_code: mac.to_string(),
                     rules_version: then.version,
                 }),
@@ -36,13 +35,11 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
         return;
     }
     let rules = ctx.rules();
-    let (network, ntid, tlid) = match brand {
-        Some(CardBrand::Visa) => (CardBrand::Visa, rules.visa.network_transaction_id_on_mit, false),
-        Some(CardBrand::Mastercard) => (
-            CardBrand::Mastercard,
-            rules.mastercard.network_transaction_id_on_mit,
-            rules.mastercard.transaction_link_id_on_mit,
-        ),
+    let (ntid, tlid) = match brand {
+        Some(CardBrand::Visa) => (rules.visa.network_transaction_id_on_mit, false),
+        Some(CardBrand::Mastercard) => {
+            (rules.mastercard.network_transaction_id_on_mit, rules.mastercard.transaction_link_id_on_mit)
+        }
         _ => return,
     };
     let mut missing = Vec::new();
@@ -59,6 +56,6 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
         Code::NetworkReferenceMissing,
         "The network requires the storing payment's references on every merchant-initiated charge; the agreement lacks those in details.missing.".to_string(),
         None,
-        Details::References(ReferenceDetails { network, missing }),
+        Details::References(ReferenceDetails { missing }),
     ));
 }

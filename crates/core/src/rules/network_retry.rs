@@ -48,7 +48,6 @@ fn base_details(network: CardBrand, a: &Attempt, d: &Decline, rules: &'static Ru
         budget: None,
         declines_used: None,
         declines_allowed: None,
-        overridden: false,
         rules_version: rules.version,
     }
 }
@@ -116,19 +115,14 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     let Some(last) = attempts.last().filter(|a| a.status == AttemptStatus::Declined) else { return };
     let Some(d) = last.decline.as_ref() else { return };
     let Some(network) = network_of(ctx, d) else { return };
-    let (budget, overridden, window_days, name) = match network {
-        CardBrand::Visa => {
-            let o = overrides.and_then(|o| o.visa_max_reattempts);
-            (o.unwrap_or(rules.visa.max_reattempts), o.is_some(), rules.visa.window_days, "visa_reattempts")
-        }
+    let (budget, window_days, name) = match network {
+        CardBrand::Visa => (
+            overrides.and_then(|o| o.visa_max_reattempts).unwrap_or(rules.visa.max_reattempts),
+            rules.visa.window_days,
+            "visa_reattempts",
+        ),
         CardBrand::Mastercard => {
-            let o = overrides.and_then(|o| o.mastercard_max_reattempts);
-            (
-                o.unwrap_or(rules.mastercard.max_reattempts),
-                o.is_some(),
-                rules.mastercard.window_days,
-                "mastercard_reattempts",
-            )
+            (rules.mastercard.max_reattempts, rules.mastercard.window_days, "mastercard_reattempts")
         }
         _ => return,
     };
@@ -177,7 +171,6 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
         retry.reattempts_allowed = Some(budget);
         retry.window_days = Some(window_days);
         retry.budget = Some(name);
-        retry.overridden = overridden;
         out.push(violation(
             Code::RetryLimitReached,
             format!(
@@ -221,7 +214,6 @@ fn mastercard_declines_per_day(
     details.budget = Some("mastercard_declines_per_day");
     details.declines_used = Some(used);
     details.declines_allowed = Some(max);
-    details.overridden = o.is_some();
     out.push(violation(
         Code::CardDeclineLimitReached,
         format!(

@@ -17,6 +17,7 @@
 use super::{violation, Context};
 use crate::decision::{Code, Details, ReminderDetails, Violation};
 use crate::model::{CardBrand, Interval, MitType};
+use crate::time::Timestamp;
 
 const DAY: u64 = 86_400;
 
@@ -29,81 +30,105 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
         .terms
         .trial_ends_at
         .filter(|&end| ctx.now >= end && !ctx.attempts.iter().any(|t| t.status.is_charge() && t.at >= end));
-    // (network, reason, window start, window end, how long a too-recent reminder must age: None when a
-    // reminder after the window cannot become valid).
-    let (network, reason, start, stop, age) = match (a.payment_method.brand, first_after_trial) {
-        (Some(CardBrand::Visa), Some(_)) => {
+    let details = |trial_ends_at, window_start, window_end| ReminderDetails {
+        trial_ends_at,
+        reminder_sent_at: sent,
+        window_start,
+        window_end,
+    };
+    match (a.payment_method.brand, first_after_trial) {
+        (Some(CardBrand::Visa), Some(end)) => {
             let Some(min) = rules.visa.trial_reminder_min_days else { return };
-            let age = u64::from(min) * DAY;
-            (CardBrand::Visa, "trial", None, ctx.now.minus_seconds(age), Some(age))
+            let latest = ctx.now.minus_seconds(u64::from(min) * DAY);
+            let d = details(Some(end), None, Some(latest));
+            match sent {
+                None => out.push(violation(
+                    Code::TrialReminderMissing,
+                    "Visa: the first charge after a trial needs a reminder sent by details.windowEnd."
+                        .to_string(),
+                    None,
+                    Details::Reminder(d),
+                )),
+                Some(s) if s > latest => {
+                    let eligible = s.plus_seconds(u64::from(min) * DAY);
+                    out.push(violation(
+                        Code::TrialReminderTooRecent,
+                        "Visa: the trial reminder was sent too recently; the charge may follow at retryAt."
+                            .to_string(),
+                        Some(eligible),
+                        Details::Reminder(d),
+                    ));
+                }
+                Some(_) => {}
+            }
         }
         (Some(CardBrand::Mastercard), Some(end)) => {
             let Some(m) = rules.mastercard.trial_reminder else { return };
-            if a.established.at.plus_seconds(u64::from(m.trials_longer_than_days) * DAY) >= end {
+            let longer = a.established.at.plus_seconds(u64::from(m.trials_longer_than_days) * DAY) < end;
+            if !longer {
                 return;
             }
             let start = end.minus_seconds(u64::from(m.max_days_before) * DAY);
-            (
-                CardBrand::Mastercard,
-                "trial",
-                Some(start),
-                end.minus_seconds(u64::from(m.min_days_before) * DAY),
-                None,
-            )
+            let stop = end.minus_seconds(u64::from(m.min_days_before) * DAY);
+            window(out, sent, start, stop, None, details(Some(end), Some(start), Some(stop)));
         }
         (Some(CardBrand::Mastercard), None) => {
             let Some(m) = rules.mastercard.trial_reminder else { return };
-            let months = match a.terms.schedule.and_then(|s| s.interval) {
-                Some(Interval::Yearly) => 12,
-                Some(Interval::SemiAnnually) => 6,
-                Some(Interval::Quarterly) => 3,
-                _ => 1,
-            };
-            if a.mit_type != MitType::Recurring || months < m.long_interval_months {
+            let long = a.mit_type == MitType::Recurring
+                && a.terms.schedule.and_then(|s| s.interval).is_some_and(|i| {
+                    let months = match i {
+                        Interval::SemiAnnually => 6,
+                        Interval::Yearly => 12,
+                        Interval::Quarterly => 3,
+                        Interval::Monthly => 1,
+                        Interval::Daily | Interval::Weekly | Interval::Biweekly => 0,
+                    };
+                    months >= m.long_interval_months
+                });
+            if !long {
                 return;
             }
-            let age = u64::from(m.min_days_before) * DAY;
             let start = ctx.now.minus_seconds(u64::from(m.max_days_before) * DAY);
-            (CardBrand::Mastercard, "long_interval", Some(start), ctx.now.minus_seconds(age), Some(age))
+            let stop = ctx.now.minus_seconds(u64::from(m.min_days_before) * DAY);
+            let wait = sent.filter(|s| *s > stop).map(|s| s.plus_seconds(u64::from(m.min_days_before) * DAY));
+            window(out, sent, start, stop, wait, details(None, Some(start), Some(stop)));
         }
-        _ => return,
-    };
-    let (code, retry_at, message) = match sent {
-        None => (
+        _ => {}
+    }
+}
+
+/// A reminder that must fall in `[start, stop]`; `wait`: the instant a too-recent one becomes valid.
+fn window(
+    out: &mut Vec<Violation>,
+    sent: Option<Timestamp>,
+    start: Timestamp,
+    stop: Timestamp,
+    wait: Option<Timestamp>,
+    d: ReminderDetails,
+) {
+    let Some(s) = sent else {
+        out.push(violation(
             Code::TrialReminderMissing,
+            "Mastercard: this charge needs a reminder sent within details.windowStart to windowEnd."
+                .to_string(),
             None,
-            "This charge needs the network's reminder first: none was sent.",
-        ),
-        Some(s) if s > stop => match age {
-            Some(age) => (
-                Code::TrialReminderTooRecent,
-                Some(s.plus_seconds(age)),
-                "The reminder was sent too recently: the charge may follow at retryAt.",
-            ),
-            None => (
-                Code::TrialReminderOutsideWindow,
-                None,
-                "The reminder was sent after the network's window: a new one is needed.",
-            ),
-        },
-        Some(s) if start.is_some_and(|w| s < w) => (
-            Code::TrialReminderOutsideWindow,
-            None,
-            "The reminder was sent before the network's window: a new one is needed.",
-        ),
-        Some(_) => return,
+            Details::Reminder(d),
+        ));
+        return;
     };
-    out.push(violation(
-        code,
-        message.to_string(),
-        retry_at,
-        Details::Reminder(ReminderDetails {
-            network,
-            reason,
-            trial_ends_at: first_after_trial,
-            reminder_sent_at: sent,
-            window_start: start,
-            window_end: Some(stop),
-        }),
-    ));
+    if let Some(w) = wait {
+        out.push(violation(
+            Code::TrialReminderTooRecent,
+            "Mastercard: the reminder was sent too recently; the charge may follow at retryAt.".to_string(),
+            Some(w),
+            Details::Reminder(d),
+        ));
+    } else if s < start || s > stop {
+        out.push(violation(
+            Code::TrialReminderOutsideWindow,
+            "Mastercard: the reminder was sent outside details.windowStart to windowEnd; a new one is needed.".to_string(),
+            None,
+            Details::Reminder(d),
+        ));
+    }
 }
