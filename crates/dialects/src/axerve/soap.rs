@@ -965,6 +965,7 @@ mod tests {
             retry_at: None,
             retry_after_seconds: None,
             limits: None,
+            rules_version: "2026-10-25",
         };
         let r = render_refusal(&call, &decision).unwrap();
         assert_eq!(r.status, 200);
