@@ -92,6 +92,14 @@ function luhn(digits) {
  * dashes or percent-encoded spaces between digits, and CVV fields in a text: what must never be at rest
  * or in a log.
  */
+function insideHexDigest(text, start, length) {
+  let a = start;
+  let b = start + length;
+  while (a > 0 && /[0-9a-fA-F]/.test(text[a - 1])) a -= 1;
+  while (b < text.length && /[0-9a-fA-F]/.test(text[b])) b += 1;
+  return b - a >= 32 && /[a-fA-F]/.test(text.slice(a, b));
+}
+
 export function cardData(text) {
   const found = [];
   for (const m of text.matchAll(/(?<![\d])\d(?:(?:[ -]|%20)?\d){12,18}(?![\d])/g)) {
@@ -100,6 +108,10 @@ export function cardData(text) {
     // detector reads them; a UUID's digit groups across its dashes are not a card number.
     // and standing alone (no letter or digit right before or after).
     const groups = m[0].split(/%20|[ -]/).map((g) => g.length);
+    // Inside a hex digest (an idempotency fingerprint, a key digest: 32 or more hex characters with a
+    // letter among them) a run of 13+ decimal digits is chance, not a card number: a 64-character SHA-256
+    // holds a Luhn-valid one about once in 500 digests, which made this scan fail at random.
+    if (groups.length === 1 && insideHexDigest(text, m.index, m[0].length)) continue;
     const alone = !/[A-Za-z0-9]/.test(text[m.index - 1] ?? "") && !/[A-Za-z0-9]/.test(text[m.index + m[0].length] ?? "");
     const grouped = groups.length === 1 || (alone && groups[0] === 4 && groups.slice(1).every((g) => g >= 3));
     if (grouped && digits.length >= 13 && luhn(digits) && /^[2-6]/.test(digits)) found.push(m[0]);
