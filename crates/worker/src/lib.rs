@@ -15,6 +15,7 @@ mod auth;
 mod customer;
 mod dialect;
 mod http;
+mod lookup;
 mod objects;
 mod paths;
 mod proxy;

@@ -62,6 +62,50 @@ pub(crate) fn proxy_methods(dialect: Dialect, path: &str) -> Vec<&'static str> {
         .collect()
 }
 
+/// The methods a dashboard may use, the request headers it may send and the answer headers it may read.
+const CORS_ALLOW_METHODS: &str = "GET, PUT, POST, DELETE";
+const CORS_ALLOW_HEADERS: &str = "X-Mitgate-Key, Content-Type, Idempotency-Key";
+const CORS_EXPOSE_HEADERS: &str =
+    "X-Mitgate-Request-Id, X-Mitgate-Merchant, X-Mitgate-Attempt-Id, X-Mitgate-Storage, Retry-After";
+
+/// Whether `origin` is one of the configured dashboard origins (`DASHBOARD_ORIGINS`: comma-separated,
+/// compared exactly; no wildcard).
+pub(crate) fn origin_allowed(origins: &str, origin: &str) -> bool {
+    origins.split(',').map(str::trim).any(|o| !o.is_empty() && o != "*" && o == origin)
+}
+
+/// The answer to a browser's CORS preflight (`OPTIONS` with `Origin`): 204 with what a configured
+/// dashboard origin may send; any other origin gets 403 and no `Access-Control-*` header, so the browser
+/// never sends it the merchant key.
+pub(crate) fn preflight(origins: &str, origin: &str) -> HttpResponse {
+    if !origin_allowed(origins, origin) {
+        return HttpResponse::error(
+            403,
+            "origin_not_allowed",
+            "this origin is not one of the Worker's dashboard origins (DASHBOARD_ORIGINS)",
+        )
+        .with_header("vary", "Origin");
+    }
+    HttpResponse { status: 204, headers: Vec::new(), body: Vec::new() }
+        .with_header("access-control-allow-origin", origin)
+        .with_header("access-control-allow-methods", CORS_ALLOW_METHODS)
+        .with_header("access-control-allow-headers", CORS_ALLOW_HEADERS)
+        .with_header("access-control-max-age", "600")
+        .with_header("vary", "Origin")
+}
+
+/// The headers that let a configured dashboard origin read an answer (none for any other origin).
+pub(crate) fn cors_headers(origins: &str, origin: &str) -> Vec<(&'static str, String)> {
+    if !origin_allowed(origins, origin) {
+        return Vec::new();
+    }
+    vec![
+        ("access-control-allow-origin", origin.to_string()),
+        ("access-control-expose-headers", CORS_EXPOSE_HEADERS.to_string()),
+        ("vary", "Origin".to_string()),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -113,5 +157,26 @@ mod tests {
         assert_eq!(proxy_methods(Dialect::Infinic, "/api/intents/pi_1"), ["GET"]);
         assert_eq!(proxy_methods(Dialect::Spg, "/api/v2/payments"), ["POST"]);
         assert!(proxy_methods(Dialect::Coinflow, "/api/customers").is_empty());
+    }
+
+    #[test]
+    fn cors_only_for_configured_dashboard_origins() {
+        let origins = "http://127.0.0.1:8088, https://ops.example";
+        let ok = preflight(origins, "https://ops.example");
+        assert_eq!(ok.status, 204);
+        assert!(ok.headers.contains(&("access-control-allow-origin".into(), "https://ops.example".into())));
+        assert!(ok
+            .headers
+            .iter()
+            .any(|(k, v)| k == "access-control-allow-headers" && v.contains("X-Mitgate-Key")));
+        for other in ["https://evil.example", "http://127.0.0.1:8089", "null", "", "*"] {
+            let no = preflight(origins, other);
+            assert_eq!(no.status, 403, "{other}");
+            assert!(!no.headers.iter().any(|(k, _)| k.starts_with("access-control-")), "{other}");
+            assert!(cors_headers(origins, other).is_empty(), "{other}");
+        }
+        assert!(preflight("", "http://127.0.0.1:8088").status == 403, "no origin configured: none allowed");
+        assert!(preflight("*", "https://any.example").status == 403, "no wildcard");
+        assert_eq!(cors_headers(origins, "http://127.0.0.1:8088").len(), 3);
     }
 }

@@ -537,6 +537,9 @@ async fn store_capture<K: Kv, P>(
     };
     app.stores.put_agreement(&record).await.map_err(|e| e.0)?;
     app.stores.put_token_index(merchant, &record.agreement.credential.token, &aid).await.map_err(|e| e.0)?;
+    if let Some(customer) = &record.agreement.customer_id {
+        app.stores.add_customer_agreement(merchant, customer, &aid).await.map_err(|e| e.0)?;
+    }
     Ok((aid, service::index_customer(app, &record).await.err()))
 }
 

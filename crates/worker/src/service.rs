@@ -203,7 +203,7 @@ impl FromJson for PutAgreement {
     }
 }
 
-fn record_json(record: &AgreementRecord, ledger: &AttemptLedger) -> serde_json::Value {
+pub(crate) fn record_json(record: &AgreementRecord, ledger: &AttemptLedger) -> serde_json::Value {
     serde_json::json!({
         "agreement": record.agreement,
         "history": {"payments": record.payments, "attempts": ledger.attempts},
@@ -319,6 +319,9 @@ pub(crate) async fn put_agreement<K: Kv, P>(
         .put_token_index(merchant, &record.agreement.credential.token, id)
         .await
         .map_err(|e| partial(&e))?;
+    if let Some(customer) = &record.agreement.customer_id {
+        app.stores.add_customer_agreement(merchant, customer, id).await.map_err(|e| partial(&e))?;
+    }
     // Attempts are added, never replaced or dropped: the ledger keeps every attempt it holds (pending ones
     // keep their slots); a given attempt whose id is already there is ignored.
     let mut ledger = app.stores.attempts(merchant, id).await.map_err(|e| partial(&e))?;

@@ -214,6 +214,17 @@ fn customer_key(merchant: &str, customer: &str) -> String {
 pub(crate) fn customer_object_name(merchant: &str, customer: &str) -> String {
     format!("customer/{}", customer::index_name(merchant, customer))
 }
+/// A customer's agreements with one merchant (the dashboard's lookup); the customer id is hashed, so no
+/// customer-supplied text is a key component.
+fn customer_agreements_key(merchant: &str, customer: &str) -> String {
+    use sha2::Digest;
+    format!(
+        "customeragreements/v1/{merchant}/{}",
+        crate::service::hex(&sha2::Sha256::digest(customer.as_bytes()))
+    )
+}
+/// The most agreement ids kept per customer (newest first); older ones drop out of the lookup only.
+pub(crate) const MAX_CUSTOMER_AGREEMENTS: usize = 50;
 fn idempotency_key(merchant: &str, key_digest: &str) -> String {
     format!("idem/v1/{merchant}/{key_digest}")
 }
@@ -317,6 +328,34 @@ impl<K: Kv> Stores<K> {
             None,
         )
         .await
+    }
+
+    /// The ids of a customer's agreements with `merchant`, newest first (an index for lookups: KV writes
+    /// race, so a lost update can drop an id from the list, never the agreement itself).
+    pub async fn customer_agreements(
+        &self,
+        merchant: &str,
+        customer: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let key = customer_agreements_key(merchant, customer);
+        Ok(parse::<Vec<String>>(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default())
+    }
+
+    /// Puts `agreement` first in its customer's list (once; at most [`MAX_CUSTOMER_AGREEMENTS`] kept).
+    pub async fn add_customer_agreement(
+        &self,
+        merchant: &str,
+        customer: &str,
+        agreement: &str,
+    ) -> Result<(), StoreError> {
+        let mut ids = self.customer_agreements(merchant, customer).await?;
+        if ids.first().map(String::as_str) == Some(agreement) {
+            return Ok(());
+        }
+        ids.retain(|i| i != agreement);
+        ids.insert(0, agreement.to_string());
+        ids.truncate(MAX_CUSTOMER_AGREEMENTS);
+        self.put(&self.agreements, &customer_agreements_key(merchant, customer), &encode(&ids)?, None).await
     }
 
     pub async fn agreement_by_token(

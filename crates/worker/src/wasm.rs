@@ -420,6 +420,7 @@ enum Route {
     Charge,
     Proxy(Dialect),
     InfinicWebhook,
+    CustomerAgreements,
 }
 
 /// The request line and headers. The body is read only once the caller is authenticated ([`read_body`]).
@@ -571,10 +572,13 @@ async fn respond(
     // Path parameters are checked as body ids are, before any store is touched (400 naming them).
     let param =
         |name: &str, as_named: &str| ctx.param(name).map(|raw| paths::path_id(as_named, raw)).transpose();
-    let (id, attempt) = match (param("id", "id"), param("attempt", "attemptId")) {
-        (Ok(id), Ok(attempt)) => (id.unwrap_or_default(), attempt.unwrap_or_default()),
-        (Err(r), _) | (_, Err(r)) => return (r, Some(merchant)),
-    };
+    let (id, attempt, customer) =
+        match (param("id", "id"), param("attempt", "attemptId"), param("customer", "customerId")) {
+            (Ok(id), Ok(attempt), Ok(customer)) => {
+                (id.unwrap_or_default(), attempt.unwrap_or_default(), customer.unwrap_or_default())
+            }
+            (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return (r, Some(merchant)),
+        };
     request.body = match read_body(req, limit).await {
         Ok(b) => b,
         Err(r) => return (r, Some(merchant)),
@@ -611,6 +615,9 @@ async fn respond(
         }
         Route::Proxy(d) => proxy::handle(&app, m, d, r).await,
         Route::InfinicWebhook => service::flatten(proxy::infinic_webhook(&app, m, r).await),
+        Route::CustomerAgreements => {
+            service::flatten(crate::lookup::customer_agreements(&app, m, &customer).await)
+        }
     };
     // Storage cost of this request (charges, decisions, proxied requests): docs/worker.md.
     let response = if matches!(route, Route::Charge | Route::Decision | Route::Proxy(_)) {
@@ -682,6 +689,13 @@ async fn fetch(req: Request, env: Env, exec: Context) -> worker::Result<Response
     use Route::*;
     let meta = Meta { request_id: format!("req_{}", random_uuid()).into(), exec: Rc::new(exec) };
     let request_id = meta.request_id.clone();
+    // A browser's CORS preflight: answered here for the configured dashboard origins only (a preflight
+    // carries no key). An OPTIONS without `Origin` is routed like any other method (405 with `Allow`).
+    let origins = var(&env, "DASHBOARD_ORIGINS").unwrap_or_default();
+    let origin = req.headers().get("origin").ok().flatten();
+    if let (Method::Options, Some(o)) = (req.method(), origin.as_deref()) {
+        return finish("OPTIONS", &req.path(), paths::preflight(&origins, o), None, &meta);
+    }
     let router = Router::with_data(meta)
         .on_async("/", |req, ctx| dispatch(req, ctx, &[("GET", Health)]))
         .on_async("/v1/policy", |req, ctx| dispatch(req, ctx, &[("GET", PolicyGet), ("PUT", PolicyPut)]))
@@ -696,13 +710,16 @@ async fn fetch(req: Request, env: Env, exec: Context) -> worker::Result<Response
         .on_async("/v1/decisions/evaluate", |req, ctx| dispatch(req, ctx, &[("POST", Evaluate)]))
         .on_async("/v1/charges", |req, ctx| dispatch(req, ctx, &[("POST", Charge)]))
         .on_async("/v1/webhooks/infinic", |req, ctx| dispatch(req, ctx, &[("POST", InfinicWebhook)]))
+        .on_async("/v1/customers/:customer/agreements", |req, ctx| {
+            dispatch(req, ctx, &[("GET", CustomerAgreements)])
+        })
         .on_async("/infinic/*path", |req, ctx| proxy(req, ctx, Dialect::Infinic))
         .on_async("/coinflow/*path", |req, ctx| proxy(req, ctx, Dialect::Coinflow))
         .on_async("/spg/*path", |req, ctx| proxy(req, ctx, Dialect::Spg))
         .on_async("/axerve/*path", |req, ctx| proxy(req, ctx, Dialect::Axerve))
         .or_else_any_method_async("/*rest", unknown);
-    match router.run(req, env).await {
-        Ok(r) => Ok(r),
+    let mut response = match router.run(req, env).await {
+        Ok(r) => r,
         Err(e) => {
             console_log!("{request_id} internal error: {}", redact_card_numbers(&e.to_string()));
             let body = HttpResponse::error(
@@ -710,7 +727,13 @@ async fn fetch(req: Request, env: Env, exec: Context) -> worker::Result<Response
                 "internal",
                 format!("internal error (logged under request {request_id})"),
             );
-            to_response(body.with_header(REQUEST_ID_HEADER, request_id.to_string()))
+            to_response(body.with_header(REQUEST_ID_HEADER, request_id.to_string()))?
+        }
+    };
+    if let Some(o) = origin {
+        for (name, value) in paths::cors_headers(&origins, &o) {
+            response.headers_mut().set(name, &value)?;
         }
     }
+    Ok(response)
 }
