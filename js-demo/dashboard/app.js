@@ -1,6 +1,7 @@
 // The mitgate dashboard: plain ES modules over the web build of the wasm package. Every decision and
 // limit shown here comes from the engine; this file only gathers inputs and draws.
 import init, { applyOutcome, evaluate, limits, parseCit, recordAttempt, renderRefusal, version } from "mitgate-wasm";
+import { setUpLive } from "./live.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -541,6 +542,7 @@ async function main() {
   }));
   $("cit-dialect").addEventListener("change", loadCitExample);
   $("cit-parse").addEventListener("click", parseCitPayload);
+  setUpLive();
   refresh();
   document.body.dataset.ready = "true";
 }
