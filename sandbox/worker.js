@@ -462,6 +462,8 @@ export default {
     } catch {
       return json(400, { error: "malformed JSON" });
     }
+    // Every document's body is a JSON object; anything else is a 400, as a processor answers it.
+    if (body === null || typeof body !== "object" || Array.isArray(body)) return json(400, { error: "the body must be a JSON object" });
     const response = handler(path, body, request, env, ctx);
     if (fault.delay > 0) await sleep(fault.delay);
     return response;

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The API as a contract, checked with tools nobody here wrote:
+#   1. openapi.yaml validates (openapi-spec-validator) and lints clean (Redocly, rules in redocly.yaml);
+#   2. `make dev` is started on free ports of its own (wrangler dev: the Worker and the sandbox processor);
+#   3. every documented answer of the running Worker conforms to openapi.yaml with every object closed
+#      (tests/contract/check_responses.py), so the Rust response types and the document cannot drift;
+#   4. every code example of README.md and docs/ runs against that Worker (tests/docs/run-examples.mjs), and
+#      the dashboard reads live state from it in Chromium (tests/live/);
+#   5. Schemathesis (pinned in tests/contract/requirements.txt) runs all phases, stateful included,
+#      seeded and bounded in time, and must find nothing; its stateful phase must reach
+#      POST /v1/charges with a 200. The seed and the number of requests are printed.
+# The Worker is stopped on exit, however the script ends. CONTRACT_SEED and CONTRACT_MAX_TIME (seconds)
+# change the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEED=${CONTRACT_SEED:-20261202}
+MAX_TIME=${CONTRACT_MAX_TIME:-240}
+export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+mkdir -p tests/out
+
+echo "contract: openapi-spec-validator"
+.venv/bin/openapi-spec-validator openapi.yaml
+echo "contract: redocly lint (redocly.yaml)"
+node_modules/.bin/redocly lint --config redocly.yaml openapi.yaml 2>&1 | grep -v '[║╔╚]' | sed '/^\s*$/d'
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+export MITGATE_PORT=$(free_port) MITGATE_SANDBOX_PORT=$(free_port) MITGATE_INSPECTOR_PORT=$(free_port) \
+  MITGATE_SANDBOX_INSPECTOR_PORT=$(free_port)
+# The dashboard's origin in the live browser test: the one extra origin this Worker's CORS accepts.
+DASHBOARD_PORT=$(free_port)
+export MITGATE_DASHBOARD_ORIGINS="http://127.0.0.1:$DASHBOARD_PORT"
+BASE="http://127.0.0.1:$MITGATE_PORT"
+KEY=sk_test_demo
+
+echo "contract: starting make dev on $BASE (sandbox on port $MITGATE_SANDBOX_PORT)"
+python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.setsid()
+os.execvp(sys.argv[1], sys.argv[1:])' make -s dev > tests/out/contract-dev.log 2>&1 &
+DEV=$!
+stop() {
+  kill -TERM -- "-$DEV" 2>/dev/null || true
+  for _ in $(seq 1 300); do pgrep -g "$DEV" > /dev/null || return 0; sleep 0.1; done
+  pkill -KILL -g "$DEV" 2>/dev/null || true
+}
+trap stop EXIT
+for _ in $(seq 1 900); do
+  grep -q "mitgate is running" tests/out/contract-dev.log && break
+  kill -0 "$DEV" 2>/dev/null || { echo "contract: make dev exited:" >&2; tail -30 tests/out/contract-dev.log >&2; exit 1; }
+  sleep 1
+done
+grep -q "mitgate is running" tests/out/contract-dev.log || { echo "contract: make dev not up" >&2; exit 1; }
+
+.venv/bin/python3 tests/contract/check_responses.py "$BASE" "$KEY"
+
+MITGATE_URL=$BASE MITGATE_KEY=$KEY node tests/docs/run-examples.mjs
+
+echo "contract: the dashboard on live state, in Chromium (screenshot tests/out/dashboard-live.png)"
+MITGATE_URL=$BASE MITGATE_KEY=$KEY DASHBOARD_PORT=$DASHBOARD_PORT timeout 300 node --test tests/live/
+
+requests_before=$(grep -c '^req_' .wrangler/logs/mitgate.log || true)
+echo "contract: schemathesis (seed $SEED, at most $MAX_TIME s, all phases, all checks)"
+status=0
+.venv/bin/schemathesis --config-file tests/contract/schemathesis.toml run openapi.yaml --url "$BASE" \
+  -H "X-Mitgate-Key: $KEY" --seed "$SEED" --max-time "$MAX_TIME" -w 2 \
+  --report ndjson --report-ndjson-path tests/out/schemathesis.ndjson > tests/out/schemathesis.txt 2>&1 || status=$?
+requests=$(( $(grep -c '^req_' .wrangler/logs/mitgate.log || true) - requests_before ))
+sed -n '/=== SUMMARY ===/,$p' tests/out/schemathesis.txt
+if [ "$status" -ne 0 ]; then
+  sed -n '/=== FAILURES ===/,/=== SUMMARY ===/p' tests/out/schemathesis.txt | head -200 >&2
+  echo "contract: schemathesis found failures (seed $SEED, $requests requests); tests/out/schemathesis.txt" >&2
+  exit 1
+fi
+.venv/bin/python3 tests/contract/stateful_reached.py tests/out/schemathesis.ndjson "POST /v1/charges" 200
+echo "contract: schemathesis seed $SEED: $requests requests to the Worker, 0 failures"
