@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup dev test test-rust test-wasm test-worker test-reliability lint bench wasm-pkg
+.PHONY: help setup dev test test-rust test-wasm test-worker test-contract test-dev-stop test-reliability lint bench wasm-pkg
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -17,6 +17,8 @@ test: setup ## Run every test: Rust (unit, vectors, properties), wasm package in
 	bash scripts/test-rust.sh
 	bash scripts/test-wasm.sh
 	bash scripts/test-worker.sh
+	bash scripts/test-contract.sh
+	bash scripts/test-dev-stop.sh
 	bash scripts/test-reliability.sh
 	bash bench/check-sizes.sh
 
@@ -28,6 +30,12 @@ test-wasm: ## The npm package: build, tsc --noEmit, Node vector tests, browser t
 
 test-worker: ## The Worker end to end under Miniflare
 	bash scripts/test-worker.sh
+
+test-contract: ## The API contract against make dev's Worker: openapi.yaml validated and linted, every answer checked against it, the docs' examples run, Schemathesis (all phases)
+	bash scripts/test-contract.sh
+
+test-dev-stop: ## make dev stopped 10 times (Ctrl-C and SIGTERM): every process gone, every port free
+	bash scripts/test-dev-stop.sh
 
 test-reliability: ## Fuzz every target for a short budget (FUZZ_RUNS, default 20000)
 	bash scripts/test-reliability.sh

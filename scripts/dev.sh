@@ -16,9 +16,22 @@ WRANGLER="$ROOT/node_modules/.bin/wrangler"
 
 bash scripts/setup.sh
 
-for p in "$PORT" "$SANDBOX_PORT"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    echo "dev: port $p is already in use (another make dev?); stop it first" >&2
+# A port already taken: say which process holds it (ss names it; /proc tells its command line).
+holder() {
+  local line pid
+  line=$(ss -Hltnp "sport = :$1" 2>/dev/null | head -1)
+  pid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$line" | head -1)
+  if [ -n "$pid" ]; then
+    echo "pid $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-160)"
+  else
+    echo "a process this user cannot see"
+  fi
+}
+for p in "$PORT" "$SANDBOX_PORT" "$INSPECTOR_PORT" "$SANDBOX_INSPECTOR_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+    echo "dev: port $p is already in use by $(holder "$p")." >&2
+    echo "dev: stop that process (another make dev?) or choose other ports: MITGATE_PORT, MITGATE_SANDBOX_PORT," >&2
+    echo "     MITGATE_INSPECTOR_PORT, MITGATE_SANDBOX_INSPECTOR_PORT." >&2
     exit 1
   fi
 done
@@ -33,16 +46,36 @@ PROCESSOR_URL_SPG=http://127.0.0.1:$SANDBOX_PORT/spg
 PROCESSOR_URL_AXERVE=http://127.0.0.1:$SANDBOX_PORT/axerve
 MITGATE_STORE=${MITGATE_STORE:-kv}
 MITGATE_SANDBOX_HEADERS=1
+DASHBOARD_ORIGINS=http://127.0.0.1:8088,http://localhost:8088${MITGATE_DASHBOARD_ORIGINS:+,$MITGATE_DASHBOARD_ORIGINS}
 VARS
 
 mkdir -p .wrangler/logs
 pids=()
+# Every process started for a Worker: its group (set -m below) and every descendant, found before anything
+# is signalled (a child that outlives its parent is re-parented and would otherwise be missed).
+tree() { local c; for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo "$c"; tree "$c"; done; }
+alive() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+# Ctrl-C, SIGTERM, SIGHUP or an error: both Workers stop, every time, and their ports are free on return.
 cleanup() {
-  trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  trap - EXIT INT TERM HUP
+  local all=() pid
+  for pid in "${pids[@]}"; do all+=("$pid" $(tree "$pid")); done
+  [ ${#all[@]} -eq 0 ] && return 0
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  kill -TERM "${all[@]}" 2>/dev/null || true
+  for _ in $(seq 1 100); do alive "${all[@]}" || break; sleep 0.1; done
+  if alive "${all[@]}"; then
+    echo "dev: a Worker did not stop within 10 s of SIGTERM; sending SIGKILL" >&2
+    for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+    kill -KILL "${all[@]}" 2>/dev/null || true
+  fi
   wait 2>/dev/null || true
+  echo "dev: stopped" >&2
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 echo "dev: building the Worker (first build: a few minutes) and starting it and the sandbox processor..."
 set -m
@@ -59,7 +92,7 @@ set +m
 wait_up() {
   local url=$1 name=$2 log=$3
   for _ in $(seq 1 600); do
-    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    if curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null; then return 0; fi
     for pid in "${pids[@]}"; do
       if ! kill -0 "$pid" 2>/dev/null; then echo "dev: $name exited; see $log" >&2; tail -30 "$log" >&2; exit 1; fi
     done
