@@ -57,7 +57,10 @@ tree() { local c; for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo "$c"; 
 alive() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
 # Ctrl-C, SIGTERM, SIGHUP or an error: both Workers stop, every time, and their ports are free on return.
 cleanup() {
-  trap - EXIT INT TERM HUP
+  # INVARIANT: cleanup runs to its end. A second signal (make passes one on to its children; a second
+  # Ctrl-C) is ignored here, or it would kill this shell half-way and leave a Worker holding its port.
+  trap - EXIT
+  trap '' INT TERM HUP
   local all=() pid
   for pid in "${pids[@]}"; do all+=("$pid" $(tree "$pid")); done
   [ ${#all[@]} -eq 0 ] && return 0
