@@ -45,10 +45,13 @@ def resolve(node, seen=()):
 
 
 def closed(schema):
-    """Every object schema that lists properties refuses any other member."""
+    """Every object schema (`type: object`) that lists properties refuses any other member. Branches of
+    `anyOf` / `oneOf` / `dependentSchemas` that only constrain some members (no `type`) are left open."""
     if isinstance(schema, dict):
         out = {k: closed(v) for k, v in schema.items()}
-        if "properties" in out and "additionalProperties" not in out:
+        types = out.get("type")
+        is_object = types == "object" or (isinstance(types, list) and "object" in types)
+        if is_object and "properties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
         return out
     if isinstance(schema, list):
