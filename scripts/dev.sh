@@ -22,7 +22,7 @@ holder() {
   line=$(ss -Hltnp "sport = :$1" 2>/dev/null | head -1)
   pid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$line" | head -1)
   if [ -n "$pid" ]; then
-    echo "pid $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-160)"
+    echo "pid $pid: $(tr '\0\n' '  ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-160)"
   else
     echo "a process this user cannot see"
   fi

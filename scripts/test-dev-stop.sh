@@ -65,7 +65,7 @@ if MITGATE_PORT=$MITGATE_PORT make -s dev > tests/out/dev-busy.log 2>&1; then
 fi
 kill "$squatter" 2>/dev/null || true
 wait "$squatter" 2>/dev/null || true
-if ! grep -q "port $MITGATE_PORT is already in use by pid $squatter: python3" tests/out/dev-busy.log; then
+if ! grep -q "port $MITGATE_PORT is already in use by pid $squatter: .*python3" tests/out/dev-busy.log; then
   echo "dev-stop: the busy-port message does not name the process:" >&2; cat tests/out/dev-busy.log >&2; exit 1
 fi
 echo "busy port: $(grep 'already in use' tests/out/dev-busy.log)" | tee -a "$LOG"
