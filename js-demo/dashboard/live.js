@@ -54,6 +54,7 @@ async function connect() {
 }
 
 async function readAgreement(id) {
+  status(`reading agreement ${id}…`, "busy");
   const [a, l] = await Promise.all([
     call("GET", `/v1/agreements/${encodeURIComponent(id)}`),
     call("GET", `/v1/agreements/${encodeURIComponent(id)}/limits`),

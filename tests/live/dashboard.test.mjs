@@ -126,6 +126,7 @@ test("the dashboard reads a live agreement from the Worker and simulates from it
   await row.waitFor();
   assert.match(await row.textContent(), /allowed/, "45.00 at 09:00 in two days: under the 60.00 ceiling, the velocity window has moved");
   assert.match(await page.inputValue("#agreement"), new RegExp(`"id": "${id}"`));
+  await page.waitForFunction(() => document.querySelector("#live-status").textContent.startsWith("simulated"));
   assert.match(await page.textContent("#live-status"), new RegExp(`simulated 45\\.00 USD at ${day} 09:00:00 UTC`));
   await page.screenshot({ path: join(outDir, "dashboard-live.png"), fullPage: true });
   assert.deepEqual(problems, []);
