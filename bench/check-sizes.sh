@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Size budgets of the two .wasm files (gzip -9), from issue 7: browser .wasm at most 120 KiB, Worker .wasm at
-# most 300 KiB. `make test` checks both after the package and the Worker are built (scripts/test-wasm.sh
+# most 300 KiB, raised to 330 KiB when Axerve's SOAP (quick-xml) joined the Worker (PERFORMANCE.md, "Size"). `make test` checks both after the package and the Worker are built (scripts/test-wasm.sh
 # builds crates/wasm/pkg and checks the browser file; scripts/test-worker.sh builds crates/worker/build).
 # Fails when a file is above its budget or missing. Figures and what got them there: PERFORMANCE.md ("Size").
 #
