@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::json_struct;
+use crate::json::FromJson;
 
 use crate::decision::{Decision, Limits};
 use crate::engine::{self, Evaluation, LimitsQuery};
@@ -58,8 +58,8 @@ pub struct StateAnswer {
 
 /// Input of [`record_attempt_json`]: an evaluation plus the attempt id to record it under.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EvaluationWithId {
     /// The instant.
     pub now: Timestamp,
@@ -78,8 +78,8 @@ pub struct EvaluationWithId {
 
 /// Input of [`apply_outcome_json`].
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApplyOutcomeInput {
     /// The agreement.
     pub agreement: Agreement,
@@ -89,21 +89,6 @@ pub struct ApplyOutcomeInput {
     /// The outcome to apply.
     pub outcome: Outcome,
 }
-
-json_struct!(EvaluationWithId, deny_unknown {
-    now: req "now",
-    policy: req "policy",
-    agreement: req "agreement",
-    history: default "history",
-    request: req "request",
-    attempt_id: req "attemptId",
-});
-
-json_struct!(ApplyOutcomeInput, deny_unknown {
-    agreement: req "agreement",
-    history: default "history",
-    outcome: req "outcome",
-});
 
 impl<T: Serialize> Answer<T> {
     /// The answer as JSON text: what every entry point returns, natively, in Node and in the Worker.

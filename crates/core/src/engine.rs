@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::json_struct;
+use crate::json::FromJson;
 
 use crate::decision::{Decision, Limits, Verdict, Violation};
 use crate::model::{Agreement, ChargeRequest, History};
@@ -13,7 +13,7 @@ use crate::validate::FieldError;
 
 /// Everything one decision depends on. There is no other input: no clock, no store.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Evaluation {
     /// The instant of the charge.
@@ -31,7 +31,7 @@ pub struct Evaluation {
 
 /// What a limits query needs: a decision without a request.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitsQuery {
     /// The instant.
@@ -44,21 +44,6 @@ pub struct LimitsQuery {
     #[serde(default)]
     pub history: History,
 }
-
-json_struct!(Evaluation, deny_unknown {
-    now: req "now",
-    policy: req "policy",
-    agreement: opt "agreement",
-    history: default "history",
-    request: req "request",
-});
-
-json_struct!(LimitsQuery, deny_unknown {
-    now: req "now",
-    policy: req "policy",
-    agreement: req "agreement",
-    history: default "history",
-});
 
 impl Evaluation {
     /// Checks values that parse but cannot be right; each error names its field.

@@ -8,13 +8,13 @@
 //! - [`model`]: agreement, history, charge request, outcome.
 //! - [`rules`]: one module per rule; [`decision`]: what the engine answers.
 //! - [`engine`]: [`engine::evaluate`] and [`engine::limits`]; [`state`]: transitions after a decision.
-//! - [`json`]: the strict JSON reader every input goes through, with field paths in its errors.
+//! - [`json`]: the strict JSON reader every input goes through, with field paths in its errors (the
+//!   `mitgate-json` crate; input types derive their readers from their serde attributes).
 //! - [`api`]: JSON-in, JSON-out entry points shared by every host (native, Node, browser, Worker).
 
 pub mod api;
 pub mod decision;
 pub mod engine;
-pub mod json;
 pub mod model;
 pub mod money;
 pub mod pan;
@@ -23,6 +23,11 @@ pub mod rules;
 pub mod state;
 pub mod time;
 pub mod validate;
+
+/// The strict JSON reader every input goes through (the `mitgate-json` crate).
+pub use mitgate_json as json;
+#[doc(hidden)]
+pub use mitgate_json::{json_string_enum, json_struct};
 
 pub use decision::{Code, Decision, Limits, Verdict, Violation};
 pub use engine::{evaluate, limits, Evaluation, LimitsQuery};

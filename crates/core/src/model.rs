@@ -3,7 +3,6 @@
 mod agreement;
 mod history;
 mod outcome;
-mod read;
 mod request;
 
 pub(crate) use agreement::{check_id, check_no_card};

@@ -13,7 +13,6 @@ use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
 use crate::json::{FromJson, Path, Value};
-use crate::json_struct;
 use crate::validate::FieldError;
 
 /// The largest amount in minor units mitgate accepts: 2^53 - 1, so that an amount in minor units is
@@ -280,17 +279,7 @@ fn parse_plain_decimal(text: &str, currency: Currency) -> Result<Decimal, MoneyE
     Decimal::try_from_i128_with_scale(mantissa, scale).map_err(|_| malformed())
 }
 
-/// Caps user-supplied text quoted in an error message.
-pub(crate) fn truncate_for_message(text: &str) -> String {
-    const MAX: usize = 40;
-    if text.chars().count() <= MAX {
-        text.to_string()
-    } else {
-        let mut s: String = text.chars().take(MAX).collect();
-        s.push('…');
-        s
-    }
-}
+pub(crate) use mitgate_json::truncate_for_message;
 
 /// The canonical JSON form: `{"amount": "29.90", "currency": "EUR"}`, amount a decimal string in major units.
 #[derive(Serialize)]
@@ -324,7 +313,7 @@ impl FromJson for Money {
 /// Without `currency`, the count is read in the minor unit of whatever currency it is applied to
 /// (the agreement's), as document 001 does for USD.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
 #[serde(deny_unknown_fields)]
 pub struct Cents {
     /// Minor units (`2000` = 20.00 USD, 2000 JPY, 2.000 KWD).
@@ -333,11 +322,6 @@ pub struct Cents {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
 }
-
-json_struct!(Cents, deny_unknown {
-    cents: req "cents",
-    currency: opt "currency",
-});
 
 impl Cents {
     /// The amount in `currency`, or `None` when this value is pinned to another currency.

@@ -17,7 +17,6 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::json::{FromJson, Kind, Path, Value};
-use crate::json_struct;
 
 use crate::money::Cents;
 use crate::time::MAX_DURATION_SECONDS;
@@ -25,7 +24,7 @@ use crate::validate::FieldError;
 
 /// A merchant's MIT settings.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Policy {
     /// MIT is switched on for the merchant (403 `mit_not_enabled` otherwise).
@@ -80,7 +79,7 @@ pub struct Policy {
 
 /// A merchant's choices about the dated network rules.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkRulesPolicy {
     /// Use this rule-set version (`"2025-04-11"`) at every instant, for budgets and for categorising
@@ -132,7 +131,7 @@ fn is_true(b: &bool) -> bool {
 
 /// Pre-debit notification: India's e-mandate rules, for example, require 24 hours.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreDebitNotice {
     /// Minimum hours between the notice and the charge.
@@ -150,33 +149,6 @@ fn serialize_multiple<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, 
         _ => s.serialize_str(&d.normalize().to_string()),
     }
 }
-
-json_struct!(Policy, deny_unknown {
-    enabled: default "enabled",
-    max_count: opt "maxCount",
-    period: opt "period",
-    max_multiple: opt "maxMultiple",
-    expiration: opt "expiration",
-    max_zero_auth_amount: opt "maxZeroAuthAmount",
-    max_amount_lookback: opt "maxAmountLookback",
-    network_retry_rules: or "networkRetryRules" => default_true,
-    allow_grandfathered: or "allowGrandfathered" => default_true,
-    pre_debit_notice: opt "preDebitNotice",
-    network_rules: opt "networkRules",
-    require_network_references: default "requireNetworkReferences",
-    trial_reminders: default "trialReminders",
-    india_profile: default "indiaProfile",
-});
-
-json_struct!(NetworkRulesPolicy, deny_unknown {
-    version: opt "version",
-    visa_max_reattempts: opt "visaMaxReattempts",
-    mastercard_max_declines_per_day: opt "mastercardMaxDeclinesPerDay",
-});
-
-json_struct!(PreDebitNotice, deny_unknown {
-    min_hours: req "minHours",
-});
 
 /// An integer, or a decimal string of at most 12 characters (`"1.5"`); a JSON float is refused.
 impl FromJson for Multiple {

@@ -64,7 +64,6 @@ pub mod soap;
 use chrono::NaiveDate;
 use mitgate_core::decision::{Code, Decision, Violation};
 use mitgate_core::json::{FromJson, Kind, Path, Value};
-use mitgate_core::json_struct;
 use mitgate_core::model::{
     Agreement, AgreementStatus, ChargeRequest, Consent, Credential, Establishment, EstablishmentMethod,
     MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind, Terms, GRANDFATHERED_REFERENCE,
@@ -118,6 +117,8 @@ pub struct GrandfatheredSetup {
     pub card_expiry: Option<YearMonth>,
 }
 
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct Body {
     uic_code: Option<Literal>,
     currency: Option<String>,
@@ -127,46 +128,27 @@ struct Body {
     trans_details: Option<TransDetails>,
 }
 
-json_struct!(Body, ignore_unknown {
-    uic_code: opt "uicCode",
-    currency: opt "currency",
-    amount: opt "amount",
-    shop_transaction_id: opt "shopTransactionId",
-    token_value: opt "tokenValue",
-    trans_details: opt "transDetails",
-});
-
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct TransDetails {
+    #[serde(rename = "type")]
     kind: Option<String>,
     authentication_amount: Option<Literal>,
     recurring_transaction: Option<Recurring>,
     previous_trans_details: Option<Previous>,
 }
 
-json_struct!(TransDetails, ignore_unknown {
-    kind: opt "type",
-    authentication_amount: opt "authenticationAmount",
-    recurring_transaction: opt "recurringTransaction",
-    previous_trans_details: opt "previousTransDetails",
-});
-
+#[derive(FromJson)]
 struct Recurring {
     expiry: Option<Literal>,
     frequency: Option<Literal>,
 }
 
-json_struct!(Recurring, ignore_unknown {
-    expiry: opt "expiry",
-    frequency: opt "frequency",
-});
-
+#[derive(FromJson)]
 struct Previous {
+    #[serde(rename = "bankTransactionID")]
     bank_transaction_id: Option<Literal>,
 }
-
-json_struct!(Previous, ignore_unknown {
-    bank_transaction_id: opt "bankTransactionID",
-});
 
 struct Response {
     transaction_result: Option<String>,

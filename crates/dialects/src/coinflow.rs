@@ -47,7 +47,6 @@
 
 use mitgate_core::decision::{Code, Decision, Details, Violation};
 use mitgate_core::json::{FromJson, Path, Value};
-use mitgate_core::json_struct;
 use mitgate_core::model::{
     Agreement, AgreementStatus, CardBrand, ChargeRequest, Consent, Credential, Establishment,
     EstablishmentMethod, MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind, Terms,
@@ -110,15 +109,11 @@ pub fn cit_endpoint(path: &str) -> Option<(CitEndpoint, &str)> {
     (!merchant.is_empty() && !merchant.contains('/')).then_some((endpoint, merchant))
 }
 
+#[derive(FromJson)]
 struct SubtotalBody {
     cents: Option<u64>,
     currency: Option<Currency>,
 }
-
-json_struct!(SubtotalBody, ignore_unknown {
-    cents: opt "cents",
-    currency: opt "currency",
-});
 
 struct MitBody {
     subtotal: Option<SubtotalBody>,
@@ -136,6 +131,8 @@ impl FromJson for MitBody {
     }
 }
 
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct CardBody {
     number: Option<String>,
     expiry_month: Option<String>,
@@ -143,46 +140,27 @@ struct CardBody {
     cvv: Option<String>,
 }
 
-json_struct!(CardBody, ignore_unknown {
-    number: opt "number",
-    expiry_month: opt "expiryMonth",
-    expiry_year: opt "expiryYear",
-    cvv: opt "cvv",
-});
-
+#[derive(FromJson)]
 struct CitBody {
     subtotal: Option<SubtotalBody>,
     token: Option<String>,
     card: Option<CardBody>,
 }
 
-json_struct!(CitBody, ignore_unknown {
-    subtotal: opt "subtotal",
-    token: opt "token",
-    card: opt "card",
-});
-
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct PaymentResponse {
     payment_id: Option<String>,
     merchant_advice_code: Option<String>,
 }
 
-json_struct!(PaymentResponse, ignore_unknown {
-    payment_id: opt "paymentId",
-    merchant_advice_code: opt "merchantAdviceCode",
-});
-
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct ErrorResponse {
     message: Option<String>,
     decline_code: Option<String>,
     merchant_advice_code: Option<String>,
 }
-
-json_struct!(ErrorResponse, ignore_unknown {
-    message: opt "message",
-    decline_code: opt "declineCode",
-    merchant_advice_code: opt "merchantAdviceCode",
-});
 
 fn subtotal(s: Option<SubtotalBody>, path: &str, errors: &mut Vec<FieldError>) -> Option<Money> {
     let s = required(s, path, errors)?;

@@ -46,7 +46,6 @@
 
 use mitgate_core::decision::{Code, Decision, Violation};
 use mitgate_core::json::{FromJson, Kind, Path, Value};
-use mitgate_core::json_struct;
 use mitgate_core::model::{
     Agreement, AgreementStatus, ChargeRequest, Consent, Credential, DeclineReason, Establishment,
     EstablishmentMethod, MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind, Terms,
@@ -87,6 +86,7 @@ pub enum WebhookKind {
     Other,
 }
 
+#[derive(FromJson)]
 struct IntentBody {
     amount: Option<u64>,
     currency: Option<Currency>,
@@ -97,16 +97,7 @@ struct IntentBody {
     require_unscheduled_mit: Option<bool>,
 }
 
-json_struct!(IntentBody, ignore_unknown {
-    amount: opt "amount",
-    currency: opt "currency",
-    reference_id: opt "reference_id",
-    purchaser_id: opt "purchaser_id",
-    allow_remember_credentials: opt "allow_remember_credentials",
-    request_unscheduled_mit: opt "request_unscheduled_mit",
-    require_unscheduled_mit: opt "require_unscheduled_mit",
-});
-
+#[derive(FromJson)]
 struct AutoAttemptBody {
     amount: Option<u64>,
     currency: Option<Currency>,
@@ -114,14 +105,6 @@ struct AutoAttemptBody {
     purchaser_id: Option<String>,
     credentials: Option<Vec<String>>,
 }
-
-json_struct!(AutoAttemptBody, ignore_unknown {
-    amount: opt "amount",
-    currency: opt "currency",
-    reference_id: opt "reference_id",
-    purchaser_id: opt "purchaser_id",
-    credentials: opt "credentials",
-});
 
 struct Event<C> {
     kind: Option<String>,
@@ -136,6 +119,7 @@ impl<C: FromJson> FromJson for Event<C> {
     }
 }
 
+#[derive(FromJson)]
 struct CredentialContent {
     intent_id: Option<String>,
     reference_id: Option<String>,
@@ -148,18 +132,7 @@ struct CredentialContent {
     card_expiry: Option<String>,
 }
 
-json_struct!(CredentialContent, ignore_unknown {
-    intent_id: opt "intent_id",
-    reference_id: opt "reference_id",
-    purchaser_id: opt "purchaser_id",
-    credential_token: opt "credential_token",
-    is_mit_compatible: opt "is_mit_compatible",
-    method: opt "method",
-    brand: opt "brand",
-    card_last4: opt "card_last4",
-    card_expiry: opt "card_expiry",
-});
-
+#[derive(FromJson)]
 struct StatusContent {
     intent_id: Option<String>,
     status: Option<String>,
@@ -168,14 +141,7 @@ struct StatusContent {
     merchant_advice_code: Option<String>,
 }
 
-json_struct!(StatusContent, ignore_unknown {
-    intent_id: opt "intent_id",
-    status: opt "status",
-    failure_reason: opt "failure_reason",
-    decline_code: opt "decline_code",
-    merchant_advice_code: opt "merchant_advice_code",
-});
-
+#[derive(FromJson)]
 struct AttemptResponse {
     intent_id: Option<String>,
     id: Option<String>,
@@ -184,15 +150,6 @@ struct AttemptResponse {
     decline_code: Option<String>,
     merchant_advice_code: Option<String>,
 }
-
-json_struct!(AttemptResponse, ignore_unknown {
-    intent_id: opt "intent_id",
-    id: opt "id",
-    intent_status: opt "intent_status",
-    failure_reason: opt "failure_reason",
-    decline_code: opt "decline_code",
-    merchant_advice_code: opt "merchant_advice_code",
-});
 
 /// Classifies a request: intents are CITs, auto-attempts MITs.
 pub fn classify(method: &str, path: &str, _body: &str) -> RequestKind {

@@ -40,8 +40,7 @@
 //! from those or from `statusMsg`. 4xx → not sent; 5xx → unknown.
 
 use mitgate_core::decision::{Code, Decision, Violation};
-use mitgate_core::json::{Kind, Path};
-use mitgate_core::json_struct;
+use mitgate_core::json::{FromJson, Kind, Path};
 use mitgate_core::model::{
     Agreement, AgreementStatus, AmountQualifier, ChargeRequest, Consent, Credential, Establishment,
     EstablishmentMethod, Interval, MitType, Outcome, Payment, PaymentKind, PaymentMethod, PaymentMethodKind,
@@ -70,6 +69,8 @@ pub struct CitInput<'a> {
     pub response: &'a str,
 }
 
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct Body {
     merchant: Option<MerchantPart>,
     transaction: Option<TransactionPart>,
@@ -77,115 +78,74 @@ struct Body {
     merchant_initiated_transaction: Option<MitPart>,
 }
 
-json_struct!(Body, ignore_unknown {
-    merchant: opt "merchant",
-    transaction: opt "transaction",
-    original_transaction: opt "originalTransaction",
-    merchant_initiated_transaction: opt "merchantInitiatedTransaction",
-});
-
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct MerchantPart {
     merchant_transaction_id: Option<String>,
 }
 
-json_struct!(MerchantPart, ignore_unknown {
-    merchant_transaction_id: opt "merchantTransactionId",
-});
-
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct TransactionPart {
     transaction_timestamp: Option<String>,
     payment_type: Option<String>,
     amount: Option<AmountPart>,
 }
 
-json_struct!(TransactionPart, ignore_unknown {
-    transaction_timestamp: opt "transactionTimestamp",
-    payment_type: opt "paymentType",
-    amount: opt "amount",
-});
-
+#[derive(FromJson)]
 struct AmountPart {
     /// The decimal as written (read once the currency is known).
     value: Option<Literal>,
     currency: Option<Currency>,
 }
 
-json_struct!(AmountPart, ignore_unknown {
-    value: opt "value",
-    currency: opt "currency",
-});
-
+#[derive(FromJson)]
 struct OriginalPart {
     id: Option<String>,
     datetime: Option<String>,
 }
 
-json_struct!(OriginalPart, ignore_unknown {
-    id: opt "id",
-    datetime: opt "datetime",
-});
-
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct MitPart {
+    #[serde(rename = "type")]
     kind: Option<String>,
     amount_qualifier: Option<String>,
     validity_date: Option<String>,
     schedule: Option<SchedulePart>,
 }
 
-json_struct!(MitPart, ignore_unknown {
-    kind: opt "type",
-    amount_qualifier: opt "amountQualifier",
-    validity_date: opt "validityDate",
-    schedule: opt "schedule",
-});
-
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct SchedulePart {
     initial_date: Option<String>,
     final_date: Option<String>,
     interval: Option<String>,
 }
 
-json_struct!(SchedulePart, ignore_unknown {
-    initial_date: opt "initialDate",
-    final_date: opt "finalDate",
-    interval: opt "interval",
-});
-
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct Response {
     return_status: Option<ReturnStatus>,
     payment_status: Option<String>,
+    #[serde(rename = "transactionID")]
     transaction_id: Option<String>,
     token: Option<TokenPart>,
     issuer_response_code: Option<String>,
     merchant_advice_code: Option<String>,
 }
 
-json_struct!(Response, ignore_unknown {
-    return_status: opt "returnStatus",
-    payment_status: opt "paymentStatus",
-    transaction_id: opt "transactionID",
-    token: opt "token",
-    issuer_response_code: opt "issuerResponseCode",
-    merchant_advice_code: opt "merchantAdviceCode",
-});
-
+#[derive(FromJson)]
+#[serde(rename_all = "camelCase")]
 struct ReturnStatus {
     status_code: Option<String>,
     status_msg: Option<String>,
 }
 
-json_struct!(ReturnStatus, ignore_unknown {
-    status_code: opt "statusCode",
-    status_msg: opt "statusMsg",
-});
-
+#[derive(FromJson)]
 struct TokenPart {
     value: Option<String>,
 }
-
-json_struct!(TokenPart, ignore_unknown {
-    value: opt "value",
-});
 
 /// `transaction.paymentType` (when a string) and whether `originalTransaction` is present and not
 /// `null`; `None` when the body is not an object of that shape (not JSON, `transaction` not an object,

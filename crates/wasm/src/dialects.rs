@@ -16,7 +16,6 @@ use mitgate_core::model::{Agreement, CardBrand, ChargeRequest, Outcome, Payment}
 use mitgate_core::money::Currency;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::{parse_json, FieldError};
-use mitgate_core::{json_string_enum, json_struct};
 use mitgate_dialects::{
     axerve, coinflow, infinic, spg, AgreementLookup, CitContext, DialectId, DialectResponse, MitContext,
     OutcomeContext,
@@ -24,7 +23,7 @@ use mitgate_dialects::{
 use serde::Serialize;
 
 /// The four processor dialects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify::Tsify)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify::Tsify, FromJson)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "snake_case")]
 pub enum DialectName {
@@ -48,13 +47,6 @@ impl DialectName {
         }
     }
 }
-
-json_string_enum!(DialectName {
-    "infinic" => DialectName::Infinic,
-    "coinflow" => DialectName::Coinflow,
-    "spg" => DialectName::Spg,
-    "axerve" => DialectName::Axerve,
-});
 
 /// A processor document: the JSON value itself, or a JSON string holding its text.
 #[derive(Debug, Serialize, tsify::Tsify)]
@@ -80,7 +72,7 @@ impl FromJson for Document {
 }
 
 /// Coinflow's CIT endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify::Tsify)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify::Tsify, FromJson)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "snake_case")]
 pub enum CoinflowEndpoint {
@@ -91,7 +83,7 @@ pub enum CoinflowEndpoint {
 }
 
 /// Input of [`parse_cit_json`]: a successful CIT in a processor's own documents.
-#[derive(Debug, Serialize, tsify::Tsify)]
+#[derive(Debug, Serialize, tsify::Tsify, FromJson)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CitInput {
@@ -127,25 +119,6 @@ pub struct CitInput {
     pub token_cvv_verified: bool,
 }
 
-json_string_enum!(CoinflowEndpoint {
-    "zero_authorization" => CoinflowEndpoint::ZeroAuthorization,
-    "card" => CoinflowEndpoint::Card,
-});
-
-json_struct!(CitInput, deny_unknown {
-    dialect: req "dialect",
-    merchant_id: req "merchantId",
-    at: req "at",
-    headers: default "headers",
-    request: req "request",
-    response: opt "response",
-    credential_event: opt "credentialEvent",
-    status_event: opt "statusEvent",
-    endpoint: opt "endpoint",
-    zero_auth_currency: opt "zeroAuthCurrency",
-    token_cvv_verified: default "tokenCvvVerified",
-});
-
 /// Success payload of [`parse_cit_json`].
 #[derive(Debug, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
@@ -158,7 +131,7 @@ pub struct CitAnswer {
 }
 
 /// Input of [`parse_mit_json`]: an MIT request in a processor's own words.
-#[derive(Debug, Serialize, tsify::Tsify)]
+#[derive(Debug, Serialize, tsify::Tsify, FromJson)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MitInput {
@@ -176,14 +149,6 @@ pub struct MitInput {
     /// The MIT request body.
     pub body: Document,
 }
-
-json_struct!(MitInput, deny_unknown {
-    dialect: req "dialect",
-    merchant_id: req "merchantId",
-    headers: default "headers",
-    notice_sent_at: opt "noticeSentAt",
-    body: req "body",
-});
 
 /// How to find the agreement an MIT names.
 #[derive(Debug, Serialize, tsify::Tsify)]
@@ -208,7 +173,7 @@ pub struct MitAnswer {
 }
 
 /// Input of [`read_outcome_json`]: the processor's answer to a forwarded MIT, or a webhook about it.
-#[derive(Debug, Serialize, tsify::Tsify)]
+#[derive(Debug, Serialize, tsify::Tsify, FromJson)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutcomeInput {
@@ -228,15 +193,6 @@ pub struct OutcomeInput {
     pub network: Option<CardBrand>,
 }
 
-json_struct!(OutcomeInput, deny_unknown {
-    dialect: req "dialect",
-    status: opt "status",
-    body: req "body",
-    attempt_id: req "attemptId",
-    at: req "at",
-    network: opt "network",
-});
-
 /// Success payload of [`read_outcome_json`].
 #[derive(Debug, Serialize, tsify::Tsify)]
 #[tsify(missing_as_null)]
@@ -247,7 +203,7 @@ pub struct OutcomeAnswer {
 }
 
 /// Input of [`render_refusal_json`]: an evaluation and the dialect to answer in.
-#[derive(Debug, Serialize, tsify::Tsify)]
+#[derive(Debug, Serialize, tsify::Tsify, FromJson)]
 #[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RenderInput {
@@ -256,11 +212,6 @@ pub struct RenderInput {
     /// The evaluation to decide.
     pub evaluation: Evaluation,
 }
-
-json_struct!(RenderInput, deny_unknown {
-    dialect: req "dialect",
-    evaluation: req "evaluation",
-});
 
 /// An HTTP answer in a processor's own words. (The shape of `response` in [`render_refusal_json`]'s
 /// answer, which that function writes out itself so that the body is embedded exactly as rendered.)

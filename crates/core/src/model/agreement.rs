@@ -2,13 +2,15 @@
 
 use serde::Serialize;
 
+use crate::json::FromJson;
+
 use crate::money::{Currency, Money};
 use crate::time::{Timestamp, ValidUntil, YearMonth};
 use crate::validate::FieldError;
 
 /// A stored-credential agreement between a merchant and a customer.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Agreement {
     /// The initial CIT's identifier: the reference MITs give (001 `originalPaymentId`, 002
@@ -48,7 +50,7 @@ pub struct Agreement {
 
 /// The MIT categories of the documents and the card networks.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum MitType {
     /// Fixed-interval charges (subscriptions; 003 `01F`/`01N`, 002 `RCRR`).
@@ -72,7 +74,7 @@ impl MitType {
 
 /// How the initial CIT verified the customer.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Establishment {
     /// The verification method.
@@ -98,9 +100,11 @@ pub struct Establishment {
 pub use establishment_method::EstablishmentMethod;
 mod establishment_method {
     use serde::Serialize;
+
+    use crate::json::FromJson;
     /// The ways an agreement can be established.
     #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
     #[serde(rename_all = "snake_case")]
     pub enum EstablishmentMethod {
         /// A purchase where the customer entered the CVV (001 "initial purchase").
@@ -116,7 +120,7 @@ mod establishment_method {
 
 /// The card or wallet the credential came from.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaymentMethod {
     /// Card or mobile wallet.
@@ -136,7 +140,7 @@ pub(super) fn yes() -> bool {
 
 /// Card or mobile wallet.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethodKind {
     /// A card.
@@ -158,7 +162,7 @@ impl PaymentMethodKind {
 
 /// Card networks.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum CardBrand {
     /// Visa.
@@ -181,7 +185,7 @@ pub enum CardBrand {
 
 /// The stored credential: a processor token. Card numbers are never part of the model.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Credential {
     /// The processor's credential token (`cred_token_abc123xyz`, `TKN123456789`).
@@ -197,7 +201,7 @@ pub struct Credential {
 /// Consent flags on the initial CIT (000: `allow_remember_credentials` and
 /// `request_unscheduled_mit` / `require_unscheduled_mit`).
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Consent {
     /// The customer agreed to have the credential stored.
@@ -208,7 +212,7 @@ pub struct Consent {
 
 /// The agreed terms; every field is optional.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Terms {
     /// The maximum amount of one charge (003 `authenticationAmount` for recurring chains).
@@ -242,7 +246,7 @@ pub struct Terms {
 /// Purposes of an Indian e-mandate (RBI): mutual funds, insurance premiums and credit-card bills have a
 /// higher additional-authentication limit than every other purpose.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum MandateCategory {
     /// Any other purpose.
@@ -257,7 +261,7 @@ pub enum MandateCategory {
 
 /// Actual or estimated amounts.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum AmountQualifier {
     /// The agreed amount is the amount charged.
@@ -268,7 +272,7 @@ pub enum AmountQualifier {
 
 /// A recurring schedule: charges between `initialDate` and `finalDate`, at most one per `interval`.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Schedule {
     /// No charge before this instant.
@@ -283,7 +287,7 @@ pub struct Schedule {
 
 /// Schedule intervals (002 `interval`).
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum Interval {
     /// Every day.
@@ -304,7 +308,7 @@ pub enum Interval {
 
 /// Where an agreement stands.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum AgreementStatus {
     /// Usable.

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::json::FromJson;
+
 use crate::model::agreement::{check_id, CardBrand};
 use crate::money::Money;
 use crate::time::Timestamp;
@@ -9,7 +11,7 @@ use crate::validate::FieldError;
 
 /// The agreement's history. Order of entries does not matter: the engine sorts by time, then id.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct History {
     /// The customer's customer-initiated payments (the base of the amount ceiling).
@@ -30,7 +32,7 @@ pub const MAX_HISTORY_ENTRIES: usize = 10_000;
 
 /// A customer-initiated payment.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Payment {
     /// The processor's payment id.
@@ -52,7 +54,7 @@ pub(super) fn purchase() -> PaymentKind {
 
 /// Kinds of customer-initiated payment.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentKind {
     /// A purchase with an amount.
@@ -63,7 +65,7 @@ pub enum PaymentKind {
 
 /// One MIT attempt mitgate admitted.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Attempt {
     /// mitgate's attempt id (the idempotency key or one the caller assigns).
@@ -90,7 +92,7 @@ pub struct Attempt {
 
 /// Attempt states. Every state but `released` holds a velocity slot.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptStatus {
     /// Admitted and forwarded; outcome not known yet. Counts as a charge.
@@ -117,7 +119,7 @@ impl AttemptStatus {
 
 /// A processor decline, with whatever codes the processor gave.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Decline {
     /// The network the decline came through (decides which retry rules apply).
@@ -152,7 +154,7 @@ pub(super) fn other_reason() -> DeclineReason {
 
 /// Canonical decline reasons the dialects map their failure reasons onto.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum DeclineReason {
     /// Not enough funds (000 `InsufficientFunds`).

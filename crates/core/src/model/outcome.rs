@@ -2,13 +2,15 @@
 
 use serde::Serialize;
 
+use crate::json::FromJson;
+
 use crate::model::history::Decline;
 use crate::time::Timestamp;
 use crate::validate::FieldError;
 
 /// The outcome of one attempt.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Outcome {
     /// The attempt it belongs to.
@@ -27,7 +29,7 @@ pub struct Outcome {
 
 /// Outcome kinds.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeResult {
     /// Approved.

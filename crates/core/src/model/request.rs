@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::json::FromJson;
+
 use crate::model::agreement::{check_id, MitType};
 use crate::money::Money;
 use crate::time::Timestamp;
@@ -12,7 +14,7 @@ pub const GRANDFATHERED_REFERENCE: &str = "-100";
 
 /// One MIT charge request, in canonical form.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChargeRequest {
     /// The merchant asking.

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use super::{render_segments, Kind, Segment, Value};
-use crate::validate::FieldError;
+use crate::FieldError;
 
 /// The deepest nesting of arrays and objects accepted: 127 levels, where serde_json stops too.
 pub const MAX_DEPTH: usize = 127;

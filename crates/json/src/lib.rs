@@ -1,24 +1,50 @@
+//! # mitgate-json
+//!
 //! JSON input without serde's deserializers: a strict parser to a borrowed tree, and [`FromJson`]
 //! readers that name the failing field (`history.attempts[2].at`).
 //!
 //! Why not `#[derive(Deserialize)]`: every derived visitor is compiled once per deserializer and again for
 //! the path tracker, and that generated code was over half of the WebAssembly module (PERFORMANCE.md,
 //! "Size"). Here each input type has one small reader written against one tree type; serde stays for
-//! output (`Serialize`).
+//! output (`Serialize`), and `#[derive(FromJson)]` generates the reader from the same `#[serde(...)]`
+//! attributes (names, renames, defaults, `deny_unknown_fields`), so each JSON name is written once.
+//!
+//! ```
+//! use mitgate_json::FromJson;
+//!
+//! #[derive(Debug, FromJson)]
+//! #[serde(rename_all = "camelCase", deny_unknown_fields)]
+//! struct Schedule {
+//!     initial_date: String,       // required
+//!     final_date: Option<String>, // missing or null: None
+//!     #[serde(default)]
+//!     count: u32,                 // missing: 0
+//! }
+//! let s: Schedule = mitgate_json::from_str(r#"{"initialDate": "a", "count": 2}"#).unwrap();
+//! assert_eq!((s.initial_date.as_str(), s.final_date, s.count), ("a", None, 2));
+//! let e = mitgate_json::from_str::<Schedule>(r#"{"initialDate": "a", "x": 1}"#).unwrap_err();
+//! assert_eq!(e.to_string(), "x: unknown field `x`, expected one of `initialDate`, `finalDate`, `count` at line 1 column 27");
+//! ```
 //!
 //! The messages follow serde's wording (`missing field `id``, `unknown field `x`, expected one of …`,
 //! `invalid type: string "x", expected a boolean`) and end with the value's position,
 //! ` at line L column C`.
 
+mod error;
 mod parse;
 mod read;
 
 use std::borrow::Cow;
 
+pub use error::{truncate_for_message, FieldError};
+/// Derives [`FromJson`] from the serde attributes a type already carries (see the `mitgate-json-derive`
+/// crate for what it reads).
+pub use mitgate_json_derive::FromJson;
 pub use parse::{parse, MAX_DEPTH};
 pub use read::{FromJson, Object};
 
-use crate::validate::FieldError;
+// The derive names this crate `::mitgate_json`, also in this crate's own tests.
+extern crate self as mitgate_json;
 
 /// A parsed JSON value and where it starts in the text.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,10 +141,10 @@ impl Value<'_> {
             Kind::Null => "null".to_string(),
             Kind::Bool(b) => format!("boolean `{b}`"),
             Kind::Number(n) if is_integer(n) => {
-                format!("integer `{}`", crate::money::truncate_for_message(n))
+                format!("integer `{}`", crate::truncate_for_message(n))
             }
-            Kind::Number(n) => format!("floating point `{}`", crate::money::truncate_for_message(n)),
-            Kind::String(s) => format!("string {:?}", crate::money::truncate_for_message(s)),
+            Kind::Number(n) => format!("floating point `{}`", crate::truncate_for_message(n)),
+            Kind::String(s) => format!("string {:?}", crate::truncate_for_message(s)),
             Kind::Array(_) => "a sequence".to_string(),
             Kind::Object(_) => "a map".to_string(),
         }
@@ -185,7 +211,7 @@ pub(crate) fn render_segments(segments: &[Segment<'_>]) -> String {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(&crate::money::truncate_for_message(k));
+                out.push_str(&crate::truncate_for_message(k));
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Differential property test of `mitgate_core::json::parse` against serde_json, the parser it replaced:
+//! Differential property test of `mitgate_json::parse` against serde_json, the parser it replaced:
 //! for any text (valid JSON documents, and the same documents with bytes inserted, deleted or replaced),
 //! both accept or both refuse, and what they accept is the same value.
 //!
@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use mitgate_core::json::{parse, Kind, Value};
+use mitgate_json::{parse, Kind, Value};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{integral_digits, Kind, Path, Value};
-use crate::validate::FieldError;
+use crate::FieldError;
 
 /// A type that can be read from a JSON value. Implementations report errors at `path` (or below it).
 pub trait FromJson: Sized {
@@ -40,7 +40,7 @@ impl<'v> Object<'v> {
                 None if deny_unknown => {
                     let msg = format!(
                         "unknown field `{}`, {}",
-                        crate::money::truncate_for_message(key),
+                        crate::truncate_for_message(key),
                         one_of(fields, "fields")
                     );
                     return Err(path.key(key).error(v.at, msg));
@@ -127,11 +127,8 @@ fn one_of(names: &[&str], what: &str) -> String {
 impl Path<'_> {
     /// The error for a string outside an enumeration: ``unknown variant `x`, expected one of `a`, `b` ``.
     pub fn unknown_variant(&self, value: &Value<'_>, text: &str, names: &[&str]) -> FieldError {
-        let msg = format!(
-            "unknown variant `{}`, {}",
-            crate::money::truncate_for_message(text),
-            one_of(names, "variants")
-        );
+        let msg =
+            format!("unknown variant `{}`, {}", crate::truncate_for_message(text), one_of(names, "variants"));
         self.error(value.at, msg)
     }
 }
@@ -141,11 +138,11 @@ impl Path<'_> {
 #[macro_export]
 macro_rules! json_string_enum {
     ($ty:ty { $($name:literal => $variant:expr),+ $(,)? }) => {
-        impl $crate::json::FromJson for $ty {
+        impl $crate::FromJson for $ty {
             fn from_json(
-                value: &$crate::json::Value<'_>,
-                path: &$crate::json::Path<'_>,
-            ) -> ::core::result::Result<Self, $crate::validate::FieldError> {
+                value: &$crate::Value<'_>,
+                path: &$crate::Path<'_>,
+            ) -> ::core::result::Result<Self, $crate::FieldError> {
                 const NAMES: &[&str] = &[$($name),+];
                 let text = value.as_str(path, "a string")?;
                 match text {
@@ -157,10 +154,13 @@ macro_rules! json_string_enum {
     };
 }
 
-/// Implements [`FromJson`] for a struct read field by field, naming each field's JSON key once:
+/// Implements [`FromJson`] for a struct read field by field from a hand-kept list of its JSON keys.
+///
+/// Superseded by `#[derive(FromJson)]`, which reads the same keys and defaults from the type's serde
+/// attributes; kept only until the Worker's last types derive their readers (issue 13).
 ///
 /// ```
-/// # use mitgate_core::json_struct;
+/// # use mitgate_json::json_struct;
 /// struct Schedule { start: String, end: Option<String>, count: u32, active: bool }
 /// json_struct!(Schedule, deny_unknown {
 ///     start: req "initialDate",           // required
@@ -168,7 +168,7 @@ macro_rules! json_string_enum {
 ///     count: default "count",             // missing: Default::default()
 ///     active: or "active" => || true,     // missing: the function's value
 /// });
-/// let s: Schedule = mitgate_core::json::from_str(r#"{"initialDate": "a", "count": 2}"#).unwrap();
+/// let s: Schedule = mitgate_json::from_str(r#"{"initialDate": "a", "count": 2}"#).unwrap();
 /// assert_eq!((s.start.as_str(), s.end, s.count, s.active), ("a", None, 2, true));
 /// ```
 ///
@@ -178,11 +178,11 @@ macro_rules! json_string_enum {
 #[macro_export]
 macro_rules! json_struct {
     ($ty:ident, $unknown:ident { $($field:ident : $how:ident $key:literal $(=> $default:expr)?),+ $(,)? }) => {
-        impl $crate::json::FromJson for $ty {
+        impl $crate::FromJson for $ty {
             fn from_json(
-                value: &$crate::json::Value<'_>,
-                path: &$crate::json::Path<'_>,
-            ) -> ::core::result::Result<Self, $crate::validate::FieldError> {
+                value: &$crate::Value<'_>,
+                path: &$crate::Path<'_>,
+            ) -> ::core::result::Result<Self, $crate::FieldError> {
                 const FIELDS: &[&str] = &[$($key),+];
                 let o = value.object(path, FIELDS, $crate::json_struct!(@deny $unknown))?;
                 Ok($ty { $($field: $crate::json_struct!(@read o, $how, $key $(, $default)?),)+ })
@@ -223,10 +223,7 @@ fn integer<T: std::str::FromStr>(value: &Value<'_>, path: &Path<'_>, name: &str)
     text.parse().map_err(|_| {
         path.error(
             value.at,
-            format_args!(
-                "invalid value: integer `{}`, expected {name}",
-                crate::money::truncate_for_message(text)
-            ),
+            format_args!("invalid value: integer `{}`, expected {name}", crate::truncate_for_message(text)),
         )
     })
 }
@@ -282,7 +279,7 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::json::from_str;
+    use crate::from_str;
 
     #[derive(Debug, PartialEq)]
     struct Point {
