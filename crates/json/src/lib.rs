@@ -32,6 +32,8 @@
 
 mod error;
 mod parse;
+#[cfg(feature = "raw")]
+mod raw;
 mod read;
 
 use std::borrow::Cow;
@@ -41,6 +43,8 @@ pub use error::{truncate_for_message, FieldError};
 /// crate for what it reads).
 pub use mitgate_json_derive::FromJson;
 pub use parse::{parse, MAX_DEPTH};
+#[cfg(feature = "raw")]
+pub use raw::RawJson;
 pub use read::{FromJson, Object};
 
 // The derive names this crate `::mitgate_json`, also in this crate's own tests.
@@ -133,7 +137,7 @@ impl<'p> Path<'p> {
     }
 }
 
-impl Value<'_> {
+impl<'a> Value<'a> {
     /// How serde names an unexpected value: ``string "x"``, ``integer `5` ``, ``floating point `2.5` ``,
     /// ``boolean `true` ``, `null`, `a sequence`, `a map`.
     pub fn describe(&self) -> String {
@@ -194,6 +198,102 @@ impl Value<'_> {
     pub fn is_null(&self) -> bool {
         matches!(self.kind, Kind::Null)
     }
+
+    /// The member `key` when this is an object. INVARIANT: of a key given twice the first counts, here and
+    /// in [`Object::get`] (the one duplicate-key rule: typed readers refuse a known key given twice, and
+    /// the Worker refuses request bodies holding any; a lookup in any other body sees the first).
+    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
+        match &self.kind {
+            Kind::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The value at a chain of object keys (`["error", "code"]`), each looked up with [`Value::get`].
+    pub fn get_path(&self, keys: &[&str]) -> Option<&Value<'a>> {
+        keys.iter().try_fold(self, |v, k| v.get(k))
+    }
+
+    /// The text of a string value.
+    pub fn text(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as compact JSON text with each object's members sorted by key (members sharing a key
+    /// keep their document order), numbers exactly as written (`1.0` stays `1.0`, `1e2` stays `1e2`),
+    /// and strings escaped as serde_json escapes them: equal for texts that differ only in spacing, key
+    /// order or string escapes. No float is involved, so no number is rounded or out of range.
+    pub fn normalized(&self) -> String {
+        let mut out = String::new();
+        normalize(self, &mut out);
+        out
+    }
+}
+
+fn normalize(value: &Value<'_>, out: &mut String) {
+    match &value.kind {
+        Kind::Null => out.push_str("null"),
+        Kind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Kind::Number(n) => out.push_str(n),
+        Kind::String(s) => quote(s, out),
+        Kind::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                normalize(item, out);
+            }
+            out.push(']');
+        }
+        Kind::Object(entries) => {
+            let mut sorted: Vec<&(Cow<'_, str>, Value<'_>)> = entries.iter().collect();
+            // A stable sort: members sharing a key keep their order.
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            out.push('{');
+            for (i, (key, v)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                quote(key, out);
+                out.push(':');
+                normalize(v, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes: `"` and `\\`, the short escapes `\b \f \n \r
+/// \t`, other control characters as `\u00XX` (lowercase hex), everything else as is.
+fn quote(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let b = u32::from(c);
+                out.push_str("\\u00");
+                for nibble in [b >> 4, b & 0xf] {
+                    out.push(char::from(
+                        HEX.get(usize::try_from(nibble).unwrap_or(0)).copied().unwrap_or(b'0'),
+                    ));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Renders a path from the root down: keys joined by `.` (each cut at 40 characters), items as `[i]`.
@@ -234,6 +334,39 @@ pub fn integral_digits(number: &str) -> Option<&str> {
         None => Some(number),
         Some((int, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => Some(int),
         Some(_) => None,
+    }
+}
+
+/// The digits of a JSON number's exact value when that value is a whole number, its exponent applied
+/// without a float: `4.111111111111111e15` gives `4111111111111111`, `120e-1` gives `12`, `-7` gives `7`
+/// (the sign is dropped). `None` for a value with a fraction, or one of more than `max_digits` digits.
+pub fn whole_digits(number: &str, max_digits: usize) -> Option<String> {
+    let unsigned = number.strip_prefix('-').unwrap_or(number);
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(i) => (unsigned.get(..i)?, unsigned.get(i + 1..)?.parse::<i64>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let frac = frac.trim_end_matches('0');
+    // The value is `digits` times ten to the power `scale`.
+    let digits = format!("{int}{frac}");
+    let scale = exponent.checked_sub(i64::try_from(frac.len()).ok()?)?;
+    let digits = digits.trim_start_matches('0');
+    if digits.is_empty() {
+        return Some("0".to_string());
+    }
+    if scale >= 0 {
+        let zeros = usize::try_from(scale).ok()?;
+        if digits.len().checked_add(zeros)? > max_digits {
+            return None;
+        }
+        Some(format!("{digits}{}", "0".repeat(zeros)))
+    } else {
+        let cut = usize::try_from(scale.unsigned_abs()).ok()?;
+        let keep = digits.len().checked_sub(cut)?;
+        let (whole, rest) = digits.split_at(keep);
+        (rest.bytes().all(|b| b == b'0') && !whole.is_empty() && whole.len() <= max_digits)
+            .then(|| whole.to_string())
     }
 }
 
