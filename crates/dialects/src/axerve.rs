@@ -61,6 +61,12 @@
 #[cfg(feature = "soap")]
 pub mod soap;
 
+use crate::common::{self, header, join, remap, required, text_of, Literal};
+use crate::envelope::{self, Envelope, Field, Wording};
+use crate::{
+    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
+    ParsedMit, RequestKind,
+};
 use chrono::NaiveDate;
 use mitgate_core::decision::{Code, Decision, Violation};
 use mitgate_core::json::{FromJson, Kind, Path, Value};
@@ -70,13 +76,6 @@ use mitgate_core::model::{
 };
 use mitgate_core::money::{Currency, Money};
 use mitgate_core::time::{ValidUntil, YearMonth};
-use serde::Serialize;
-
-use crate::common::{self, header, join, remap, required, text_of, Literal};
-use crate::{
-    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
-    ParsedMit, RequestKind,
-};
 
 /// Axerve's soft decline: cardholder authentication required (a new chain is needed).
 pub const SOFT_DECLINE: &str = "8026";
@@ -623,79 +622,71 @@ pub fn error_for(v: &Violation) -> (String, String) {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RefusalBody<M> {
-    transaction_result: &'static str,
-    error_code: String,
-    error_description: String,
-    mitgate: M,
+/// Axerve's error object: `{"transactionResult": "KO", "errorCode", "errorDescription"}` (then `mitgate`).
+const ENVELOPE: Envelope = Envelope(&[
+    Field::Fixed("transactionResult", "KO"),
+    Field::Code("errorCode"),
+    Field::Message("errorDescription"),
+]);
+
+fn wording(v: &Violation) -> Wording {
+    let (code, message) = error_for(v);
+    Wording { status: status_for(v.code), code: Some(code), message }
 }
 
 /// Renders a refusal: `{"transactionResult": "KO", "errorCode", "errorDescription", "mitgate"}`.
 pub fn render_refusal(decision: &Decision) -> Option<DialectResponse> {
-    let lead = common::lead(decision)?;
-    let (error_code, error_description) = error_for(lead);
-    let body = RefusalBody { transaction_result: "KO", error_code, error_description, mitgate: decision };
-    Some(common::respond(status_for(lead.code), &body, decision.retry_after_seconds))
+    ENVELOPE.refusal(decision, wording)
 }
 
 /// Renders bad input: 400 `{"transactionResult": "KO", "errorCode": "400", "errorDescription", "mitgate"}`.
 pub fn render_errors(errors: &[FieldError]) -> DialectResponse {
-    let body = RefusalBody {
-        transaction_result: "KO",
-        error_code: "400".to_string(),
-        error_description: common::summary(errors),
-        mitgate: common::BadInput::new(errors),
-    };
-    common::respond(400, &body, None)
+    ENVELOPE.bad_input(errors)
 }
 
-/// Reads Axerve's answer to a forwarded `01N` / `03N`.
+/// Reads Axerve's answer to a forwarded `01N` / `03N` (JSON, or with feature `soap` GestPay's SOAP result).
 pub fn read_outcome(
     status: u16,
     body: &str,
     ctx: &OutcomeContext<'_>,
 ) -> Result<Option<Outcome>, Vec<FieldError>> {
-    #[cfg(feature = "soap")]
-    if (200..=299).contains(&status) && soap::looks_like_xml(body) {
-        let result = soap::read_result(body, "callPagamS2S")?;
-        return read_outcome(status, &result.json(), ctx);
-    }
-    match status {
-        200..=299 => {
-            let r: Response = common::parse(body, "")?;
-            let mut errors = Vec::new();
-            let id = match &r.bank_transaction_id {
-                None => None,
-                Some(v) => {
-                    text_of(v, "bankTransactionID", "a transaction id").map_err(|e| errors.push(e)).ok()
-                }
-            };
-            let code = match &r.error_code {
-                None => None,
-                Some(v) => text_of(v, "errorCode", "an error code").map_err(|e| errors.push(e)).ok(),
-            };
-            if !errors.is_empty() {
-                return Err(errors);
-            }
-            match r.transaction_result.as_deref() {
-                Some("OK") => Ok(Some(common::approved(ctx, id))),
-                Some("KO") => {
-                    let reason = code
-                        .as_deref()
-                        .map(common::reason_from_code)
-                        .filter(|r| *r != mitgate_core::model::DeclineReason::Other)
-                        .or_else(|| r.error_description.as_deref().map(common::reason_from_message));
-                    Ok(Some(common::declined(ctx, id, code, r.merchant_advice_code, reason)))
-                }
-                Some("XX") => Ok(None),
-                Some(_) => Err(vec![FieldError::new("transactionResult", "must be OK, KO or XX")]),
-                None => Err(vec![FieldError::new("transactionResult", "is required")]),
-            }
+    envelope::settle(status, ctx, || {
+        #[cfg(feature = "soap")]
+        if soap::looks_like_xml(body) {
+            return read_answer(&soap::read_result(body, "callPagamS2S")?.json(), ctx);
         }
-        400..=499 => Ok(Some(common::not_sent(ctx))),
-        _ => Ok(None),
+        read_answer(body, ctx)
+    })
+}
+
+/// Reads a 2xx answer's JSON shape.
+fn read_answer(body: &str, ctx: &OutcomeContext<'_>) -> Result<Option<Outcome>, Vec<FieldError>> {
+    let r: Response = common::parse(body, "")?;
+    let mut errors = Vec::new();
+    let id = match &r.bank_transaction_id {
+        None => None,
+        Some(v) => text_of(v, "bankTransactionID", "a transaction id").map_err(|e| errors.push(e)).ok(),
+    };
+    let code = match &r.error_code {
+        None => None,
+        Some(v) => text_of(v, "errorCode", "an error code").map_err(|e| errors.push(e)).ok(),
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    match r.transaction_result.as_deref() {
+        Some("OK") => Ok(Some(common::approved(ctx, id))),
+        Some("KO") => {
+            let reason = code
+                .as_deref()
+                .map(common::reason_from_code)
+                .filter(|r| *r != mitgate_core::model::DeclineReason::Other)
+                .or_else(|| r.error_description.as_deref().map(common::reason_from_message));
+            Ok(Some(common::declined(ctx, id, code, r.merchant_advice_code, reason)))
+        }
+        Some("XX") => Ok(None),
+        Some(_) => Err(vec![FieldError::new("transactionResult", "must be OK, KO or XX")]),
+        None => Err(vec![FieldError::new("transactionResult", "is required")]),
     }
 }
 

@@ -45,6 +45,12 @@
 //! `declineCode` and `merchantAdviceCode`. Any other 4xx (Coinflow's own 403 / 410 / 429 refusals, bad
 //! requests) → not sent: no charge reached the card network. 5xx → unknown (`Ok(None)`).
 
+use crate::common::{self, header, join, remap, required};
+use crate::envelope::{self, Envelope, Field, Wording};
+use crate::{
+    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
+    ParsedMit, RequestKind,
+};
 use mitgate_core::decision::{Code, Decision, Details, Violation};
 use mitgate_core::json::{FromJson, Path, Value};
 use mitgate_core::model::{
@@ -53,13 +59,6 @@ use mitgate_core::model::{
 };
 use mitgate_core::money::{Currency, Money};
 use mitgate_core::time::YearMonth;
-use serde::Serialize;
-
-use crate::common::{self, header, join, remap, required};
-use crate::{
-    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
-    ParsedMit, RequestKind,
-};
 
 /// The customer header.
 pub const CUSTOMER_HEADER: &str = "x-user-id";
@@ -443,23 +442,21 @@ pub fn message_for(v: &Violation) -> String {
     }
 }
 
-#[derive(Serialize)]
-struct RefusalBody<M> {
-    message: String,
-    mitgate: M,
+/// Coinflow's error object: `{"message"}` (then `mitgate`).
+const ENVELOPE: Envelope = Envelope(&[Field::Message("message")]);
+
+fn wording(v: &Violation) -> Wording {
+    Wording { status: status_for(v.code), code: None, message: message_for(v) }
 }
 
 /// Renders a refusal: `{"message", "mitgate"}` with 403 / 404 / 410 / 429 (+ `Retry-After`).
 pub fn render_refusal(decision: &Decision) -> Option<DialectResponse> {
-    let lead = common::lead(decision)?;
-    let body = RefusalBody { message: message_for(lead), mitgate: decision };
-    Some(common::respond(status_for(lead.code), &body, decision.retry_after_seconds))
+    ENVELOPE.refusal(decision, wording)
 }
 
 /// Renders bad input: 400 `{"message": "<path>: <message>", "mitgate": {"code": "bad_input", "errors"}}`.
 pub fn render_errors(errors: &[FieldError]) -> DialectResponse {
-    let body = RefusalBody { message: common::summary(errors), mitgate: common::BadInput::new(errors) };
-    common::respond(400, &body, None)
+    ENVELOPE.bad_input(errors)
 }
 
 /// Reads Coinflow's answer to a forwarded MIT.
@@ -468,21 +465,17 @@ pub fn read_outcome(
     body: &str,
     ctx: &OutcomeContext<'_>,
 ) -> Result<Option<Outcome>, Vec<FieldError>> {
-    match status {
-        200..=299 => {
-            let r: PaymentResponse = common::parse(body, "")?;
-            let mut errors = Vec::new();
-            let id = required(r.payment_id, "paymentId", &mut errors);
-            common::finish(Some(common::approved(ctx, id)), errors)
-        }
-        402 => {
-            let r: ErrorResponse = common::parse(body, "")?;
-            let reason = r.message.as_deref().map(common::reason_from_message);
-            Ok(Some(common::declined(ctx, None, r.decline_code, r.merchant_advice_code, reason)))
-        }
-        400..=499 => Ok(Some(common::not_sent(ctx))),
-        _ => Ok(None),
+    if status == 402 {
+        let r: ErrorResponse = common::parse(body, "")?;
+        let reason = r.message.as_deref().map(common::reason_from_message);
+        return Ok(Some(common::declined(ctx, None, r.decline_code, r.merchant_advice_code, reason)));
     }
+    envelope::settle(status, ctx, || {
+        let r: PaymentResponse = common::parse(body, "")?;
+        let mut errors = Vec::new();
+        let id = required(r.payment_id, "paymentId", &mut errors);
+        common::finish(Some(common::approved(ctx, id)), errors)
+    })
 }
 
 delegate_dialect!(Coinflow, "coinflow");

@@ -1,6 +1,6 @@
 //! Helpers every dialect shares: reading bodies with [`mitgate_core::json`], exact amounts from JSON
 //! number literals, headers, path remapping of the core's validation errors, card-number scrubbing of
-//! error messages, and the refusal body builder.
+//! error messages, and the canonical outcomes. The answers' shapes are in [`crate::envelope`].
 
 use mitgate_core::decision::{Code, Decision, Verdict, Violation};
 use mitgate_core::json::{is_integer, FromJson, Kind, Path, Value};
@@ -9,9 +9,6 @@ use mitgate_core::money::{Currency, Money};
 use mitgate_core::pan::looks_like_card_number;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::FieldError;
-use serde::Serialize;
-
-use crate::DialectResponse;
 
 /// A JSON value kept as written, for a field read later than its body (an amount needs its currency) or
 /// that accepts several kinds (a string or an integer). `null` is an absent field, never a `Literal`.
@@ -168,40 +165,6 @@ pub(crate) fn lead(decision: &Decision) -> Option<&Violation> {
         return None;
     }
     decision.violations.first()
-}
-
-/// Builds the HTTP answer: JSON body, `content-type`, and `Retry-After` when every violation clears by
-/// itself (the decision's `retryAfterSeconds`).
-pub(crate) fn respond<B: Serialize>(
-    status: u16,
-    body: &B,
-    retry_after_seconds: Option<u64>,
-) -> DialectResponse {
-    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
-    if let Some(seconds) = retry_after_seconds {
-        headers.push(("retry-after".to_string(), seconds.max(1).to_string()));
-    }
-    let body = serde_json::to_string(body).unwrap_or_else(|_| {
-        // Unreachable in practice (plain structs, string keys); answer rather than panic.
-        r#"{"mitgate":{"error":"internal serialization error"}}"#.to_string()
-    });
-    DialectResponse { status, headers, body }
-}
-
-/// The `mitgate` object of a bad-input answer: every error with its field path.
-#[derive(Serialize)]
-pub(crate) struct BadInput<'a> {
-    /// Always `bad_input`.
-    pub code: &'static str,
-    /// The errors.
-    pub errors: &'a [FieldError],
-}
-
-impl<'a> BadInput<'a> {
-    /// Wraps errors.
-    pub(crate) fn new(errors: &'a [FieldError]) -> Self {
-        BadInput { code: "bad_input", errors }
-    }
 }
 
 /// One sentence for a list of field errors: the first, and how many more.

@@ -44,6 +44,12 @@
 //! read when present) `decline_code` and `merchant_advice_code`; anything else is still in progress.
 //! 4xx `{"detail"}` → not sent; 5xx → unknown.
 
+use crate::common::{self, header, remap, required};
+use crate::envelope::{self, Envelope, Field, Wording};
+use crate::{
+    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
+    ParsedMit, RequestKind,
+};
 use mitgate_core::decision::{Code, Decision, Violation};
 use mitgate_core::json::{FromJson, Kind, Path, Value};
 use mitgate_core::model::{
@@ -52,13 +58,6 @@ use mitgate_core::model::{
 };
 use mitgate_core::money::Currency;
 use mitgate_core::time::YearMonth;
-use serde::Serialize;
-
-use crate::common::{self, header, remap, required};
-use crate::{
-    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
-    ParsedMit, RequestKind,
-};
 
 /// The Infinic dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -415,17 +414,16 @@ pub fn message_for(v: &Violation) -> String {
     }
 }
 
-#[derive(Serialize)]
-struct RefusalBody<M> {
-    detail: String,
-    mitgate: M,
+/// Infinic's error object: `{"detail"}` (then `mitgate`).
+const ENVELOPE: Envelope = Envelope(&[Field::Message("detail")]);
+
+fn wording(v: &Violation) -> Wording {
+    Wording { status: status_for(v.code), code: None, message: message_for(v) }
 }
 
 /// Renders a refusal: `{"detail", "mitgate"}` with 404 / 403 / 422 (429 + `Retry-After` for waits).
 pub fn render_refusal(decision: &Decision) -> Option<DialectResponse> {
-    let lead = common::lead(decision)?;
-    let body = RefusalBody { detail: message_for(lead), mitgate: decision };
-    Some(common::respond(status_for(lead.code), &body, decision.retry_after_seconds))
+    ENVELOPE.refusal(decision, wording)
 }
 
 /// The canonical reason of a `failure_reason`.
@@ -470,8 +468,7 @@ fn outcome_from(
 
 /// Renders bad input: 400 `{"detail": "<path>: <message>", "mitgate": {"code": "bad_input", "errors"}}`.
 pub fn render_errors(errors: &[FieldError]) -> DialectResponse {
-    let body = RefusalBody { detail: common::summary(errors), mitgate: common::BadInput::new(errors) };
-    common::respond(400, &body, None)
+    ENVELOPE.bad_input(errors)
 }
 
 /// Reads the answer to `POST /api/intents/auto-attempt` (`intent_status`).
@@ -480,21 +477,17 @@ pub fn read_outcome(
     body: &str,
     ctx: &OutcomeContext<'_>,
 ) -> Result<Option<Outcome>, Vec<FieldError>> {
-    match status {
-        200..=299 => {
-            let r: AttemptResponse = common::parse(body, "")?;
-            let facts = StatusFacts {
-                payment_id: r.intent_id.or(r.id),
-                status: r.intent_status,
-                failure_reason: r.failure_reason,
-                decline_code: r.decline_code,
-                advice_code: r.merchant_advice_code,
-            };
-            outcome_from(facts, "intent_status", ctx)
-        }
-        400..=499 => Ok(Some(common::not_sent(ctx))),
-        _ => Ok(None),
-    }
+    envelope::settle(status, ctx, || {
+        let r: AttemptResponse = common::parse(body, "")?;
+        let facts = StatusFacts {
+            payment_id: r.intent_id.or(r.id),
+            status: r.intent_status,
+            failure_reason: r.failure_reason,
+            decline_code: r.decline_code,
+            advice_code: r.merchant_advice_code,
+        };
+        outcome_from(facts, "intent_status", ctx)
+    })
 }
 
 /// Reads a `StatusChange` webhook event about an auto-attempt.

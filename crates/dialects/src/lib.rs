@@ -112,6 +112,7 @@ macro_rules! delegate_dialect {
 pub mod axerve;
 pub mod coinflow;
 mod common;
+mod envelope;
 pub mod infinic;
 pub mod spg;
 

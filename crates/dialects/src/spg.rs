@@ -39,6 +39,12 @@
 //! the document; read when present) `issuerResponseCode` and `merchantAdviceCode`, and the reason taken
 //! from those or from `statusMsg`. 4xx → not sent; 5xx → unknown.
 
+use crate::common::{self, header, join, remap, required, Literal};
+use crate::envelope::{self, Envelope, Field, Wording};
+use crate::{
+    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
+    ParsedMit, RequestKind,
+};
 use mitgate_core::decision::{Code, Decision, Violation};
 use mitgate_core::json::{FromJson, Kind, Path};
 use mitgate_core::model::{
@@ -48,13 +54,6 @@ use mitgate_core::model::{
 };
 use mitgate_core::money::{Currency, Money};
 use mitgate_core::time::{Timestamp, ValidUntil};
-use serde::Serialize;
-
-use crate::common::{self, header, join, remap, required, Literal};
-use crate::{
-    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
-    ParsedMit, RequestKind,
-};
 
 /// The SPG dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -416,41 +415,25 @@ pub fn message_for(v: &Violation) -> String {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RefusalBody<M> {
-    return_status: StatusOut,
-    payment_status: &'static str,
-    mitgate: M,
-}
+/// SPG's error object: `{"returnStatus": {"statusCode", "statusMsg"}, "paymentStatus": "Failed"}` (then
+/// `mitgate`); `statusCode` is the HTTP status as three digits.
+const ENVELOPE: Envelope = Envelope(&[
+    Field::Object("returnStatus", &[Field::Code("statusCode"), Field::Message("statusMsg")]),
+    Field::Fixed("paymentStatus", "Failed"),
+]);
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusOut {
-    status_code: String,
-    status_msg: String,
+fn wording(v: &Violation) -> Wording {
+    Wording { status: status_for(v.code), code: None, message: message_for(v) }
 }
 
 /// Renders a refusal: `{"returnStatus": {"statusCode", "statusMsg"}, "paymentStatus": "Failed", "mitgate"}`.
 pub fn render_refusal(decision: &Decision) -> Option<DialectResponse> {
-    let lead = common::lead(decision)?;
-    let status = status_for(lead.code);
-    let body = RefusalBody {
-        return_status: StatusOut { status_code: format!("{status:03}"), status_msg: message_for(lead) },
-        payment_status: "Failed",
-        mitgate: decision,
-    };
-    Some(common::respond(status, &body, decision.retry_after_seconds))
+    ENVELOPE.refusal(decision, wording)
 }
 
 /// Renders bad input: 400 with `returnStatus{statusCode: "400", statusMsg}` and the errors under `mitgate`.
 pub fn render_errors(errors: &[FieldError]) -> DialectResponse {
-    let body = RefusalBody {
-        return_status: StatusOut { status_code: "400".to_string(), status_msg: common::summary(errors) },
-        payment_status: "Failed",
-        mitgate: common::BadInput::new(errors),
-    };
-    common::respond(400, &body, None)
+    ENVELOPE.bad_input(errors)
 }
 
 /// Reads SPG's answer to a forwarded MIT.
@@ -459,31 +442,27 @@ pub fn read_outcome(
     body: &str,
     ctx: &OutcomeContext<'_>,
 ) -> Result<Option<Outcome>, Vec<FieldError>> {
-    match status {
-        200..=299 => {
-            let r: Response = common::parse(body, "")?;
-            let mut errors = Vec::new();
-            let rs = required(r.return_status, "returnStatus", &mut errors);
-            let payment_status = required(r.payment_status, "paymentStatus", &mut errors);
-            let (Some(rs), Some(payment_status)) = (rs, payment_status) else { return Err(errors) };
-            match (rs.status_code.as_deref(), payment_status.as_str()) {
-                (Some("000"), "Success") => Ok(Some(common::approved(ctx, r.transaction_id))),
-                (_, "Pending" | "Processing") => Ok(None),
-                _ => {
-                    let reason = rs.status_msg.as_deref().map(common::reason_from_message);
-                    Ok(Some(common::declined(
-                        ctx,
-                        r.transaction_id,
-                        r.issuer_response_code,
-                        r.merchant_advice_code,
-                        reason,
-                    )))
-                }
+    envelope::settle(status, ctx, || {
+        let r: Response = common::parse(body, "")?;
+        let mut errors = Vec::new();
+        let rs = required(r.return_status, "returnStatus", &mut errors);
+        let payment_status = required(r.payment_status, "paymentStatus", &mut errors);
+        let (Some(rs), Some(payment_status)) = (rs, payment_status) else { return Err(errors) };
+        match (rs.status_code.as_deref(), payment_status.as_str()) {
+            (Some("000"), "Success") => Ok(Some(common::approved(ctx, r.transaction_id))),
+            (_, "Pending" | "Processing") => Ok(None),
+            _ => {
+                let reason = rs.status_msg.as_deref().map(common::reason_from_message);
+                Ok(Some(common::declined(
+                    ctx,
+                    r.transaction_id,
+                    r.issuer_response_code,
+                    r.merchant_advice_code,
+                    reason,
+                )))
             }
         }
-        400..=499 => Ok(Some(common::not_sent(ctx))),
-        _ => Ok(None),
-    }
+    })
 }
 
 delegate_dialect!(Spg, "spg");
