@@ -61,12 +61,6 @@
 #[cfg(feature = "soap")]
 pub mod soap;
 
-use crate::common::{self, header, join, remap, required, text_of, Literal};
-use crate::envelope::{self, Envelope, Field, Wording};
-use crate::{
-    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
-    ParsedMit, RequestKind,
-};
 use chrono::NaiveDate;
 use mitgate_core::decision::{Code, Decision, Violation};
 use mitgate_core::json::{FromJson, Kind, Path, Value};
@@ -76,6 +70,13 @@ use mitgate_core::model::{
 };
 use mitgate_core::money::{Currency, Money};
 use mitgate_core::time::{ValidUntil, YearMonth};
+
+use crate::common::{self, header, join, remap, required, text_of, Literal};
+use crate::envelope::{self, Envelope, Field, Wording};
+use crate::{
+    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
+    ParsedMit, RequestKind,
+};
 
 /// Axerve's soft decline: cardholder authentication required (a new chain is needed).
 pub const SOFT_DECLINE: &str = "8026";

@@ -45,12 +45,6 @@
 //! `declineCode` and `merchantAdviceCode`. Any other 4xx (Coinflow's own 403 / 410 / 429 refusals, bad
 //! requests) → not sent: no charge reached the card network. 5xx → unknown (`Ok(None)`).
 
-use crate::common::{self, header, join, remap, required};
-use crate::envelope::{self, Envelope, Field, Wording};
-use crate::{
-    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
-    ParsedMit, RequestKind,
-};
 use mitgate_core::decision::{Code, Decision, Details, Violation};
 use mitgate_core::json::{FromJson, Path, Value};
 use mitgate_core::model::{
@@ -59,6 +53,14 @@ use mitgate_core::model::{
 };
 use mitgate_core::money::{Currency, Money};
 use mitgate_core::time::YearMonth;
+use serde::Serialize;
+
+use crate::common::{self, header, join, remap, required};
+use crate::envelope::{self, Envelope, Field, Wording};
+use crate::{
+    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
+    ParsedMit, RequestKind,
+};
 
 /// The customer header.
 pub const CUSTOMER_HEADER: &str = "x-user-id";
@@ -70,8 +72,10 @@ pub const PAYMENT_TOKEN_PREFIX: &str = "coinflow-payment:";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Coinflow;
 
-/// Which CIT endpoint was called.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which CIT endpoint was called (`"zero_authorization"`, `"card"` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null, rename = "CoinflowEndpoint"))]
+#[serde(rename_all = "snake_case")]
 pub enum CitEndpoint {
     /// `POST /api/checkout/zero-authorization/{merchantId}`.
     ZeroAuthorization,

@@ -44,12 +44,6 @@
 //! read when present) `decline_code` and `merchant_advice_code`; anything else is still in progress.
 //! 4xx `{"detail"}` → not sent; 5xx → unknown.
 
-use crate::common::{self, header, remap, required};
-use crate::envelope::{self, Envelope, Field, Wording};
-use crate::{
-    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
-    ParsedMit, RequestKind,
-};
 use mitgate_core::decision::{Code, Decision, Violation};
 use mitgate_core::json::{FromJson, Kind, Path, Value};
 use mitgate_core::model::{
@@ -58,6 +52,13 @@ use mitgate_core::model::{
 };
 use mitgate_core::money::Currency;
 use mitgate_core::time::YearMonth;
+
+use crate::common::{self, header, remap, required};
+use crate::envelope::{self, Envelope, Field, Wording};
+use crate::{
+    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
+    ParsedMit, RequestKind,
+};
 
 /// The Infinic dialect.
 #[derive(Debug, Clone, Copy, Default)]

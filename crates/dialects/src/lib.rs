@@ -113,6 +113,8 @@ pub mod axerve;
 pub mod coinflow;
 mod common;
 mod envelope;
+#[cfg(feature = "ffi")]
+pub mod ffi;
 pub mod infinic;
 pub mod spg;
 
@@ -173,6 +175,7 @@ pub struct OutcomeContext<'a> {
 
 /// How the proxy finds the agreement an MIT request is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null, rename = "Lookup"))]
 #[serde(tag = "by", content = "value", rename_all = "snake_case")]
 pub enum AgreementLookup {
     /// By the initial CIT's id (001 `originalPaymentId`, 002 `originalTransaction.id`, 003
@@ -185,12 +188,14 @@ pub enum AgreementLookup {
 
 /// A parsed MIT request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null, rename = "MitAnswer"))]
 #[serde(rename_all = "camelCase")]
 pub struct ParsedMit {
     /// The canonical request. When [`ParsedMit::lookup`] is by credential token, its `reference` is the
     /// token (000) or `-100` (003) until bound with [`ParsedMit::request_for`].
     pub request: ChargeRequest,
     /// How to find the agreement.
+    #[cfg_attr(feature = "wasm", tsify(type = "Lookup"))]
     pub lookup: AgreementLookup,
 }
 
@@ -212,6 +217,7 @@ impl ParsedMit {
 
 /// The canonical result of a successful CIT.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null, rename = "CitAnswer"))]
 #[serde(rename_all = "camelCase")]
 pub struct CitCapture {
     /// The agreement the CIT established (its `id` is what MITs reference).
@@ -278,8 +284,9 @@ pub trait Dialect {
     ) -> Result<Option<Outcome>, Vec<FieldError>>;
 }
 
-/// The four dialects, for run-time dispatch (the Worker's routes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// The four dialects, for run-time dispatch (the Worker's routes), and their names in JSON (`"spg"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, mitgate_core::json::FromJson)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null, rename = "DialectName"))]
 #[serde(rename_all = "snake_case")]
 pub enum DialectId {
     /// Document 000.

@@ -39,12 +39,6 @@
 //! the document; read when present) `issuerResponseCode` and `merchantAdviceCode`, and the reason taken
 //! from those or from `statusMsg`. 4xx → not sent; 5xx → unknown.
 
-use crate::common::{self, header, join, remap, required, Literal};
-use crate::envelope::{self, Envelope, Field, Wording};
-use crate::{
-    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
-    ParsedMit, RequestKind,
-};
 use mitgate_core::decision::{Code, Decision, Violation};
 use mitgate_core::json::{FromJson, Kind, Path};
 use mitgate_core::model::{
@@ -54,6 +48,13 @@ use mitgate_core::model::{
 };
 use mitgate_core::money::{Currency, Money};
 use mitgate_core::time::{Timestamp, ValidUntil};
+
+use crate::common::{self, header, join, remap, required, Literal};
+use crate::envelope::{self, Envelope, Field, Wording};
+use crate::{
+    AgreementLookup, CitCapture, CitContext, DialectResponse, FieldError, MitContext, OutcomeContext,
+    ParsedMit, RequestKind,
+};
 
 /// The SPG dialect.
 #[derive(Debug, Clone, Copy, Default)]

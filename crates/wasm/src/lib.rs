@@ -110,7 +110,8 @@ pub fn apply_outcome(#[wasm_bindgen(unchecked_param_type = "ApplyOutcomeInput")]
     through_json(&input, |t| api::apply_outcome_value(t).without_positions().to_json())
 }
 
-pub mod dialects;
+/// The dialect JSON entry points, from `mitgate_dialects` (feature `wasm`).
+pub use mitgate_dialects::ffi as dialects;
 
 /// Captures the agreement a successful CIT established, from a processor's own documents.
 /// Input: a `CitInput` as JSON text (`{"dialect","merchantId","at","headers","request","response",...}`).

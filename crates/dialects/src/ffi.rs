@@ -1,10 +1,13 @@
-//! JSON entry points over `mitgate_dialects`: a processor's own payloads (CIT documents, MIT requests,
+//! JSON entry points (feature `ffi`): a processor's own payloads (CIT documents, MIT requests,
 //! MIT responses and webhooks) to the canonical model, and a refusal rendered as that processor would
 //! answer. Same conventions as `mitgate_core::api`: one JSON string in, one tagged answer out, every
 //! error naming its field (`request.subtotal.cents`, `dialect`), never a panic.
 //!
 //! A processor document (`request`, `response`, `body`, ...) may be given either as the JSON value itself
 //! or as a JSON string holding the document's text; the text is read exactly (`29.90` stays `29.90`).
+//!
+//! crates/wasm exports these functions to JavaScript unchanged; with feature `wasm` their types also
+//! derive `tsify::Tsify`, so the npm package's TypeScript declarations are generated from them.
 
 use std::collections::BTreeMap;
 
@@ -12,47 +15,22 @@ use mitgate_core::api::Answer;
 use mitgate_core::decision::Decision;
 use mitgate_core::engine::{self, Evaluation};
 use mitgate_core::json::{FromJson, Kind, Path, Value};
-use mitgate_core::model::{Agreement, CardBrand, ChargeRequest, Outcome, Payment};
+use mitgate_core::model::{CardBrand, Outcome};
 use mitgate_core::money::Currency;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::{parse_json, FieldError};
-use mitgate_dialects::{
-    axerve, coinflow, infinic, spg, AgreementLookup, CitContext, DialectId, DialectResponse, MitContext,
-    OutcomeContext,
+
+use crate::{
+    axerve, coinflow, infinic, spg, CitCapture, CitContext, DialectId, DialectResponse, MitContext,
+    OutcomeContext, ParsedMit,
 };
 use serde::Serialize;
 
-/// The four processor dialects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify::Tsify, FromJson)]
-#[tsify(missing_as_null)]
-#[serde(rename_all = "snake_case")]
-pub enum DialectName {
-    /// Infinic (document 000).
-    Infinic,
-    /// Coinflow (document 001).
-    Coinflow,
-    /// SPG (document 002).
-    Spg,
-    /// Axerve (document 003).
-    Axerve,
-}
-
-impl DialectName {
-    fn id(self) -> DialectId {
-        match self {
-            DialectName::Infinic => DialectId::Infinic,
-            DialectName::Coinflow => DialectId::Coinflow,
-            DialectName::Spg => DialectId::Spg,
-            DialectName::Axerve => DialectId::Axerve,
-        }
-    }
-}
-
 /// A processor document: the JSON value itself, or a JSON string holding its text.
-#[derive(Debug, Serialize, tsify::Tsify)]
-#[tsify(missing_as_null)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(transparent)]
-#[tsify(type = "unknown")]
+#[cfg_attr(feature = "wasm", tsify(type = "unknown"))]
 pub struct Document(String);
 
 impl Document {
@@ -71,31 +49,21 @@ impl FromJson for Document {
     }
 }
 
-/// Coinflow's CIT endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify::Tsify, FromJson)]
-#[tsify(missing_as_null)]
-#[serde(rename_all = "snake_case")]
-pub enum CoinflowEndpoint {
-    /// `POST /api/checkout/zero-authorization/{merchantId}`.
-    ZeroAuthorization,
-    /// `POST /api/checkout/card/{merchantId}`.
-    Card,
-}
-
 /// Input of [`parse_cit_json`]: a successful CIT in a processor's own documents.
-#[derive(Debug, Serialize, tsify::Tsify, FromJson)]
-#[tsify(missing_as_null)]
+#[derive(Debug, Serialize, FromJson)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CitInput {
     /// The dialect.
-    pub dialect: DialectName,
+    #[cfg_attr(feature = "wasm", tsify(type = "DialectName"))]
+    pub dialect: DialectId,
     /// The merchant that made the CIT.
     pub merchant_id: String,
     /// When the successful response was seen (the CIT's time where the documents carry none).
     pub at: Timestamp,
     /// The CIT request's HTTP headers (Coinflow: `x-user-id` names the customer).
     #[serde(default)]
-    #[tsify(type = "Record<string, string>")]
+    #[cfg_attr(feature = "wasm", tsify(type = "Record<string, string>"))]
     pub headers: BTreeMap<String, String>,
     /// The CIT request body (Infinic: the `POST /api/intents` body).
     pub request: Document,
@@ -110,7 +78,8 @@ pub struct CitInput {
     pub status_event: Option<Document>,
     /// Coinflow: which checkout endpoint was called.
     #[serde(default)]
-    pub endpoint: Option<CoinflowEndpoint>,
+    #[cfg_attr(feature = "wasm", tsify(type = "CoinflowEndpoint | null"))]
+    pub endpoint: Option<coinflow::CitEndpoint>,
     /// Coinflow zero authorization: the agreement's currency (a zero auth carries no amount).
     #[serde(default)]
     pub zero_auth_currency: Option<Currency>,
@@ -119,29 +88,19 @@ pub struct CitInput {
     pub token_cvv_verified: bool,
 }
 
-/// Success payload of [`parse_cit_json`].
-#[derive(Debug, Serialize, tsify::Tsify)]
-#[tsify(missing_as_null)]
-#[serde(rename_all = "camelCase")]
-pub struct CitAnswer {
-    /// The agreement the CIT established.
-    pub agreement: Agreement,
-    /// The CIT as a history payment (the base of the amount ceiling).
-    pub payment: Payment,
-}
-
 /// Input of [`parse_mit_json`]: an MIT request in a processor's own words.
-#[derive(Debug, Serialize, tsify::Tsify, FromJson)]
-#[tsify(missing_as_null)]
+#[derive(Debug, Serialize, FromJson)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MitInput {
     /// The dialect.
-    pub dialect: DialectName,
+    #[cfg_attr(feature = "wasm", tsify(type = "DialectName"))]
+    pub dialect: DialectId,
     /// The merchant making the request.
     pub merchant_id: String,
     /// The request's HTTP headers (`x-user-id`, `idempotency-key`).
     #[serde(default)]
-    #[tsify(type = "Record<string, string>")]
+    #[cfg_attr(feature = "wasm", tsify(type = "Record<string, string>"))]
     pub headers: BTreeMap<String, String>,
     /// When the customer was notified of this charge, if the merchant says so.
     #[serde(default)]
@@ -150,35 +109,14 @@ pub struct MitInput {
     pub body: Document,
 }
 
-/// How to find the agreement an MIT names.
-#[derive(Debug, Serialize, tsify::Tsify)]
-#[tsify(missing_as_null)]
-#[serde(tag = "by", content = "value", rename_all = "snake_case")]
-pub enum Lookup {
-    /// By the initial CIT's id.
-    Reference(String),
-    /// By the stored credential token (Infinic; Axerve grandfathered chains).
-    CredentialToken(String),
-}
-
-/// Success payload of [`parse_mit_json`].
-#[derive(Debug, Serialize, tsify::Tsify)]
-#[tsify(missing_as_null)]
-#[serde(rename_all = "camelCase")]
-pub struct MitAnswer {
-    /// The canonical charge request.
-    pub request: ChargeRequest,
-    /// How to find its agreement.
-    pub lookup: Lookup,
-}
-
 /// Input of [`read_outcome_json`]: the processor's answer to a forwarded MIT, or a webhook about it.
-#[derive(Debug, Serialize, tsify::Tsify, FromJson)]
-#[tsify(missing_as_null)]
+#[derive(Debug, Serialize, FromJson)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutcomeInput {
     /// The dialect.
-    pub dialect: DialectName,
+    #[cfg_attr(feature = "wasm", tsify(type = "DialectName"))]
+    pub dialect: DialectId,
     /// The HTTP status of the response; absent for a webhook event (Infinic `StatusChange`).
     #[serde(default)]
     pub status: Option<u16>,
@@ -194,8 +132,8 @@ pub struct OutcomeInput {
 }
 
 /// Success payload of [`read_outcome_json`].
-#[derive(Debug, Serialize, tsify::Tsify)]
-#[tsify(missing_as_null)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct OutcomeAnswer {
     /// The outcome; `null` when the answer does not settle the attempt (a 5xx, still in progress).
@@ -203,35 +141,36 @@ pub struct OutcomeAnswer {
 }
 
 /// Input of [`render_refusal_json`]: an evaluation and the dialect to answer in.
-#[derive(Debug, Serialize, tsify::Tsify, FromJson)]
-#[tsify(missing_as_null)]
+#[derive(Debug, Serialize, FromJson)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RenderInput {
     /// The dialect.
-    pub dialect: DialectName,
+    #[cfg_attr(feature = "wasm", tsify(type = "DialectName"))]
+    pub dialect: DialectId,
     /// The evaluation to decide.
     pub evaluation: Evaluation,
 }
 
 /// An HTTP answer in a processor's own words. (The shape of `response` in [`render_refusal_json`]'s
 /// answer, which that function writes out itself so that the body is embedded exactly as rendered.)
-#[derive(Debug, Serialize, tsify::Tsify)]
-#[tsify(missing_as_null)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct ProcessorResponse {
     /// The HTTP status.
     pub status: u16,
     /// Lower-case header names and values (`content-type`, `retry-after`).
-    #[tsify(type = "Record<string, string>")]
+    #[cfg_attr(feature = "wasm", tsify(type = "Record<string, string>"))]
     pub headers: BTreeMap<String, String>,
     /// The JSON body, exactly as the dialect renders it (embedded as JSON, not as a string).
-    #[tsify(type = "unknown")]
+    #[cfg_attr(feature = "wasm", tsify(type = "unknown"))]
     pub body: String,
 }
 
 /// Success payload of [`render_refusal_json`].
-#[derive(Debug, Serialize, tsify::Tsify)]
-#[tsify(missing_as_null)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct RefusalAnswer {
     /// The decision.
@@ -275,13 +214,13 @@ fn check_merchant(id: &str) -> Result<(), Vec<FieldError>> {
     Ok(())
 }
 
-fn parse_cit(input: &CitInput) -> Result<CitAnswer, Vec<FieldError>> {
+fn parse_cit(input: &CitInput) -> Result<CitCapture, Vec<FieldError>> {
     check_merchant(&input.merchant_id)?;
     let headers = header_pairs(&input.headers);
     let ctx = CitContext { merchant_id: &input.merchant_id, headers: &headers, at: input.at };
     let request = input.request.text();
     let capture = match input.dialect {
-        DialectName::Infinic => {
+        DialectId::Infinic => {
             let credential_event = required(input.credential_event.as_ref(), "credentialEvent")?;
             let status_event = input.status_event.as_ref().map(Document::text);
             let cit = infinic::CitInput {
@@ -291,12 +230,10 @@ fn parse_cit(input: &CitInput) -> Result<CitAnswer, Vec<FieldError>> {
             };
             infinic::capture_cit(&cit, &ctx)
         }
-        DialectName::Coinflow => {
+        DialectId::Coinflow => {
             let response = required(input.response.as_ref(), "response")?;
-            let endpoint = match input.endpoint {
-                Some(CoinflowEndpoint::Card) => coinflow::CitEndpoint::Card,
-                Some(CoinflowEndpoint::ZeroAuthorization) => coinflow::CitEndpoint::ZeroAuthorization,
-                None => return Err(vec![FieldError::new("endpoint", "is required for coinflow")]),
+            let Some(endpoint) = input.endpoint else {
+                return Err(vec![FieldError::new("endpoint", "is required for coinflow")]);
             };
             let zero_auth_currency = match (input.zero_auth_currency, endpoint) {
                 (Some(c), _) => c,
@@ -318,16 +255,16 @@ fn parse_cit(input: &CitInput) -> Result<CitAnswer, Vec<FieldError>> {
             };
             coinflow::capture_cit(&cit, &ctx)
         }
-        DialectName::Spg => {
+        DialectId::Spg => {
             let response = required(input.response.as_ref(), "response")?;
             spg::capture_cit(&spg::CitInput { request: &request, response: &response }, &ctx)
         }
-        DialectName::Axerve => {
+        DialectId::Axerve => {
             let response = required(input.response.as_ref(), "response")?;
             axerve::capture_cit(&axerve::CitInput { request: &request, response: &response }, &ctx)
         }
     };
-    capture.map(|c| CitAnswer { agreement: c.agreement, payment: c.payment })
+    capture
 }
 
 /// Captures the agreement a successful CIT established, from the processor's own documents.
@@ -337,11 +274,11 @@ pub fn parse_cit_json(text: &str) -> String {
 }
 
 /// [`parse_cit_json`]'s answer before it is written as JSON.
-pub fn parse_cit_value(text: &str) -> Answer<CitAnswer> {
+pub fn parse_cit_value(text: &str) -> Answer<CitCapture> {
     parse_json::<CitInput>(text).map_err(|e| vec![e]).and_then(|input| parse_cit(&input)).into()
 }
 
-fn parse_mit(input: &MitInput) -> Result<MitAnswer, Vec<FieldError>> {
+fn parse_mit(input: &MitInput) -> Result<ParsedMit, Vec<FieldError>> {
     check_merchant(&input.merchant_id)?;
     let headers = header_pairs(&input.headers);
     let ctx = MitContext {
@@ -350,12 +287,7 @@ fn parse_mit(input: &MitInput) -> Result<MitAnswer, Vec<FieldError>> {
         notice_sent_at: input.notice_sent_at,
     };
     let body = input.body.text();
-    let parsed = input.dialect.id().parse_mit(&body, &ctx).map_err(|e| under("body", e))?;
-    let lookup = match parsed.lookup {
-        AgreementLookup::Reference(r) => Lookup::Reference(r),
-        AgreementLookup::CredentialToken(t) => Lookup::CredentialToken(t),
-    };
-    Ok(MitAnswer { request: parsed.request, lookup })
+    input.dialect.parse_mit(&body, &ctx).map_err(|e| under("body", e))
 }
 
 /// Parses an MIT request body into the canonical charge request and how to find its agreement.
@@ -365,7 +297,7 @@ pub fn parse_mit_json(text: &str) -> String {
 }
 
 /// [`parse_mit_json`]'s answer before it is written as JSON.
-pub fn parse_mit_value(text: &str) -> Answer<MitAnswer> {
+pub fn parse_mit_value(text: &str) -> Answer<ParsedMit> {
     parse_json::<MitInput>(text).map_err(|e| vec![e]).and_then(|input| parse_mit(&input)).into()
 }
 
@@ -373,11 +305,11 @@ fn read_outcome(input: &OutcomeInput) -> Result<OutcomeAnswer, Vec<FieldError>> 
     let ctx = OutcomeContext { attempt_id: &input.attempt_id, at: input.at, network: input.network };
     let body = input.body.text();
     let outcome = match (input.dialect, input.status) {
-        (DialectName::Infinic, None) => infinic::read_status_change(&body, &ctx),
+        (DialectId::Infinic, None) => infinic::read_status_change(&body, &ctx),
         (_, None) => {
             return Err(vec![FieldError::new("status", "is required (only Infinic sends webhook events)")])
         }
-        (dialect, Some(status)) => dialect.id().read_outcome(status, &body, &ctx),
+        (dialect, Some(status)) => dialect.read_outcome(status, &body, &ctx),
     };
     outcome.map(|outcome| OutcomeAnswer { outcome }).map_err(|e| under("body", e))
 }
@@ -396,7 +328,7 @@ pub fn read_outcome_value(text: &str) -> Answer<OutcomeAnswer> {
 fn render_refusal(input: RenderInput) -> Result<(Decision, Option<DialectResponse>), Vec<FieldError>> {
     input.evaluation.validate().map_err(|e| under("evaluation", e))?;
     let decision = engine::evaluate(&input.evaluation);
-    let response = input.dialect.id().render_refusal(&decision);
+    let response = input.dialect.render_refusal(&decision);
     Ok((decision, response))
 }
 
