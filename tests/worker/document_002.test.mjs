@@ -132,11 +132,34 @@ for (const store of ["kv", "durable_object"]) {
       assert.equal(await forwarded(), before);
     });
 
-    test("section 3's RCRR MIT on section 1's AUTH (which agreed no recurring terms) is refused as a type mismatch", async () => {
+    test("sections 1, 2 and 3 in the document's order: AUTH, MIT, then the advanced RCRR MIT on the same AUTH, all forwarded", async () => {
       const original = await cit();
+      const rec = await h.call("GET", `/v1/agreements/${original.id}`);
+      assert.equal(rec.json.agreement.type, "unscheduled");
+      assert.equal(rec.json.agreement.typeDeclared, false, "the AUTH declared no MIT type");
+      const before = await forwarded();
+      const section2 = await post(mit(original, "29.90"));
+      assert.equal(section2.status, 200, section2.text);
+      // Section 3's request as the document shows it (its own timestamp, the same originalTransaction).
+      const section3 = JSON.parse(mit(original, "15.00", { merchantInitiatedTransaction: { type: "RCRR", amountQualifier: "ACTUAL", validityDate: "2027-04-16T23:59:59.000Z" } }));
+      section3.transaction.transactionTimestamp = "2026-04-18T10:15:30.000Z";
+      const r = await post(JSON.stringify(section3).replace('"value":15,', '"value":15.00,'));
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.paymentStatus, "Success");
+      assert.equal(await forwarded(), before + 2, "both MITs reached the processor");
+      const { requests } = await h.sandboxCall("GET", "/__sandbox/requests");
+      assert.ok(requests.pop().body.includes('"type":"RCRR"'), "the advanced attributes reach the processor as sent");
+      // The agreement still declares nothing: the document's MIT types are the merchant's to choose.
+      assert.equal((await h.call("GET", `/v1/agreements/${original.id}`)).json.agreement.typeDeclared, false);
+    });
+
+    test("an AUTH that declared UCOF: section 3's RCRR MIT on it is refused as a type mismatch, never forwarded", async () => {
+      const original = await cit({ type: "UCOF" });
+      const before = await forwarded();
       const r = await post(mit(original, "15.00", { merchantInitiatedTransaction: { type: "RCRR", amountQualifier: "ACTUAL", validityDate: "2027-04-16T23:59:59.000Z" } }));
       assert.equal(r.status, 422, r.text);
       assert.deepEqual(r.json.mitgate.violations.map((v) => v.code), ["mit_type_mismatch"]);
+      assert.equal(await forwarded(), before);
     });
   });
 }

@@ -519,6 +519,7 @@ pub fn capture_cit(input: &CitInput<'_>, ctx: &CitContext<'_>) -> Result<CitCapt
         merchant_id: ctx.merchant_id.to_string(),
         customer_id: None,
         mit_type: kind,
+        type_declared: true,
         established: Establishment {
             method: EstablishmentMethod::Sca,
             at: ctx.at,
@@ -573,6 +574,7 @@ pub fn register_grandfathered(
         merchant_id: ctx.merchant_id.to_string(),
         customer_id: None,
         mit_type: setup.mit_type,
+        type_declared: true,
         established: Establishment {
             method: EstablishmentMethod::Grandfathered,
             at: ctx.at,

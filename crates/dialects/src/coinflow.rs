@@ -351,6 +351,7 @@ pub fn capture_cit(input: &CitInput<'_>, ctx: &CitContext<'_>) -> Result<CitCapt
         merchant_id: ctx.merchant_id.to_string(),
         customer_id: header(ctx.headers, CUSTOMER_HEADER).map(str::to_string),
         mit_type: MitType::Unscheduled,
+        type_declared: true,
         established: Establishment {
             method: if zero { EstablishmentMethod::ZeroAuth } else { EstablishmentMethod::CvvPurchase },
             at: ctx.at,

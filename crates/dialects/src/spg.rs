@@ -11,10 +11,13 @@
 //!   number (`0.00`, `29.90`); it is read from its literal text, never through a float. `0.00` makes a
 //!   `zero_auth` agreement; any other amount a `cvv_purchase` (a card entered on the web channel).
 //! - `merchantInitiatedTransaction` on the CIT, when present, sets the terms: `type` `RCRR` → recurring,
-//!   `UCOF` → unscheduled, `INST` → installment (absent: unscheduled); `amountQualifier` `ACTUAL` /
+//!   `UCOF` → unscheduled, `INST` → installment; `amountQualifier` `ACTUAL` /
 //!   `ESTIMATED`; `validityDate` → `terms.validUntil` (inclusive instant); `schedule{initialDate,
 //!   finalDate, interval}` → `terms.schedule` (`DAILY`, `WEEKLY`, `BIWEEKLY`, `MONTHLY`, `QUARTERLY`,
 //!   `SEMIANNUALLY`, `YEARLY` / `ANNUALLY`).
+//! - An `AUTH` without the block (section 1) declares no type: the agreement is `unscheduled` with
+//!   `typeDeclared: false`, and MITs on it may declare any type (section 3's `RCRR` on section 1's
+//!   `AUTH`). An `AUTH` that declared a type binds it: a contradicting MIT is `mit_type_mismatch`.
 //! - SPG names no customer (`customerId` absent) and has no consent flag (both consent flags true: the
 //!   `AUTH` is the token-generating authorization the document describes).
 //!
@@ -366,6 +369,7 @@ pub fn capture_cit(input: &CitInput<'_>, ctx: &CitContext<'_>) -> Result<CitCapt
         merchant_id: ctx.merchant_id.to_string(),
         customer_id: None,
         mit_type: kind.unwrap_or(MitType::Unscheduled),
+        type_declared: kind.is_some(),
         established: Establishment {
             method: if zero { EstablishmentMethod::ZeroAuth } else { EstablishmentMethod::CvvPurchase },
             at,

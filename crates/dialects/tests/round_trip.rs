@@ -374,7 +374,8 @@ fn spg_round_trip_with_the_exact_original_datetime() {
 }
 
 #[test]
-fn spg_declared_type_must_match_the_agreement() {
+fn spg_advanced_mit_on_a_plain_auth_is_allowed_and_a_declared_type_must_match() {
+    // 002 section 1's AUTH declares no MIT type: section 3's RCRR MIT on it is what the document shows.
     let p = policy(r#"{"enabled": true}"#);
     let input = spg::CitInput {
         request: &fixture("spg/cit_auth_request.json"),
@@ -382,7 +383,18 @@ fn spg_declared_type_must_match_the_agreement() {
     };
     let c = spg::capture_cit(&input, &cit_ctx("t", &[], "2026-04-16T10:15:31Z")).unwrap();
     assert_eq!(c.agreement.mit_type, MitType::Unscheduled);
+    assert!(!c.agreement.type_declared);
     let parsed = spg::parse_mit(&fixture("spg/mit_request_advanced.json"), &mit_ctx("t", &[])).unwrap();
+    let d = decide(ts("2026-04-18T10:15:30Z"), &p, Some(&c.agreement), &history(&c.payment), &parsed);
+    assert_eq!(codes(&d), []);
+
+    // An AUTH that declared UCOF: the RCRR MIT contradicts it (422).
+    let mut declared: Value = serde_json::from_str(&fixture("spg/cit_auth_request.json")).unwrap();
+    declared["merchantInitiatedTransaction"] = serde_json::json!({"type": "UCOF"});
+    let declared = declared.to_string();
+    let input = spg::CitInput { request: &declared, response: &fixture("spg/cit_auth_response.json") };
+    let c = spg::capture_cit(&input, &cit_ctx("t", &[], "2026-04-16T10:15:31Z")).unwrap();
+    assert!(c.agreement.type_declared);
     let d = decide(ts("2026-04-18T10:15:30Z"), &p, Some(&c.agreement), &history(&c.payment), &parsed);
     assert_eq!(codes(&d), [Code::MitTypeMismatch]);
     assert_eq!(spg::render_refusal(&d).unwrap().status, 422);

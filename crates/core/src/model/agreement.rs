@@ -24,6 +24,12 @@ pub struct Agreement {
     /// What kind of MIT the agreement allows.
     #[serde(rename = "type")]
     pub mit_type: MitType,
+    /// Whether the initial CIT declared that type. `false` when it declared none (002's section 1 `AUTH`
+    /// without a `merchantInitiatedTransaction` block): `type` is then `unscheduled`, and an MIT may declare
+    /// any type (002 section 3's `RCRR` on that `AUTH`) without a `mit_type_mismatch`. Written only when
+    /// `false`.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub type_declared: bool,
     /// How and when the initial CIT established it.
     pub established: Establishment,
     /// The currency every charge must be in.
@@ -46,6 +52,12 @@ pub struct Agreement {
     /// When the status last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_changed_at: Option<Timestamp>,
+}
+
+/// Whether a flag is `true`, its default (and so not written).
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+fn is_true(flag: &bool) -> bool {
+    *flag
 }
 
 /// The MIT categories of the documents and the card networks.
