@@ -8,6 +8,7 @@
 //! - [`model`]: agreement, history, charge request, outcome.
 //! - [`rules`]: one module per rule; [`decision`]: what the engine answers.
 //! - [`engine`]: [`engine::evaluate`] and [`engine::limits`]; [`state`]: transitions after a decision.
+//! - [`ledger_pruning`]: the bounded ledger, what history no rule can read any more.
 //! - [`json`]: the strict JSON reader every input goes through, with field paths in its errors (the
 //!   `mitgate-json` crate; input types derive their readers from their serde attributes).
 //! - [`api`]: JSON-in, JSON-out entry points shared by every host (native, Node, browser, Worker).
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod decision;
 pub mod engine;
+pub mod ledger_pruning;
 pub mod model;
 pub mod money;
 pub mod pan;

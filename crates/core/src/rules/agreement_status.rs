@@ -3,7 +3,7 @@
 
 use super::{network_retry::decline_codes, violation, Context};
 use crate::decision::{Code, Details, StatusDetails, Violation};
-use crate::model::{AgreementStatus, AttemptStatus, DeclineReason};
+use crate::model::{AgreementStatus, Attempt, AttemptStatus, DeclineReason};
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     let a = ctx.agreement;
@@ -26,13 +26,7 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
         AgreementStatus::Active => {}
     }
     // The history speaks even when a store failed to update the status.
-    let soft = ctx.attempts.iter().rev().find(|att| {
-        att.status == AttemptStatus::Declined
-            && att.decline.as_ref().is_some_and(|d| {
-                d.reason == DeclineReason::AuthenticationRequired
-                    || d.code.as_deref() == Some(decline_codes::SOFT_DECLINE_AUTHENTICATION_REQUIRED)
-            })
-    });
+    let soft = ctx.attempts.iter().rev().find(|att| is_soft_decline(att));
     if let Some(att) = soft {
         out.push(reauth(details(
             AgreementStatus::ReauthenticationRequired,
@@ -40,6 +34,15 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
             Some(att.resolved_at.unwrap_or(att.at)),
         )));
     }
+}
+
+/// A declined attempt whose decline asks for a new authenticated chain (soft decline 8026).
+pub(crate) fn is_soft_decline(att: &Attempt) -> bool {
+    att.status == AttemptStatus::Declined
+        && att.decline.as_ref().is_some_and(|d| {
+            d.reason == DeclineReason::AuthenticationRequired
+                || d.code.as_deref() == Some(decline_codes::SOFT_DECLINE_AUTHENTICATION_REQUIRED)
+        })
 }
 
 fn reauth(details: Details) -> Violation {

@@ -16,8 +16,9 @@ pub mod decline_codes;
 
 use super::{violation, Context};
 use crate::decision::{Code, Details, RetryDetails, Violation};
-use crate::model::{Attempt, AttemptStatus, CardBrand, Decline};
-use crate::rules::network_rules::RuleSet;
+use crate::model::{Agreement, Attempt, AttemptStatus, CardBrand, Decline};
+use crate::policy::Policy;
+use crate::rules::network_rules::{self, RuleSet};
 use crate::time::Timestamp;
 
 const DAY_SECONDS: u64 = 86_400;
@@ -33,6 +34,21 @@ fn declined_at(a: &Attempt) -> Timestamp {
 /// A declined attempt's decline.
 fn decline_of(a: &Attempt) -> Option<&Decline> {
     a.decline.as_ref().filter(|_| a.status == AttemptStatus::Declined)
+}
+
+/// A decline that forbids any retry on its credential (Visa category 1, a Mastercard never-retry advice
+/// code), judged as [`check`] judges it: by the policy's pinned version or the one in force when it
+/// happened, on the decline's network or the agreement's card brand.
+pub(crate) fn forbids_retry(policy: &Policy, agreement: &Agreement, a: &Attempt) -> bool {
+    let Some(d) = decline_of(a) else { return false };
+    let then = super::pinned_rules(policy).unwrap_or_else(|| network_rules::in_force(declined_at(a)));
+    match d.network.or(agreement.payment_method.brand) {
+        Some(CardBrand::Visa) => decline_codes::visa_category(&then.visa, d.code.as_deref(), d.reason) == 1,
+        Some(CardBrand::Mastercard) => {
+            d.advice_code.as_deref().is_some_and(|m| then.mastercard.never_retry(m))
+        }
+        _ => false,
+    }
 }
 
 fn base_details(network: CardBrand, a: &Attempt, d: &Decline, rules: &'static RuleSet) -> RetryDetails {
@@ -70,6 +86,8 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Violation>) {
     for a in &attempts {
         let Some(d) = decline_of(a) else { continue };
         let then = ctx.rules_at(declined_at(a));
+        // INVARIANT: a branch below reports `a` exactly when `forbids_retry` holds for it (the ledger
+        // bound keeps the earliest such decline on the strength of that function).
         match network_of(ctx, d) {
             Some(CardBrand::Visa) => {
                 let category = decline_codes::visa_category(&then.visa, d.code.as_deref(), d.reason);
