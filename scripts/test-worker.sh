@@ -10,7 +10,19 @@ export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_
 # wasm32 lints of its runtime shell run here.
 cargo clippy -p mitgate-worker --target wasm32-unknown-unknown -- -D warnings
 
+# The release build (what `make dev` runs and bench/check-sizes.sh measures), and the tests' build with the
+# fault-injection hooks (cargo feature `test-hooks`, crates/worker/build-test), which the Miniflare tests run.
 bash scripts/build-worker.sh
+MITGATE_WORKER_TEST_HOOKS=1 bash scripts/build-worker.sh
+# The hooks are in the tests' build only: the release .wasm does not even hold the header's name.
+if grep -q x-mitgate-test-fault crates/worker/build/index_bg.wasm; then
+  echo "FAIL: the release Worker contains the test hooks (X-Mitgate-Test-Fault)" >&2
+  exit 1
+fi
+grep -q x-mitgate-test-fault crates/worker/build-test/index_bg.wasm || {
+  echo "FAIL: the tests' Worker lacks the test hooks" >&2
+  exit 1
+}
 
 mkdir -p tests/out
 # The native runner writes the exact corpus count (tests/out/vector-count.json); the Worker's run compares.

@@ -1,4 +1,4 @@
-// Starts the mitgate Worker (crates/worker/build, built by worker-build) and the sandbox processor in
+// Starts the mitgate Worker (crates/worker/build-test: worker-build with the `test-hooks` feature) and the sandbox processor in
 // Miniflare (workerd), each on an ephemeral 127.0.0.1 port; mitgate reaches the sandbox over real HTTP.
 import { Miniflare } from "miniflare";
 import path from "node:path";
@@ -37,7 +37,7 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536,
   const options = {
     name: "mitgate",
     modules: true,
-    scriptPath: path.join(root, "crates/worker/build/index.js"),
+    scriptPath: path.join(root, "crates/worker/build-test/index.js"),
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
       { type: "CompiledWasm", include: ["**/*.wasm"] },

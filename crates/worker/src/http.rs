@@ -119,3 +119,9 @@ impl HttpResponse {
         crate::tree::serde_value(std::str::from_utf8(&self.body).ok()?)
     }
 }
+
+/// Response headers never passed back from a processor, nor stored in an idempotency record: a cookie
+/// is meant for whoever holds the session, and mitgate never forwards `Cookie`, so it could only leak.
+pub(crate) fn drops_response_header(name: &str) -> bool {
+    name.eq_ignore_ascii_case("set-cookie") || name.eq_ignore_ascii_case("set-cookie2")
+}

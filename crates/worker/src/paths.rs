@@ -58,7 +58,7 @@ fn invalid_param(name: &str, problem: &str) -> HttpResponse {
 pub(crate) fn proxy_methods(dialect: Dialect, path: &str) -> Vec<&'static str> {
     ["GET", "POST", "PUT", "PATCH", "DELETE"]
         .into_iter()
-        .filter(|m| crate::routes::route_of(dialect, m, path).is_some())
+        .filter(|m| crate::proxy::routes::route_of(dialect, m, path).is_some())
         .collect()
 }
 

@@ -26,18 +26,21 @@
 use mitgate_core::validate::FieldError;
 use mitgate_dialects::axerve::soap::{self, Call, Operation, Service};
 use mitgate_dialects::axerve::{self, CitInput};
-use mitgate_dialects::{CitContext, MitContext};
+use mitgate_dialects::CitContext;
 
-use super::{header_pairs, processor_context, refused_mit_body, store_capture, unanswered};
+use super::capture::answer_capture;
+use super::forward::send_through;
+use super::mit::{decide, parse_mit, MitAnswer};
+use crate::app::{processor_base, App, Outbound, Processor};
 use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::service::{self, App, Forwarded, Outbound, Processor};
+use crate::store::indexes::PENDING_CIT;
 use crate::store::Kv;
 
 /// The request to the processor: the path as decided, the allowlisted headers (`SOAPAction` among
 /// them), the body byte for byte, no query string.
 fn outbound<K, P>(app: &App<'_, K, P>, base: &str, path: &str, req: &HttpRequest) -> Outbound {
-    super::outbound(base, path, req, Dialect::Axerve, app.config.sandbox_headers)
+    super::forward::outbound(base, path, req, Dialect::Axerve, app.config.sandbox_headers)
 }
 
 fn from_dialect(r: mitgate_dialects::DialectResponse) -> HttpResponse {
@@ -80,9 +83,8 @@ pub(crate) async fn route<K: Kv, P: Processor>(
     path: &str,
     req: &HttpRequest,
 ) -> Step {
-    let (Some(service), Ok(base)) = (Service::at(path), service::processor_base(app.config, Dialect::Axerve))
-    else {
-        return Step::Answered(crate::routes::not_found(Dialect::Axerve, &req.method));
+    let (Some(service), Ok(base)) = (Service::at(path), processor_base(app.config, Dialect::Axerve)) else {
+        return Step::Answered(super::routes::not_found(Dialect::Axerve, &req.method));
     };
     match handle(app, merchant, service, base, path, req).await {
         Ok(call) => Step::Mit(Box::new(call)),
@@ -216,11 +218,10 @@ async fn forward<K: Kv, P: Processor>(
         out.url.push('?');
         out.url.push_str(&req.query);
     }
-    let forwarded = app.processor.send(out, app.config.processor_timeout_ms).await;
-    let Forwarded::Answered(resp) = forwarded else { return unanswered(forwarded, None) };
-    if !(200..300).contains(&resp.status) {
-        return resp;
-    }
+    let resp = match send_through(app, out).await {
+        Ok(resp) => resp,
+        Err(answer) => return answer,
+    };
     let operation = match &then {
         Then::Nothing => return resp,
         Then::Wsdl => return wsdl(base, req, resp),
@@ -236,7 +237,7 @@ async fn forward<K: Kv, P: Processor>(
         Then::KeepTerms { shop_transaction_id, terms } => {
             return match app
                 .stores
-                .put_pending_cit(merchant, &pending_key(&shop_transaction_id), &terms)
+                .link(&PENDING_CIT, merchant, &pending_key(&shop_transaction_id), &terms)
                 .await
             {
                 Ok(()) => resp.with_header("x-mitgate-pending-chain", shop_transaction_id),
@@ -246,7 +247,7 @@ async fn forward<K: Kv, P: Processor>(
         Then::Capture { terms } => terms,
         Then::Decrypt => {
             let Some(stid) = result.shop_transaction_id.as_deref() else { return resp };
-            match app.stores.pending_cit(merchant, &pending_key(stid)).await {
+            match app.stores.lookup(&PENDING_CIT, merchant, &pending_key(stid)).await {
                 Err(e) => {
                     return resp.with_header("x-mitgate-warning", format!("chain terms not read: {}", e.0))
                 }
@@ -259,23 +260,8 @@ async fn forward<K: Kv, P: Processor>(
     let headers: Vec<(&str, &str)> = Vec::new();
     let ctx = CitContext { merchant_id: merchant, headers: &headers, at: app.now };
     let json = result.json();
-    match axerve::capture_cit(&CitInput { request: &terms, response: &json }, &ctx) {
-        Ok(c) => {
-            match store_capture(app, merchant, Dialect::Axerve, c, processor_context(Dialect::Axerve, &terms))
-                .await
-            {
-                Ok((aid, None)) => resp.with_header("x-mitgate-agreement-id", aid),
-                Ok((aid, Some(w))) => {
-                    resp.with_header("x-mitgate-agreement-id", aid).with_header("x-mitgate-warning", w)
-                }
-                Err(m) => resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}")),
-            }
-        }
-        Err(errors) => {
-            let m = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-            resp.with_header("x-mitgate-warning", format!("agreement not captured: {m}"))
-        }
-    }
+    let captured = axerve::capture_cit(&CitInput { request: &terms, response: &json }, &ctx);
+    answer_capture(app, merchant, Dialect::Axerve, resp, captured, &terms).await
 }
 
 /// The proxy's own base for this dialect (`https://mitgate.example/axerve`).
@@ -355,18 +341,11 @@ pub(crate) async fn mit<K: Kv, P: Processor>(
     req: &HttpRequest,
 ) -> HttpResponse {
     let json = call.json();
-    let refused = refused_mit_body(&json);
-    if !refused.is_empty() {
-        return fault_at(call, &refused);
-    }
-    let headers = header_pairs(req);
-    let ctx = MitContext { merchant_id: merchant, headers: &headers, notice_sent_at: None };
-    let parsed = match axerve::parse_mit(&json, &ctx) {
+    let parsed = match parse_mit(merchant, &json, req, axerve::parse_mit) {
         Ok(p) => p,
         Err(errors) => return fault_at(call, &errors),
     };
     let refusal = |d: &mitgate_core::decision::Decision| soap::render_refusal(call, d);
-    let answer = super::MitAnswer { refusal: &refusal, decision_header: true };
-    super::decide(app, merchant, Dialect::Axerve, parsed, outbound(app, base, path, req), &json, &answer)
-        .await
+    let answer = MitAnswer { refusal: &refusal, decision_header: true };
+    decide(app, merchant, Dialect::Axerve, parsed, outbound(app, base, path, req), &json, &answer).await
 }

@@ -24,8 +24,9 @@ use mitgate_core::state;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::parse_json;
 
-use crate::customer::{self, CustomerAdd, CustomerIndex};
-use crate::store::{AttemptLedger, IdempotencyRecord, Kv, StoreError, IDEMPOTENCY_TTL_SECONDS};
+use super::customer_index::{self as customer, CustomerAdd, CustomerIndex};
+use super::kv::{Kv, StoreError};
+use super::records::{AttemptLedger, IdempotencyRecord, IDEMPOTENCY_TTL_SECONDS};
 
 /// What an object is asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,10 +93,12 @@ json_struct!(ObjectOp, deny_unknown {
 });
 
 impl ObjectOp {
+    /// An operation without a payload.
     pub fn new(op: OpKind) -> Self {
         ObjectOp { op, body: String::new(), attempt_id: String::new(), now: None }
     }
 
+    /// The operation with `value` as its JSON payload.
     pub fn with_body<T: Serialize>(mut self, value: &T) -> Result<Self, StoreError> {
         self.body = encode(value)?;
         Ok(self)
@@ -250,62 +253,4 @@ pub(crate) async fn apply<S: Kv>(storage: &S, op: ObjectOp) -> Result<String, St
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
-    use super::*;
-    use crate::store::memory::MemoryKv;
-    use crate::test_util::block_on;
-
-    fn evaluation(now: &str) -> String {
-        format!(
-            r#"{{"now": "{now}",
-            "policy": {{"enabled": true, "maxCount": 1, "period": 86400, "maxMultiple": 3, "maxZeroAuthAmount": {{"cents": 2000}}}},
-            "agreement": {{"id": "pay_1", "merchantId": "demo", "type": "unscheduled",
-                "established": {{"method": "zero_auth", "at": "2026-05-30T00:00:00Z"}}, "currency": "USD",
-                "paymentMethod": {{"type": "card", "brand": "visa"}}, "credential": {{"token": "tok_1"}},
-                "consent": {{"storeCredential": true, "merchantInitiated": true}}}},
-            "history": {{"payments": [], "attempts": []}},
-            "request": {{"merchantId": "demo", "reference": "pay_1", "amount": {{"amount": "10.00", "currency": "USD"}}}}}}"#
-        )
-    }
-
-    fn reserve(kv: &MemoryKv, now: &str, id: &str) -> Reservation {
-        let op = ObjectOp { body: evaluation(now), attempt_id: id.into(), ..ObjectOp::new(OpKind::Reserve) };
-        mitgate_core::json::from_str(&block_on(apply(kv, op)).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn reserve_is_check_and_reserve() {
-        let kv = MemoryKv::default();
-        let first = reserve(&kv, "2026-06-01T12:00:00Z", "a1");
-        assert!(first.reserved);
-        assert!(first.attempts.is_empty(), "the ledger the decision was made on");
-        let second = reserve(&kv, "2026-06-01T12:00:01Z", "a2");
-        assert!(!second.reserved, "maxCount 1");
-        assert_eq!(second.attempts.len(), 1);
-    }
-
-    #[test]
-    fn time_never_runs_backwards_per_agreement() {
-        let kv = MemoryKv::default();
-        assert!(reserve(&kv, "2026-06-01T12:00:05Z", "a1").reserved);
-        // A request whose clock was read earlier arrives later: it still sees a1 in its window.
-        let late = reserve(&kv, "2026-06-01T12:00:00Z", "a2");
-        assert!(!late.reserved);
-        assert_eq!(late.now, Timestamp::parse("2026-06-01T12:00:05Z").unwrap());
-    }
-
-    #[test]
-    fn idempotency_claims_once_and_expires() {
-        let kv = MemoryKv::default();
-        let at = Timestamp::parse("2026-06-01T12:00:00Z").unwrap();
-        let record = IdempotencyRecord { fingerprint: "f".into(), created_at: at, response: None };
-        let claim = || ObjectOp::new(OpKind::IdempotencyClaim).with_body(&record).unwrap();
-        assert_eq!(block_on(apply(&kv, claim())).unwrap(), "null", "claimed");
-        let again: Option<IdempotencyRecord> =
-            mitgate_core::json::from_str(&block_on(apply(&kv, claim())).unwrap()).unwrap();
-        assert_eq!(again, Some(record.clone()), "the second claim gets the first record");
-        let later = ObjectOp { now: Some(at.plus_seconds(86_401)), ..ObjectOp::new(OpKind::IdempotencyGet) };
-        assert_eq!(block_on(apply(&kv, later)).unwrap(), "null", "expired after 24 hours");
-    }
-}
+mod tests;

@@ -207,12 +207,6 @@ pub(crate) fn forwards_header(dialect: Dialect, name: &str, sandbox_headers: boo
         || (sandbox_headers && name.starts_with(SANDBOX_PREFIX))
 }
 
-/// Response headers never passed back from a processor, nor stored in an idempotency record: a cookie
-/// is meant for whoever holds the session, and mitgate never forwards `Cookie`, so it could only leak.
-pub(crate) fn drops_response_header(name: &str) -> bool {
-    name.eq_ignore_ascii_case("set-cookie") || name.eq_ignore_ascii_case("set-cookie2")
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::indexing_slicing)]

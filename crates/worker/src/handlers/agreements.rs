@@ -1,0 +1,233 @@
+//! `/v1/agreements/{id}`: read, write (never loosening a status), revoke, and the limits left.
+
+use mitgate_core::engine::{self, LimitsQuery};
+use mitgate_core::json::{FromJson, Path, Value};
+use mitgate_core::model::{Agreement, AgreementStatus, History};
+use mitgate_core::state;
+use mitgate_core::validate::FieldError;
+
+use super::load::{credential_attempts, index_customer, payments_of};
+use super::{forbidden, not_found, now_plus_a_day, parse_body};
+use crate::app::{store_failed, Answer, App, Call};
+use crate::dialect::Dialect;
+use crate::http::HttpResponse;
+use crate::store::indexes::TOKEN;
+use crate::store::{AgreementRecord, AttemptLedger, Kv, StoreError};
+
+#[derive(Debug)]
+struct PutAgreement {
+    agreement: Agreement,
+    history: Option<History>,
+    dialect: Option<Dialect>,
+    processor_context: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FromJson for PutAgreement {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        let o = value.object(path, &["agreement", "history", "dialect", "processorContext"], true)?;
+        Ok(PutAgreement {
+            agreement: o.req("agreement")?,
+            history: o.opt("history")?,
+            dialect: o.opt("dialect")?,
+            processor_context: match o.get("processorContext") {
+                None => serde_json::Map::new(),
+                Some(v) => crate::tree::to_serde_map(v, &path.key("processorContext"))?,
+            },
+        })
+    }
+}
+
+/// An agreement as `GET /v1/agreements/{id}` answers it: the agreement, its payments and attempts.
+pub(crate) fn record_json(record: &AgreementRecord, ledger: &AttemptLedger) -> serde_json::Value {
+    serde_json::json!({
+        "agreement": record.agreement,
+        "history": {"payments": record.payments, "attempts": ledger.attempts},
+        "dialect": record.dialect,
+        "processorContext": record.processor_context,
+        "createdAt": record.created_at,
+        "updatedAt": record.updated_at,
+    })
+}
+
+/// Loads an agreement the caller owns: 404 when missing, which is what another merchant's id gives too
+/// (agreements are keyed by merchant; the 403 is a guard against a record stored under the wrong key).
+pub(crate) async fn owned<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    id: &str,
+) -> Result<AgreementRecord, HttpResponse> {
+    let record = app.stores.agreement(merchant, id).await.map_err(|e| store_failed(&e))?;
+    match record {
+        None => Err(not_found("agreement", id)),
+        Some(r) if r.agreement.merchant_id != merchant => Err(forbidden("agreement")),
+        Some(r) => Ok(r),
+    }
+}
+
+/// `GET /v1/agreements/{id}`: the agreement and its history.
+pub(crate) async fn get<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {
+    let (merchant, id) = (call.merchant, call.id);
+    let record = owned(app, merchant, id).await?;
+    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
+    Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
+}
+
+/// `PUT /v1/agreements/{id}`: creates or replaces an agreement (never loosening its status) and adds
+/// the attempts it brings.
+pub(crate) async fn put<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {
+    let (merchant, id, req) = (call.merchant, call.id, call.request);
+    let body: PutAgreement = parse_body(req)?;
+    let mut errors = Vec::new();
+    body.agreement.validate("agreement", &mut errors);
+    if let Some(h) = &body.history {
+        h.validate("history", &mut errors);
+    }
+    if body.agreement.id != id {
+        errors.push(FieldError::new("agreement.id", "must equal the id in the path"));
+    }
+    if body.agreement.established.at > now_plus_a_day(app.now) {
+        errors.push(FieldError::new("agreement.established.at", "is in the future"));
+    }
+    for (k, v) in &body.processor_context {
+        if mitgate_core::pan::looks_like_card_number(&v.to_string()) {
+            errors.push(FieldError::new(
+                format!("processorContext.{k}"),
+                "looks like a card number; never send card data",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(HttpResponse::invalid(&errors));
+    }
+    if body.agreement.merchant_id != merchant {
+        return Err(HttpResponse::error(
+            403,
+            "forbidden",
+            "agreement.merchantId must be your own merchant id",
+        ));
+    }
+    let existing = app.stores.agreement(merchant, id).await.map_err(|e| store_failed(&e))?;
+    if existing.as_ref().is_some_and(|r| r.agreement.merchant_id != merchant) {
+        return Err(forbidden("agreement"));
+    }
+    // A PUT never loosens the status: a revocation, or a re-authentication the processor asked for, stands
+    // until a new authenticated CIT creates a new agreement (issue 15, item 1).
+    if let Some(prev) = &existing {
+        if strictness(body.agreement.status) < strictness(prev.agreement.status) {
+            return Err(HttpResponse::error(
+                409,
+                "agreement_status_stands",
+                format!(
+                    "this agreement is {}; a PUT cannot make it {} (a new authenticated CIT creates a new agreement)",
+                    status_name(prev.agreement.status),
+                    status_name(body.agreement.status)
+                ),
+            ));
+        }
+    }
+    let created = existing.is_none();
+    let history = body.history.unwrap_or_default();
+    let record = AgreementRecord {
+        agreement: body.agreement,
+        payments: history.payments,
+        dialect: body.dialect.or_else(|| existing.as_ref().and_then(|r| r.dialect)),
+        processor_context: body.processor_context,
+        created_at: existing.as_ref().map_or(app.now, |r| r.created_at),
+        updated_at: app.now,
+    };
+    app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
+    // Once the agreement is written a failure must not answer "nothing was changed": say what was written.
+    // A PUT is idempotent, so sending it again completes it.
+    let partial = |e: &StoreError| {
+        HttpResponse::error(
+            503,
+            "store_unavailable",
+            format!(
+                "the agreement was written but its indexes or attempts were not ({}); send the same PUT again \
+                 to complete it",
+                e.0
+            ),
+        )
+        .with_header("retry-after", "1")
+    };
+    app.stores
+        .link(&TOKEN, merchant, &record.agreement.credential.token, &id.to_string())
+        .await
+        .map_err(|e| partial(&e))?;
+    if let Some(customer) = &record.agreement.customer_id {
+        app.stores.add_customer_agreement(merchant, customer, id).await.map_err(|e| partial(&e))?;
+    }
+    // Attempts are added, never replaced or dropped: the ledger keeps every attempt it holds (pending ones
+    // keep their slots); a given attempt whose id is already there is ignored.
+    let mut ledger = app.stores.attempts(merchant, id).await.map_err(|e| partial(&e))?;
+    for attempt in history.attempts {
+        if !ledger.attempts.iter().any(|a| a.id == attempt.id) {
+            app.stores.merge_attempt(merchant, id, &attempt).await.map_err(|e| partial(&e))?;
+            ledger.attempts.push(attempt);
+        }
+    }
+    let answer = HttpResponse::json(if created { 201 } else { 200 }, &record_json(&record, &ledger));
+    Ok(match index_customer(app, &record).await {
+        Ok(()) => answer,
+        Err(m) => answer.with_header("x-mitgate-warning", m),
+    })
+}
+
+/// How far a status is from chargeable: a PUT may keep or raise it, never lower it.
+fn strictness(status: AgreementStatus) -> u8 {
+    match status {
+        AgreementStatus::Active => 0,
+        AgreementStatus::ReauthenticationRequired => 1,
+        AgreementStatus::Revoked => 2,
+    }
+}
+
+fn status_name(status: AgreementStatus) -> &'static str {
+    match status {
+        AgreementStatus::Active => "active",
+        AgreementStatus::ReauthenticationRequired => "reauthentication_required",
+        AgreementStatus::Revoked => "revoked",
+    }
+}
+
+/// `DELETE /v1/agreements/{id}?reason=`: revokes the agreement (kept, with its history).
+pub(crate) async fn delete<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {
+    let (merchant, id, req) = (call.merchant, call.id, call.request);
+    let mut record = owned(app, merchant, id).await?;
+    let reason = req.query_param("reason").unwrap_or_else(|| "customer_removed_card".to_string());
+    let mut errors = Vec::new();
+    if reason.is_empty()
+        || reason.len() > 64
+        || !reason.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        errors.push(FieldError::new("reason", "must be 1-64 letters, digits or underscores"));
+        return Err(HttpResponse::invalid(&errors));
+    }
+    record.agreement = state::revoke(&record.agreement, app.now, &reason);
+    record.updated_at = app.now;
+    app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
+    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
+    Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
+}
+
+/// `GET /v1/agreements/{id}/limits`: what the policy still allows on this agreement now.
+pub(crate) async fn limits<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {
+    let (merchant, id) = (call.merchant, call.id);
+    let record = owned(app, merchant, id).await?;
+    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
+    let policy = app.stores.policy(merchant).await.map_err(|e| store_failed(&e))?.unwrap_or_default();
+    let payments = payments_of(app, &record).await.map_err(|e| store_failed(&e))?;
+    let credential_attempts =
+        credential_attempts(app, merchant, &record.agreement).await.map_err(|e| store_failed(&e))?;
+    let query = LimitsQuery {
+        now: app.now,
+        policy,
+        agreement: record.agreement,
+        history: History { payments, attempts: ledger.attempts, credential_attempts },
+    };
+    let limits = engine::limits(&query);
+    Ok(HttpResponse::json(
+        200,
+        &serde_json::json!({"now": app.now, "agreementStatus": query.agreement.status, "limits": limits}),
+    ))
+}

@@ -1,0 +1,376 @@
+//! `POST /v1/charges`, and [`charge`]: decide, reserve the velocity slot, forward, read and record the
+//! outcome. The drop-in proxies run their MITs through [`charge`] too.
+
+mod render;
+
+use std::borrow::Cow;
+
+use mitgate_core::decision::{Decision, Verdict};
+use mitgate_core::engine;
+use mitgate_core::json::{FromJson, Kind, Path, Value};
+use mitgate_core::model::{
+    Agreement, AttemptStatus, CardBrand, ChargeRequest, History, Outcome, OutcomeResult,
+};
+use mitgate_core::state;
+
+use super::decisions::{parse_charge, refusal_response};
+use super::load::load;
+use super::outcomes::record_outcome;
+use crate::app::{flatten, processor_base, store_failed, Answer, App, Call, Forwarded, Outbound, Processor};
+use crate::dialect::Dialect;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::idempotency::{finality_of, idempotent};
+use crate::redact::redact_card_numbers;
+use crate::store::indexes::ATTEMPT_REF;
+use crate::store::{AgreementRecord, AttemptLedger, AttemptRef, Kv, StoreError};
+use crate::tree::{member, text};
+use render::{render_mit, Rendered};
+
+/// How a charge ended.
+#[derive(Debug)]
+pub(crate) enum ChargeResult {
+    /// The engine refused: nothing was reserved or forwarded.
+    Refused(Box<Decision>),
+    /// Reserved and forwarded (or attempted).
+    Sent(Box<Sent>),
+}
+
+#[derive(Debug)]
+/// A charge that was reserved and forwarded (or attempted).
+pub(crate) struct Sent {
+    pub attempt_id: String,
+    pub decision: Decision,
+    pub dialect: Dialect,
+    pub forwarded: Forwarded,
+    /// The outcome read from the processor's answer (`None`: pending).
+    pub outcome: Option<Outcome>,
+    /// The attempt's status as recorded.
+    pub status: AttemptStatus,
+    /// The agreement after the outcome (status may have changed).
+    pub agreement: Agreement,
+    /// Set when the outcome could not be written back to KV.
+    pub warning: Option<String>,
+}
+
+/// Where a charge goes: built once the agreement is known and the attempt id chosen.
+pub(crate) type BuildOutbound<'f> =
+    dyn Fn(&AgreementRecord, &ChargeRequest, &str) -> Result<(Dialect, Outbound), HttpResponse> + 'f;
+
+/// Decide; when allowed, reserve the slot, forward, read the outcome and record it.
+pub(crate) async fn charge<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    request: ChargeRequest,
+    build: &BuildOutbound<'_>,
+) -> Result<ChargeResult, HttpResponse> {
+    let loaded = load(app, merchant, request).await.map_err(|e| store_failed(&e))?;
+    let decision = engine::evaluate(&loaded.evaluation);
+    let (Verdict::Allowed, Some(record)) = (decision.outcome, loaded.record) else {
+        return Ok(ChargeResult::Refused(Box::new(decision)));
+    };
+    let mut evaluation = loaded.evaluation;
+    let attempt_id = (app.new_id)();
+    let (dialect, outbound) = build(&record, &evaluation.request, &attempt_id)?;
+    let agreement_id = record.agreement.id.clone();
+
+    // Reserve: the pending attempt holds a velocity slot before anything leaves the Worker.
+    let (decision, history) = match app
+        .stores
+        .reserve(merchant, &agreement_id, &evaluation, &attempt_id)
+        .await
+    {
+        // Durable Object: the object re-decided on its own ledger and reserved in the same step. The
+        // engine is a pure function, so deciding again here on the ledger it used gives its decision.
+        Some(reservation) => {
+            let reservation = reservation.map_err(|e| store_failed(&e))?;
+            evaluation.history.attempts = reservation.attempts;
+            evaluation.now = reservation.now;
+            let decision = engine::evaluate(&evaluation);
+            match (reservation.reserved, decision.outcome) {
+                (false, _) => return Ok(ChargeResult::Refused(Box::new(decision))),
+                (true, Verdict::Allowed) => {}
+                (true, _) => return Err(store_failed(&StoreError(
+                    "the Durable Object reserved a charge this Worker refuses (different engine versions?)"
+                        .into(),
+                ))),
+            }
+            let history = state::record_attempt(
+                &record.agreement,
+                &evaluation.history,
+                &evaluation.request,
+                &decision,
+                &attempt_id,
+                evaluation.now,
+            )
+            .map_err(|e| HttpResponse::error(409, "conflict", e.to_string()))?;
+            (decision, history)
+        }
+        None => {
+            let history = state::record_attempt(
+                &record.agreement,
+                &evaluation.history,
+                &evaluation.request,
+                &decision,
+                &attempt_id,
+                app.now,
+            )
+            .map_err(|e| HttpResponse::error(409, "conflict", e.to_string()))?;
+            app.stores
+                .put_attempts(merchant, &agreement_id, &AttemptLedger { attempts: history.attempts.clone() })
+                .await
+                .map_err(|e| store_failed(&e))?;
+            // Verify the reservation: a concurrent charge that wrote the ledger after us (last write
+            // wins) has dropped our attempt; then we did not get the slot and nothing is sent. This
+            // narrows the KV race (see docs/worker.md); it does not close it.
+            let check = match app.stores.attempts(merchant, &agreement_id).await {
+                Ok(check) => check,
+                Err(e) => {
+                    return Err(unverified_reservation(
+                        app,
+                        merchant,
+                        &agreement_id,
+                        &history,
+                        &attempt_id,
+                        &e,
+                    )
+                    .await)
+                }
+            };
+            if !check.attempts.iter().any(|a| a.id == attempt_id) {
+                return Err(HttpResponse::error(
+                    409,
+                    "concurrent_charge",
+                    "another charge on this agreement reserved its slot at the same moment; nothing was sent, retry",
+                )
+                .with_header("retry-after", "1"));
+            }
+            (decision, history)
+        }
+    };
+
+    let forwarded = app.processor.send(outbound, app.config.processor_timeout_ms).await;
+    let mut warning = None;
+    let outcome = match &forwarded {
+        Forwarded::Answered(resp) => {
+            let ctx = mitgate_dialects::OutcomeContext {
+                attempt_id: &attempt_id,
+                at: app.now,
+                network: record.agreement.payment_method.brand,
+            };
+            match dialect.id().read_outcome(resp.status, &String::from_utf8_lossy(&resp.body), &ctx) {
+                Ok(o) => o.map(|o| with_network_hint(o, resp)),
+                Err(errors) => {
+                    let m = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+                    warning = Some(format!(
+                        "the processor's answer could not be read ({m}); the attempt stays pending"
+                    ));
+                    None
+                }
+            }
+        }
+        Forwarded::NotSent(_) => Some(Outcome {
+            attempt_id: attempt_id.clone(),
+            at: app.now,
+            result: OutcomeResult::NotSent,
+            payment_id: None,
+            decline: None,
+        }),
+        Forwarded::TimedOut | Forwarded::Failed(_) => None,
+    };
+
+    let (agreement, status) = match &outcome {
+        None => (record.agreement.clone(), AttemptStatus::Pending),
+        Some(o) => {
+            let r = record_outcome(app, merchant, &record, &history, o).await;
+            if r.warning.is_some() {
+                warning = r.warning;
+            }
+            (r.agreement, r.status)
+        }
+    };
+    Ok(ChargeResult::Sent(Box::new(Sent {
+        attempt_id,
+        decision,
+        dialect,
+        forwarded,
+        outcome,
+        status,
+        agreement,
+        warning,
+    })))
+}
+
+/// The reservation was written but could not be read back: nothing is forwarded. The attempt is released
+/// when the store takes that write; otherwise it stays pending, holding its slot, and the answer says so
+/// (never "nothing was changed": issue 15, item 4).
+async fn unverified_reservation<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    agreement_id: &str,
+    history: &History,
+    attempt_id: &str,
+    error: &StoreError,
+) -> HttpResponse {
+    let released = history.attempts.iter().find(|a| a.id == attempt_id).map(|a| {
+        let mut a = a.clone();
+        a.status = AttemptStatus::Released;
+        a.resolved_at = Some(app.now);
+        a
+    });
+    let release = match &released {
+        Some(a) => app.stores.merge_attempt(merchant, agreement_id, a).await,
+        None => Err(StoreError("the reserved attempt is not in the ledger written".into())),
+    };
+    match release {
+        Ok(()) => HttpResponse::error(
+            503,
+            "store_unavailable",
+            format!(
+                "the reservation could not be read back ({}); nothing was forwarded and attempt {attempt_id} was released",
+                error.0
+            ),
+        ),
+        Err(e) => HttpResponse::error(
+            503,
+            "reservation_unverified",
+            format!(
+                "attempt {attempt_id} was reserved but could not be read back ({}) nor released ({}); nothing was \
+                 forwarded. It holds a velocity slot until settled: POST /v1/agreements/{agreement_id}/attempts/\
+                 {attempt_id}/outcome with {{\"result\": \"not_sent\"}}",
+                error.0, e.0
+            ),
+        )
+        .with_header("x-mitgate-attempt-id", attempt_id),
+    }
+}
+
+fn join_url(base: &str, path: &str) -> String {
+    format!("{}{}", base.trim_end_matches('/'), path)
+}
+
+/// `POST /v1/charges`, run at most once per `Idempotency-Key` (header, or the body's `idempotencyKey`).
+pub(crate) async fn post<K: Kv, P: Processor>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {
+    Ok(idempotent(app, call.merchant, call.request, async {
+        let resp = flatten(post_charge(app, call.merchant, call.request).await);
+        let finality = finality_of(&resp);
+        (resp, finality)
+    })
+    .await)
+}
+
+/// `POST /v1/charges` itself: decided, then refused or forwarded.
+async fn post_charge<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str, req: &HttpRequest) -> Answer {
+    let request = parse_charge(req, merchant, app.now)?;
+    let authorization = req.header("authorization").map(str::to_string);
+    let config = app.config;
+    let now = app.now;
+    let build = move |record: &AgreementRecord, request: &ChargeRequest, attempt_id: &str| {
+        let Some(d) = record.dialect else {
+            return Err(HttpResponse::error(
+                422,
+                "no_processor",
+                "the agreement has no `dialect`: PUT it with the processor it was made with",
+            ));
+        };
+        let base = processor_base(config, d)?;
+        let Rendered { path, mut headers, body } = render_mit(d, record, request, attempt_id, now)
+            .map_err(|m| HttpResponse::error(422, "cannot_render", m))?;
+        if let Some(a) = &authorization {
+            headers.push(("authorization".into(), a.clone()));
+        }
+        Ok((d, Outbound { method: "POST".into(), url: join_url(base, &path), headers, body }))
+    };
+    let result = charge(app, merchant, request, &build).await?;
+    Ok(match result {
+        ChargeResult::Refused(decision) => refusal_response(&decision),
+        ChargeResult::Sent(mut sent) => {
+            if sent.dialect == Dialect::Infinic {
+                // The rendered auto-attempt's reference_id is the attempt id.
+                if let Err(m) = link_infinic_attempt(
+                    app,
+                    merchant,
+                    &sent.attempt_id,
+                    &sent.agreement.id,
+                    &sent.attempt_id,
+                )
+                .await
+                {
+                    sent.warning = Some(m);
+                }
+            }
+            canonical_sent(&sent)
+        }
+    })
+}
+
+fn canonical_sent(sent: &Sent) -> HttpResponse {
+    let result = sent.outcome.as_ref().map(|o| o.result);
+    let (outcome, http, processor) = match &sent.forwarded {
+        Forwarded::Answered(resp) => {
+            let body = resp.body_serde().unwrap_or_else(|| {
+                serde_json::Value::String(redact_card_numbers(&String::from_utf8_lossy(&resp.body)))
+            });
+            let processor = serde_json::json!({"status": resp.status, "body": body});
+            match result {
+                Some(OutcomeResult::Approved) => ("approved", 200, processor),
+                Some(OutcomeResult::Declined) => ("declined", 402, processor),
+                Some(OutcomeResult::NotSent) => ("not_sent", 502, processor),
+                None => ("pending", 502, processor),
+            }
+        }
+        Forwarded::NotSent(m) => ("not_sent", 502, serde_json::json!({"error": m})),
+        Forwarded::TimedOut => ("pending", 504, serde_json::json!({"error": "timed out"})),
+        Forwarded::Failed(m) => ("pending", 502, serde_json::json!({"error": m})),
+    };
+    let message = match outcome {
+        "not_sent" => Some("the processor did not process the charge; the velocity slot was released"),
+        "pending" if http == 504 => Some("the processor did not answer in time; it may have charged, so the attempt stays pending and keeps its velocity slot"),
+        "pending" => Some("the processor's answer does not settle the charge; it may have charged, so the attempt stays pending and keeps its velocity slot"),
+        _ => None,
+    };
+    HttpResponse::json(
+        http,
+        &serde_json::json!({
+            "outcome": outcome,
+            "attemptId": sent.attempt_id,
+            "attemptStatus": sent.status,
+            "paymentId": sent.outcome.as_ref().and_then(|o| o.payment_id.clone()),
+            "decline": sent.outcome.as_ref().and_then(|o| o.decline.clone()),
+            "agreementStatus": sent.agreement.status,
+            "message": message,
+            "processor": {"dialect": sent.dialect, "answer": processor},
+            "decision": sent.decision,
+            "warning": sent.warning,
+        }),
+    )
+    .with_header("x-mitgate-attempt-id", sent.attempt_id.clone())
+}
+
+/// A decline whose network the dialect could not tell (a token with no brand) takes the processor's
+/// `network` / `brand` field when its answer carries one, so the card-network retry rules apply.
+fn with_network_hint(mut outcome: Outcome, resp: &HttpResponse) -> Outcome {
+    if let Some(d) = outcome.decline.as_mut().filter(|d| d.network.is_none()) {
+        d.network = resp.body_json().and_then(|v| {
+            let field = member(&v, "network").or_else(|| member(&v, "brand"))?;
+            let name = text(field)?.to_ascii_lowercase();
+            let name = Value { kind: Kind::String(Cow::Borrowed(&name)), at: 0 };
+            CardBrand::from_json(&name, &Path::root("")).ok()
+        });
+    }
+    outcome
+}
+
+/// Remembers which attempt a 000 auto-attempt's `reference_id` became, for its `StatusChange` webhook.
+pub(crate) async fn link_infinic_attempt<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    reference: &str,
+    agreement_id: &str,
+    attempt_id: &str,
+) -> Result<(), String> {
+    let link = AttemptRef { agreement_id: agreement_id.to_string(), attempt_id: attempt_id.to_string() };
+    app.stores
+        .link(&ATTEMPT_REF, merchant, reference, &link)
+        .await
+        .map_err(|e| format!("StatusChange link not recorded: {}", e.0))
+}

@@ -1,0 +1,33 @@
+//! Read routes for operators (the dashboard on live state): `GET /v1/customers/{customerId}/agreements`,
+//! a customer's agreements with the calling merchant, newest first, each with its history, as
+//! `GET /v1/agreements/{id}` answers it.
+
+use super::agreements::record_json;
+use crate::app::{store_failed, Answer, App, Call};
+use crate::http::HttpResponse;
+use crate::store::Kv;
+
+/// A customer's agreements with `merchant` (at most [`crate::store::customers::MAX_CUSTOMER_AGREEMENTS`]). An
+/// unknown customer has none (200, empty list): whether a customer exists is not a secret of its own.
+pub(crate) async fn agreements<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {
+    let (merchant, customer) = (call.merchant, call.customer);
+    let ids = app.stores.customer_agreements(merchant, customer).await.map_err(|e| store_failed(&e))?;
+    let mut agreements = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(record) = app.stores.agreement(merchant, &id).await.map_err(|e| store_failed(&e))? else {
+            continue;
+        };
+        // INVARIANT: only the caller's agreements of this very customer are answered, whatever the index says.
+        if record.agreement.merchant_id != merchant
+            || record.agreement.customer_id.as_deref() != Some(customer)
+        {
+            continue;
+        }
+        let ledger = app.stores.attempts(merchant, &id).await.map_err(|e| store_failed(&e))?;
+        agreements.push(record_json(&record, &ledger));
+    }
+    Ok(HttpResponse::json(200, &serde_json::json!({"customerId": customer, "agreements": agreements})))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,131 @@
+//! The state a decision is made on: the agreement a request names, its ledger, the merchant's policy,
+//! the customer's CIT payments and the attempts on the same card under another agreement.
+
+use mitgate_core::engine::Evaluation;
+use mitgate_core::model::{Agreement, ChargeRequest, History, GRANDFATHERED_REFERENCE};
+
+use crate::app::App;
+use crate::store::indexes::{PAYMENT, TOKEN};
+use crate::store::{AgreementRecord, AttemptLedger, Kv, StoreError};
+
+/// The agreement a charge request names: by id, by an MIT payment id (chaining is then refused by the
+/// engine), or by credential token for a grandfathered `-100` reference.
+pub(crate) async fn resolve<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    request: &ChargeRequest,
+) -> Result<Option<AgreementRecord>, StoreError> {
+    if request.reference == GRANDFATHERED_REFERENCE {
+        let Some(token) = &request.credential_token else { return Ok(None) };
+        let Some(id) = app.stores.lookup(&TOKEN, merchant, token).await? else { return Ok(None) };
+        return app.stores.agreement(merchant, &id).await;
+    }
+    if let Some(r) = app.stores.agreement(merchant, &request.reference).await? {
+        return Ok(Some(r));
+    }
+    match app.stores.lookup(&PAYMENT, merchant, &request.reference).await? {
+        Some(id) => app.stores.agreement(merchant, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// The attempts on an agreement's credential token under the merchant's other agreement, found through
+/// the (merchant, token) index (`token/v1/...`, which names the latest agreement stored on the token), from
+/// that agreement's ledger in the configured store. The card networks count declines per card, so the
+/// engine's retry rules read them (`history.credentialAttempts`). Only the indexed agreement is seen: an
+/// older third agreement on the same token is not (docs/worker.md).
+pub(crate) async fn credential_attempts<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    agreement: &Agreement,
+) -> Result<Vec<mitgate_core::model::Attempt>, StoreError> {
+    let token = agreement.credential.token.as_str();
+    let Some(other) = app.stores.lookup(&TOKEN, merchant, token).await? else { return Ok(Vec::new()) };
+    if other == agreement.id {
+        return Ok(Vec::new());
+    }
+    let mut attempts = app.stores.attempts(merchant, &other).await?.attempts;
+    // An attempt without a token charged that agreement's credential: this token, by the index.
+    for a in &mut attempts {
+        a.credential_token.get_or_insert_with(|| token.to_string());
+    }
+    attempts.retain(|a| a.credential_token.as_deref() == Some(token));
+    Ok(attempts)
+}
+
+/// The state a decision is made on.
+pub(crate) struct Loaded {
+    pub record: Option<AgreementRecord>,
+    pub evaluation: Evaluation,
+}
+
+/// Loads what a decision on `request` reads; nothing is written.
+pub(crate) async fn load<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    request: ChargeRequest,
+) -> Result<Loaded, StoreError> {
+    let record = resolve(app, merchant, &request).await?;
+    let ledger = match &record {
+        Some(r) => app.stores.attempts(merchant, &r.agreement.id).await?,
+        None => AttemptLedger::default(),
+    };
+    let policy = app.stores.policy(merchant).await?.unwrap_or_default();
+    let payments = match &record {
+        Some(r) => payments_of(app, r).await?,
+        None => Vec::new(),
+    };
+    let credential_attempts = match &record {
+        Some(r) => credential_attempts(app, merchant, &r.agreement).await?,
+        None => Vec::new(),
+    };
+    let evaluation = Evaluation {
+        now: app.now,
+        policy,
+        agreement: record.as_ref().map(|r| r.agreement.clone()),
+        history: History { payments, attempts: ledger.attempts.clone(), credential_attempts },
+        request,
+    };
+    Ok(Loaded { record, evaluation })
+}
+
+/// The CIT payments a decision on this agreement counts: its own and, when it names a customer, every
+/// other CVV-verified CIT of that customer with this merchant (`customer.rs`). The agreement's merchant
+/// is the index's (agreements are keyed by merchant: another merchant's is never loaded).
+pub(crate) async fn payments_of<K: Kv, P>(
+    app: &App<'_, K, P>,
+    record: &AgreementRecord,
+) -> Result<Vec<mitgate_core::model::Payment>, StoreError> {
+    match &record.agreement.customer_id {
+        None => Ok(record.payments.clone()),
+        Some(customer) => {
+            let index = app.stores.customer_index(&record.agreement.merchant_id, customer).await?;
+            Ok(crate::store::customer_index::history_payments(record, &index))
+        }
+    }
+}
+
+/// Adds an agreement's CVV-verified CITs to its customer's index, pruned with the merchant's lookback.
+/// `Err` names what was not recorded: the agreement is stored either way, and its own payments still
+/// count for it; only the customer's other references miss the raise (a lower ceiling, never a higher).
+pub(crate) async fn index_customer<K: Kv, P>(
+    app: &App<'_, K, P>,
+    record: &AgreementRecord,
+) -> Result<(), String> {
+    let Some(customer) = &record.agreement.customer_id else { return Ok(()) };
+    let payments = crate::store::customer_index::indexable(record);
+    if payments.is_empty() {
+        return Ok(());
+    }
+    let merchant = &record.agreement.merchant_id;
+    let not_indexed = |e: StoreError| {
+        format!(
+            "the customer's index was not updated ({}): this payment raises only its own reference's ceiling",
+            e.0
+        )
+    };
+    let lookback =
+        app.stores.policy(merchant).await.map_err(not_indexed)?.and_then(|p| p.max_amount_lookback);
+    let add = crate::store::customer_index::CustomerAdd { payments, lookback };
+    app.stores.add_customer_payments(merchant, customer, &add, app.now).await.map_err(not_indexed)
+}

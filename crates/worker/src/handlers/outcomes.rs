@@ -1,0 +1,180 @@
+//! Outcomes of forwarded attempts: `POST /v1/agreements/{id}/attempts/{attemptId}/outcome` (the merchant
+//! reports one) and [`record_outcome`] (a processor's answer, read by a charge or a webhook).
+
+use mitgate_core::json_struct;
+use mitgate_core::model::{Agreement, AttemptStatus, History, Outcome, OutcomeResult};
+use mitgate_core::state;
+
+use super::agreements::{owned, record_json};
+use super::{invalid_one, not_found, parse_body};
+use crate::app::{store_failed, Answer, App, Call};
+use crate::http::HttpResponse;
+use crate::store::indexes::PAYMENT;
+use crate::store::{AgreementRecord, AttemptLedger, Kv, StoreError};
+
+/// `POST /v1/agreements/{id}/attempts/{attemptId}/outcome` body: how a pending attempt ended, as the
+/// merchant learnt it from the processor (a timeout or a lost connection leaves the attempt pending).
+#[derive(Debug)]
+struct OutcomeBody {
+    result: OutcomeResult,
+    payment_id: Option<String>,
+    decline: Option<mitgate_core::model::Decline>,
+}
+
+json_struct!(OutcomeBody, deny_unknown {
+    result: req "result",
+    payment_id: opt "paymentId",
+    decline: opt "decline",
+});
+
+/// `POST /v1/agreements/{id}/attempts/{attemptId}/outcome`.
+pub(crate) async fn post<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {
+    let (merchant, id, attempt_id, req) = (call.merchant, call.id, call.attempt, call.request);
+    let body: OutcomeBody = parse_body(req)?;
+    let record = owned(app, merchant, id).await?;
+    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
+    let history =
+        History { payments: record.payments.clone(), attempts: ledger.attempts, ..Default::default() };
+    let outcome = Outcome {
+        attempt_id: attempt_id.to_string(),
+        at: app.now,
+        result: body.result,
+        payment_id: body.payment_id,
+        decline: body.decline,
+    };
+    let mut errors = Vec::new();
+    outcome.validate("", &mut errors);
+    if !errors.is_empty() {
+        return Err(HttpResponse::invalid(&errors));
+    }
+    let (agreement, next) =
+        state::apply_outcome(&record.agreement, &history, &outcome).map_err(|e| match e {
+            state::StateError::UnknownAttempt(_) => not_found("attempt", attempt_id),
+            state::StateError::MissingDecline => {
+                invalid_one("decline", "is required when result is declined")
+            }
+            other => HttpResponse::error(409, "conflict", other.to_string()),
+        })?;
+    // INVARIANT: the attempt's resolution is written last. Until it is, the attempt is pending and the
+    // same request applies the outcome again, so a failure part way leaves a state the retry completes
+    // (the agreement's new status and the payment index are written before, and are idempotent).
+    let mut record = record;
+    if agreement != record.agreement {
+        record.agreement = agreement;
+        record.updated_at = app.now;
+        app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
+    }
+    let partial = |e: &StoreError| {
+        HttpResponse::error(
+            503,
+            "store_unavailable",
+            format!(
+                "the outcome was not recorded ({}): attempt {attempt_id} is still pending; the agreement's \
+                 status may already show it. Send the same request again to complete it",
+                e.0
+            ),
+        )
+        .with_header("retry-after", "1")
+    };
+    if let Some(pid) = outcome.payment_id.as_deref() {
+        app.stores.link(&PAYMENT, merchant, pid, &id.to_string()).await.map_err(|e| partial(&e))?;
+    }
+    if let Some(settled) = next.attempts.iter().find(|a| a.id == attempt_id) {
+        app.stores.merge_attempt(merchant, id, settled).await.map_err(|e| partial(&e))?;
+    }
+    let ledger = AttemptLedger { attempts: next.attempts };
+    Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
+}
+
+/// What recording an outcome did.
+pub(crate) struct Recorded {
+    /// The agreement after the outcome.
+    pub agreement: Agreement,
+    /// The attempt's status as stored (pending when the write failed).
+    pub status: AttemptStatus,
+    /// What could not be recorded, or why the outcome was not applied.
+    pub warning: Option<String>,
+}
+
+/// A processor's outcome as mitgate may store it: a payment id or decline code that is not a plain id or
+/// carries a card number is dropped (it would become a storage key or a stored value), never kept.
+fn without_card_data(outcome: &Outcome) -> Outcome {
+    let mut clean = outcome.clone();
+    let mut errors = Vec::new();
+    if let Some(p) = &clean.payment_id {
+        mitgate_core::model::Outcome { payment_id: Some(p.clone()), decline: None, ..outcome.clone() }
+            .validate("", &mut errors);
+        if !errors.is_empty() {
+            clean.payment_id = None;
+        }
+    }
+    if let Some(d) = &mut clean.decline {
+        for code in [&mut d.code, &mut d.advice_code] {
+            if code.as_deref().is_some_and(mitgate_core::pan::looks_like_card_number) {
+                *code = None;
+            }
+        }
+    }
+    clean
+}
+
+/// Applies a processor outcome to its attempt and writes the result back: the attempt merged into the
+/// latest ledger (so concurrent charges' attempts are not erased), the agreement when its status changed
+/// (8026, expired card), the payment index for the MIT's payment id. Never fails: what cannot be written
+/// is reported in `warning`, and the attempt then stays pending (it keeps its velocity slot).
+pub(crate) async fn record_outcome<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    record: &AgreementRecord,
+    history: &History,
+    outcome: &Outcome,
+) -> Recorded {
+    let agreement_id = record.agreement.id.as_str();
+    let attempt_id = outcome.attempt_id.as_str();
+    let outcome = &without_card_data(outcome);
+    let (next_agreement, next_history) = match state::apply_outcome(&record.agreement, history, outcome) {
+        Ok(next) => next,
+        Err(e) => {
+            let status = history
+                .attempts
+                .iter()
+                .find(|a| a.id == attempt_id)
+                .map_or(AttemptStatus::Pending, |a| a.status);
+            return Recorded {
+                agreement: record.agreement.clone(),
+                status,
+                warning: Some(format!("outcome not applied: {e}")),
+            };
+        }
+    };
+    let mut warnings = Vec::new();
+    let mut status = next_history
+        .attempts
+        .iter()
+        .find(|a| a.id == attempt_id)
+        .map_or(AttemptStatus::Pending, |a| a.status);
+    let written = match next_history.attempts.iter().find(|a| a.id == attempt_id) {
+        Some(ours) => app.stores.merge_attempt(merchant, agreement_id, ours).await,
+        None => Ok(()),
+    };
+    if let Err(e) = written {
+        warnings.push(format!("outcome not recorded ({}); the attempt stays pending", e.0));
+        status = AttemptStatus::Pending;
+    }
+    if next_agreement != record.agreement {
+        let mut next = record.clone();
+        next.agreement = next_agreement.clone();
+        next.updated_at = app.now;
+        if let Err(e) = app.stores.put_agreement(&next).await {
+            warnings.push(format!("agreement status not recorded ({})", e.0));
+        }
+    }
+    if let Some(pid) = outcome.payment_id.as_deref() {
+        if let Err(e) = app.stores.link(&PAYMENT, merchant, pid, &agreement_id.to_string()).await {
+            warnings.push(format!("payment index not recorded ({})", e.0));
+        }
+    }
+    // Every failure is reported, not only the last.
+    let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
+    Recorded { agreement: next_agreement, status, warning }
+}

@@ -1,0 +1,302 @@
+//! The canonical API's handlers over memory: charges, outcomes, idempotency, failures of each store.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use mitgate_core::model::{AgreementStatus, AttemptStatus};
+
+use super::testkit::*;
+use super::{agreements, charges, decisions, outcomes};
+use crate::app::{authenticate, flatten, Call, Forwarded};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::idempotency::{finality_of, idempotent, Finality};
+
+/// A reservation that cannot be read back: nothing is forwarded and the answer says what is true
+/// (issue 15, item 4): released when the store takes the release, otherwise pending with its id.
+#[test]
+fn unreadable_reservation_is_answered_truthfully() {
+    let w = seeded();
+    *w.stores.velocity.fail_reads_after_put.borrow_mut() = true;
+    let r = charge_once(&w, &[("idempotency-key", "k-unverified")]);
+    assert_eq!(r.status, 503);
+    let body = r.body_serde().unwrap();
+    assert_eq!(body["error"]["code"], "reservation_unverified", "{body}");
+    let attempt = r.headers.iter().find(|(k, _)| k == "x-mitgate-attempt-id").unwrap().1.clone();
+    assert!(body["error"]["message"].as_str().unwrap().contains(&attempt));
+    assert!(w.processor.sent.borrow().is_empty(), "nothing forwarded");
+    *w.stores.velocity.fail_reads_after_put.borrow_mut() = false;
+    *w.stores.velocity.fail_reads.borrow_mut() = false;
+    let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
+    assert_eq!(ledger.attempts.len(), 1);
+    assert_eq!(ledger.attempts[0].id, attempt);
+    assert_eq!(ledger.attempts[0].status, AttemptStatus::Pending, "the answer said it stays pending");
+    // Nothing was forwarded, so the key is free: the retry is decided again. The pending attempt holds
+    // the policy's one slot (429) until the merchant settles it as not sent; then the retry goes out once.
+    let again = charge_once(&w, &[("idempotency-key", "k-unverified")]);
+    assert_eq!(again.status, 429, "{:?}", again.body_serde());
+    assert!(!again.headers.iter().any(|(k, _)| k == "idempotent-replayed"));
+    let path = format!("/v1/agreements/pay_1/attempts/{attempt}/outcome");
+    let settled = w.run(|app| {
+        let r = req("POST", &path, r#"{"result": "not_sent"}"#, &[]);
+        block_on(outcomes::post(app, &Call { id: "pay_1", attempt: &attempt, ..call("demo", &r) }))
+    });
+    assert_eq!(settled.unwrap().status, 200);
+    let third = charge_once(&w, &[("idempotency-key", "k-unverified")]);
+    assert_eq!(third.status, 200, "{:?}", third.body_serde());
+    assert_eq!(w.processor.sent.borrow().len(), 1);
+}
+
+/// An outcome whose agreement write fails leaves the attempt pending, so the same request completes it
+/// (issue 15, item 4): never a resolved attempt with the agreement's new status lost.
+#[test]
+fn outcome_with_a_failed_agreement_write_can_be_completed() {
+    let w = seeded();
+    *w.processor.answer.borrow_mut() = Forwarded::TimedOut;
+    let r = charge_once(&w, &[]);
+    assert_eq!(r.status, 504);
+    let attempt = r.headers.iter().find(|(k, _)| k == "x-mitgate-attempt-id").unwrap().1.clone();
+    let path = format!("/v1/agreements/pay_1/attempts/{attempt}/outcome");
+    let body = r#"{"result": "declined", "decline": {"code": "8026", "reason": "authentication_required"}}"#;
+    let settle = |w: &World| {
+        w.run(|app| {
+            let r = req("POST", &path, body, &[]);
+            block_on(outcomes::post(app, &Call { id: "pay_1", attempt: &attempt, ..call("demo", &r) }))
+        })
+    };
+    *w.stores.agreements.fail_writes.borrow_mut() = true;
+    assert_eq!(flatten(settle(&w)).status, 503);
+    *w.stores.agreements.fail_writes.borrow_mut() = false;
+    let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
+    assert_eq!(
+        ledger.attempts[0].status,
+        AttemptStatus::Pending,
+        "not resolved while the status is unwritten"
+    );
+    assert_eq!(flatten(settle(&w)).status, 200);
+    let record = block_on(w.stores.agreement("demo", "pay_1")).unwrap().unwrap();
+    assert_eq!(record.agreement.status, AgreementStatus::ReauthenticationRequired);
+    let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
+    assert_eq!(ledger.attempts[0].status, AttemptStatus::Declined);
+}
+
+/// Answers that say when to try again are not stored as final (issue 15, item 8).
+#[test]
+fn refusals_that_name_a_retry_time_are_not_final() {
+    let velocity = HttpResponse::error(429, "refused", "velocity").with_header("retry-after", "7");
+    assert!(matches!(finality_of(&velocity), Finality::Retryable));
+    let processor_rate_limit =
+        HttpResponse::json_text(429, "{}".into()).with_header("x-mitgate-attempt-id", "att_1");
+    assert!(matches!(finality_of(&processor_rate_limit), Finality::Retryable));
+    let interval = HttpResponse::error(403, "refused", "too soon").with_header("retry-after", "60");
+    assert!(matches!(finality_of(&interval), Finality::Retryable));
+    // Forwarded answers (an attempt was made) are final even with a Retry-After of the processor's.
+    let declined = HttpResponse::json_text(402, "{}".into())
+        .with_header("x-mitgate-attempt-id", "att_1")
+        .with_header("retry-after", "60");
+    assert!(matches!(finality_of(&declined), Finality::Final));
+    let refused = HttpResponse::error(403, "refused", "ceiling");
+    assert!(matches!(finality_of(&refused), Finality::Final));
+}
+
+#[test]
+fn authenticates_by_header() {
+    let w = World::new();
+    assert_eq!(
+        authenticate(&w.config, &req("GET", "/", "", &[("x-mitgate-key", "sk_test_demo")])).unwrap(),
+        "demo"
+    );
+    assert_eq!(authenticate(&w.config, &req("GET", "/", "", &[])).unwrap_err().status, 401);
+    assert_eq!(
+        authenticate(&w.config, &req("GET", "/", "", &[("x-mitgate-key", "sk_test_x")])).unwrap_err().status,
+        401
+    );
+}
+
+#[test]
+fn charge_reserves_forwards_and_records() {
+    let w = seeded();
+    let r = charge_once(&w, &[("authorization", "processor-key")]);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let sent = w.processor.sent.borrow();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].url, "http://processor.test/api/checkout/merchant-initiated-transaction");
+    assert!(sent[0].headers.contains(&("authorization".into(), "processor-key".into())));
+    let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
+    assert_eq!(ledger.attempts.len(), 1);
+    assert_eq!(ledger.attempts[0].status, AttemptStatus::Approved);
+    drop(sent);
+    let second = charge_once(&w, &[]);
+    assert_eq!(second.status, 429);
+    assert!(second.headers.iter().any(|(k, _)| k == "retry-after"));
+    assert_eq!(w.processor.sent.borrow().len(), 1, "a refusal is never forwarded");
+}
+
+#[test]
+fn storage_operations_are_counted() {
+    let w = seeded();
+    let before = (w.stores.counters.kv_reads.get(), w.stores.counters.kv_writes.get());
+    assert_eq!(charge_once(&w, &[]).status, 200);
+    let reads = w.stores.counters.kv_reads.get() - before.0;
+    let writes = w.stores.counters.kv_writes.get() - before.1;
+    // agreement, ledger, policy, token index (another agreement on the credential), re-read after
+    // reservation, ledger before the outcome merge.
+    assert_eq!(reads, 6, "{}", w.stores.counters.header_value());
+    // reservation, outcome, payment index.
+    assert_eq!(writes, 3, "{}", w.stores.counters.header_value());
+    assert!(w.stores.counters.header_value().starts_with("kv_reads="));
+}
+
+#[test]
+fn durable_object_store_reserves_and_records() {
+    let w = seeded_objects();
+    let r = charge_once(&w, &[("idempotency-key", "d1")]);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(w.stores.velocity.map.borrow().is_empty(), "ledgers live in the objects");
+    assert!(w.stores.idempotency.map.borrow().is_empty(), "idempotency records live in the objects");
+    let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
+    assert_eq!(ledger.attempts.len(), 1);
+    assert_eq!(ledger.attempts[0].status, AttemptStatus::Approved);
+    // reserve, outcome merge, idempotency claim and final answer.
+    let replay = charge_once(&w, &[("idempotency-key", "d1")]);
+    assert_eq!(replay.body, r.body);
+    assert_eq!(w.processor.sent.borrow().len(), 1);
+    let second = charge_once(&w, &[]);
+    assert_eq!(second.status, 429, "{}", String::from_utf8_lossy(&second.body));
+    assert_eq!(w.processor.sent.borrow().len(), 1, "a refusal is never forwarded");
+    assert!(w.stores.counters.do_calls.get() > 0);
+}
+
+#[test]
+fn durable_object_failure_fails_closed() {
+    let w = seeded_objects();
+    *w.stores.objects.as_ref().unwrap().fail.borrow_mut() = true;
+    let r = charge_once(&w, &[]);
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+    let r = charge_once(&w, &[("idempotency-key", "k")]);
+    assert_eq!(r.status, 503);
+    assert!(w.processor.sent.borrow().is_empty(), "nothing forwarded without the object");
+    *w.stores.objects.as_ref().unwrap().fail.borrow_mut() = false;
+    assert_eq!(charge_once(&w, &[("idempotency-key", "k")]).status, 200);
+    assert!(block_on(w.stores.attempts("demo", "pay_1")).unwrap().attempts.len() == 1);
+}
+
+#[test]
+fn kv_failure_fails_closed() {
+    let w = seeded();
+    *w.stores.velocity.fail.borrow_mut() = true;
+    let r = charge_once(&w, &[]);
+    assert_eq!(r.status, 503);
+    assert!(w.processor.sent.borrow().is_empty(), "nothing forwarded without readable state");
+    *w.stores.velocity.fail.borrow_mut() = false;
+    *w.stores.idempotency.fail.borrow_mut() = true;
+    let r = charge_once(&w, &[("idempotency-key", "k")]);
+    assert_eq!(r.status, 503);
+    assert!(w.processor.sent.borrow().is_empty());
+}
+
+#[test]
+fn idempotent_replay_and_conflict() {
+    let w = seeded();
+    let a = charge_once(&w, &[("idempotency-key", "k1")]);
+    let b = charge_once(&w, &[("idempotency-key", "k1")]);
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body, b.body);
+    assert!(b.headers.contains(&("idempotent-replayed".into(), "true".into())));
+    assert_eq!(w.processor.sent.borrow().len(), 1);
+    let other = w.run(|app| {
+        let r = req(
+            "POST",
+            "/v1/charges",
+            r#"{"reference": "pay_1", "amount": {"amount": "11.00", "currency": "USD"}}"#,
+            &[("idempotency-key", "k1")],
+        );
+        block_on(idempotent(app, "demo", &r, async {
+            (HttpResponse::error(500, "unreachable", "not run"), Finality::Final)
+        }))
+    });
+    assert_eq!(other.status, 422);
+}
+
+#[test]
+fn body_idempotency_key_on_charges() {
+    let w = seeded();
+    let body =
+        r#"{"reference": "pay_1", "amount": {"amount": "10.00", "currency": "USD"}, "idempotencyKey": "b1"}"#;
+    let run = |w: &World| {
+        w.run(|app| {
+            let r = req("POST", "/v1/charges", body, &[]);
+            flatten(block_on(charges::post(app, &call("demo", &r))))
+        })
+    };
+    let a = run(&w);
+    let b = run(&w);
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body, b.body);
+    assert_eq!(w.processor.sent.borrow().len(), 1);
+}
+
+#[test]
+fn timeout_keeps_the_slot_and_not_sent_releases_it() {
+    let w = seeded();
+    *w.processor.answer.borrow_mut() = Forwarded::TimedOut;
+    assert_eq!(charge_once(&w, &[]).status, 504);
+    let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
+    assert_eq!(ledger.attempts[0].status, AttemptStatus::Pending);
+    let w = seeded();
+    *w.processor.answer.borrow_mut() = Forwarded::NotSent("refused".into());
+    assert_eq!(charge_once(&w, &[]).status, 502);
+    let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
+    assert_eq!(ledger.attempts[0].status, AttemptStatus::Released);
+    *w.processor.answer.borrow_mut() = approved();
+    assert_eq!(charge_once(&w, &[]).status, 200, "the released slot is free again");
+}
+
+#[test]
+fn soft_decline_requires_a_new_cit() {
+    let w = seeded();
+    *w.processor.answer.borrow_mut() = Forwarded::Answered(HttpResponse::json(
+        402,
+        &serde_json::json!({"message": "Soft decline - Cardholder authentication required", "declineCode": "8026"}),
+    ));
+    assert_eq!(charge_once(&w, &[]).status, 402);
+    let record = block_on(w.stores.agreement("demo", "pay_1")).unwrap().unwrap();
+    assert_eq!(record.agreement.status, mitgate_core::model::AgreementStatus::ReauthenticationRequired);
+}
+
+#[test]
+fn other_merchants_see_unknown_ids_and_fields_are_named() {
+    let w = seeded();
+    w.run(|app| {
+        // Issue 15, item 10: another merchant's id answers exactly as an id nobody uses (it was 403,
+        // which revealed that the id exists).
+        let none = HttpRequest::default();
+        let foreign = block_on(agreements::get(app, &on("other", "pay_1", &none))).unwrap_err();
+        let unknown = block_on(agreements::get(app, &on("nobody", "pay_1", &none))).unwrap_err();
+        assert_eq!((foreign.status, &foreign.body), (404, &unknown.body));
+        // Nor can another merchant claim it: its PUT creates its own agreement, demo's is untouched.
+        let theirs = AGREEMENT.replace("\"merchantId\": \"demo\"", "\"merchantId\": \"other\"");
+        assert!(theirs.contains("\"other\""), "{theirs}");
+        let put = block_on(agreements::put(app, &on("other", "pay_1", &req("PUT", "/v1/agreements/pay_1", &theirs, &[]))));
+        assert_eq!(put.unwrap().status, 201);
+        let ours = block_on(agreements::get(app, &on("demo", "pay_1", &none))).unwrap();
+        assert!(String::from_utf8_lossy(&ours.body).contains("\"merchantId\":\"demo\""));
+        assert_eq!(block_on(agreements::get(app, &on("demo", "nope", &none))).unwrap_err().status, 404);
+        let bad = block_on(decisions::post(app, &call("demo", &req("POST", "/v1/decisions", r#"{"reference": "pay_1", "amount": {"amount": "-1", "currency": "USD"}}"#, &[]))));
+        let bad = bad.unwrap_err();
+        assert_eq!(bad.status, 400);
+        assert!(String::from_utf8_lossy(&bad.body).contains("amount"));
+        let spoof = block_on(decisions::post(app, &call("demo", &req("POST", "/v1/decisions", r#"{"merchantId": "other", "reference": "pay_1", "amount": {"amount": "1.00", "currency": "USD"}}"#, &[]))));
+        assert_eq!(spoof.unwrap_err().status, 403);
+        // Paths and positions are those of the caller's text; a key given twice is named by its path.
+        for (body, field, message) in [
+            (r#"{"reference": "pay_1", "amountCents": 1}"#, "amountCents", "unknown field `amountCents`"),
+            (r#"{"reference": "pay_1", "amount": {"amount": "1.00", "amount": "2.00", "currency": "USD"}}"#, "amount.amount", "is given more than once"),
+            (r#"{"reference": "pay_1"}"#, "", "missing field `amount` at line 1 column 1"),
+            (r#"{"reference": 5,"#, "", "malformed JSON: EOF while parsing"),
+            ("[1]", "", "must be a JSON object"),
+        ] {
+            let r = block_on(decisions::post(app, &call("demo", &req("POST", "/v1/decisions", body, &[])))).unwrap_err();
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!((r.status, v["error"]["fields"][0]["path"].as_str()), (400, Some(field)), "{body}");
+            assert!(v["error"]["fields"][0]["message"].as_str().unwrap().starts_with(message), "{v}");
+        }
+    });
+}

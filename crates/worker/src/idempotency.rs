@@ -1,0 +1,144 @@
+//! `Idempotency-Key`: a replay gets the first answer, the same key with another body 422, a replay while
+//! the first is in flight 409. Which answers are final (kept) and which free the key is decided here.
+
+use sha2::{Digest, Sha256};
+
+use mitgate_core::json;
+use mitgate_core::validate::FieldError;
+
+use crate::app::{store_failed, App};
+use crate::hash::{hex, sha256_hex};
+use crate::http::{drops_response_header, HttpRequest, HttpResponse};
+use crate::redact::redact_card_numbers;
+use crate::store::{IdempotencyRecord, Kv};
+use crate::tree::{member, member_at, text};
+
+/// Whether an answer is final (kept for replays) or may be retried under the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Finality {
+    /// Replays return this answer.
+    Final,
+    /// Nothing happened (KV down before forwarding, processor unreachable before sending): the key is freed.
+    Retryable,
+}
+
+/// SHA-256 hex of the route and the body (JSON bodies normalised: key order and spacing do not matter).
+pub(crate) fn fingerprint(req: &HttpRequest) -> String {
+    let body = match std::str::from_utf8(&req.body).ok().and_then(crate::tree::serde_value) {
+        Some(v) => v.to_string().into_bytes(),
+        None => req.body.clone(),
+    };
+    let mut h = Sha256::new();
+    h.update(req.method.as_bytes());
+    h.update(b" ");
+    h.update(req.path.as_bytes());
+    h.update(b"\n");
+    h.update(&body);
+    hex(&h.finalize())
+}
+
+/// Runs `work` at most once per `Idempotency-Key`: a replay gets the first answer (with
+/// `Idempotent-Replayed: true`), the same key with another body gets 422, a replay while the first is
+/// still in flight gets 409.
+pub(crate) async fn idempotent<K: Kv, P, F>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    req: &HttpRequest,
+    work: F,
+) -> HttpResponse
+where
+    F: std::future::Future<Output = (HttpResponse, Finality)>,
+{
+    // The header; on the canonical route also the body's `idempotencyKey` (the ChargeRequest field).
+    let body_key = (req.path == "/v1/charges" && req.header("idempotency-key").is_none())
+        .then(|| std::str::from_utf8(&req.body).ok().and_then(|t| json::parse(t).ok()))
+        .flatten()
+        .and_then(|v| member(&v, "idempotencyKey").and_then(text).map(str::to_string));
+    let Some(key) = req.header("idempotency-key").or(body_key.as_deref()) else {
+        return work.await.0;
+    };
+    if key.is_empty() || key.len() > 255 {
+        return HttpResponse::invalid(&[FieldError::new("Idempotency-Key", "must be 1 to 255 characters")]);
+    }
+    let digest = sha256_hex(key.as_bytes());
+    let fp = fingerprint(req);
+    let pending = IdempotencyRecord { fingerprint: fp.clone(), created_at: app.now, response: None };
+    match app.stores.claim_idempotency(merchant, &digest, &pending).await {
+        Err(e) => return store_failed(&e),
+        Ok(Some(record)) => {
+            if record.fingerprint != fp {
+                return HttpResponse::error(
+                    422,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request body",
+                );
+            }
+            return match record.response {
+                Some(resp) => resp.with_header("idempotent-replayed", "true"),
+                None => HttpResponse::error(
+                    409,
+                    "idempotency_in_progress",
+                    "a request with this Idempotency-Key is still being processed",
+                )
+                .with_header("retry-after", "1"),
+            };
+        }
+        Ok(None) => {}
+    }
+    let (response, finality) = work.await;
+    let stored = match finality {
+        Finality::Retryable => app.stores.delete_idempotency(merchant, &digest).await,
+        Finality::Final => {
+            let mut kept = response.clone();
+            kept.body = redact_card_numbers(&String::from_utf8_lossy(&kept.body)).into_bytes();
+            // A processor's cookie is never kept (nor replayed).
+            kept.headers.retain(|(k, _)| !drops_response_header(k));
+            let record = IdempotencyRecord { fingerprint: fp, created_at: app.now, response: Some(kept) };
+            app.stores.put_idempotency(merchant, &digest, &record).await
+        }
+    };
+    match stored {
+        Ok(()) => response,
+        Err(e) => response.with_header("x-mitgate-warning", format!("idempotency record not saved: {}", e.0)),
+    }
+}
+
+/// A refusal that says when to try again is not final: a `429` (velocity, the card networks' retry budget,
+/// or a processor's rate limit: nothing was processed), or a `Retry-After` on an answer for which nothing
+/// was forwarded (no `X-Mitgate-Attempt-Id`). A client that retries with the same `Idempotency-Key` after
+/// `Retry-After` is decided again, as Stripe saves no result for a rate-limited request (docs/worker.md,
+/// "Idempotency").
+pub(crate) fn decided_again_later(response: &HttpResponse) -> bool {
+    let has = |name: &str| response.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    response.status == 429 || (has("retry-after") && !has("x-mitgate-attempt-id"))
+}
+
+/// Whether a charge answer is final.
+pub(crate) fn finality_of(response: &HttpResponse) -> Finality {
+    if decided_again_later(response) {
+        return Finality::Retryable;
+    }
+    let code = response.body_json().and_then(|v| {
+        member(&v, "outcome")
+            .and_then(text)
+            .or_else(|| member_at(&v, &["error", "code"]).and_then(text))
+            .map(str::to_string)
+    });
+    match (response.status, code.as_deref()) {
+        (
+            _,
+            Some(
+                "not_sent"
+                | "store_unavailable"
+                | "processor_not_configured"
+                | "concurrent_charge"
+                | "reservation_unverified",
+            ),
+        ) => Finality::Retryable,
+        (
+            400 | 401 | 403 | 413,
+            Some("invalid_request" | "invalid_body" | "forbidden" | "body_too_large"),
+        ) => Finality::Retryable,
+        _ => Finality::Final,
+    }
+}

@@ -1,0 +1,104 @@
+//! Customer-level history in the store: a customer's list of agreements (the dashboard's lookup) and
+//! their index of CVV-verified CITs ([`super::customer_index`]), in `AGREEMENTS` or the customer's
+//! Durable Object.
+
+use mitgate_core::time::Timestamp;
+
+use super::customer_index::{self, CustomerAdd, CustomerIndex, CustomerPayment};
+use super::durable_object::{ObjectOp, OpKind};
+use super::keys::{customer_agreements_key, customer_key, customer_object_name};
+use super::{encode, parse, Kv, StoreError, Stores};
+use crate::tree::Null;
+
+/// The most agreement ids kept per customer (newest first); older ones drop out of the lookup only.
+pub(crate) const MAX_CUSTOMER_AGREEMENTS: usize = 50;
+
+/// Whether merging `n` into `index` keeps it (it is not dominated nor out of the lookback).
+fn would_keep(index: &CustomerIndex, n: &CustomerPayment, now: Timestamp, lookback: Option<u64>) -> bool {
+    let mut probe = index.clone();
+    customer_index::merge(&mut probe, vec![n.clone()], now, lookback);
+    probe.payments.iter().any(|p| p.payment.id == n.payment.id)
+}
+
+impl<K: Kv> Stores<K> {
+    /// The ids of a customer's agreements with `merchant`, newest first (an index for lookups: KV writes
+    /// race, so a lost update can drop an id from the list, never the agreement itself).
+    pub async fn customer_agreements(
+        &self,
+        merchant: &str,
+        customer: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let key = customer_agreements_key(merchant, customer);
+        Ok(parse::<Vec<String>>(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default())
+    }
+
+    /// Puts `agreement` first in its customer's list (once; at most [`MAX_CUSTOMER_AGREEMENTS`] kept).
+    pub async fn add_customer_agreement(
+        &self,
+        merchant: &str,
+        customer: &str,
+        agreement: &str,
+    ) -> Result<(), StoreError> {
+        let mut ids = self.customer_agreements(merchant, customer).await?;
+        if ids.first().map(String::as_str) == Some(agreement) {
+            return Ok(());
+        }
+        ids.retain(|i| i != agreement);
+        ids.insert(0, agreement.to_string());
+        ids.truncate(MAX_CUSTOMER_AGREEMENTS);
+        self.put(&self.agreements, &customer_agreements_key(merchant, customer), &encode(&ids)?, None).await
+    }
+
+    /// A customer's index (empty when none was written).
+    pub async fn customer_index(&self, merchant: &str, customer: &str) -> Result<CustomerIndex, StoreError> {
+        if let Some(objects) = &self.objects {
+            let op = ObjectOp::new(OpKind::CustomerIndex);
+            return self.object(objects, &customer_object_name(merchant, customer), &op).await;
+        }
+        let key = customer_key(merchant, customer);
+        Ok(parse(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default())
+    }
+
+    /// Adds a CIT's payments to its customer's index. In a Durable Object the merge is atomic. With KV it
+    /// is read-merge-write, then read again: a concurrent CIT's write that dropped ours (last write wins)
+    /// is merged and written once more, up to three times (docs/worker.md: what remains of the race).
+    pub async fn add_customer_payments(
+        &self,
+        merchant: &str,
+        customer: &str,
+        add: &CustomerAdd,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        if add.payments.is_empty() {
+            return Ok(());
+        }
+        if let Some(objects) = &self.objects {
+            let op = ObjectOp { now: Some(now), ..ObjectOp::new(OpKind::CustomerAdd).with_body(add)? };
+            let name = customer_object_name(merchant, customer);
+            return self.object::<Null>(objects, &name, &op).await.map(|Null| ());
+        }
+        let key = customer_key(merchant, customer);
+        let present = |index: &CustomerIndex| {
+            add.payments.iter().all(|n| {
+                index.payments.iter().any(|p| p.payment.id == n.payment.id)
+                    // Pruned by the merge (dominated or out of the lookback) is as good as present.
+                    || !would_keep(index, n, now, add.lookback)
+            })
+        };
+        for _ in 0..3 {
+            let mut index: CustomerIndex =
+                parse(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default();
+            if present(&index) {
+                return Ok(());
+            }
+            customer_index::merge(&mut index, add.payments.clone(), now, add.lookback);
+            self.put(&self.agreements, &key, &encode(&index)?, None).await?;
+        }
+        let index: CustomerIndex = parse(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default();
+        if present(&index) {
+            Ok(())
+        } else {
+            Err(StoreError("concurrent writes to the customer's index kept dropping this payment".into()))
+        }
+    }
+}

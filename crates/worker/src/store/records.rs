@@ -1,0 +1,93 @@
+//! The values mitgate stores, as they are written (JSON, camelCase) and read back (unknown members
+//! refused).
+
+use serde::Serialize;
+
+use mitgate_core::json::{FromJson, Path, Value};
+use mitgate_core::json_struct;
+use mitgate_core::model::{Agreement, Attempt, Payment};
+use mitgate_core::time::Timestamp;
+use mitgate_core::validate::FieldError;
+
+use crate::dialect::Dialect;
+use crate::http::HttpResponse;
+
+/// How long idempotency records live.
+pub(crate) const IDEMPOTENCY_TTL_SECONDS: u64 = 86_400;
+
+/// An agreement as stored: the canonical agreement, its CIT payments and how it is reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AgreementRecord {
+    pub agreement: Agreement,
+    pub payments: Vec<Payment>,
+    /// The processor dialect charges on this agreement go to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<Dialect>,
+    /// Dialect values a rendered MIT needs (SPG `terminalId`, ...); never card data.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub processor_context: serde_json::Map<String, serde_json::Value>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Every MIT attempt on one agreement: the velocity counter's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AttemptLedger {
+    pub attempts: Vec<Attempt>,
+}
+
+/// Which attempt a 000 auto-attempt's `reference_id` became.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AttemptRef {
+    pub agreement_id: String,
+    pub attempt_id: String,
+}
+
+/// An idempotency key's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IdempotencyRecord {
+    /// SHA-256 of the route and the (normalised) body.
+    pub fingerprint: String,
+    pub created_at: Timestamp,
+    /// `None` while the first request is still in flight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<HttpResponse>,
+}
+
+impl FromJson for AgreementRecord {
+    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
+        const FIELDS: &[&str] =
+            &["agreement", "payments", "dialect", "processorContext", "createdAt", "updatedAt"];
+        let o = value.object(path, FIELDS, true)?;
+        Ok(AgreementRecord {
+            agreement: o.req("agreement")?,
+            payments: o.or_default("payments")?,
+            dialect: o.opt("dialect")?,
+            processor_context: match o.get("processorContext") {
+                None => serde_json::Map::new(),
+                Some(v) => crate::tree::to_serde_map(v, &path.key("processorContext"))?,
+            },
+            created_at: o.req("createdAt")?,
+            updated_at: o.req("updatedAt")?,
+        })
+    }
+}
+
+json_struct!(AttemptLedger, deny_unknown {
+    attempts: default "attempts",
+});
+
+json_struct!(AttemptRef, deny_unknown {
+    agreement_id: req "agreementId",
+    attempt_id: req "attemptId",
+});
+
+json_struct!(IdempotencyRecord, deny_unknown {
+    fingerprint: req "fingerprint",
+    created_at: req "createdAt",
+    response: opt "response",
+});

@@ -1,0 +1,115 @@
+#![allow(clippy::unwrap_used, clippy::panic, clippy::type_complexity)]
+use mitgate_core::json::from_str;
+use mitgate_core::model::{Agreement, Attempt};
+use mitgate_core::time::Timestamp;
+
+use super::durable_object::{ObjectOp, OpKind};
+use super::indexes::{ATTEMPT_REF, PAYMENT, PENDING_CIT, TOKEN};
+use super::keys::idempotency_key;
+use super::*;
+use crate::dialect::Dialect;
+use crate::http::HttpResponse;
+
+/// A merge whose latest ledger cannot be read writes nothing: a concurrent reservation survives.
+#[test]
+fn merge_attempt_never_writes_a_stale_ledger() {
+    use crate::test_util::block_on;
+    use memory::MemoryKv;
+    let stores =
+        Stores::new(MemoryKv::default(), MemoryKv::default(), MemoryKv::default(), MemoryKv::default());
+    let attempt = |id: &str, status: &str| -> Attempt {
+        from_str(&format!(
+            r#"{{"id": "{id}", "at": "2026-04-10T12:00:00Z", "amount": {{"amount": "1.00", "currency": "USD"}}, "status": "{status}"}}"#
+        ))
+        .unwrap()
+    };
+    let both = AttemptLedger { attempts: vec![attempt("att_a", "pending"), attempt("att_b", "pending")] };
+    block_on(stores.put_attempts("m", "agr", &both)).unwrap();
+    *stores.velocity.fail_reads.borrow_mut() = true;
+    assert!(block_on(stores.merge_attempt("m", "agr", &attempt("att_a", "approved"))).is_err());
+    *stores.velocity.fail_reads.borrow_mut() = false;
+    let ledger = block_on(stores.attempts("m", "agr")).unwrap();
+    assert_eq!(ledger.attempts, both.attempts, "att_b (reserved concurrently) is still there");
+    block_on(stores.merge_attempt("m", "agr", &attempt("att_a", "approved"))).unwrap();
+    let ledger = block_on(stores.attempts("m", "agr")).unwrap();
+    assert_eq!(ledger.attempts.len(), 2);
+}
+
+/// Key components are joined with `/`: with merchant ids that cannot hold one (auth.rs), no two
+/// (merchant, component) pairs give the same key, whatever the second component holds.
+#[test]
+fn merchant_keys_never_collide() {
+    let token_key = |m: &str, t: &str| TOKEN.key(m, t);
+    let builders: [&dyn Fn(&str, &str) -> String; 5] = [
+        &token_key,
+        &|m, p| PAYMENT.key(m, p),
+        &|m, r| PENDING_CIT.key(m, r),
+        &|m, r| ATTEMPT_REF.key(m, r),
+        &idempotency_key,
+    ];
+    let pairs = [("a", "b/c"), ("a/b", "c"), ("a", "b"), ("ab", "c"), ("a", "/b/c"), ("a/", "b/c")];
+    for build in builders {
+        let mut seen = std::collections::BTreeMap::new();
+        for (merchant, rest) in pairs.iter().filter(|(m, _)| crate::auth::valid_merchant_id(m)) {
+            if let Some(other) = seen.insert(build(merchant, rest), (*merchant, *rest)) {
+                panic!("{merchant}/{rest} collides with {other:?}");
+            }
+        }
+        assert_eq!(seen.len(), 4, "a/b and a/ are not merchant ids");
+    }
+    assert!(!crate::auth::valid_merchant_id("a/b"));
+    assert_eq!(token_key("a", "b/c"), token_key("a/b", "c"), "why merchant ids may not hold `/`");
+}
+
+/// What the store writes reads back to the same value; unknown members of a record are refused.
+#[test]
+fn records_read_back() {
+    let at = Timestamp::parse("2026-06-01T12:00:00Z").unwrap();
+    let agreement: Agreement = from_str(
+        r#"{"id": "a1", "merchantId": "demo", "type": "unscheduled",
+            "established": {"method": "zero_auth", "at": "2026-05-30T00:00:00Z"}, "currency": "USD",
+            "paymentMethod": {"type": "card", "brand": "visa"}, "credential": {"token": "tok_1"},
+            "consent": {"storeCredential": true, "merchantInitiated": true}}"#,
+    )
+    .unwrap();
+    let mut processor_context = serde_json::Map::new();
+    processor_context.insert("terminalId".into(), "11111".into());
+    processor_context.insert("n".into(), serde_json::json!([1, -2, 2.5, null, {"b": true}]));
+    let record = AgreementRecord {
+        agreement,
+        payments: vec![],
+        dialect: Some(Dialect::Spg),
+        processor_context,
+        created_at: at,
+        updated_at: at,
+    };
+    assert_eq!(from_str::<AgreementRecord>(&encode(&record).unwrap()).unwrap(), record);
+    let response =
+        HttpResponse::json(402, &serde_json::json!({"declineCode": "8026"})).with_header("retry-after", "1");
+    let idem = IdempotencyRecord { fingerprint: "f".into(), created_at: at, response: Some(response) };
+    assert_eq!(from_str::<IdempotencyRecord>(&encode(&idem).unwrap()).unwrap(), idem);
+    let link = AttemptRef { agreement_id: "a1".into(), attempt_id: "att_1".into() };
+    assert_eq!(from_str::<AttemptRef>(&encode(&link).unwrap()).unwrap(), link);
+    let ledger = AttemptLedger::default();
+    assert_eq!(from_str::<AttemptLedger>(&encode(&ledger).unwrap()).unwrap(), ledger);
+    let e = from_str::<AttemptRef>(r#"{"agreementId": "a", "attemptId": "b", "x": 1}"#).unwrap_err();
+    assert_eq!(e.path, "x");
+    let e = from_str::<IdempotencyRecord>(
+        r#"{"fingerprint": "f", "createdAt": "2026-06-01T12:00:00Z",
+            "response": {"status": 200, "headers": [["a"]], "body": ""}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.path, "response.headers[0]");
+}
+
+#[test]
+fn object_operations_read_back() {
+    let op = ObjectOp {
+        attempt_id: "att_1".into(),
+        now: Some(Timestamp::parse("2026-06-01T12:00:00Z").unwrap()),
+        ..ObjectOp::new(OpKind::IdempotencyClaim)
+    };
+    let back: ObjectOp = from_str(&encode(&op).unwrap()).unwrap();
+    assert_eq!((back.op, back.attempt_id, back.now, back.body), (op.op, op.attempt_id, op.now, op.body));
+    assert!(from_str::<ObjectOp>(r#"{"op": "explode"}"#).unwrap_err().message.starts_with("unknown variant"));
+}
