@@ -392,6 +392,69 @@ pub fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<Fiel
     common::finish(ParsedMit { request, lookup }, errors)
 }
 
+#[cfg(feature = "outbound")]
+pub use outbound::render_mit;
+
+/// The MIT request mitgate sends for a canonical charge (the Worker's `POST /v1/charges`): typed
+/// structs written by serde_json, the inverse of [`parse_mit`]. Feature `outbound`.
+#[cfg(feature = "outbound")]
+mod outbound {
+    use mitgate_core::model::MitType;
+    use mitgate_core::money::Currency;
+    use serde::Serialize;
+
+    use crate::{common, MitOrder, MitRequest};
+
+    /// The `01N` / `03N` request mitgate renders, in the JSON shape above.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct MitOut<'a> {
+        shop_login: &'a str,
+        currency: Currency,
+        amount: String,
+        shop_transaction_id: &'a str,
+        token_value: &'a str,
+        trans_details: TransDetailsOut<'a>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct TransDetailsOut<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        previous_trans_details: PreviousOut<'a>,
+    }
+
+    #[derive(Serialize)]
+    struct PreviousOut<'a> {
+        #[serde(rename = "bankTransactionID")]
+        bank_transaction_id: &'a str,
+    }
+
+    /// Renders a canonical charge as an `01N` / `03N` request in the JSON shape ([`parse_mit`](super::parse_mit)'s inverse):
+    /// the CIT's `shopLogin`, `currency`, the amount in major units as a string (`"10.00"`), the attempt id
+    /// as `shopTransactionId`, the credential token (the request's, else the agreement's) as `tokenValue`,
+    /// `03N` for an unscheduled agreement (`01N` otherwise), and the reference as `bankTransactionID`.
+    pub fn render_mit(order: &MitOrder<'_>) -> Result<MitRequest, serde_json::Error> {
+        let request = order.request;
+        let body = MitOut {
+            shop_login: order.shop_login,
+            currency: request.amount.currency(),
+            amount: request.amount.amount().to_string(),
+            shop_transaction_id: order.attempt_id,
+            token_value: order.token(),
+            trans_details: TransDetailsOut {
+                kind: match order.agreement.mit_type {
+                    MitType::Unscheduled => "03N",
+                    MitType::Recurring | MitType::Installment => "01N",
+                },
+                previous_trans_details: PreviousOut { bank_transaction_id: &request.reference },
+            },
+        };
+        Ok(common::json_request("/", serde_json::to_string(&body)?))
+    }
+}
+
 fn card_expiry(
     month: Option<&Literal>,
     year: Option<&Literal>,

@@ -220,6 +220,53 @@ pub fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<Fiel
     common::finish(ParsedMit { request, lookup: AgreementLookup::Reference(reference) }, errors)
 }
 
+#[cfg(feature = "outbound")]
+pub use outbound::render_mit;
+
+/// The MIT request mitgate sends for a canonical charge (the Worker's `POST /v1/charges`): typed
+/// structs written by serde_json, the inverse of [`parse_mit`]. Feature `outbound`.
+#[cfg(feature = "outbound")]
+mod outbound {
+    use mitgate_core::money::Currency;
+    use serde::Serialize;
+
+    use super::CUSTOMER_HEADER;
+    use crate::{common, MitOrder, MitRequest};
+
+    /// The MIT request mitgate renders: `{"subtotal": {"cents", "currency"}, "originalPaymentId"}`.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct MitOut<'a> {
+        subtotal: SubtotalOut,
+        original_payment_id: &'a str,
+    }
+
+    #[derive(Serialize)]
+    struct SubtotalOut {
+        cents: u64,
+        currency: Currency,
+    }
+
+    /// Renders a canonical charge as `POST /api/checkout/merchant-initiated-transaction` ([`parse_mit`](super::parse_mit)'s
+    /// inverse): `subtotal` in integer minor units, the reference as `originalPaymentId`, the customer (the
+    /// request's, else the agreement's) in header `x-user-id`.
+    pub fn render_mit(order: &MitOrder<'_>) -> Result<MitRequest, serde_json::Error> {
+        let amount = &order.request.amount;
+        let body = MitOut {
+            subtotal: SubtotalOut { cents: amount.minor_units(), currency: amount.currency() },
+            original_payment_id: &order.request.reference,
+        };
+        let mut request = common::json_request(
+            "/api/checkout/merchant-initiated-transaction",
+            serde_json::to_string(&body)?,
+        );
+        if let Some(customer) = order.customer() {
+            request.headers.push((CUSTOMER_HEADER.to_string(), customer.to_string()));
+        }
+        Ok(request)
+    }
+}
+
 /// The network of a card number, from its prefix (first digits only; the number is not kept).
 fn brand_from_number(number: &str) -> Option<CardBrand> {
     let prefix = |n: usize| number.get(..n).and_then(|p| p.parse::<u32>().ok());

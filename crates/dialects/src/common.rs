@@ -167,6 +167,20 @@ pub(crate) fn lead(decision: &Decision) -> Option<&Violation> {
     decision.violations.first()
 }
 
+#[cfg(feature = "outbound")]
+/// A JSON MIT request: `content-type` and `accept` JSON, and the body serde_json wrote from the
+/// dialect's typed struct.
+pub(crate) fn json_request(path: &'static str, body: String) -> crate::MitRequest {
+    crate::MitRequest {
+        path,
+        headers: vec![
+            ("content-type".to_string(), "application/json".to_string()),
+            ("accept".to_string(), "application/json".to_string()),
+        ],
+        body,
+    }
+}
+
 /// One sentence for a list of field errors: the first, and how many more.
 pub(crate) fn summary(errors: &[FieldError]) -> String {
     match errors {

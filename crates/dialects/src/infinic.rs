@@ -230,6 +230,45 @@ pub fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<Fiel
     common::finish(ParsedMit { request, lookup: AgreementLookup::CredentialToken(token) }, errors)
 }
 
+#[cfg(feature = "outbound")]
+pub use outbound::render_mit;
+
+/// The MIT request mitgate sends for a canonical charge (the Worker's `POST /v1/charges`): typed
+/// structs written by serde_json, the inverse of [`parse_mit`]. Feature `outbound`.
+#[cfg(feature = "outbound")]
+mod outbound {
+    use mitgate_core::money::Currency;
+    use serde::Serialize;
+
+    use crate::{common, MitOrder, MitRequest};
+
+    /// The auto-attempt mitgate renders: `{"amount", "currency", "reference_id", "purchaser_id", "credentials"}`.
+    #[derive(Serialize)]
+    struct AutoAttemptOut<'a> {
+        amount: u64,
+        currency: Currency,
+        reference_id: &'a str,
+        purchaser_id: &'a str,
+        credentials: [&'a str; 1],
+    }
+
+    /// Renders a canonical charge as `POST /api/intents/auto-attempt` ([`parse_mit`](super::parse_mit)'s inverse): `amount` in
+    /// integer minor units, the attempt id as `reference_id` (its `StatusChange` webhook names it), the
+    /// customer (the request's, else the agreement's; empty when neither names one) as `purchaser_id`, the
+    /// credential token (the request's, else the agreement's) as the one `credentials` entry.
+    pub fn render_mit(order: &MitOrder<'_>) -> Result<MitRequest, serde_json::Error> {
+        let amount = &order.request.amount;
+        let body = AutoAttemptOut {
+            amount: amount.minor_units(),
+            currency: amount.currency(),
+            reference_id: order.attempt_id,
+            purchaser_id: order.customer().unwrap_or(""),
+            credentials: [order.token()],
+        };
+        Ok(common::json_request("/api/intents/auto-attempt", serde_json::to_string(&body)?))
+    }
+}
+
 fn method_kind(method: &str) -> PaymentMethodKind {
     match method.trim().to_ascii_lowercase().as_str() {
         "card" => PaymentMethodKind::Card,

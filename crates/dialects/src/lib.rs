@@ -16,6 +16,8 @@
 //! - [`Dialect::classify`]: is a request to the processor a CIT, an MIT, or something mitgate lets pass?
 //! - [`Dialect::parse_mit`]: the processor's MIT request to a canonical [`ChargeRequest`] plus how to find
 //!   the agreement ([`AgreementLookup`]).
+//! - `Dialect::render_mit` (feature `outbound`): a canonical charge (`MitOrder`) as the processor's MIT
+//!   request, the inverse of `parse_mit` (the Worker's `POST /v1/charges`).
 //! - [`Dialect::capture_cit`]: the processor's CIT documents to the canonical [`Agreement`] and the
 //!   history [`Payment`].
 //! - [`Dialect::render_refusal`]: a refused [`Decision`] as the processor would answer (status, headers,
@@ -79,6 +81,11 @@ macro_rules! delegate_dialect {
                 ctx: &$crate::MitContext<'_>,
             ) -> Result<$crate::ParsedMit, Vec<mitgate_core::validate::FieldError>> {
                 parse_mit(body, ctx)
+            }
+
+            #[cfg(feature = "outbound")]
+            fn render_mit(order: &$crate::MitOrder<'_>) -> Result<$crate::MitRequest, serde_json::Error> {
+                render_mit(order)
             }
 
             fn capture_cit(
@@ -215,6 +222,53 @@ impl ParsedMit {
     }
 }
 
+#[cfg(feature = "outbound")]
+/// What rendering a canonical charge as a dialect's MIT request needs: the Worker's `POST /v1/charges`
+/// sends it through [`DialectId::render_mit`], the inverse of [`Dialect::parse_mit`].
+#[derive(Debug, Clone, Copy)]
+pub struct MitOrder<'a> {
+    /// The agreement charged: its credential token, MIT type, establishment time and customer fill what
+    /// the request leaves out.
+    pub agreement: &'a Agreement,
+    /// The canonical request.
+    pub request: &'a ChargeRequest,
+    /// The attempt's id, sent as the merchant's reference of the charge (000 `reference_id`, 002
+    /// `merchant.merchantTransactionId`, 003 `shopTransactionId`).
+    pub attempt_id: &'a str,
+    /// When the request is sent (002 `transaction.transactionTimestamp`).
+    pub now: Timestamp,
+    /// 002 `merchant.terminalId`, as the CIT sent it (empty when unknown).
+    pub terminal_id: &'a str,
+    /// 003 `shopLogin`, as the CIT sent it (empty when unknown).
+    pub shop_login: &'a str,
+}
+
+#[cfg(feature = "outbound")]
+impl MitOrder<'_> {
+    /// The customer: the request's, else the agreement's.
+    pub(crate) fn customer(&self) -> Option<&str> {
+        self.request.customer_id.as_deref().or(self.agreement.customer_id.as_deref())
+    }
+
+    /// The credential token: the request's, else the agreement's.
+    pub(crate) fn token(&self) -> &str {
+        self.request.credential_token.as_deref().unwrap_or(&self.agreement.credential.token)
+    }
+}
+
+#[cfg(feature = "outbound")]
+/// An MIT request in a processor's own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MitRequest {
+    /// The processor path, relative to the processor's base URL.
+    pub path: &'static str,
+    /// Header names (lower case) and values: `content-type` and `accept` (JSON), and the dialect's own
+    /// (001 `x-user-id`).
+    pub headers: Vec<(String, String)>,
+    /// The JSON body.
+    pub body: String,
+}
+
 /// The canonical result of a successful CIT.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null, rename = "CitAnswer"))]
@@ -264,6 +318,12 @@ pub trait Dialect {
 
     /// Parses an MIT request body.
     fn parse_mit(body: &str, ctx: &MitContext<'_>) -> Result<ParsedMit, Vec<FieldError>>;
+
+    #[cfg(feature = "outbound")]
+    /// Renders a canonical charge as the dialect's MIT request, the inverse of [`Dialect::parse_mit`]
+    /// (`parse_mit` of the body gives the charge back, for every field the dialect carries). Typed
+    /// structs written by serde_json; an error only if serde_json cannot write them.
+    fn render_mit(order: &MitOrder<'_>) -> Result<MitRequest, serde_json::Error>;
 
     /// Builds the agreement and the history entry from a successful CIT.
     fn capture_cit(input: &Self::CitInput<'_>, ctx: &CitContext<'_>) -> Result<CitCapture, Vec<FieldError>>;
@@ -347,6 +407,17 @@ impl DialectId {
             DialectId::Coinflow => coinflow::Coinflow::parse_mit(body, ctx),
             DialectId::Spg => spg::Spg::parse_mit(body, ctx),
             DialectId::Axerve => axerve::Axerve::parse_mit(body, ctx),
+        }
+    }
+
+    #[cfg(feature = "outbound")]
+    /// [`Dialect::render_mit`] of this dialect.
+    pub fn render_mit(self, order: &MitOrder<'_>) -> Result<MitRequest, serde_json::Error> {
+        match self {
+            DialectId::Infinic => infinic::Infinic::render_mit(order),
+            DialectId::Coinflow => coinflow::Coinflow::render_mit(order),
+            DialectId::Spg => spg::Spg::render_mit(order),
+            DialectId::Axerve => axerve::Axerve::render_mit(order),
         }
     }
 
