@@ -10,7 +10,7 @@
 //! | `AGREEMENTS` | `payment/v1/{merchantId}/{paymentId}` | agreement id of an MIT payment (so a chained reference is recognised) |
 //! | `AGREEMENTS` | `pendingcit/v1/infinic/{merchantId}/{reference_id}` | a 000 intent request awaiting its `PaymentCredential` webhook (7 days) |
 //! | `AGREEMENTS` | `attemptref/v1/infinic/{merchantId}/{reference_id}` | `{agreementId, attemptId}` of a 000 auto-attempt, so its `StatusChange` webhook settles it (30 days) |
-//! | `AGREEMENTS` | `customer/v1/{merchantId}/{sha256(customerId)}` | [`CustomerIndex`]: the customer's CVV-verified CITs across their agreements (`customer.rs`) |
+//! | `AGREEMENTS` | `customer/v1/{merchantId}/{sha256(customerId)}` | [`CustomerIndex`]: the customer's CVV-verified CITs across their agreements (`customer_index.rs`) |
 //! | `VELOCITY` | `attempts/v1/{agreementId}` | [`AttemptLedger`]: every MIT attempt, the velocity window's source |
 //! | `IDEMPOTENCY` | `idem/v1/{merchantId}/{sha256(key)}` | [`IdempotencyRecord`], expires after 24 h |
 //!
@@ -18,10 +18,12 @@
 //! closed (nothing is forwarded without a decision made on readable state).
 //!
 //! Files: [`kv`] (the namespace trait), [`records`] (stored values), [`keys`] (the key layout),
-//! [`indexes`] (id lookups), [`ledger`] (attempt ledgers and reservations), [`idempotency`],
+//! [`indexes`] (id lookups), [`ledger`] (attempt ledgers), [`attempts`] (the reservation seam,
+//! [`reservation`] its step), [`idempotency`],
 //! [`customers`] and [`customer_index`] (customer-level history), [`durable_object`] (the object's
 //! operations).
 
+pub(crate) mod attempts;
 pub(crate) mod customer_index;
 pub(crate) mod customers;
 pub(crate) mod durable_object;
@@ -33,6 +35,7 @@ mod ledger;
 #[cfg(test)]
 pub(crate) mod memory;
 mod records;
+mod reservation;
 #[cfg(test)]
 mod tests;
 
@@ -55,7 +58,7 @@ pub(crate) struct Stores<K> {
     pub velocity: K,
     pub idempotency: K,
     /// The Durable Object namespace when `MITGATE_STORE = "durable_object"`: attempt ledgers and
-    /// idempotency records then live there (`objects.rs`) instead of `VELOCITY` and `IDEMPOTENCY`.
+    /// idempotency records then live there (`durable_object.rs`) instead of `VELOCITY` and `IDEMPOTENCY`.
     pub objects: Option<K>,
     /// The Durable Object namespace idempotency keys are claimed in: `objects` with the Durable Object
     /// store, and the same binding with the KV store, so a claim is atomic in every deployment that binds

@@ -8,10 +8,7 @@ use std::borrow::Cow;
 use mitgate_core::decision::{Decision, Verdict};
 use mitgate_core::engine;
 use mitgate_core::json::{FromJson, Kind, Path, Value};
-use mitgate_core::model::{
-    Agreement, AttemptStatus, CardBrand, ChargeRequest, History, Outcome, OutcomeResult,
-};
-use mitgate_core::state;
+use mitgate_core::model::{Agreement, AttemptStatus, CardBrand, ChargeRequest, Outcome, OutcomeResult};
 
 use super::decisions::{parse_charge, refusal_response};
 use super::load::load;
@@ -21,8 +18,9 @@ use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::idempotency::{finality_of, idempotent};
 use crate::redact::redact_card_numbers;
+use crate::store::attempts::{AttemptStore, Charge, LedgerKey, Reservation, ReserveError};
 use crate::store::indexes::ATTEMPT_REF;
-use crate::store::{AgreementRecord, AttemptLedger, AttemptRef, Kv, StoreError};
+use crate::store::{AgreementRecord, AttemptRef, Kv};
 use crate::tree::{member, text};
 use render::{render_mit, Rendered};
 
@@ -68,84 +66,18 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
     let (Verdict::Allowed, Some(record)) = (decision.outcome, loaded.record) else {
         return Ok(ChargeResult::Refused(Box::new(decision)));
     };
-    let mut evaluation = loaded.evaluation;
     let attempt_id = (app.new_id)();
-    let (dialect, outbound) = build(&record, &evaluation.request, &attempt_id)?;
+    let (dialect, outbound) = build(&record, &loaded.evaluation.request, &attempt_id)?;
     let agreement_id = record.agreement.id.clone();
 
-    // Reserve: the pending attempt holds a velocity slot before anything leaves the Worker.
-    let (decision, history) = match app
-        .stores
-        .reserve(merchant, &agreement_id, &evaluation, &attempt_id)
-        .await
-    {
-        // Durable Object: the object re-decided on its own ledger and reserved in the same step. The
-        // engine is a pure function, so deciding again here on the ledger it used gives its decision.
-        Some(reservation) => {
-            let reservation = reservation.map_err(|e| store_failed(&e))?;
-            evaluation.history.attempts = reservation.attempts;
-            evaluation.now = reservation.now;
-            let decision = engine::evaluate(&evaluation);
-            match (reservation.reserved, decision.outcome) {
-                (false, _) => return Ok(ChargeResult::Refused(Box::new(decision))),
-                (true, Verdict::Allowed) => {}
-                (true, _) => return Err(store_failed(&StoreError(
-                    "the Durable Object reserved a charge this Worker refuses (different engine versions?)"
-                        .into(),
-                ))),
-            }
-            let history = state::record_attempt(
-                &record.agreement,
-                &evaluation.history,
-                &evaluation.request,
-                &decision,
-                &attempt_id,
-                evaluation.now,
-            )
-            .map_err(|e| HttpResponse::error(409, "conflict", e.to_string()))?;
-            (decision, history)
-        }
-        None => {
-            let history = state::record_attempt(
-                &record.agreement,
-                &evaluation.history,
-                &evaluation.request,
-                &decision,
-                &attempt_id,
-                app.now,
-            )
-            .map_err(|e| HttpResponse::error(409, "conflict", e.to_string()))?;
-            app.stores
-                .put_attempts(merchant, &agreement_id, &AttemptLedger { attempts: history.attempts.clone() })
-                .await
-                .map_err(|e| store_failed(&e))?;
-            // Verify the reservation: a concurrent charge that wrote the ledger after us (last write
-            // wins) has dropped our attempt; then we did not get the slot and nothing is sent. This
-            // narrows the KV race (see docs/worker.md); it does not close it.
-            let check = match app.stores.attempts(merchant, &agreement_id).await {
-                Ok(check) => check,
-                Err(e) => {
-                    return Err(unverified_reservation(
-                        app,
-                        merchant,
-                        &agreement_id,
-                        &history,
-                        &attempt_id,
-                        &e,
-                    )
-                    .await)
-                }
-            };
-            if !check.attempts.iter().any(|a| a.id == attempt_id) {
-                return Err(HttpResponse::error(
-                    409,
-                    "concurrent_charge",
-                    "another charge on this agreement reserved its slot at the same moment; nothing was sent, retry",
-                )
-                .with_header("retry-after", "1"));
-            }
-            (decision, history)
-        }
+    // Reserve: the pending attempt holds a velocity slot before anything leaves the Worker. The store
+    // decides again on the ledger as it holds it (store/attempts.rs).
+    let key = LedgerKey { merchant, agreement: &agreement_id };
+    let charge = Charge { evaluation: loaded.evaluation, attempt_id: &attempt_id };
+    let (decision, history) = match app.stores.attempt_store().reserve(key, charge).await {
+        Ok(Reservation::Reserved { decision, history }) => (*decision, history),
+        Ok(Reservation::Refused(decision)) => return Ok(ChargeResult::Refused(decision)),
+        Err(e) => return Err(not_reserved(e, &agreement_id, &attempt_id)),
     };
 
     let forwarded = app.processor.send(outbound, app.config.processor_timeout_ms).await;
@@ -200,44 +132,36 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
     })))
 }
 
-/// The reservation was written but could not be read back: nothing is forwarded. The attempt is released
-/// when the store takes that write; otherwise it stays pending, holding its slot, and the answer says so
-/// (never "nothing was changed": issue 15, item 4).
-async fn unverified_reservation<K: Kv, P>(
-    app: &App<'_, K, P>,
-    merchant: &str,
-    agreement_id: &str,
-    history: &History,
-    attempt_id: &str,
-    error: &StoreError,
-) -> HttpResponse {
-    let released = history.attempts.iter().find(|a| a.id == attempt_id).map(|a| {
-        let mut a = a.clone();
-        a.status = AttemptStatus::Released;
-        a.resolved_at = Some(app.now);
-        a
-    });
-    let release = match &released {
-        Some(a) => app.stores.merge_attempt(merchant, agreement_id, a).await,
-        None => Err(StoreError("the reserved attempt is not in the ledger written".into())),
-    };
-    match release {
-        Ok(()) => HttpResponse::error(
+/// The answer when no slot was reserved, or when it is unknown whether one was (never "nothing was
+/// changed" when something may have been: issue 15, item 4). Nothing was forwarded in any case.
+fn not_reserved(error: ReserveError, agreement_id: &str, attempt_id: &str) -> HttpResponse {
+    match error {
+        ReserveError::Store(e) => store_failed(&e),
+        ReserveError::Conflict(m) => HttpResponse::error(409, "conflict", m),
+        ReserveError::Raced => HttpResponse::error(
+            409,
+            "concurrent_charge",
+            "another charge on this agreement reserved its slot at the same moment; nothing was sent, retry",
+        )
+        .with_header("retry-after", "1"),
+        // The attempt was released: it holds no slot.
+        ReserveError::Unverified { read, released: Ok(()) } => HttpResponse::error(
             503,
             "store_unavailable",
             format!(
                 "the reservation could not be read back ({}); nothing was forwarded and attempt {attempt_id} was released",
-                error.0
+                read.0
             ),
         ),
-        Err(e) => HttpResponse::error(
+        // The attempt stays pending, holding its slot, until the merchant settles it.
+        ReserveError::Unverified { read, released: Err(e) } => HttpResponse::error(
             503,
             "reservation_unverified",
             format!(
                 "attempt {attempt_id} was reserved but could not be read back ({}) nor released ({}); nothing was \
                  forwarded. It holds a velocity slot until settled: POST /v1/agreements/{agreement_id}/attempts/\
                  {attempt_id}/outcome with {{\"result\": \"not_sent\"}}",
-                error.0, e.0
+                read.0, e.0
             ),
         )
         .with_header("x-mitgate-attempt-id", attempt_id),

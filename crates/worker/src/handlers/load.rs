@@ -90,7 +90,7 @@ pub(crate) async fn load<K: Kv, P>(
 }
 
 /// The CIT payments a decision on this agreement counts: its own and, when it names a customer, every
-/// other CVV-verified CIT of that customer with this merchant (`customer.rs`). The agreement's merchant
+/// other CVV-verified CIT of that customer with this merchant (`store/customer_index.rs`). The agreement's merchant
 /// is the index's (agreements are keyed by merchant: another merchant's is never loaded).
 pub(crate) async fn payments_of<K: Kv, P>(
     app: &App<'_, K, P>,

@@ -59,7 +59,7 @@ impl Kv for ObjectStorage {
 
 /// The exact store: one object per agreement (its attempt ledger, check-and-reserve) and one per
 /// idempotency key. Each request is one [`ObjectOp`]; the object makes no I/O but its own storage, so
-/// requests to one object never interleave (`objects.rs`).
+/// requests to one object never interleave (`store/durable_object.rs`).
 #[durable_object]
 pub struct MitgateObject {
     state: State,

@@ -8,25 +8,24 @@
 //! `idem/{merchantId}/{sha256(key)}`) claims the key atomically: of concurrent requests with one key,
 //! exactly one gets to run. One object per customer of a merchant (named
 //! `customer/{merchantId}/{sha256(customerId)}`) owns the customer's index of CVV-verified CITs
-//! (`customer.rs`): a CIT merges its payment in atomically, so concurrent CITs never drop each other's.
+//! (`customer_index.rs`): a CIT merges its payment in atomically, so concurrent CITs never drop each other's.
 //!
 //! [`apply`] is plain Rust over the [`Kv`] trait: the Durable Object runs it over its own storage
-//! (`wasm.rs`), native tests over memory.
+//! (`runtime/object.rs`), native tests over memory.
 
 use serde::Serialize;
 
-use mitgate_core::decision::Verdict;
-use mitgate_core::engine::{self, Evaluation};
+use mitgate_core::engine::Evaluation;
 use mitgate_core::json::FromJson;
 use mitgate_core::json_struct;
 use mitgate_core::model::Attempt;
-use mitgate_core::state;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::parse_json;
 
 use super::customer_index::{self as customer, CustomerAdd, CustomerIndex};
 use super::kv::{Kv, StoreError};
 use super::records::{AttemptLedger, IdempotencyRecord, IDEMPOTENCY_TTL_SECONDS};
+use super::reservation::decide_and_reserve;
 
 /// What an object is asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -179,24 +178,16 @@ pub(crate) async fn apply<S: Kv>(storage: &S, op: ObjectOp) -> Result<String, St
                 evaluation.now = evaluation.now.max(latest);
             }
             evaluation.history.attempts = current.attempts.clone();
-            let decision = engine::evaluate(&evaluation);
-            let reserved = match (&decision.outcome, &evaluation.agreement) {
-                (Verdict::Allowed, Some(agreement)) => {
-                    let history = state::record_attempt(
-                        agreement,
-                        &evaluation.history,
-                        &evaluation.request,
-                        &decision,
-                        &op.attempt_id,
-                        evaluation.now,
-                    )
-                    .map_err(|e| StoreError(format!("cannot reserve: {e}")))?;
+            let (_, history) = decide_and_reserve(&evaluation, &op.attempt_id)
+                .map_err(|e| StoreError(format!("cannot reserve: {e}")))?;
+            let reserved = match history {
+                Some(history) => {
                     storage
                         .put(LEDGER, &encode(&AttemptLedger { attempts: history.attempts })?, None)
                         .await?;
                     true
                 }
-                _ => false,
+                None => false,
             };
             encode(&Reservation { attempts: current.attempts, reserved, now: evaluation.now })
         }

@@ -1,9 +1,8 @@
 //! Attempt ledgers: one per agreement, in `VELOCITY` or in the agreement's Durable Object.
 
-use mitgate_core::engine::Evaluation;
 use mitgate_core::model::Attempt;
 
-use super::durable_object::{ObjectOp, OpKind, Reservation};
+use super::durable_object::{ObjectOp, OpKind};
 use super::keys::{attempts_key, object_name};
 use super::records::AttemptLedger;
 use super::{encode, parse, Kv, StoreError, Stores};
@@ -33,23 +32,6 @@ impl<K: Kv> Stores<K> {
             return self.object::<Null>(objects, &name, &op).await.map(|Null| ());
         }
         self.put(&self.velocity, &attempts_key(merchant, agreement), &encode(ledger)?, None).await
-    }
-
-    /// Check-and-reserve in the agreement's Durable Object, or `None` with the KV store (the caller
-    /// then reserves by read-write-verify, which is not atomic: docs/worker.md).
-    pub async fn reserve(
-        &self,
-        merchant: &str,
-        agreement: &str,
-        evaluation: &Evaluation,
-        attempt_id: &str,
-    ) -> Option<Result<Reservation, StoreError>> {
-        let objects = self.objects.as_ref()?;
-        let op = match ObjectOp::new(OpKind::Reserve).with_body(evaluation) {
-            Ok(op) => ObjectOp { attempt_id: attempt_id.to_string(), ..op },
-            Err(e) => return Some(Err(e)),
-        };
-        Some(self.object(objects, &object_name(merchant, agreement), &op).await)
     }
 
     /// Writes one attempt into the latest ledger (an outcome), keeping attempts written concurrently.

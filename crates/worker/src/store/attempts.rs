@@ -1,0 +1,187 @@
+//! The one storage seam a charge goes through: [`AttemptStore::reserve`] decides a charge on the
+//! agreement's attempt ledger as the store holds it and, when the decision allows it, records the
+//! pending attempt that holds its velocity slot, as one step (the shape of governor's
+//! `StateStore::measure_and_replace`: the decision runs where the state is replaced).
+//!
+//! The decision cannot travel as a closure to a Durable Object, so it travels as data (the
+//! [`Evaluation`] and the attempt id), and the step is one pure function that the Worker and the object
+//! both run (`reservation.rs`, [`decide_and_reserve`]). Two implementations:
+//! - [`KvAttempts`] (`VELOCITY`): decide on the ledger read when the state was loaded, write the
+//!   ledger with the attempt, read it back. Not atomic (see its race below).
+//! - [`ObjectAttempts`] (the agreement's Durable Object): one request; the object runs the step on its
+//!   own storage with nothing interleaving.
+//!
+//! Issue 14 makes this the fast path: the key names the agreement's object, which will own the
+//! agreement, its ledger and its idempotency records, so one call decides, reserves and claims.
+
+use mitgate_core::decision::Decision;
+use mitgate_core::engine::Evaluation;
+use mitgate_core::model::{AttemptStatus, History};
+
+use super::durable_object::{ObjectOp, OpKind, Reservation as ObjectAnswer};
+use super::keys::object_name;
+use super::records::AttemptLedger;
+use super::reservation::decide_and_reserve;
+use super::{Kv, StoreError, Stores};
+
+/// Which ledger a reservation is made on: an agreement of a merchant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LedgerKey<'a> {
+    pub merchant: &'a str,
+    pub agreement: &'a str,
+}
+
+/// A charge to decide and, when allowed, reserve: its evaluation (the ledger in its history is the one
+/// the caller loaded; a store may decide on a later one) and its attempt id.
+#[derive(Debug)]
+pub(crate) struct Charge<'a> {
+    pub evaluation: Evaluation,
+    pub attempt_id: &'a str,
+}
+
+/// What a reservation came to.
+#[derive(Debug)]
+pub(crate) enum Reservation {
+    /// The decision on the ledger as stored refuses the charge: nothing was written.
+    Refused(Box<Decision>),
+    /// The pending attempt is recorded and holds its slot.
+    Reserved {
+        /// The decision the reservation was made on.
+        decision: Box<Decision>,
+        /// The agreement's history with the pending attempt.
+        history: History,
+    },
+}
+
+/// Why nothing (or something unknown) was reserved.
+#[derive(Debug)]
+pub(crate) enum ReserveError {
+    /// The store failed before anything was written.
+    Store(StoreError),
+    /// The attempt cannot be recorded on this history (the engine's state rules).
+    Conflict(String),
+    /// KV only: a concurrent charge's write replaced ours before it was read back; nothing is sent.
+    Raced,
+    /// KV only: the reservation was written but could not be read back (`read`); `released` says
+    /// whether the attempt was then released.
+    Unverified { read: StoreError, released: Result<(), StoreError> },
+}
+
+impl From<StoreError> for ReserveError {
+    fn from(e: StoreError) -> Self {
+        ReserveError::Store(e)
+    }
+}
+
+/// Decides a charge and reserves its slot in one step.
+#[allow(async_fn_in_trait, reason = "single-threaded Worker: futures need not be Send")]
+pub(crate) trait AttemptStore {
+    /// Runs [`decide_and_reserve`] on the agreement's ledger as this store holds it and writes the
+    /// reservation when the decision allows the charge.
+    async fn reserve(&self, key: LedgerKey<'_>, charge: Charge<'_>) -> Result<Reservation, ReserveError>;
+}
+
+/// Ledgers in Workers KV (`VELOCITY`).
+///
+/// The race: KV has no compare-and-swap. The step decides on the ledger read when the state was loaded,
+/// writes the ledger with its attempt (last write wins) and reads it back; a concurrent charge that wrote
+/// in between has dropped the attempt, and this charge is refused ([`ReserveError::Raced`]) without being
+/// sent. That narrows the race without closing it: two charges whose write-then-read do not overlap
+/// can both be admitted on one slot (docs/worker.md, "Consistency"; `make perf` measures the overshoot).
+pub(crate) struct KvAttempts<'s, K> {
+    stores: &'s Stores<K>,
+}
+
+impl<K: Kv> AttemptStore for KvAttempts<'_, K> {
+    async fn reserve(&self, key: LedgerKey<'_>, charge: Charge<'_>) -> Result<Reservation, ReserveError> {
+        let Charge { evaluation, attempt_id } = charge;
+        let (decision, history) =
+            decide_and_reserve(&evaluation, attempt_id).map_err(|e| ReserveError::Conflict(e.to_string()))?;
+        let Some(history) = history else { return Ok(Reservation::Refused(Box::new(decision))) };
+        let LedgerKey { merchant, agreement } = key;
+        let ledger = AttemptLedger { attempts: history.attempts.clone() };
+        self.stores.put_attempts(merchant, agreement, &ledger).await?;
+        let check = match self.stores.attempts(merchant, agreement).await {
+            Ok(check) => check,
+            Err(read) => {
+                // Nothing is forwarded: release the attempt if the store takes the write.
+                let released = match history.attempts.iter().find(|a| a.id == attempt_id) {
+                    Some(a) => {
+                        let mut a = a.clone();
+                        a.status = AttemptStatus::Released;
+                        a.resolved_at = Some(evaluation.now);
+                        self.stores.merge_attempt(merchant, agreement, &a).await
+                    }
+                    None => Err(StoreError("the reserved attempt is not in the ledger written".into())),
+                };
+                return Err(ReserveError::Unverified { read, released });
+            }
+        };
+        if !check.attempts.iter().any(|a| a.id == attempt_id) {
+            return Err(ReserveError::Raced);
+        }
+        Ok(Reservation::Reserved { decision: Box::new(decision), history })
+    }
+}
+
+/// Ledgers in the agreements' Durable Objects: one request; the object reads its ledger, runs
+/// [`decide_and_reserve`] and writes the reservation, with no other request to it interleaving
+/// (`durable_object.rs`). Its clock never runs backwards: the decision is made at the later of the
+/// Worker's `now` and the ledger's latest attempt.
+pub(crate) struct ObjectAttempts<'s, K> {
+    stores: &'s Stores<K>,
+    objects: &'s K,
+}
+
+impl<K: Kv> AttemptStore for ObjectAttempts<'_, K> {
+    async fn reserve(&self, key: LedgerKey<'_>, charge: Charge<'_>) -> Result<Reservation, ReserveError> {
+        let Charge { mut evaluation, attempt_id } = charge;
+        let op = ObjectOp {
+            attempt_id: attempt_id.to_string(),
+            ..ObjectOp::new(OpKind::Reserve).with_body(&evaluation)?
+        };
+        let name = object_name(key.merchant, key.agreement);
+        let answer: ObjectAnswer = self.stores.object(self.objects, &name, &op).await?;
+        // The object decided on its ledger at its time; the same pure step here gives its decision.
+        evaluation.history.attempts = answer.attempts;
+        evaluation.now = answer.now;
+        let (decision, history) =
+            decide_and_reserve(&evaluation, attempt_id).map_err(|e| ReserveError::Conflict(e.to_string()))?;
+        match (answer.reserved, history) {
+            (false, _) => Ok(Reservation::Refused(Box::new(decision))),
+            (true, Some(history)) => Ok(Reservation::Reserved { decision: Box::new(decision), history }),
+            (true, None) => Err(ReserveError::Store(StoreError(
+                "the Durable Object reserved a charge this Worker refuses (different engine versions?)"
+                    .into(),
+            ))),
+        }
+    }
+}
+
+/// The attempt store a deployment uses (`MITGATE_STORE`), chosen once per request.
+pub(crate) enum Attempts<'s, K> {
+    Kv(KvAttempts<'s, K>),
+    Object(ObjectAttempts<'s, K>),
+}
+
+impl<K: Kv> AttemptStore for Attempts<'_, K> {
+    async fn reserve(&self, key: LedgerKey<'_>, charge: Charge<'_>) -> Result<Reservation, ReserveError> {
+        match self {
+            Attempts::Kv(store) => store.reserve(key, charge).await,
+            Attempts::Object(store) => store.reserve(key, charge).await,
+        }
+    }
+}
+
+impl<K: Kv> Stores<K> {
+    /// Where this request's charges reserve their slots.
+    pub fn attempt_store(&self) -> Attempts<'_, K> {
+        match &self.objects {
+            Some(objects) => Attempts::Object(ObjectAttempts { stores: self, objects }),
+            None => Attempts::Kv(KvAttempts { stores: self }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+//! Both attempt stores reserve and refuse the same way: one after the other, and when a second request
+//! interleaves with the first (each storage operation yields once, and the two requests are polled in
+//! turn, so every operation of one falls between two of the other).
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll, Waker};
+
+use mitgate_core::decision::Verdict;
+use mitgate_core::model::AttemptStatus;
+use mitgate_core::validate::parse_json;
+
+use super::*;
+use crate::store::memory::MemoryKv;
+use crate::test_util::block_on;
+
+/// A namespace whose every operation first yields once: the runtime may run another request there.
+#[derive(Default)]
+struct Yielding(MemoryKv);
+
+/// Pending once, then ready.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
+}
+
+impl Kv for Yielding {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        YieldOnce(false).await;
+        self.0.get(key).await
+    }
+    async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
+        YieldOnce(false).await;
+        self.0.put(key, value, ttl).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        YieldOnce(false).await;
+        self.0.delete(key).await
+    }
+    async fn call_object(&self, name: &str, op: &str) -> Result<String, StoreError> {
+        YieldOnce(false).await;
+        self.0.call_object(name, op).await
+    }
+}
+
+/// Polls two futures in turn until both are done.
+fn interleave<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    let mut cx = Context::from_waker(Waker::noop());
+    while ra.is_none() || rb.is_none() {
+        if ra.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(&mut cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(&mut cx) {
+                rb = Some(v);
+            }
+        }
+    }
+    (ra.unwrap(), rb.unwrap())
+}
+
+/// The KV store, and the Durable Object store (objects in memory, the object's own `apply`).
+fn both() -> [(&'static str, Stores<Yielding>); 2] {
+    let kv =
+        || Stores::new(Yielding::default(), Yielding::default(), Yielding::default(), Yielding::default());
+    [("kv", kv()), ("durable_object", kv().with_objects(Yielding::default()))]
+}
+
+const KEY: LedgerKey<'static> = LedgerKey { merchant: "demo", agreement: "pay_1" };
+
+/// A charge of 10.00 on `pay_1` (policy: one MIT a day) at `now`, decided on the ledger as the store
+/// holds it now (what `load` reads).
+fn evaluation(stores: &Stores<Yielding>, now: &str) -> Evaluation {
+    let text = format!(
+        r#"{{"now": "{now}",
+        "policy": {{"enabled": true, "maxCount": 1, "period": 86400, "maxMultiple": 3, "maxZeroAuthAmount": {{"cents": 2000}}}},
+        "agreement": {{"id": "pay_1", "merchantId": "demo", "type": "unscheduled",
+            "established": {{"method": "zero_auth", "at": "2026-05-30T00:00:00Z"}}, "currency": "USD",
+            "paymentMethod": {{"type": "card", "brand": "visa"}}, "credential": {{"token": "tok_1"}},
+            "consent": {{"storeCredential": true, "merchantInitiated": true}}}},
+        "history": {{"payments": [], "attempts": []}},
+        "request": {{"merchantId": "demo", "reference": "pay_1", "amount": {{"amount": "10.00", "currency": "USD"}}}}}}"#
+    );
+    let mut evaluation: Evaluation = parse_json(&text).unwrap();
+    evaluation.history.attempts = block_on(stores.attempts("demo", "pay_1")).unwrap().attempts;
+    evaluation
+}
+
+fn reserve(stores: &Stores<Yielding>, evaluation: Evaluation, id: &str) -> Result<Reservation, ReserveError> {
+    block_on(stores.attempt_store().reserve(KEY, Charge { evaluation, attempt_id: id }))
+}
+
+/// The decision as JSON (to compare the two stores' answers).
+fn json(d: &Decision) -> String {
+    serde_json::to_string(d).unwrap()
+}
+
+#[test]
+fn both_stores_reserve_then_refuse_alike() {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for (name, stores) in both() {
+        let first = reserve(&stores, evaluation(&stores, "2026-06-01T12:00:00Z"), "att_1").unwrap();
+        let Reservation::Reserved { decision, history } = first else { panic!("{name}: not reserved") };
+        assert_eq!(decision.outcome, Verdict::Allowed, "{name}");
+        assert_eq!(history.attempts.len(), 1, "{name}");
+        let ledger = block_on(stores.attempts("demo", "pay_1")).unwrap();
+        assert_eq!(ledger.attempts.len(), 1, "{name}: the slot is held");
+        assert_eq!(
+            (ledger.attempts[0].id.as_str(), ledger.attempts[0].status),
+            ("att_1", AttemptStatus::Pending)
+        );
+        let second = reserve(&stores, evaluation(&stores, "2026-06-01T12:00:01Z"), "att_2").unwrap();
+        let Reservation::Refused(refusal) = second else { panic!("{name}: a second MIT within the day") };
+        assert_eq!(refusal.http_status, 429, "{name}: velocity");
+        assert_eq!(
+            block_on(stores.attempts("demo", "pay_1")).unwrap().attempts.len(),
+            1,
+            "{name}: nothing written"
+        );
+        seen.push((json(&decision), json(&refusal)));
+    }
+    assert_eq!(seen[0], seen[1], "the same decisions in both stores");
+}
+
+/// A second request that read the same (empty) ledger and interleaves with the first: exactly one of
+/// them holds the slot in either store, and the ledger holds only its attempt. The Durable Object
+/// refuses the other by its decision (429); KV learns of it by reading back (409 `Raced`, nothing sent).
+#[test]
+fn a_concurrent_second_request_gets_no_slot() {
+    for (name, stores) in both() {
+        let (a, b) =
+            (evaluation(&stores, "2026-06-01T12:00:00Z"), evaluation(&stores, "2026-06-01T12:00:00Z"));
+        let store = stores.attempt_store();
+        let (ra, rb) = interleave(
+            store.reserve(KEY, Charge { evaluation: a, attempt_id: "att_a" }),
+            store.reserve(KEY, Charge { evaluation: b, attempt_id: "att_b" }),
+        );
+        let ledger = block_on(stores.attempts("demo", "pay_1")).unwrap();
+        assert_eq!(ledger.attempts.len(), 1, "{name}: one slot taken");
+        let holder = ledger.attempts[0].id.clone();
+        let reserved: Vec<&str> = [("att_a", &ra), ("att_b", &rb)]
+            .into_iter()
+            .filter(|(_, r)| matches!(r, Ok(Reservation::Reserved { .. })))
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(reserved, [holder.as_str()], "{name}: only the holder may forward");
+        let loser = if holder == "att_a" { &rb } else { &ra };
+        match (name, loser) {
+            ("durable_object", Ok(Reservation::Refused(d))) => assert_eq!(d.http_status, 429),
+            ("kv", Err(ReserveError::Raced)) => {}
+            (_, other) => panic!("{name}: the second request got {other:?}"),
+        }
+    }
+}
+
+/// Without the interleaving, KV's documented race remains: two requests that decided on the same ledger
+/// and whose write-then-read do not overlap both hold a slot (the last write keeps one attempt). The
+/// Durable Object refuses the second.
+#[test]
+fn kv_race_is_what_the_docs_say() {
+    for (name, stores) in both() {
+        let (a, b) =
+            (evaluation(&stores, "2026-06-01T12:00:00Z"), evaluation(&stores, "2026-06-01T12:00:00Z"));
+        let first = reserve(&stores, a, "att_a").unwrap();
+        let second = reserve(&stores, b, "att_b").unwrap();
+        assert!(matches!(first, Reservation::Reserved { .. }), "{name}");
+        match name {
+            "kv" => assert!(matches!(second, Reservation::Reserved { .. }), "kv: the stale ledger decides"),
+            _ => assert!(matches!(second, Reservation::Refused(_)), "{name}: decided on its own ledger"),
+        }
+    }
+}
