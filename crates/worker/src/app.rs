@@ -6,6 +6,7 @@ use mitgate_core::time::Timestamp;
 
 use crate::auth::{MerchantKeys, KEY_HEADER};
 use crate::dialect::Dialect;
+use crate::error::ErrorCode;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::{StoreError, Stores};
 
@@ -110,8 +111,7 @@ pub(crate) fn flatten(a: Answer) -> HttpResponse {
 pub(crate) fn store_failed(e: &StoreError) -> HttpResponse {
     // The detail names a key or a KV error, never a body: safe to return, useful to operators.
     HttpResponse::error(
-        503,
-        "store_unavailable",
+        ErrorCode::StoreUnavailable,
         format!("KV is unavailable; nothing was changed or forwarded ({})", e.0),
     )
     .with_header("retry-after", "1")
@@ -121,14 +121,13 @@ pub(crate) fn store_failed(e: &StoreError) -> HttpResponse {
 pub(crate) fn authenticate(config: &Config, req: &HttpRequest) -> Result<String, HttpResponse> {
     let Some(key) = req.header(KEY_HEADER) else {
         return Err(HttpResponse::error(
-            401,
-            "missing_key",
+            ErrorCode::MissingKey,
             "send your mitgate key in the X-Mitgate-Key header",
         )
         .with_header("www-authenticate", "X-Mitgate-Key"));
     };
     config.keys.authenticate(key).map(str::to_string).ok_or_else(|| {
-        HttpResponse::error(401, "invalid_key", "the X-Mitgate-Key is not a configured merchant key")
+        HttpResponse::error(ErrorCode::InvalidKey, "the X-Mitgate-Key is not a configured merchant key")
             .with_header("www-authenticate", "X-Mitgate-Key")
     })
 }
@@ -137,8 +136,7 @@ pub(crate) fn authenticate(config: &Config, req: &HttpRequest) -> Result<String,
 pub(crate) fn processor_base(config: &Config, dialect: Dialect) -> Result<&str, HttpResponse> {
     config.processor_url(dialect).filter(|u| !u.is_empty()).ok_or_else(|| {
         HttpResponse::error(
-            502,
-            "processor_not_configured",
+            ErrorCode::ProcessorNotConfigured,
             format!("no {} URL configured for the {} processor", dialect.url_var(), dialect.as_str()),
         )
     })

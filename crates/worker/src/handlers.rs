@@ -18,16 +18,20 @@ use mitgate_core::json::FromJson;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::FieldError;
 
+use crate::error::ErrorCode;
 use crate::http::{HttpRequest, HttpResponse};
 
 /// 403: the resource belongs to another merchant.
 pub(crate) fn forbidden(what: &str) -> HttpResponse {
-    HttpResponse::error(403, "forbidden", format!("this {what} belongs to another merchant"))
+    HttpResponse::error(ErrorCode::Forbidden, format!("this {what} belongs to another merchant"))
 }
 
 /// 404 naming what was not found (the id clipped to 64 characters).
 pub(crate) fn not_found(what: &str, id: &str) -> HttpResponse {
-    HttpResponse::error(404, "not_found", format!("no {what} `{}`", id.chars().take(64).collect::<String>()))
+    HttpResponse::error(
+        ErrorCode::NotFound,
+        format!("no {what} `{}`", id.chars().take(64).collect::<String>()),
+    )
 }
 
 /// 400 naming one field.

@@ -6,6 +6,8 @@ use serde::Serialize;
 use mitgate_core::json::{FromJson, Path, Value};
 use mitgate_core::validate::FieldError;
 
+use crate::error::{ErrorBody, ErrorCode, ErrorDetail, ResponseKind};
+
 /// An incoming request. Header names are lower-case.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HttpRequest {
@@ -27,7 +29,7 @@ impl HttpRequest {
     /// The body as UTF-8, or a 400 naming the body.
     pub fn text(&self) -> Result<&str, HttpResponse> {
         std::str::from_utf8(&self.body)
-            .map_err(|_| HttpResponse::error(400, "invalid_body", "the request body is not UTF-8 text"))
+            .map_err(|_| HttpResponse::error(ErrorCode::InvalidBody, "the request body is not UTF-8 text"))
     }
 
     /// A query parameter (no percent-decoding beyond `+`; values here are plain ids).
@@ -46,6 +48,9 @@ pub(crate) struct HttpResponse {
     pub headers: Vec<(String, String)>,
     #[serde(with = "body_text")]
     pub body: Vec<u8>,
+    /// What the response is, set where it is built (never stored: a replay is an answer).
+    #[serde(skip)]
+    pub kind: ResponseKind,
 }
 
 /// Responses are stored (idempotency) as UTF-8 text: every body mitgate stores is JSON or XML.
@@ -68,38 +73,58 @@ impl FromJson for HttpResponse {
         for (i, item) in items.iter().enumerate() {
             headers.push(crate::tree::string_pair(item, &at.index(i))?);
         }
-        Ok(HttpResponse { status: o.req("status")?, headers, body: o.req::<String>("body")?.into_bytes() })
+        Ok(HttpResponse::new(o.req("status")?, headers, o.req::<String>("body")?.into_bytes()))
     }
 }
 
 const JSON: &str = "application/json; charset=utf-8";
 
 impl HttpResponse {
+    /// An answer with these parts.
+    pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
+        HttpResponse { status, headers, body, kind: ResponseKind::Answer }
+    }
+
     /// A JSON response.
     pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
         let body = serde_json::to_vec(value).unwrap_or_else(|_| {
             br#"{"error":{"code":"internal","message":"could not serialize the response"}}"#.to_vec()
         });
-        HttpResponse { status, headers: vec![("content-type".into(), JSON.into())], body }
+        Self::new(status, vec![("content-type".into(), JSON.into())], body)
+    }
+
+    /// A JSON response whose objects list their members in name order at every depth, as a
+    /// `serde_json::Value` writes them: the order mitgate's answers have always had.
+    pub fn json_in_name_order<T: Serialize>(status: u16, value: &T) -> Self {
+        match serde_json::to_value(value) {
+            Ok(v) => Self::json(status, &v),
+            Err(_) => Self::json(status, value),
+        }
     }
 
     /// Raw JSON text.
     pub fn json_text(status: u16, text: String) -> Self {
-        HttpResponse { status, headers: vec![("content-type".into(), JSON.into())], body: text.into_bytes() }
+        Self::new(status, vec![("content-type".into(), JSON.into())], text.into_bytes())
     }
 
-    /// mitgate's error shape: `{"error": {"code", "message", "fields"?}}`.
-    pub fn error(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Self::json(status, &serde_json::json!({"error": {"code": code, "message": message.into()}}))
+    /// mitgate's error shape, `{"error": {"code", "message"}}`, with the code's status.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let body = ErrorBody { error: ErrorDetail::<()> { code, fields: None, message: &message } };
+        Self::json_in_name_order(code.status(), &body).of_kind(ResponseKind::Error(code))
     }
 
     /// A 400 listing every invalid field by path.
     pub fn invalid(errors: &[FieldError]) -> Self {
         let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-        Self::json(
-            400,
-            &serde_json::json!({"error": {"code": "invalid_request", "message": message, "fields": errors}}),
-        )
+        let code = ErrorCode::InvalidRequest;
+        let body = ErrorBody { error: ErrorDetail { code, fields: Some(errors), message: &message } };
+        Self::json_in_name_order(code.status(), &body).of_kind(ResponseKind::Error(code))
+    }
+
+    /// The same response, known to be of `kind`.
+    pub fn of_kind(self, kind: ResponseKind) -> Self {
+        HttpResponse { kind, ..self }
     }
 
     /// Adds (or replaces) a header.

@@ -7,20 +7,12 @@ use mitgate_core::json;
 use mitgate_core::validate::FieldError;
 
 use crate::app::{store_failed, App};
+use crate::error::{ErrorCode, Finality};
 use crate::hash::{hex, sha256_hex};
 use crate::http::{drops_response_header, HttpRequest, HttpResponse};
 use crate::redact::redact_card_numbers;
 use crate::store::{IdempotencyRecord, Kv};
-use crate::tree::{member, member_at, text};
-
-/// Whether an answer is final (kept for replays) or may be retried under the same key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Finality {
-    /// Replays return this answer.
-    Final,
-    /// Nothing happened (KV down before forwarding, processor unreachable before sending): the key is freed.
-    Retryable,
-}
+use crate::tree::{member, text};
 
 /// SHA-256 hex of the route and the body (JSON bodies normalised: key order and spacing do not matter).
 pub(crate) fn fingerprint(req: &HttpRequest) -> String {
@@ -68,16 +60,14 @@ where
         Ok(Some(record)) => {
             if record.fingerprint != fp {
                 return HttpResponse::error(
-                    422,
-                    "idempotency_key_reused",
+                    ErrorCode::IdempotencyKeyReused,
                     "this Idempotency-Key was used with a different request body",
                 );
             }
             return match record.response {
                 Some(resp) => resp.with_header("idempotent-replayed", "true"),
                 None => HttpResponse::error(
-                    409,
-                    "idempotency_in_progress",
+                    ErrorCode::IdempotencyInProgress,
                     "a request with this Idempotency-Key is still being processed",
                 )
                 .with_header("retry-after", "1"),
@@ -113,32 +103,11 @@ pub(crate) fn decided_again_later(response: &HttpResponse) -> bool {
     response.status == 429 || (has("retry-after") && !has("x-mitgate-attempt-id"))
 }
 
-/// Whether a charge answer is final.
+/// Whether an answer is final: a refusal that says when to try again is not; otherwise its kind, as the
+/// code that built it set it (`error::ResponseKind`), decides. No body is parsed to learn it.
 pub(crate) fn finality_of(response: &HttpResponse) -> Finality {
     if decided_again_later(response) {
         return Finality::Retryable;
     }
-    let code = response.body_json().and_then(|v| {
-        member(&v, "outcome")
-            .and_then(text)
-            .or_else(|| member_at(&v, &["error", "code"]).and_then(text))
-            .map(str::to_string)
-    });
-    match (response.status, code.as_deref()) {
-        (
-            _,
-            Some(
-                "not_sent"
-                | "store_unavailable"
-                | "processor_not_configured"
-                | "concurrent_charge"
-                | "reservation_unverified",
-            ),
-        ) => Finality::Retryable,
-        (
-            400 | 401 | 403 | 413,
-            Some("invalid_request" | "invalid_body" | "forbidden" | "body_too_large"),
-        ) => Finality::Retryable,
-        _ => Finality::Final,
-    }
+    response.kind.finality()
 }

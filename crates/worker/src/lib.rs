@@ -21,6 +21,7 @@
 mod app;
 mod auth;
 mod dialect;
+mod error;
 mod handlers;
 mod hash;
 mod http;

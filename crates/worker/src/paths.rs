@@ -2,6 +2,7 @@
 //! `Allow` otherwise), how path parameters are decoded and validated (400 naming the parameter, before
 //! any store is touched), and mitgate's JSON answer for an unknown path.
 
+use crate::error::ErrorCode;
 use std::borrow::Cow;
 
 use mitgate_core::validate::FieldError;
@@ -13,8 +14,7 @@ use crate::http::HttpResponse;
 pub(crate) fn method_not_allowed(method: &str, allow: &[&str]) -> HttpResponse {
     let allow = allow.join(", ");
     HttpResponse::error(
-        405,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         format!("{} is not allowed here; allowed: {allow}", method.chars().take(16).collect::<String>()),
     )
     .with_header("allow", allow)
@@ -22,7 +22,7 @@ pub(crate) fn method_not_allowed(method: &str, allow: &[&str]) -> HttpResponse {
 
 /// The answer to a path mitgate does not serve.
 pub(crate) fn unknown_path() -> HttpResponse {
-    HttpResponse::error(404, "not_found", "no such route; see openapi.yaml")
+    HttpResponse::error(ErrorCode::NotFound, "no such route; see openapi.yaml")
 }
 
 /// Longest path parameter accepted (as the body's ids: `mitgate_core`'s identifier rule).
@@ -80,13 +80,12 @@ pub(crate) fn origin_allowed(origins: &str, origin: &str) -> bool {
 pub(crate) fn preflight(origins: &str, origin: &str) -> HttpResponse {
     if !origin_allowed(origins, origin) {
         return HttpResponse::error(
-            403,
-            "origin_not_allowed",
+            ErrorCode::OriginNotAllowed,
             "this origin is not one of the Worker's dashboard origins (DASHBOARD_ORIGINS)",
         )
         .with_header("vary", "Origin");
     }
-    HttpResponse { status: 204, headers: Vec::new(), body: Vec::new() }
+    HttpResponse::new(204, Vec::new(), Vec::new())
         .with_header("access-control-allow-origin", origin)
         .with_header("access-control-allow-methods", CORS_ALLOW_METHODS)
         .with_header("access-control-allow-headers", CORS_ALLOW_HEADERS)

@@ -36,9 +36,8 @@ use mitgate_dialects::RequestKind;
 use crate::app::{processor_base, App, Outbound, Processor};
 use crate::dialect::Dialect;
 use crate::http::{drops_response_header, HttpRequest, HttpResponse};
-use crate::idempotency::{decided_again_later, idempotent, Finality};
+use crate::idempotency::{finality_of, idempotent};
 use crate::store::Kv;
-use crate::tree::{member_at, text};
 use forward::{from_dialect, outbound, unanswered};
 use routes::RouteKind;
 
@@ -122,37 +121,10 @@ async fn route_and_answer<K: Kv, P: Processor>(
                     Some(call) => axerve_soap::mit(app, merchant, call, &base, &path, req).await,
                     None => mit::mit(app, merchant, dialect, &base, &path, body, req).await,
                 };
-                let finality = match r.header_code() {
-                    Some(
-                        "processor_unreachable"
-                        | "store_unavailable"
-                        | "processor_not_configured"
-                        | "concurrent_charge"
-                        | "reservation_unverified",
-                    ) => Finality::Retryable,
-                    _ if decided_again_later(&r) => Finality::Retryable,
-                    _ => Finality::Final,
-                };
+                let finality = finality_of(&r);
                 (r, finality)
             })
             .await
         }
-    }
-}
-
-impl HttpResponse {
-    /// mitgate's own error code, when this is one of mitgate's error answers.
-    fn header_code(&self) -> Option<&'static str> {
-        let v = self.body_json()?;
-        let code = text(member_at(&v, &["error", "code"])?)?;
-        [
-            "processor_unreachable",
-            "store_unavailable",
-            "processor_not_configured",
-            "concurrent_charge",
-            "reservation_unverified",
-        ]
-        .into_iter()
-        .find(|c| *c == code)
     }
 }

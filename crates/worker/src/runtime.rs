@@ -16,6 +16,7 @@ use std::rc::Rc;
 
 use worker::{console_log, event, Context, Env, Method, Request, Response};
 
+use crate::error::ErrorCode;
 use crate::http::HttpResponse;
 use crate::paths;
 use crate::redact::redact_card_numbers;
@@ -40,8 +41,7 @@ async fn fetch(req: Request, env: Env, exec: Context) -> worker::Result<Response
         Err(e) => {
             console_log!("{request_id} internal error: {}", redact_card_numbers(&e.to_string()));
             let body = HttpResponse::error(
-                500,
-                "internal",
+                ErrorCode::Internal,
                 format!("internal error (logged under request {request_id})"),
             );
             to_response(body.with_header(REQUEST_ID_HEADER, request_id.to_string()))?

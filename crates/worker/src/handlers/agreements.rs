@@ -10,6 +10,7 @@ use super::load::{credential_attempts, index_customer, payments_of};
 use super::{forbidden, not_found, now_plus_a_day, parse_body};
 use crate::app::{store_failed, Answer, App, Call};
 use crate::dialect::Dialect;
+use crate::error::ErrorCode;
 use crate::http::HttpResponse;
 use crate::store::indexes::TOKEN;
 use crate::store::{AgreementRecord, AttemptLedger, Kv, StoreError};
@@ -101,8 +102,7 @@ pub(crate) async fn put<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answe
     }
     if body.agreement.merchant_id != merchant {
         return Err(HttpResponse::error(
-            403,
-            "forbidden",
+            ErrorCode::Forbidden,
             "agreement.merchantId must be your own merchant id",
         ));
     }
@@ -114,10 +114,7 @@ pub(crate) async fn put<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answe
     // until a new authenticated CIT creates a new agreement (issue 15, item 1).
     if let Some(prev) = &existing {
         if strictness(body.agreement.status) < strictness(prev.agreement.status) {
-            return Err(HttpResponse::error(
-                409,
-                "agreement_status_stands",
-                format!(
+            return Err(HttpResponse::error(ErrorCode::AgreementStatusStands, format!(
                     "this agreement is {}; a PUT cannot make it {} (a new authenticated CIT creates a new agreement)",
                     status_name(prev.agreement.status),
                     status_name(body.agreement.status)
@@ -139,10 +136,7 @@ pub(crate) async fn put<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answe
     // Once the agreement is written a failure must not answer "nothing was changed": say what was written.
     // A PUT is idempotent, so sending it again completes it.
     let partial = |e: &StoreError| {
-        HttpResponse::error(
-            503,
-            "store_unavailable",
-            format!(
+        HttpResponse::error(ErrorCode::StoreUnavailable, format!(
                 "the agreement was written but its indexes or attempts were not ({}); send the same PUT again \
                  to complete it",
                 e.0

@@ -8,13 +8,17 @@ use std::borrow::Cow;
 use mitgate_core::decision::{Decision, Verdict};
 use mitgate_core::engine;
 use mitgate_core::json::{FromJson, Kind, Path, Value};
-use mitgate_core::model::{Agreement, AttemptStatus, CardBrand, ChargeRequest, Outcome, OutcomeResult};
+use mitgate_core::model::{
+    Agreement, AgreementStatus, AttemptStatus, CardBrand, ChargeRequest, Decline, Outcome, OutcomeResult,
+};
+use serde::Serialize;
 
 use super::decisions::{parse_charge, refusal_response};
 use super::load::load;
 use super::outcomes::record_outcome;
 use crate::app::{flatten, processor_base, store_failed, Answer, App, Call, Forwarded, Outbound, Processor};
 use crate::dialect::Dialect;
+use crate::error::{ErrorCode, ResponseKind};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::idempotency::{finality_of, idempotent};
 use crate::redact::redact_card_numbers;
@@ -137,27 +141,18 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
 fn not_reserved(error: ReserveError, agreement_id: &str, attempt_id: &str) -> HttpResponse {
     match error {
         ReserveError::Store(e) => store_failed(&e),
-        ReserveError::Conflict(m) => HttpResponse::error(409, "conflict", m),
-        ReserveError::Raced => HttpResponse::error(
-            409,
-            "concurrent_charge",
-            "another charge on this agreement reserved its slot at the same moment; nothing was sent, retry",
+        ReserveError::Conflict(m) => HttpResponse::error(ErrorCode::Conflict, m),
+        ReserveError::Raced => HttpResponse::error(ErrorCode::ConcurrentCharge, "another charge on this agreement reserved its slot at the same moment; nothing was sent, retry",
         )
         .with_header("retry-after", "1"),
         // The attempt was released: it holds no slot.
-        ReserveError::Unverified { read, released: Ok(()) } => HttpResponse::error(
-            503,
-            "store_unavailable",
-            format!(
+        ReserveError::Unverified { read, released: Ok(()) } => HttpResponse::error(ErrorCode::StoreUnavailable, format!(
                 "the reservation could not be read back ({}); nothing was forwarded and attempt {attempt_id} was released",
                 read.0
             ),
         ),
         // The attempt stays pending, holding its slot, until the merchant settles it.
-        ReserveError::Unverified { read, released: Err(e) } => HttpResponse::error(
-            503,
-            "reservation_unverified",
-            format!(
+        ReserveError::Unverified { read, released: Err(e) } => HttpResponse::error(ErrorCode::ReservationUnverified, format!(
                 "attempt {attempt_id} was reserved but could not be read back ({}) nor released ({}); nothing was \
                  forwarded. It holds a velocity slot until settled: POST /v1/agreements/{agreement_id}/attempts/\
                  {attempt_id}/outcome with {{\"result\": \"not_sent\"}}",
@@ -191,14 +186,13 @@ async fn post_charge<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str, r
     let build = move |record: &AgreementRecord, request: &ChargeRequest, attempt_id: &str| {
         let Some(d) = record.dialect else {
             return Err(HttpResponse::error(
-                422,
-                "no_processor",
+                ErrorCode::NoProcessor,
                 "the agreement has no `dialect`: PUT it with the processor it was made with",
             ));
         };
         let base = processor_base(config, d)?;
         let Rendered { path, mut headers, body } = render_mit(d, record, request, attempt_id, now)
-            .map_err(|m| HttpResponse::error(422, "cannot_render", m))?;
+            .map_err(|m| HttpResponse::error(ErrorCode::CannotRender, m))?;
         if let Some(a) = &authorization {
             headers.push(("authorization".into(), a.clone()));
         }
@@ -227,47 +221,98 @@ async fn post_charge<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str, r
     })
 }
 
+/// The answer of `POST /v1/charges` once the charge was sent (openapi.yaml `ChargeAnswer`). Written in
+/// name order at every depth (`HttpResponse::json_in_name_order`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ChargeAnswer<'a> {
+    /// `approved`, `declined`, `not_sent` or `pending`.
+    pub outcome: ChargeOutcome,
+    /// The attempt's id (also in `X-Mitgate-Attempt-Id`).
+    pub attempt_id: &'a str,
+    /// The attempt's status as recorded.
+    pub attempt_status: AttemptStatus,
+    /// The processor's payment id, when it gave one.
+    pub payment_id: Option<&'a str>,
+    /// The decline, when declined.
+    pub decline: Option<&'a Decline>,
+    /// The agreement's status after the outcome.
+    pub agreement_status: AgreementStatus,
+    /// What `not_sent` and `pending` mean for the slot.
+    pub message: Option<&'static str>,
+    /// Which processor, and what it answered.
+    pub processor: ProcessorPart,
+    /// The decision that allowed the charge.
+    pub decision: &'a Decision,
+    /// Set when the outcome could not be written back.
+    pub warning: Option<&'a str>,
+}
+
+/// `ChargeAnswer.processor`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ProcessorPart {
+    /// The processor's dialect.
+    pub dialect: Dialect,
+    /// `{status, body}` when the processor answered, `{error}` when it did not.
+    pub answer: serde_json::Value,
+}
+
+/// What happened to a sent charge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ChargeOutcome {
+    /// The processor approved it.
+    Approved,
+    /// The processor declined it.
+    Declined,
+    /// The processor did not process it; the slot was released.
+    NotSent,
+    /// Unknown: it may have charged; the attempt keeps its slot.
+    Pending,
+}
+
 fn canonical_sent(sent: &Sent) -> HttpResponse {
+    use ChargeOutcome::{Approved, Declined, NotSent, Pending};
     let result = sent.outcome.as_ref().map(|o| o.result);
-    let (outcome, http, processor) = match &sent.forwarded {
+    let (outcome, http, answer) = match &sent.forwarded {
         Forwarded::Answered(resp) => {
             let body = resp.body_serde().unwrap_or_else(|| {
                 serde_json::Value::String(redact_card_numbers(&String::from_utf8_lossy(&resp.body)))
             });
-            let processor = serde_json::json!({"status": resp.status, "body": body});
+            let answer = serde_json::json!({"status": resp.status, "body": body});
             match result {
-                Some(OutcomeResult::Approved) => ("approved", 200, processor),
-                Some(OutcomeResult::Declined) => ("declined", 402, processor),
-                Some(OutcomeResult::NotSent) => ("not_sent", 502, processor),
-                None => ("pending", 502, processor),
+                Some(OutcomeResult::Approved) => (Approved, 200, answer),
+                Some(OutcomeResult::Declined) => (Declined, 402, answer),
+                Some(OutcomeResult::NotSent) => (NotSent, 502, answer),
+                None => (Pending, 502, answer),
             }
         }
-        Forwarded::NotSent(m) => ("not_sent", 502, serde_json::json!({"error": m})),
-        Forwarded::TimedOut => ("pending", 504, serde_json::json!({"error": "timed out"})),
-        Forwarded::Failed(m) => ("pending", 502, serde_json::json!({"error": m})),
+        Forwarded::NotSent(m) => (NotSent, 502, serde_json::json!({"error": m})),
+        Forwarded::TimedOut => (Pending, 504, serde_json::json!({"error": "timed out"})),
+        Forwarded::Failed(m) => (Pending, 502, serde_json::json!({"error": m})),
     };
     let message = match outcome {
-        "not_sent" => Some("the processor did not process the charge; the velocity slot was released"),
-        "pending" if http == 504 => Some("the processor did not answer in time; it may have charged, so the attempt stays pending and keeps its velocity slot"),
-        "pending" => Some("the processor's answer does not settle the charge; it may have charged, so the attempt stays pending and keeps its velocity slot"),
-        _ => None,
+        NotSent => Some("the processor did not process the charge; the velocity slot was released"),
+        Pending if http == 504 => Some("the processor did not answer in time; it may have charged, so the attempt stays pending and keeps its velocity slot"),
+        Pending => Some("the processor's answer does not settle the charge; it may have charged, so the attempt stays pending and keeps its velocity slot"),
+        Approved | Declined => None,
     };
-    HttpResponse::json(
-        http,
-        &serde_json::json!({
-            "outcome": outcome,
-            "attemptId": sent.attempt_id,
-            "attemptStatus": sent.status,
-            "paymentId": sent.outcome.as_ref().and_then(|o| o.payment_id.clone()),
-            "decline": sent.outcome.as_ref().and_then(|o| o.decline.clone()),
-            "agreementStatus": sent.agreement.status,
-            "message": message,
-            "processor": {"dialect": sent.dialect, "answer": processor},
-            "decision": sent.decision,
-            "warning": sent.warning,
-        }),
-    )
-    .with_header("x-mitgate-attempt-id", sent.attempt_id.clone())
+    let answer = ChargeAnswer {
+        outcome,
+        attempt_id: &sent.attempt_id,
+        attempt_status: sent.status,
+        payment_id: sent.outcome.as_ref().and_then(|o| o.payment_id.as_deref()),
+        decline: sent.outcome.as_ref().and_then(|o| o.decline.as_ref()),
+        agreement_status: sent.agreement.status,
+        message,
+        processor: ProcessorPart { dialect: sent.dialect, answer },
+        decision: &sent.decision,
+        warning: sent.warning.as_deref(),
+    };
+    let kind = if outcome == NotSent { ResponseKind::NotSent } else { ResponseKind::Answer };
+    HttpResponse::json_in_name_order(http, &answer)
+        .of_kind(kind)
+        .with_header("x-mitgate-attempt-id", sent.attempt_id.clone())
 }
 
 /// A decline whose network the dialect could not tell (a token with no brand) takes the processor's

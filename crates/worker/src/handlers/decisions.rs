@@ -15,6 +15,7 @@ use mitgate_core::validate::{FieldError, MAX_INPUT_BYTES};
 use super::load::load;
 use super::{invalid_one, now_plus_a_day, strip_root};
 use crate::app::{store_failed, Answer, App, Call};
+use crate::error::ErrorCode;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::Kv;
 use crate::tree::{clip, member};
@@ -35,7 +36,7 @@ pub(crate) fn parse_charge(
     }
     let given_merchant = match member(&value, "merchantId").map(|v| &v.kind) {
         Some(Kind::String(m)) if m != merchant => {
-            return Err(HttpResponse::error(403, "forbidden", "merchantId must be your own merchant id"));
+            return Err(HttpResponse::error(ErrorCode::Forbidden, "merchantId must be your own merchant id"));
         }
         given => given.is_some(),
     };

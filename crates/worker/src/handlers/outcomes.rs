@@ -8,6 +8,7 @@ use mitgate_core::state;
 use super::agreements::{owned, record_json};
 use super::{invalid_one, not_found, parse_body};
 use crate::app::{store_failed, Answer, App, Call};
+use crate::error::ErrorCode;
 use crate::http::HttpResponse;
 use crate::store::indexes::PAYMENT;
 use crate::store::{AgreementRecord, AttemptLedger, Kv, StoreError};
@@ -53,7 +54,7 @@ pub(crate) async fn post<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answ
             state::StateError::MissingDecline => {
                 invalid_one("decline", "is required when result is declined")
             }
-            other => HttpResponse::error(409, "conflict", other.to_string()),
+            other => HttpResponse::error(ErrorCode::Conflict, other.to_string()),
         })?;
     // INVARIANT: the attempt's resolution is written last. Until it is, the attempt is pending and the
     // same request applies the outcome again, so a failure part way leaves a state the retry completes
@@ -66,8 +67,7 @@ pub(crate) async fn post<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answ
     }
     let partial = |e: &StoreError| {
         HttpResponse::error(
-            503,
-            "store_unavailable",
+            ErrorCode::StoreUnavailable,
             format!(
                 "the outcome was not recorded ({}): attempt {attempt_id} is still pending; the agreement's \
                  status may already show it. Send the same request again to complete it",

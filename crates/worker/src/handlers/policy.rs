@@ -4,6 +4,7 @@ use mitgate_core::policy::Policy;
 
 use super::{parse_body, strip_root};
 use crate::app::{store_failed, Answer, App, Call};
+use crate::error::ErrorCode;
 use crate::http::HttpResponse;
 use crate::store::Kv;
 
@@ -13,8 +14,7 @@ pub(crate) async fn get<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answe
     match app.stores.policy(merchant).await.map_err(|e| store_failed(&e))? {
         Some(p) => Ok(HttpResponse::json(200, &p)),
         None => Err(HttpResponse::error(
-            404,
-            "not_found",
+            ErrorCode::NotFound,
             "no policy configured: MIT charges are refused (mit_not_enabled)",
         )),
     }

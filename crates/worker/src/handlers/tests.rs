@@ -6,8 +6,9 @@ use mitgate_core::model::{AgreementStatus, AttemptStatus};
 use super::testkit::*;
 use super::{agreements, charges, decisions, outcomes};
 use crate::app::{authenticate, flatten, Call, Forwarded};
+use crate::error::{ErrorCode, Finality, ResponseKind};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::idempotency::{finality_of, idempotent, Finality};
+use crate::idempotency::{finality_of, idempotent};
 
 /// A reservation that cannot be read back: nothing is forwarded and the answer says what is true
 /// (issue 15, item 4): released when the store takes the release, otherwise pending with its id.
@@ -80,20 +81,29 @@ fn outcome_with_a_failed_agreement_write_can_be_completed() {
 /// Answers that say when to try again are not stored as final (issue 15, item 8).
 #[test]
 fn refusals_that_name_a_retry_time_are_not_final() {
-    let velocity = HttpResponse::error(429, "refused", "velocity").with_header("retry-after", "7");
+    let refusal = |status| HttpResponse::json_text(status, r#"{"outcome":"refused"}"#.into());
+    let velocity = refusal(429).with_header("retry-after", "7");
     assert!(matches!(finality_of(&velocity), Finality::Retryable));
     let processor_rate_limit =
         HttpResponse::json_text(429, "{}".into()).with_header("x-mitgate-attempt-id", "att_1");
     assert!(matches!(finality_of(&processor_rate_limit), Finality::Retryable));
-    let interval = HttpResponse::error(403, "refused", "too soon").with_header("retry-after", "60");
+    let interval = refusal(403).with_header("retry-after", "60");
     assert!(matches!(finality_of(&interval), Finality::Retryable));
     // Forwarded answers (an attempt was made) are final even with a Retry-After of the processor's.
     let declined = HttpResponse::json_text(402, "{}".into())
         .with_header("x-mitgate-attempt-id", "att_1")
         .with_header("retry-after", "60");
     assert!(matches!(finality_of(&declined), Finality::Final));
-    let refused = HttpResponse::error(403, "refused", "ceiling");
+    let refused = refusal(403);
     assert!(matches!(finality_of(&refused), Finality::Final));
+    // The kind decides, not the body: an error answer of a retryable code frees the key, whatever it says.
+    let store = HttpResponse::error(ErrorCode::StoreUnavailable, "KV is down");
+    assert!(matches!(finality_of(&store), Finality::Retryable));
+    let not_sent =
+        HttpResponse::json_text(502, r#"{"outcome":"not_sent"}"#.into()).of_kind(ResponseKind::NotSent);
+    assert!(matches!(finality_of(&not_sent), Finality::Retryable));
+    let looks_like_one = HttpResponse::json_text(502, r#"{"outcome":"not_sent"}"#.into());
+    assert!(matches!(finality_of(&looks_like_one), Finality::Final), "a body is never parsed to decide");
 }
 
 #[test]
@@ -209,7 +219,7 @@ fn idempotent_replay_and_conflict() {
             &[("idempotency-key", "k1")],
         );
         block_on(idempotent(app, "demo", &r, async {
-            (HttpResponse::error(500, "unreachable", "not run"), Finality::Final)
+            (HttpResponse::error(ErrorCode::Internal, "not run"), Finality::Final)
         }))
     });
     assert_eq!(other.status, 422);

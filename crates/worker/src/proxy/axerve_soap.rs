@@ -33,6 +33,7 @@ use super::forward::send_through;
 use super::mit::{decide, parse_mit, MitAnswer};
 use crate::app::{processor_base, App, Outbound, Processor};
 use crate::dialect::Dialect;
+use crate::error::ErrorCode;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::indexes::PENDING_CIT;
 use crate::store::Kv;
@@ -44,7 +45,7 @@ fn outbound<K, P>(app: &App<'_, K, P>, base: &str, path: &str, req: &HttpRequest
 }
 
 fn from_dialect(r: mitgate_dialects::DialectResponse) -> HttpResponse {
-    HttpResponse { status: r.status, headers: r.headers, body: r.body.into_bytes() }
+    HttpResponse::new(r.status, r.headers, r.body.into_bytes())
 }
 
 fn fault(errors: &[FieldError]) -> HttpResponse {
@@ -282,10 +283,7 @@ fn wsdl(base: &str, req: &HttpRequest, resp: HttpResponse) -> HttpResponse {
         base.split_once("://").and_then(|(_, rest)| rest.find('/').and_then(|i| rest.get(i..))).unwrap_or("");
     match soap::rewrite_wsdl(&text, &proxy_base(req), prefix) {
         Ok(rewritten) => HttpResponse { body: rewritten.into_bytes(), ..resp },
-        Err(e) => HttpResponse::error(
-            502,
-            "processor_wsdl_unreadable",
-            format!("the processor's WSDL could not be read ({e}); it was not passed on with addresses pointing past mitgate"),
+        Err(e) => HttpResponse::error(ErrorCode::ProcessorWsdlUnreadable, format!("the processor's WSDL could not be read ({e}); it was not passed on with addresses pointing past mitgate"),
         ),
     }
 }

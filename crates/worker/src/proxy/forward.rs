@@ -2,6 +2,7 @@
 
 use crate::app::{App, Forwarded, Outbound, Processor};
 use crate::dialect::Dialect;
+use crate::error::ErrorCode;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::Kv;
 
@@ -38,7 +39,7 @@ pub(super) fn outbound(
 
 /// A dialect crate's answer as an HTTP response.
 pub(super) fn from_dialect(r: mitgate_dialects::DialectResponse) -> HttpResponse {
-    HttpResponse { status: r.status, headers: r.headers, body: r.body.into_bytes() }
+    HttpResponse::new(r.status, r.headers, r.body.into_bytes())
 }
 
 /// When the processor did not answer, there are no words of its own: mitgate's error shape, 502/504.
@@ -49,20 +50,18 @@ pub(super) fn unanswered(forwarded: Forwarded, attempt: Option<&str>) -> HttpRes
     match forwarded {
         Forwarded::Answered(r) => r,
         Forwarded::NotSent(m) => HttpResponse::error(
-            502,
-            "processor_unreachable",
+            ErrorCode::ProcessorUnreachable,
             format!(
                 "{m}. Nothing was sent{}.",
                 if attempt.is_some() { "; the velocity slot was released" } else { "" }
             ),
         ),
         Forwarded::TimedOut => HttpResponse::error(
-            504,
-            "processor_timeout",
+            ErrorCode::ProcessorTimeout,
             format!("the processor did not answer in time.{}", pending.unwrap_or_default()),
         ),
         Forwarded::Failed(m) => {
-            HttpResponse::error(502, "processor_failed", format!("{m}.{}", pending.unwrap_or_default()))
+            HttpResponse::error(ErrorCode::ProcessorFailed, format!("{m}.{}", pending.unwrap_or_default()))
         }
     }
 }

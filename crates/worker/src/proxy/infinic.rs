@@ -6,6 +6,7 @@ use mitgate_dialects::{infinic, CitContext};
 use super::capture::store_capture;
 use crate::app::{store_failed, Answer, App, Call, Processor};
 use crate::dialect::Dialect;
+use crate::error::ErrorCode;
 use crate::handlers::outcomes::record_outcome;
 use crate::http::HttpResponse;
 use crate::store::indexes::{ATTEMPT_REF, PENDING_CIT};
@@ -65,10 +66,7 @@ pub(crate) async fn webhook<K: Kv, P: Processor>(app: &App<'_, K, P>, call: &Cal
                 .await
                 .map_err(|e| store_failed(&e))?
                 .ok_or_else(|| {
-                    HttpResponse::error(
-                        404,
-                        "intent_not_found",
-                        "no intent with this reference_id was made through /infinic/api/intents by this merchant",
+                    HttpResponse::error(ErrorCode::IntentNotFound, "no intent with this reference_id was made through /infinic/api/intents by this merchant",
                     )
                 })?;
             let headers: Vec<(&str, &str)> = Vec::new();
@@ -81,7 +79,7 @@ pub(crate) async fn webhook<K: Kv, P: Processor>(app: &App<'_, K, P>, call: &Cal
             let (aid, warning) =
                 store_capture(app, merchant, Dialect::Infinic, captured, serde_json::Map::new())
                     .await
-                    .map_err(|m| HttpResponse::error(503, "store_unavailable", m))?;
+                    .map_err(|m| HttpResponse::error(ErrorCode::StoreUnavailable, m))?;
             Ok(HttpResponse::json(
                 200,
                 &serde_json::json!({"received": "PaymentCredential", "agreementId": aid, "warning": warning}),
@@ -122,7 +120,7 @@ async fn status_change<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str,
         .await
         .map_err(|e| store_failed(&e))?
         .filter(|r| r.agreement.merchant_id == merchant)
-        .ok_or_else(|| HttpResponse::error(404, "not_found", "the attempt's agreement is gone"))?;
+        .ok_or_else(|| HttpResponse::error(ErrorCode::NotFound, "the attempt's agreement is gone"))?;
     let ledger = app.stores.attempts(merchant, &link.agreement_id).await.map_err(|e| store_failed(&e))?;
     let ctx = mitgate_dialects::OutcomeContext {
         attempt_id: &link.attempt_id,

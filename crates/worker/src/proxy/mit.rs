@@ -11,6 +11,7 @@ use super::forward::{from_dialect, header_pairs, outbound, unanswered};
 use super::infinic::infinic_reference;
 use crate::app::{store_failed, App, Outbound, Processor};
 use crate::dialect::Dialect;
+use crate::error::ErrorCode;
 use crate::handlers::charges::{charge, link_infinic_attempt, ChargeResult};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::indexes::TOKEN;
@@ -157,7 +158,7 @@ pub(super) async fn decide<K: Kv, P: Processor>(
         Err(r) => r,
         Ok(ChargeResult::Refused(decision)) => match (answer.refusal)(&decision) {
             Some(r) => from_dialect(r),
-            None => HttpResponse::error(500, "internal", "a refused decision could not be rendered"),
+            None => HttpResponse::error(ErrorCode::Internal, "a refused decision could not be rendered"),
         },
         Ok(ChargeResult::Sent(sent)) => {
             let mut r = unanswered(sent.forwarded.clone(), Some(&sent.attempt_id))

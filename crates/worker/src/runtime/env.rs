@@ -9,6 +9,7 @@ use mitgate_core::time::Timestamp;
 use crate::app::{Config, DEFAULT_MAX_BODY_BYTES, DEFAULT_PROCESSOR_TIMEOUT_MS};
 use crate::auth::MerchantKeys;
 use crate::dialect::Dialect;
+use crate::error::ErrorCode;
 use crate::http::HttpResponse;
 
 #[wasm_bindgen]
@@ -26,9 +27,10 @@ pub(super) fn var(env: &Env, name: &str) -> Option<String> {
 /// The deployment's settings; 503 `not_configured` when a required one is missing.
 pub(super) fn config(env: &Env) -> Result<Config, HttpResponse> {
     let keys_json = var(env, "MITGATE_MERCHANT_KEYS").ok_or_else(|| {
-        HttpResponse::error(503, "not_configured", "the MITGATE_MERCHANT_KEYS secret is not set")
+        HttpResponse::error(ErrorCode::NotConfigured, "the MITGATE_MERCHANT_KEYS secret is not set")
     })?;
-    let keys = MerchantKeys::parse(&keys_json).map_err(|m| HttpResponse::error(503, "not_configured", m))?;
+    let keys =
+        MerchantKeys::parse(&keys_json).map_err(|m| HttpResponse::error(ErrorCode::NotConfigured, m))?;
     let processor_urls = Dialect::ALL.iter().filter_map(|d| var(env, d.url_var()).map(|u| (*d, u))).collect();
     Ok(Config {
         keys,

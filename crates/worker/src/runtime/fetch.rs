@@ -86,7 +86,7 @@ async fn send(out: Outbound, timeout_ms: u64) -> Forwarded {
             .filter(|(k, _)| !HOP_BY_HOP.contains(&k.to_ascii_lowercase().as_str()))
             .collect();
         let body = resp.bytes().await?;
-        Ok::<_, worker::Error>(HttpResponse { status, headers, body })
+        Ok::<_, worker::Error>(HttpResponse::new(status, headers, body))
     };
     let delay = Delay::from(Duration::from_millis(timeout_ms));
     pin_mut!(work, delay);

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use worker::{console_log, Env, Method, Request, RequestInit};
 
 use super::env::var;
+use crate::error::ErrorCode;
 use crate::http::HttpResponse;
 use crate::redact::redact_card_numbers;
 use crate::store::{Kv, StoreError, Stores};
@@ -116,8 +117,7 @@ pub(super) fn stores(
             })
             .map_err(|_| {
                 HttpResponse::error(
-                    503,
-                    "not_configured",
+                    ErrorCode::NotConfigured,
                     format!("the KV namespace binding {name} is missing"),
                 )
             })
@@ -140,8 +140,7 @@ pub(super) fn stores(
         "durable_object" => {
             let ns = env.durable_object("OBJECTS").map_err(|_| {
                 HttpResponse::error(
-                    503,
-                    "not_configured",
+                    ErrorCode::NotConfigured,
                     "MITGATE_STORE is durable_object but the Durable Object binding OBJECTS is missing",
                 )
             })?;
@@ -150,8 +149,7 @@ pub(super) fn stores(
             Ok((stores.with_objects(objects), after_send))
         }
         other => Err(HttpResponse::error(
-            503,
-            "not_configured",
+            ErrorCode::NotConfigured,
             format!(
                 "MITGATE_STORE must be \"kv\" or \"durable_object\", not `{}`",
                 other.chars().take(32).collect::<String>()

@@ -14,6 +14,7 @@ use super::fetch::FetchProcessor;
 use super::hooks;
 use super::kv::{stores, WorkerKv};
 use crate::app::{authenticate, flatten, Answer, App, Call, Config, EVALUATE_MAX_BODY_BYTES};
+use crate::error::ErrorCode;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::paths;
 use crate::store::{Stores, STORAGE_HEADER};
@@ -80,8 +81,7 @@ pub(super) async fn serve(
         Err(_) => {
             console_log!("{request_id} internal error: the request's work ended without an answer");
             to_response(HttpResponse::error(
-                500,
-                "internal",
+                ErrorCode::Internal,
                 format!("internal error (request {request_id})"),
             ))
         }
@@ -199,8 +199,9 @@ const MERCHANT_HEADER: &str = "x-mitgate-merchant";
 
 /// The request line and headers. The body is read only once the caller is authenticated ([`read_body`]).
 fn read_head(req: &Request) -> Result<HttpRequest, HttpResponse> {
-    let url =
-        req.url().map_err(|_| HttpResponse::error(400, "invalid_url", "the request URL does not parse"))?;
+    let url = req
+        .url()
+        .map_err(|_| HttpResponse::error(ErrorCode::InvalidUrl, "the request URL does not parse"))?;
     let headers = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
     Ok(HttpRequest {
         method: req.inner().method(),
@@ -217,7 +218,7 @@ fn read_head(req: &Request) -> Result<HttpRequest, HttpResponse> {
 /// never buffered whole, neither in JS nor in wasm memory. The rest of the stream is never read.
 pub(super) async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, HttpResponse> {
     let too_large = || {
-        HttpResponse::error(413, "body_too_large", format!("the request body is larger than {limit} bytes"))
+        HttpResponse::error(ErrorCode::BodyTooLarge, format!("the request body is larger than {limit} bytes"))
     };
     let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
@@ -226,7 +227,7 @@ pub(super) async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>
     if matches!(req.method(), Method::Get | Method::Head) || req.inner().body().is_none() {
         return Ok(Vec::new());
     }
-    let unreadable = || HttpResponse::error(400, "invalid_body", "the request body could not be read");
+    let unreadable = || HttpResponse::error(ErrorCode::InvalidBody, "the request body could not be read");
     let mut stream = req.stream().map_err(|_| unreadable())?;
     let mut body = Vec::with_capacity(declared.unwrap_or(0));
     while let Some(chunk) = stream.next().await {
