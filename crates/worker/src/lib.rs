@@ -26,6 +26,8 @@ mod handlers;
 mod hash;
 mod http;
 mod idempotency;
+#[cfg(test)]
+mod openapi_check;
 mod paths;
 mod proxy;
 mod redact;
