@@ -3,7 +3,14 @@
 //!
 //! Run: `cargo bench -p mitgate-core --bench decision`. Figures: `crates/core/BENCHMARKS.md`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    reason = "a benchmark: its set-up fails loudly, and criterion's macros generate undocumented items"
+)]
 
 use std::hint::black_box;
 

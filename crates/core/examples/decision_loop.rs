@@ -4,15 +4,22 @@
 //! `api::evaluate_json` instead. `decision_loop input N` prints the workload's input with N history entries
 //! as JSON (the Node benchmarks in `bench/node` use it, so every engine judges the same charge).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
-#![allow(clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    reason = "a profiling harness, not library code: its set-up fails loudly"
+)]
+#![allow(clippy::print_stdout, reason = "it prints the workload's input for the Node benchmarks")]
 
 use std::hint::black_box;
 
 use mitgate_core::api::evaluate_json;
 use mitgate_core::engine::{evaluate, Evaluation};
 
-#[allow(dead_code)]
+#[allow(dead_code, reason = "the shared workload module has parts only other benchmarks use")]
 #[path = "../benches/support/workload.rs"]
 mod workload;
 

@@ -28,7 +28,6 @@ fn clip(msg: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use crate::api::{evaluate_value, Answer};
 

@@ -12,7 +12,13 @@
 //!
 //! Case counts are modest so `cargo test` stays fast; raise them with `PROPTEST_CASES=10000`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "a test crate of its own (clippy.toml covers #[test] functions only): its helpers fail the test loudly"
+)]
 
 use mitgate_core::api::evaluate_json;
 use mitgate_core::decision::Verdict;
@@ -354,7 +360,7 @@ fn attempt_value(i: usize, offset: i64, kind: u8, pay: Option<u8>) -> Value {
     a
 }
 
-#[allow(clippy::type_complexity)]
+#[allow(clippy::type_complexity, reason = "a proptest strategy's tuple type, named once")]
 fn history_case(latest: i64) -> impl Strategy<Value = (Vec<Value>, Vec<Value>, u8, u64)> {
     // Few distinct instants, so ties in time are common and the tie-breaks are exercised.
     let offset = prop_oneof![Just(-3600i64), Just(-60), Just(0), Just(-86_400), -40 * 86_400i64..=latest];

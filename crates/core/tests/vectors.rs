@@ -4,7 +4,13 @@
 //! (or its `inputText` verbatim); the answer is parsed and checked against `expect`. The file format is
 //! documented in `tests/vectors/README.md`; the WASM package and the Worker run the same files.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "a test crate of its own (clippy.toml covers #[test] functions only): its helpers fail the test loudly"
+)]
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

@@ -5,7 +5,14 @@
 //!
 //! Run: `cargo bench -p mitgate-dialects --bench dialect`. Figures: `PERFORMANCE.md`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    reason = "a benchmark: its set-up fails loudly, and criterion's macros generate undocumented items"
+)]
 
 use std::hint::black_box;
 
@@ -14,7 +21,7 @@ use mitgate_core::decision::Verdict;
 use mitgate_core::engine::{evaluate, Evaluation};
 use mitgate_dialects::{DialectId, MitContext};
 
-#[allow(dead_code)]
+#[allow(dead_code, reason = "the shared workload module has parts only other benchmarks use")]
 #[path = "../../core/benches/support/workload.rs"]
 mod workload;
 

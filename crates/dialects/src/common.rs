@@ -317,7 +317,6 @@ pub(crate) fn reason_from_message(message: &str) -> mitgate_core::model::Decline
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     fn lit(s: &str) -> Literal {

@@ -1,7 +1,13 @@
 //! How processor bodies are read (`mitgate_core::json`): unknown fields ignored, `null` as absent, a key
 //! given twice refused, Axerve's `token` / `tokenValue` alias, numbers kept as written, and bodies that
 //! are not objects.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test crate of its own (clippy.toml covers #[test] functions only): its helpers fail the test loudly"
+)]
 
 mod support;
 

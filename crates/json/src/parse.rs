@@ -305,7 +305,6 @@ impl<'a> Parser<'a> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
     use super::*;
 
     fn ok(text: &str) -> Value<'_> {

@@ -277,7 +277,6 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::from_str;
 

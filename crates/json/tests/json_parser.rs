@@ -5,7 +5,13 @@
 //! The one intended difference: serde_json refuses numbers beyond f64's range (`1e400`), while mitgate keeps
 //! every number's text and lets the reader decide (amounts and decimals never go through a float).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "a test crate of its own (clippy.toml covers #[test] functions only): its helpers fail the test loudly"
+)]
 
 use mitgate_json::{parse, Kind, Value};
 use proptest::prelude::*;

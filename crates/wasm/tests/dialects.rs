@@ -1,6 +1,11 @@
 //! The dialect entry points natively: answers and field paths (the Node tests then check that the wasm
 //! build gives the same bytes).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test crate of its own (clippy.toml covers #[test] functions only): its helpers fail the test loudly"
+)]
 
 use mitgate_wasm::dialects::{parse_cit_json, parse_mit_json, read_outcome_json, render_refusal_json};
 use serde_json::{json, Value};

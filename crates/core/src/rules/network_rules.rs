@@ -367,7 +367,6 @@ impl MastercardRules {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use crate::time::Timestamp;
 

@@ -728,7 +728,6 @@ pub fn rewrite_wsdl(wsdl: &str, proxy_base: &str, processor_prefix: &str) -> Res
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
     use super::*;
 
     /// Document 003's `Encrypt` 01F envelope, verbatim.

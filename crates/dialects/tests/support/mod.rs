@@ -1,5 +1,11 @@
 //! Shared test helpers.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "shared by several test crates, each using a part of it; its helpers fail the test loudly"
+)]
 
 use mitgate_core::model::CardBrand;
 use mitgate_core::money::{Currency, Money};
