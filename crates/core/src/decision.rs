@@ -65,6 +65,7 @@ macro_rules! codes {
         #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
         pub enum Code { $( $(#[$doc])* $variant, )* }
 
         impl Code {
@@ -165,6 +166,7 @@ codes! {
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum Details {
     /// Nothing beyond the code.
     None {},
@@ -408,6 +410,7 @@ pub struct Ceiling {
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CeilingSource {
     /// The largest CVV-verified payment in the lookback, times `maxMultiple`.
     CvvVerifiedHistory,

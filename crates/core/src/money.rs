@@ -73,6 +73,7 @@ impl FromJson for Currency {
 
 /// Why an amount or currency was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MoneyError {
     /// Not an active ISO 4217 code.
     #[error("unknown currency `{0}`: expected an active ISO 4217 code such as \"USD\"")]
@@ -335,7 +336,6 @@ impl Cents {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     fn cur(c: &str) -> Currency {

@@ -156,6 +156,7 @@ pub(super) fn other_reason() -> DeclineReason {
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify), tsify(missing_as_null))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DeclineReason {
     /// Not enough funds (000 `InsufficientFunds`).
     InsufficientFunds,
