@@ -14,6 +14,10 @@ fi
 if ! worker-build --version 2>/dev/null | grep -q '0.8.7'; then
   cargo install worker-build --version 0.8.7 --locked
 fi
+# The dependency policy check (deny.toml) in `make test`: about 5-8 min to build once on 2 cores.
+if ! cargo deny --version 2>/dev/null | grep -q '0.20.2'; then
+  cargo install cargo-deny --version 0.20.2 --locked
+fi
 
 if [ ! -d node_modules ] || [ package.json -nt node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
