@@ -10,31 +10,20 @@ SANDBOX_PORT=${MITGATE_SANDBOX_PORT:-8788}
 # Inspector ports (wrangler dev opens one per Worker); set them to run two `make dev` side by side.
 INSPECTOR_PORT=${MITGATE_INSPECTOR_PORT:-9229}
 SANDBOX_INSPECTOR_PORT=${MITGATE_SANDBOX_INSPECTOR_PORT:-9230}
-export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false \
-  WRANGLER_HIDE_BANNER=true
+# Where local KV and Durable Object state persist (wrangler's default, .wrangler/state, unless set; the
+# contract test starts from an empty one of its own).
+STATE_DIR=${MITGATE_STATE_DIR:-.wrangler/state}
 WRANGLER="$ROOT/node_modules/.bin/wrangler"
+LIB_NAME=dev
+LIB_PORT_HINT="another make dev? MITGATE_PORT, MITGATE_SANDBOX_PORT, MITGATE_INSPECTOR_PORT, MITGATE_SANDBOX_INSPECTOR_PORT"
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+lib_wrangler_env
 
 bash scripts/setup.sh
 
-# A port already taken: say which process holds it (ss names it; /proc tells its command line).
-holder() {
-  local line pid
-  line=$(ss -Hltnp "sport = :$1" 2>/dev/null | head -1)
-  pid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$line" | head -1)
-  if [ -n "$pid" ]; then
-    echo "pid $pid: $(tr '\0\n' '  ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-160)"
-  else
-    echo "a process this user cannot see"
-  fi
-}
-for p in "$PORT" "$SANDBOX_PORT" "$INSPECTOR_PORT" "$SANDBOX_INSPECTOR_PORT"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
-    echo "dev: port $p is already in use by $(holder "$p")." >&2
-    echo "dev: stop that process (another make dev?) or choose other ports: MITGATE_PORT, MITGATE_SANDBOX_PORT," >&2
-    echo "     MITGATE_INSPECTOR_PORT, MITGATE_SANDBOX_INSPECTOR_PORT." >&2
-    exit 1
-  fi
-done
+# A port already taken: refused before anything starts, naming the process that holds it.
+lib_require_free_ports "$PORT" "$SANDBOX_PORT" "$INSPECTOR_PORT" "$SANDBOX_INSPECTOR_PORT"
 
 # Local development values only (.dev.vars is gitignored; wrangler dev reads it, wrangler deploy never does).
 cat > .dev.vars <<VARS
@@ -50,30 +39,16 @@ DASHBOARD_ORIGINS=http://127.0.0.1:8088,http://localhost:8088${MITGATE_DASHBOARD
 VARS
 
 mkdir -p .wrangler/logs
-pids=()
-# Every process started for a Worker: its group (set -m below) and every descendant, found before anything
-# is signalled (a child that outlives its parent is re-parented and would otherwise be missed).
-tree() { local c; for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo "$c"; tree "$c"; done; }
-alive() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
 # Ctrl-C, SIGTERM, SIGHUP or an error: both Workers stop, every time, and their ports are free on return.
 cleanup() {
   # INVARIANT: cleanup runs to its end. A second signal (make passes one on to its children; a second
   # Ctrl-C) is ignored here, or it would kill this shell half-way and leave a Worker holding its port.
   trap - EXIT
   trap '' INT TERM HUP
-  local all=() pid
-  for pid in "${pids[@]}"; do all+=("$pid" $(tree "$pid")); done
-  [ ${#all[@]} -eq 0 ] && return 0
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  kill -TERM "${all[@]}" 2>/dev/null || true
-  for _ in $(seq 1 100); do alive "${all[@]}" || break; sleep 0.1; done
-  if alive "${all[@]}"; then
-    echo "dev: a Worker did not stop within 10 s of SIGTERM; sending SIGKILL" >&2
-    for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
-    kill -KILL "${all[@]}" 2>/dev/null || true
+  if [ ${#LIB_GROUPS[@]} -gt 0 ]; then
+    lib_stop
+    echo "dev: stopped" >&2
   fi
-  wait 2>/dev/null || true
-  echo "dev: stopped" >&2
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -81,31 +56,16 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 echo "dev: building the Worker (first build: a few minutes) and starting it and the sandbox processor..."
-set -m
-"$WRANGLER" dev -c sandbox/wrangler.toml --ip 127.0.0.1 --port "$SANDBOX_PORT" --inspector-port "$SANDBOX_INSPECTOR_PORT" \
-  --show-interactive-dev-session=false \
-  --var "WEBHOOK_URL:http://127.0.0.1:$PORT/v1/webhooks/infinic" --var "WEBHOOK_MITGATE_KEY:sk_test_demo" \
-  > .wrangler/logs/sandbox.log 2>&1 &
-pids+=($!)
-"$WRANGLER" dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$INSPECTOR_PORT" --show-interactive-dev-session=false \
-  > .wrangler/logs/mitgate.log 2>&1 &
-pids+=($!)
-set +m
+lib_start .wrangler/logs/sandbox.log \
+  "$WRANGLER" dev -c sandbox/wrangler.toml --ip 127.0.0.1 --port "$SANDBOX_PORT" --inspector-port "$SANDBOX_INSPECTOR_PORT" \
+  --show-interactive-dev-session=false --persist-to "$STATE_DIR" \
+  --var "WEBHOOK_URL:http://127.0.0.1:$PORT/v1/webhooks/infinic" --var "WEBHOOK_MITGATE_KEY:sk_test_demo"
+lib_start .wrangler/logs/mitgate.log \
+  "$WRANGLER" dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$INSPECTOR_PORT" --show-interactive-dev-session=false \
+  --persist-to "$STATE_DIR"
 
-wait_up() {
-  local url=$1 name=$2 log=$3
-  for _ in $(seq 1 600); do
-    if curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null; then return 0; fi
-    for pid in "${pids[@]}"; do
-      if ! kill -0 "$pid" 2>/dev/null; then echo "dev: $name exited; see $log" >&2; tail -30 "$log" >&2; exit 1; fi
-    done
-    sleep 1
-  done
-  echo "dev: $name did not come up in 10 minutes; see $log" >&2
-  exit 1
-}
-wait_up "http://127.0.0.1:$SANDBOX_PORT/" "the sandbox processor" .wrangler/logs/sandbox.log
-wait_up "http://127.0.0.1:$PORT/" "mitgate" .wrangler/logs/mitgate.log
+lib_wait_up "http://127.0.0.1:$SANDBOX_PORT/" "the sandbox processor" .wrangler/logs/sandbox.log 600
+lib_wait_up "http://127.0.0.1:$PORT/" "mitgate" .wrangler/logs/mitgate.log 600
 
 BASE="http://127.0.0.1:$PORT"
 KEY="sk_test_demo"
@@ -119,7 +79,7 @@ PAYMENT_ID=$(curl -fsS -X POST "$BASE/coinflow/api/checkout/zero-authorization/d
 
 cat <<INFO
 
-mitgate is running (local development; state in .wrangler/state, logs in .wrangler/logs/):
+mitgate is running (local development; state in $STATE_DIR, logs in .wrangler/logs/):
   mitgate Worker        $BASE        (wrangler dev, local KV: AGREEMENTS POLICIES VELOCITY IDEMPOTENCY)
   sandbox processor     http://127.0.0.1:$SANDBOX_PORT   (speaks infinic, coinflow, spg, axerve; test cards in sandbox/worker.js)
   demo merchant         "demo", key $KEY (a local development value), policy = document 001's example

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `make dev` starts and stops like a well-behaved dev server: it is started DEV_STOP_RUNS times (default 10)
 # in a process group of its own, as a terminal runs it, and stopped alternately with Ctrl-C (SIGINT to the
-# group) and SIGTERM (to the group). After each stop, no process of the group is left and all four ports
-# (both Workers and their inspectors) are free. Then one more start while a port is taken must fail with a
-# message naming the process holding it. Uses free ports of its own, never 8787/8788.
+# group) and SIGTERM (to the group), at three moments in turn: when it says it is running; as wrangler starts
+# its second build (it rebuilds once its file watcher is ready); and as that build ends, when wrangler
+# replaces workerd (a workerd spawned while the stop is under way is what once stayed listening). After each
+# stop, no process of the group and no wrangler on its ports is left, and all four ports (both Workers and
+# their inspectors) are free. Then one more start while a port is taken must fail with a message naming the
+# process holding it. Uses free ports of its own, never 8787/8788.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${DEV_STOP_RUNS:-10}
@@ -27,31 +30,49 @@ os.execvp(sys.argv[1], sys.argv[1:])' make -s dev > "$1" 2>&1 &
   echo $!
 }
 
+MITGATE_LOG=.wrangler/logs/mitgate.log
+moments=(running rebuilding rebuilt)
 for i in $(seq 1 "$RUNS"); do
   out=tests/out/dev-stop-run.log
+  moment=${moments[$(( (i - 1) % 3 ))]}
+  rm -f "$MITGATE_LOG"
   pgid=$(start "$out")
-  for _ in $(seq 1 600); do
-    grep -q "mitgate is running" "$out" && break
-    if ! kill -0 "$pgid" 2>/dev/null; then echo "dev-stop: make dev exited before it was up:" >&2; tail -30 "$out" >&2; exit 1; fi
-    sleep 1
+  until [ "$(ps -o pgid= -p "$pgid" 2>/dev/null | tr -d ' ')" = "$pgid" ]; do
+    kill -0 "$pgid" 2>/dev/null || break
+    sleep 0.05
   done
-  grep -q "mitgate is running" "$out" || { echo "dev-stop: make dev not up in 10 minutes" >&2; tail -30 "$out" >&2; exit 1; }
-  for p in "${PORTS[@]:0:2}"; do listening "$p" || { echo "dev-stop: port $p not listening while up" >&2; exit 1; }; done
+  reached=
+  for _ in $(seq 1 6000); do
+    case $moment in
+      running) grep -q "mitgate is running" "$out" && reached=1 ;;
+      rebuilding) grep -q "changed, restarting build" "$MITGATE_LOG" 2>/dev/null && reached=1 ;;
+      rebuilt) n=$(grep -c "Done in" "$MITGATE_LOG" 2>/dev/null || true); [ "${n:-0}" -ge 4 ] && reached=1 ;;
+    esac
+    [ -n "$reached" ] && break
+    if ! kill -0 "$pgid" 2>/dev/null; then echo "dev-stop: make dev exited before it was up:" >&2; tail -30 "$out" >&2; exit 1; fi
+    sleep 0.1
+  done
+  [ -n "$reached" ] || { echo "dev-stop: make dev did not reach '$moment' in 10 minutes" >&2; tail -30 "$out" >&2; exit 1; }
+  if [ "$moment" = running ]; then
+    for p in "${PORTS[@]:0:2}"; do listening "$p" || { echo "dev-stop: port $p not listening while up" >&2; exit 1; }; done
+  fi
   if (( i % 2 )); then sig=INT; else sig=TERM; fi
   t0=$(date +%s%N)
   kill -"$sig" -- "-$pgid"
   for _ in $(seq 1 300); do pgrep -g "$pgid" > /dev/null || break; sleep 0.1; done
   left=$(pgrep -g "$pgid" || true)
+  # wrangler's own processes carry their port on the command line (workerd does not: its ports are checked).
+  strays=$(pgrep -f -- "--port ($MITGATE_PORT|$MITGATE_SANDBOX_PORT) " || true)
   busy=()
   for p in "${PORTS[@]}"; do listening "$p" && busy+=("$p"); done
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  if [ -n "$left" ] || [ ${#busy[@]} -gt 0 ]; then
-    echo "dev-stop: stop $i/$RUNS with SIG$sig left processes [${left//$'\n'/ }] and busy ports [${busy[*]}]" | tee -a "$LOG" >&2
+  if [ -n "$left$strays" ] || [ ${#busy[@]} -gt 0 ]; then
+    echo "dev-stop: stop $i/$RUNS ($moment, SIG$sig) left processes [${left//$'\n'/ } ${strays//$'\n'/ }] and busy ports [${busy[*]}]" | tee -a "$LOG" >&2
     ss -Hltnp | grep -E ":(${PORTS[0]}|${PORTS[1]}|${PORTS[2]}|${PORTS[3]})\b" >&2 || true
     pkill -KILL -g "$pgid" 2>/dev/null || true
     exit 1
   fi
-  echo "stop $i/$RUNS (SIG$sig): all processes gone and ports ${PORTS[*]} free after $ms ms" | tee -a "$LOG"
+  echo "stop $i/$RUNS ($moment, SIG$sig): all processes gone and ports ${PORTS[*]} free after $ms ms" | tee -a "$LOG"
 done
 
 # A port already in use: a clear message naming the process that holds it.
