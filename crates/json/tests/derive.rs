@@ -1,7 +1,10 @@
 //! `#[derive(FromJson)]` reads what serde's attributes say: names, renames, defaults, optional fields,
 //! skipped fields, unknown-field refusal, and unit enums; errors name the field and quote serde's wording.
 
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate of its own (clippy.toml covers #[test] functions only): its helpers fail the test loudly"
+)]
 
 use mitgate_json::{from_str, FromJson};
 
@@ -32,7 +35,7 @@ enum Color {
     Red,
     DarkBlue,
     #[serde(skip_deserializing)]
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "never read: skip_deserializing is what the test is about")]
     Hidden,
 }
 
