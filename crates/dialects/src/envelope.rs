@@ -165,7 +165,6 @@ fn respond<M: Serialize>(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     const NESTED: Envelope = Envelope(&[

@@ -1,6 +1,12 @@
 //! The exact bytes of every dialect's error envelope (bad input; refusals are pinned by the Node dialect
 //! cases, `renderRefusalJson`), and how each dialect's processor status settles an attempt.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test crate of its own (clippy.toml covers #[test] functions only): its helpers fail the test loudly"
+)]
 
 mod support;
 
