@@ -8,7 +8,13 @@
 //! the lookback; the later instants probe each window's edges. Failing seeds are written to
 //! crates/core/proptest-regressions/ledger_pruning.txt (committed) and replayed first.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "a test crate of its own (clippy.toml covers #[test] functions only): its helpers fail the test loudly"
+)]
 
 use mitgate_core::decision::{Code, Verdict};
 use mitgate_core::engine::{evaluate, limits, Evaluation, LimitsQuery};

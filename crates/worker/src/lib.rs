@@ -16,7 +16,10 @@
 //! See `docs/worker.md` for the API, the KV layout and the consistency caveat.
 
 // The shell that calls these modules exists on wasm32 only; natively they are exercised by tests.
-#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#![cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(dead_code, reason = "the runtime shell that calls these modules is compiled for wasm32 only")
+)]
 
 mod app;
 mod auth;

@@ -107,7 +107,6 @@ pub(crate) fn cors_headers(origins: &str, origin: &str) -> Vec<(&'static str, St
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     fn body(r: &HttpResponse) -> serde_json::Value {

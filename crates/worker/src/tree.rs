@@ -316,7 +316,10 @@ pub(crate) fn string_pair(value: &Value<'_>, path: &Path<'_>) -> Result<(String,
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
+    #![allow(
+        clippy::cast_possible_truncation,
+        reason = "the generated digits are below 10, so they fit a u8"
+    )]
     use super::*;
 
     fn dup(text: &str) -> Option<String> {

@@ -1,6 +1,5 @@
 //! The canonical API's test world: stores in memory, a fake processor, a fixed clock, seeded with a
 //! policy and an agreement (native unit tests of the handlers and the proxies).
-#![allow(clippy::unwrap_used)]
 
 use std::cell::RefCell;
 

@@ -1,5 +1,4 @@
 //! The canonical API's handlers over memory: charges, outcomes, idempotency, failures of each store.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use mitgate_core::model::{AgreementStatus, AttemptStatus};
 

@@ -209,7 +209,6 @@ pub(crate) fn forwards_header(dialect: Dialect, name: &str, sandbox_headers: boo
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::indexing_slicing)]
     use super::*;
 
     fn kind(d: Dialect, m: &str, p: &str) -> Option<RouteKind> {

@@ -1,5 +1,4 @@
 //! The drop-in proxies over memory: fail closed, forwarding, headers, customer-level history.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use super::mit::card_data_path;
 use crate::app::Forwarded;

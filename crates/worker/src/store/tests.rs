@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::panic, clippy::type_complexity)]
+#![allow(clippy::type_complexity, reason = "the fixtures' tuple types are spelt once")]
 use mitgate_core::json::from_str;
 use mitgate_core::model::{Agreement, Attempt};
 use mitgate_core::time::Timestamp;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 use crate::app::{App, Call, Config};
 use crate::handlers::agreements;
 use crate::http::HttpRequest;

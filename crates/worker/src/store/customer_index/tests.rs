@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 use super::*;
 use mitgate_core::engine::{self, LimitsQuery};
 use mitgate_core::model::{Agreement, History};

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 use super::*;
 use crate::store::memory::MemoryKv;
 use crate::test_util::block_on;
