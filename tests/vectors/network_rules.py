@@ -3,7 +3,7 @@
 boundary and of every effective date (one second before, at, after).
 
 Every expectation below is written by hand from the rule modules' docs and the dated tables in
-crates/core/src/rules/network_rules.rs (never read back from the engine). Run it after changing a case:
+crates/core/src/network_rules.rs (never read back from the engine). Run it after changing a case:
     python3 tests/vectors/network_rules.py
 """
 

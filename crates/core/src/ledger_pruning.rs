@@ -37,8 +37,8 @@
 //! (a longer `period` or `maxAmountLookback`, network rules switched on) sees only what was kept.
 
 use crate::model::{Agreement, Attempt, AttemptStatus, History, MitType, Payment};
+use crate::network_rules::RULE_SETS;
 use crate::policy::Policy;
-use crate::rules::network_rules::RULE_SETS;
 use crate::rules::{agreement_status, network_retry};
 use crate::time::Timestamp;
 

@@ -6,7 +6,8 @@
 //! - [`money`]: exact amounts with ISO 4217 exponents.
 //! - [`policy`]: the merchant's settings, in document 001's JSON shape.
 //! - [`model`]: agreement, history, charge request, outcome.
-//! - [`rules`]: one module per rule; [`decision`]: what the engine answers.
+//! - [`rules`]: one module per rule; [`decision`]: what the engine answers; [`network_rules`]: the
+//!   card networks' and regulators' rules as dated data (read by the rules and by policy validation).
 //! - [`engine`]: [`engine::evaluate`] and [`engine::limits`]; [`state`]: transitions after a decision.
 //! - [`ledger_pruning`]: the bounded ledger, what history no rule can read any more.
 //! - [`json`]: the strict JSON reader every input goes through, with field paths in its errors (the
@@ -19,6 +20,7 @@ pub mod engine;
 pub mod ledger_pruning;
 pub mod model;
 pub mod money;
+pub mod network_rules;
 pub mod pan;
 pub mod policy;
 pub mod rules;

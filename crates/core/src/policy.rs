@@ -232,10 +232,10 @@ impl Policy {
         }
         if let Some(n) = &self.network_rules {
             if let Some(v) = &n.version {
-                if crate::rules::network_rules::by_version(v).is_none() {
+                if crate::network_rules::by_version(v).is_none() {
                     errors.push(FieldError::new(
                         field("networkRules.version"),
-                        "is not a rule-set version (a date listed in rules/network_rules.rs, e.g. \"2025-05-25\")",
+                        "is not a rule-set version (a date listed in network_rules.rs, e.g. \"2025-05-25\")",
                     ));
                 }
             }

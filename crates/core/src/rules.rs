@@ -17,7 +17,6 @@ pub(crate) mod min_interval;
 pub(crate) mod mit_type;
 pub(crate) mod network_credential;
 pub mod network_retry;
-pub mod network_rules;
 pub(crate) mod pre_debit_notice;
 pub(crate) mod reference;
 pub(crate) mod reference_datetime;
@@ -31,9 +30,9 @@ use std::cell::OnceCell;
 
 use crate::decision::{Ceiling, Code, Details, Violation};
 use crate::model::{Agreement, Attempt, ChargeRequest, History, Payment};
+use crate::network_rules::{self, RuleSet};
 use crate::policy::Policy;
 use crate::time::Timestamp;
-use network_rules::RuleSet;
 
 /// The rule-set version a policy pins, if any (validation has checked that it exists).
 pub(crate) fn pinned_rules(policy: &Policy) -> Option<&'static RuleSet> {

@@ -1,6 +1,6 @@
 //! Card-network retry rules on the agreement's credential: Visa's excessive-reattempt rules, Mastercard's
 //! Merchant Advice Codes and excessive attempts. The numbers and code lists are dated data in
-//! [`crate::rules::network_rules`]; a decline is categorised by the version in force when it happened,
+//! [`crate::network_rules`]; a decline is categorised by the version in force when it happened,
 //! budgets come from the version judging `now` (or the policy's pin and overrides).
 //!
 //! The networks count per card, so these rules read the credential's attempts across the merchant's
@@ -17,8 +17,8 @@ pub mod decline_codes;
 use super::{violation, Context};
 use crate::decision::{Code, Details, RetryDetails, Violation};
 use crate::model::{Agreement, Attempt, AttemptStatus, CardBrand, Decline};
+use crate::network_rules::{self, RuleSet};
 use crate::policy::Policy;
-use crate::rules::network_rules::{self, RuleSet};
 use crate::time::Timestamp;
 
 const DAY_SECONDS: u64 = 86_400;

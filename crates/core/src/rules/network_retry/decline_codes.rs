@@ -1,11 +1,11 @@
 //! Decline codes that are not network tables: Axerve's soft decline, and the Visa category of a decline
 //! from its canonical reason when the response code is not in the rule set's lists. The network tables
-//! themselves are dated data in [`crate::rules::network_rules`].
+//! themselves are dated data in [`crate::network_rules`].
 //!
 //! Sources: Axerve "MIT Recurring payments" (8026, soft decline, cardholder authentication required).
 
 use crate::model::DeclineReason;
-use crate::rules::network_rules::VisaRules;
+use crate::network_rules::VisaRules;
 
 /// Axerve's soft decline: the chain needs a new SCA-authenticated first transaction.
 pub const SOFT_DECLINE_AUTHENTICATION_REQUIRED: &str = "8026";
