@@ -1,7 +1,13 @@
 //! Outbound MITs (`render_mit`, what the Worker's `POST /v1/charges` sends): the exact bytes of each
 //! dialect's request, and the round trip `parse_mit(render_mit(x)) == x` for every field the dialect
 //! carries.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test crate of its own (clippy.toml covers #[test] functions only): its helpers fail the test loudly"
+)]
 
 mod support;
 

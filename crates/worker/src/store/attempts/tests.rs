@@ -1,7 +1,6 @@
 //! Both attempt stores reserve and refuse the same way: one after the other, and when a second request
 //! interleaves with the first (each storage operation yields once, and the two requests are polled in
 //! turn, so every operation of one falls between two of the other).
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::future::Future;
 use std::pin::{pin, Pin};
