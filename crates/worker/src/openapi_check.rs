@@ -1,7 +1,6 @@
 //! The typed answers against `openapi.yaml`: the error codes are its `ErrorCode` enum, and the members the
 //! error body and the charge answer always write are their schemas' `required` lists. The document keeps
 //! these lists in YAML flow style (`[a, b]`) on one line, which is all this reads.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::collections::BTreeSet;
 
