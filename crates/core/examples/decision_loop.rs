@@ -1,7 +1,8 @@
 //! Runs the benchmark's typical decision (20 history entries) in a loop, for instruction-level profiles:
 //! `valgrind --tool=callgrind target/release/examples/decision_loop 10000` (see `bench/profile-engine.sh`).
 //! The first argument is the number of decisions (default 10,000); `json` as the second runs them through
-//! `api::evaluate_json` instead. `decision_loop input N` prints the workload's input with N history entries
+//! `api::evaluate_json` instead, `handle` through `AgreementHandle::evaluate_json` (the state parsed once,
+//! each call reading the request and writing the decision). `decision_loop input N` prints the workload's input with N history entries
 //! as JSON (the Node benchmarks in `bench/node` use it, so every engine judges the same charge).
 
 #![allow(
@@ -16,6 +17,7 @@
 
 use std::hint::black_box;
 
+use mitgate_core::agreement_handle::AgreementHandle;
 use mitgate_core::api::evaluate_json;
 use mitgate_core::engine::{evaluate, Evaluation};
 
@@ -31,11 +33,25 @@ fn main() {
         return;
     }
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
-    let json = args.next().is_some_and(|a| a == "json");
+    let mode = args.next().unwrap_or_default();
+    let json = mode == "json";
     let value = workload::input(20);
     let evaluation: Evaluation = mitgate_core::validate::parse_json(&value.to_string()).unwrap();
     let text = value.to_string();
     let mut allowed = 0usize;
+    if mode == "handle" {
+        let state = serde_json::json!({"policy": value["policy"], "agreement": value["agreement"], "history": value["history"]});
+        let handle = AgreementHandle::open(&state.to_string()).unwrap();
+        let now = value["now"].as_str().unwrap();
+        let request = value["request"].to_string();
+        for _ in 0..n {
+            allowed += usize::from(
+                handle.evaluate_json(now, black_box(&request)).contains(r#""outcome":"allowed""#),
+            );
+        }
+        println!("{allowed} of {n} allowed");
+        return;
+    }
     for _ in 0..n {
         if json {
             allowed += usize::from(evaluate_json(black_box(&text)).contains(r#""outcome":"allowed""#));

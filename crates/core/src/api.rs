@@ -195,18 +195,17 @@ pub fn record_attempt_value(text: &str) -> Answer<StateAnswer> {
                     evaluation.now,
                 ) {
                     Ok(history) => Answer::Success(StateAnswer { agreement: e.agreement, history }),
-                    Err(err) => failure(vec![FieldError::new(
-                        if matches!(err, state::StateError::DuplicateAttempt(_)) {
-                            "attemptId"
-                        } else {
-                            "request"
-                        },
-                        err.to_string(),
-                    )]),
+                    Err(err) => failure(vec![record_failure(&err)]),
                 }
             }
         }
     }
+}
+
+/// The error of a refused recording: a duplicate id names `attemptId`, anything else the request.
+pub(crate) fn record_failure(err: &state::StateError) -> FieldError {
+    let path = if matches!(err, state::StateError::DuplicateAttempt(_)) { "attemptId" } else { "request" };
+    FieldError::new(path, err.to_string())
 }
 
 /// Applies a processor outcome: `{"agreement","history","outcome"}` to the new state.

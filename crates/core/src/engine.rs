@@ -80,20 +80,31 @@ impl LimitsQuery {
 
 /// Decides one charge. Every violated rule is listed, in rule order.
 pub fn evaluate(input: &Evaluation) -> Decision {
+    evaluate_parts(input.now, &input.policy, input.agreement.as_ref(), &input.history, &input.request)
+}
+
+/// [`evaluate`] on borrowed parts: what a caller holding the policy, agreement and history parsed
+/// (an agreement handle) decides with, without assembling an [`Evaluation`].
+pub fn evaluate_parts(
+    now: Timestamp,
+    policy: &Policy,
+    agreement: Option<&Agreement>,
+    history: &History,
+    request: &ChargeRequest,
+) -> Decision {
     let mut violations = Vec::new();
-    let lookup =
-        agreement_lookup::check(input.agreement.as_ref(), &input.history, &input.request, &mut violations);
-    let agreement = match (lookup, &input.agreement) {
+    let lookup = agreement_lookup::check(agreement, history, request, &mut violations);
+    let agreement = match (lookup, agreement) {
         (agreement_lookup::Lookup::Proceed, Some(a)) => a,
         _ => {
             let mut all = Vec::new();
-            rules::merchant_enabled::check_policy(&input.policy, &mut all);
+            rules::merchant_enabled::check_policy(policy, &mut all);
             all.extend(violations);
-            return finish(input.now, all, None, rules::rules_for(&input.policy, input.now).version);
+            return finish(now, all, None, rules::rules_for(policy, now).version);
         }
     };
-    let sorted = Sorted::new(&input.history, input.now);
-    let ctx = Context::new(input.now, &input.policy, agreement, &sorted, Some(&input.request));
+    let sorted = Sorted::new(history, now);
+    let ctx = Context::new(now, policy, agreement, &sorted, Some(request));
     let before = violations.len();
     rules::check_all(&ctx, &mut violations);
     // Every rule that reads the request only adds violations because of it (without a request it skips
@@ -104,7 +115,7 @@ pub fn evaluate(input: &Evaluation) -> Decision {
     violations.sort_by_key(|v| v.code);
     let version = ctx.rules().version;
     let limits = limits_for(ctx.without_request(), eligible_now);
-    finish(input.now, violations, Some(limits), version)
+    finish(now, violations, Some(limits), version)
 }
 
 /// An agreement's limits at `now`, without a specific charge.

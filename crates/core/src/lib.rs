@@ -12,8 +12,10 @@
 //! - [`ledger_pruning`]: the bounded ledger, what history no rule can read any more.
 //! - [`json`]: the strict JSON reader every input goes through, with field paths in its errors (the
 //!   `mitgate-json` crate; input types derive their readers from their serde attributes).
-//! - [`api`]: JSON-in, JSON-out entry points shared by every host (native, Node, browser, Worker).
+//! - [`api`]: JSON-in, JSON-out entry points shared by every host (native, Node, browser, Worker);
+//!   [`agreement_handle`]: the same, on an agreement's state parsed once.
 
+pub mod agreement_handle;
 pub mod api;
 pub mod decision;
 pub mod engine;

@@ -41,11 +41,27 @@ pub fn record_attempt(
     if decision.outcome != Verdict::Allowed {
         return Err(StateError::NotAllowed);
     }
+    let mut next = history.clone();
+    record_attempt_in_place(agreement, &mut next, request, decision, attempt_id, now)?;
+    Ok(next)
+}
+
+/// [`record_attempt`] on a history the caller owns (an agreement handle): on an error it is unchanged.
+pub fn record_attempt_in_place(
+    agreement: &Agreement,
+    history: &mut History,
+    request: &ChargeRequest,
+    decision: &Decision,
+    attempt_id: &str,
+    now: Timestamp,
+) -> Result<(), StateError> {
+    if decision.outcome != Verdict::Allowed {
+        return Err(StateError::NotAllowed);
+    }
     if history.attempts.iter().any(|a| a.id == attempt_id) {
         return Err(StateError::DuplicateAttempt(attempt_id.to_string()));
     }
-    let mut next = history.clone();
-    next.attempts.push(Attempt {
+    history.attempts.push(Attempt {
         id: attempt_id.to_string(),
         at: now,
         amount: request.amount,
@@ -55,7 +71,7 @@ pub fn record_attempt(
         decline: None,
         resolved_at: None,
     });
-    Ok(next)
+    Ok(())
 }
 
 /// Applies a processor outcome to its attempt, and to the agreement's status where the outcome demands:
@@ -66,13 +82,19 @@ pub fn apply_outcome(
     history: &History,
     outcome: &Outcome,
 ) -> Result<(Agreement, History), StateError> {
-    let index = history
-        .attempts
-        .iter()
-        .position(|a| a.id == outcome.attempt_id)
-        .ok_or_else(|| StateError::UnknownAttempt(outcome.attempt_id.clone()))?;
-    let mut next_history = history.clone();
-    let Some(attempt) = next_history.attempts.get_mut(index) else {
+    let (mut next_agreement, mut next_history) = (agreement.clone(), history.clone());
+    apply_outcome_in_place(&mut next_agreement, &mut next_history, outcome)?;
+    Ok((next_agreement, next_history))
+}
+
+/// [`apply_outcome`] on an agreement and history the caller owns (an agreement handle): on an error
+/// both are unchanged.
+pub fn apply_outcome_in_place(
+    agreement: &mut Agreement,
+    history: &mut History,
+    outcome: &Outcome,
+) -> Result<(), StateError> {
+    let Some(attempt) = history.attempts.iter_mut().find(|a| a.id == outcome.attempt_id) else {
         return Err(StateError::UnknownAttempt(outcome.attempt_id.clone()));
     };
     let status = match outcome.result {
@@ -84,21 +106,17 @@ pub fn apply_outcome(
         let same = attempt.status == status
             && attempt.decline == outcome.decline
             && (outcome.payment_id.is_none() || attempt.payment_id == outcome.payment_id);
-        return if same {
-            Ok((agreement.clone(), history.clone()))
-        } else {
-            Err(StateError::AlreadyResolved(outcome.attempt_id.clone()))
-        };
+        return if same { Ok(()) } else { Err(StateError::AlreadyResolved(outcome.attempt_id.clone())) };
     }
     if status == AttemptStatus::Declined && outcome.decline.is_none() {
         return Err(StateError::MissingDecline);
     }
+    // INVARIANT: every error is returned above; from here on the transition is applied whole.
     attempt.status = status;
     attempt.resolved_at = Some(outcome.at);
     attempt.payment_id = outcome.payment_id.clone().or(attempt.payment_id.take());
     attempt.decline = if status == AttemptStatus::Declined { outcome.decline.clone() } else { None };
 
-    let mut next_agreement = agreement.clone();
     if let Some(d) = outcome.decline.as_ref().filter(|_| status == AttemptStatus::Declined) {
         let reason = if d.reason == DeclineReason::AuthenticationRequired
             || d.code.as_deref() == Some(decline_codes::SOFT_DECLINE_AUTHENTICATION_REQUIRED)
@@ -110,14 +128,14 @@ pub fn apply_outcome(
             None
         };
         if let Some(reason) = reason {
-            if next_agreement.status == AgreementStatus::Active {
-                next_agreement.status = AgreementStatus::ReauthenticationRequired;
-                next_agreement.status_reason = Some(reason.to_string());
-                next_agreement.status_changed_at = Some(outcome.at);
+            if agreement.status == AgreementStatus::Active {
+                agreement.status = AgreementStatus::ReauthenticationRequired;
+                agreement.status_reason = Some(reason.to_string());
+                agreement.status_changed_at = Some(outcome.at);
             }
         }
     }
-    Ok((next_agreement, next_history))
+    Ok(())
 }
 
 /// Revokes an agreement (the customer removed the card or withdrew consent). Idempotent.
