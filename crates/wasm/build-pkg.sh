@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package `mitgate-wasm` into crates/wasm/pkg/ (generated, not committed):
 #   pkg/node/  wasm-bindgen --target nodejs (CommonJS) + index.mjs (ES module re-export) for Node 20+
-#   pkg/web/   wasm-bindgen --target web (ES module with an async `default` init) for browsers
+#   pkg/web/   wasm-bindgen --target web (ES module with an async `default` init) for browsers, built
+#              without the feature `state-transitions` (see below)
 #   pkg/package.json, pkg/README.md  copied from crates/wasm/npm/
 # wasm-opt (binaryen 132 from node_modules) runs when present and keeps its output only when it is
 # smaller after gzip. Works with any CARGO_TARGET_DIR (default: cargo's own target directory).
@@ -14,19 +15,26 @@ PKG="$CRATE/pkg"
 TARGET_DIR="${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).target_directory))')}"
 
 # opt-level "z" for this build only: it gives the smallest gzip for the browser (see README figures).
-CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build --quiet --target wasm32-unknown-unknown --release -p mitgate-wasm
+# Two builds: Node gets every call; the browser file leaves out the stateless transitions (feature
+# `state-transitions`: recordAttempt[Json], applyOutcome[Json]; an agreement handle does both there), so
+# it keeps its 120 KiB budget with the handle in it.
 WASM="$TARGET_DIR/wasm32-unknown-unknown/release/mitgate_wasm.wasm"
+WASM_NODE="$TARGET_DIR/wasm32-unknown-unknown/release/mitgate_wasm.node.wasm"
+CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build --quiet --target wasm32-unknown-unknown --release -p mitgate-wasm
+cp "$WASM" "$WASM_NODE"
+CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build --quiet --target wasm32-unknown-unknown --release -p mitgate-wasm \
+  --no-default-features
 
 rm -rf "$PKG"
 mkdir -p "$PKG/node" "$PKG/web"
-wasm-bindgen --target nodejs --out-dir "$PKG/node" "$WASM" 2> >(grep -v 'target_features' >&2)
+wasm-bindgen --target nodejs --out-dir "$PKG/node" --out-name mitgate_wasm "$WASM_NODE" 2> >(grep -v 'target_features' >&2)
 wasm-bindgen --target web --out-dir "$PKG/web" "$WASM" 2> >(grep -v 'target_features' >&2)
 
 WASM_OPT="$ROOT/node_modules/.bin/wasm-opt"
 if [ -x "$WASM_OPT" ] && [ "${MITGATE_NO_WASM_OPT:-}" != 1 ]; then
   for dir in node web; do
     in="$PKG/$dir/mitgate_wasm_bg.wasm"
-    "$WASM_OPT" -Oz --always-inline-max-function-size 0 --one-caller-inline-max-function-size 0 \
+    "$WASM_OPT" -Oz --converge --always-inline-max-function-size 0 --one-caller-inline-max-function-size 0 \
       --flexible-inline-max-function-size 0 --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-reference-types \
       "$in" -o "$in.opt"

@@ -13,6 +13,14 @@
 //!   ...). They go through `JSON.stringify` / `JSON.parse`, so they accept and answer exactly what the
 //!   JSON form does: the same field-path errors, the same refusal of fractional JSON numbers as money.
 //!
+//! - **A handle** (`openAgreementJson`, then `AgreementHandle.evaluateJson`, `recordAttemptJson`,
+//!   `applyOutcomeJson`): the state parsed once, each decision reading only the instant and the request
+//!   ([`agreement_handle`]). Its decisions are byte-identical to `evaluateJson`'s on the same state.
+//!
+//! The browser build leaves out the stateless transitions (`recordAttempt[Json]`, `applyOutcome[Json]`,
+//! feature `state-transitions`): in a browser a handle records attempts and outcomes, and the file keeps
+//! its 120 KiB budget. The Node build has everything.
+//!
 //! Every answer is tagged data: `{"type":"success",...}` or `{"type":"failure","errors":[{path,message}]}`.
 //! Nothing throws or panics across the boundary, whatever the input.
 
@@ -74,6 +82,7 @@ pub fn limits_json(input: &str) -> String {
 /// Decides a charge and, when allowed, records it as a pending attempt.
 /// Input: an evaluation plus `"attemptId"`. Output: `{"type":"success","agreement","history"}` (the new
 /// state) or a failure (a refused charge is a failure at path `request`). Same bytes as `api::record_attempt_json`.
+#[cfg(feature = "state-transitions")]
 #[wasm_bindgen(js_name = "recordAttemptJson")]
 pub fn record_attempt_json(input: &str) -> String {
     api::record_attempt_json(input)
@@ -81,6 +90,7 @@ pub fn record_attempt_json(input: &str) -> String {
 
 /// Applies a processor outcome to its attempt. Input: `{"agreement","history","outcome"}`.
 /// Output: the new state or a failure, byte-identical to `api::apply_outcome_json`.
+#[cfg(feature = "state-transitions")]
 #[wasm_bindgen(js_name = "applyOutcomeJson")]
 pub fn apply_outcome_json(input: &str) -> String {
     api::apply_outcome_json(input)
@@ -99,16 +109,20 @@ pub fn limits(#[wasm_bindgen(unchecked_param_type = "LimitsQuery")] input: JsVal
 }
 
 /// [`record_attempt_json`] on objects: an `EvaluationWithId` in, an `Answer<StateAnswer>` out.
+#[cfg(feature = "state-transitions")]
 #[wasm_bindgen(js_name = "recordAttempt", unchecked_return_type = "Answer<StateAnswer>")]
 pub fn record_attempt(#[wasm_bindgen(unchecked_param_type = "EvaluationWithId")] input: JsValue) -> JsValue {
     through_json(&input, |t| api::record_attempt_value(t).without_positions().to_json())
 }
 
 /// [`apply_outcome_json`] on objects: an `ApplyOutcomeInput` in, an `Answer<StateAnswer>` out.
+#[cfg(feature = "state-transitions")]
 #[wasm_bindgen(js_name = "applyOutcome", unchecked_return_type = "Answer<StateAnswer>")]
 pub fn apply_outcome(#[wasm_bindgen(unchecked_param_type = "ApplyOutcomeInput")] input: JsValue) -> JsValue {
     through_json(&input, |t| api::apply_outcome_value(t).without_positions().to_json())
 }
+
+pub mod agreement_handle;
 
 /// The dialect JSON entry points, from `mitgate_dialects` (feature `wasm`).
 pub use mitgate_dialects::ffi as dialects;

@@ -109,3 +109,20 @@ parseMit({ dialect: "stripe", merchantId: "m1", body: {} });
 // @ts-expect-error a decision's outcome is allowed | refused
 const maybe: "allowed" | "pending" = (evaluate(evaluation) as DecisionAnswer).decision.outcome === "refused" ? "refused" : "allowed";
 void [floatMoney, typo, snakePolicy, maybe];
+
+// The agreement handle: opened once, typed; a failure is the tagged answer.
+import { AgreementHandle, openAgreementJson } from "mitgate-wasm";
+const opened = openAgreementJson(JSON.stringify({ policy, agreement, history }));
+if (opened instanceof AgreementHandle) {
+  const text: string = opened.evaluateJson(evaluation.now, JSON.stringify(evaluation.request));
+  const recorded: string = opened.evaluateJson(evaluation.now, JSON.stringify(evaluation.request), "att-1");
+  const applied: string = opened.applyOutcomeJson(JSON.stringify({ attemptId: "att-1", at: evaluation.now, result: "approved" }));
+  void [text, recorded, applied, opened.stateJson()];
+  // @ts-expect-error the request is JSON text, not an object
+  opened.evaluateJson(evaluation.now, evaluation.request);
+  opened.free();
+} else {
+  const paths: string[] = opened.errors.map((e) => e.path);
+  const tag: "failure" = opened.type;
+  void [paths, tag];
+}
