@@ -1,6 +1,6 @@
 // The mitgate dashboard: plain ES modules over the web build of the wasm package. Every decision and
 // limit shown here comes from the engine; this file only gathers inputs and draws.
-import init, { applyOutcome, evaluate, limits, parseCit, recordAttempt, renderRefusal, version } from "mitgate-wasm";
+import init, { AgreementHandle, limits, openAgreementJson, parseCit, renderRefusal, version } from "mitgate-wasm";
 import { setUpLive } from "./live.js";
 
 const $ = (id) => document.getElementById(id);
@@ -72,8 +72,16 @@ const CIT_EXAMPLES = {
 };
 
 // ---------------------------------------------------------------------------------------------------
-// State: the inputs are the text areas; the simulation adds attempts on top of the base history.
-const sim = { history: null, rows: [], seq: 0 };
+// State: the inputs are the text areas; the simulation adds attempts on top of the base history. It holds
+// the agreement's state parsed once, in an agreement handle (openAgreementJson): each charge then reads
+// only {"now","request"}, with the answers evaluateJson gives on the whole state.
+const sim = { history: null, rows: [], seq: 0, handle: null };
+
+/** Ends the simulation: its attempts are dropped and its handle freed. */
+function forgetSimulation() {
+  sim.handle?.free();
+  Object.assign(sim, { history: null, rows: [], seq: 0, handle: null });
+}
 
 const pretty = (v) => (typeof v === "string" ? v : JSON.stringify(v, null, 2));
 const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
@@ -137,45 +145,47 @@ function history(base) {
 function charge(at, amountText) {
   const inp = inputs();
   if (!inp.ok) return { error: "Fix the policy and agreement first." };
-  const hist = history(inp.baseHistory);
+  if (!sim.handle) {
+    const state = { policy: inp.policy, agreement: inp.agreement, history: history(inp.baseHistory) };
+    const opened = openAgreementJson(JSON.stringify(state));
+    if (!(opened instanceof AgreementHandle)) return { error: opened.errors.map((e) => `${e.path}: ${e.message}`).join("; ") };
+    sim.handle = opened;
+  }
+  const handle = sim.handle;
   const request = {
     merchantId: inp.agreement.merchantId, reference: inp.agreement.id,
     amount: { amount: amountText, currency: inp.agreement.currency },
     ...(inp.agreement.customerId ? { customerId: inp.agreement.customerId } : {}),
   };
-  const evaluation = { now: at, policy: inp.policy, agreement: inp.agreement, history: hist, request };
-  const answer = evaluate(evaluation);
+  // Decide; an allowed charge is recorded on the handle as a pending attempt (attemptId).
+  const attemptId = `sim-${sim.seq + 1}`;
+  const answer = JSON.parse(handle.evaluateJson(at, JSON.stringify(request), attemptId));
   const row = { n: sim.rows.length + 1, at, amount: request.amount, answer };
   if (answer.type === "success" && answer.decision.outcome === "refused") {
     const dialect = $("refusal-dialect").value;
-    const rendered = renderRefusal({ dialect, evaluation });
+    const { agreement, history: hist } = JSON.parse(handle.stateJson());
+    const rendered = renderRefusal({ dialect, evaluation: { now: at, policy: inp.policy, agreement, history: hist, request } });
     if (rendered.type === "success" && rendered.response) {
       const { mitgate, ...own } = rendered.response.body ?? {};
       row.processor = { dialect, status: rendered.response.status, body: own };
     }
   }
   if (answer.type === "success" && answer.decision.outcome === "allowed") {
-    const attemptId = `sim-${++sim.seq}`;
-    const recorded = recordAttempt({ ...evaluation, attemptId });
-    if (recorded.type === "success") {
-      let next = recorded;
-      const mode = $("outcome-mode").value;
-      if (mode !== "pending") {
-        const declined = mode.startsWith("declined");
-        const code = mode === "declined_8026" ? "8026" : "51";
-        const outcome = declined
-          ? { attemptId, at, result: "declined",
-              decline: { code, reason: code === "8026" ? "authentication_required" : "insufficient_funds" } }
-          : { attemptId, at, result: "approved", paymentId: `pay-${attemptId}` };
-        const applied = applyOutcome({ agreement: recorded.agreement, history: recorded.history, outcome });
-        if (applied.type === "success") {
-          next = applied;
-          if (applied.agreement.status !== inp.agreement.status) $("agreement").value = pretty(applied.agreement);
-        }
-      }
-      sim.history = next.history;
-      row.attemptId = attemptId;
+    sim.seq += 1;
+    const mode = $("outcome-mode").value;
+    if (mode !== "pending") {
+      const declined = mode.startsWith("declined");
+      const code = mode === "declined_8026" ? "8026" : "51";
+      const outcome = declined
+        ? { attemptId, at, result: "declined",
+            decline: { code, reason: code === "8026" ? "authentication_required" : "insufficient_funds" } }
+        : { attemptId, at, result: "approved", paymentId: `pay-${attemptId}` };
+      handle.applyOutcomeJson(JSON.stringify(outcome));
     }
+    const state = JSON.parse(handle.stateJson());
+    if (state.agreement.status !== inp.agreement.status) $("agreement").value = pretty(state.agreement);
+    sim.history = state.history;
+    row.attemptId = attemptId;
   }
   sim.rows.push(row);
   return { row };
@@ -484,9 +494,7 @@ function parseCitPayload() {
 }
 
 function resetSimulation() {
-  sim.history = null;
-  sim.rows = [];
-  sim.seq = 0;
+  forgetSimulation();
   refresh();
 }
 
@@ -511,7 +519,7 @@ async function main() {
 
   let timer;
   const later = () => { clearTimeout(timer); timer = setTimeout(refresh, 250); };
-  for (const id of ["policy", "agreement", "history"]) $(id).addEventListener("input", () => { sim.history = null; sim.rows = []; later(); });
+  for (const id of ["policy", "agreement", "history"]) $(id).addEventListener("input", () => { forgetSimulation(); later(); });
   $("now").addEventListener("input", later);
   document.querySelectorAll("[data-shift]").forEach((b) => b.addEventListener("click", () => {
     const t = Date.parse($("now").value);
@@ -526,7 +534,7 @@ async function main() {
     const { charges, errors } = parseSequence($("sequence").value, $("now").value.trim());
     showMessages("sequence-messages", errors);
     if (errors.length) return;
-    sim.history = null; sim.rows = []; sim.seq = 0;
+    forgetSimulation();
     for (const c of charges) {
       const r = charge(c.at, c.amount);
       if (r.error) { showMessages("sequence-messages", [{ path: "inputs", message: r.error }]); break; }
