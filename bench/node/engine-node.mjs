@@ -1,5 +1,5 @@
-// One decision in Node, side by side in one process: mitgate's npm package (JSON-string API and object API)
-// against the hand-written JavaScript baseline (./baseline.mjs) and @cedar-policy/cedar-wasm evaluating an
+// One decision in Node, side by side in one process: mitgate's npm package (JSON-string API, object API, and
+// an agreement handle holding the parsed state: request JSON in, decision JSON out) against the hand-written JavaScript baseline (./baseline.mjs) and @cedar-policy/cedar-wasm evaluating an
 // equivalent amount-ceiling, velocity and expiry policy.
 //
 // Usage: node bench/node/engine-node.mjs <input.json> [--json out.json]
@@ -89,6 +89,13 @@ function cedarCall(inp) {
   };
 }
 
+// --- The handle: the agreement's state parsed once; each decision is request JSON in, decision JSON out. ---
+const { now: _now, request: _request, ...state } = input;
+const handle = mitgate.openAgreementJson(JSON.stringify(state));
+if (!(handle instanceof mitgate.AgreementHandle)) throw new Error(JSON.stringify(handle));
+const requestText = JSON.stringify(input.request);
+if (handle.evaluateJson(input.now, requestText) !== mitgate.evaluateJson(text)) throw new Error("the handle and evaluateJson disagree");
+
 // --- The contenders: each takes the input as a JS object (what a Node backend holds) and decides. ---
 const contenders = {
   "baseline JS (hand-written)": () => baselineCheck(input).allowed,
@@ -98,6 +105,9 @@ const contenders = {
   "mitgate JSON API: JSON.parse(evaluateJson(JSON.stringify(obj)))": () =>
     JSON.parse(mitgate.evaluateJson(JSON.stringify(input))).decision.outcome === "allowed",
   "mitgate JSON API, string in and out: evaluateJson(text)": () => mitgate.evaluateJson(text).length > 0,
+  "mitgate handle, string in and out: handle.evaluateJson(now, request)": () => handle.evaluateJson(input.now, requestText).length > 0,
+  "mitgate handle on objects: JSON.parse(handle.evaluateJson(now, JSON.stringify(r)))": () =>
+    JSON.parse(handle.evaluateJson(input.now, JSON.stringify(input.request))).decision.outcome === "allowed",
 };
 
 // Every contender must agree that the charge is allowed, and the baseline must compute mitgate's limits.
@@ -138,4 +148,15 @@ console.log(`Node ${process.version}, ${input.history.payments.length + input.hi
 for (const [name, r] of Object.entries(results)) {
   console.log(`${name.padEnd(66)} ${(r.nsPerOp / 1000).toFixed(2).padStart(8)} µs  (${(r.min / 1000).toFixed(2)}-${(r.max / 1000).toFixed(2)})  ${(r.nsPerOp / baseNs).toFixed(1).padStart(6)}x baseline`);
 }
-if (outPath) writeFileSync(outPath, JSON.stringify({ node: process.version, results }, null, 2));
+const cedarNs = results["cedar-wasm (glue + statefulIsAuthorized)"].nsPerOp;
+const handleNs = results["mitgate handle, string in and out: handle.evaluateJson(now, request)"].nsPerOp;
+const oneShotNs = results["mitgate JSON API, string in and out: evaluateJson(text)"].nsPerOp;
+const goals = {
+  handleMicros: handleNs / 1000, handleGoalMicros: 5,
+  handleVsCedar: cedarNs / handleNs, handleVsCedarGoal: 20,
+  evaluateJsonMicros: oneShotNs / 1000, evaluateJsonGoalMicros: 20,
+  requestBytes: requestText.length, stateBytes: JSON.stringify(state).length, answerBytes: mitgate.evaluateJson(text).length,
+};
+console.log(`handle: ${goals.handleMicros.toFixed(2)} µs per decision (goal ≤ 5), ${goals.handleVsCedar.toFixed(1)}x faster than cedar-wasm (goal ≥ 20x); evaluateJson: ${goals.evaluateJsonMicros.toFixed(2)} µs (goal ≤ 20)`);
+console.log(`bytes: request ${goals.requestBytes} in (the state, ${goals.stateBytes}, is held), answer ${goals.answerBytes} out`);
+if (outPath) writeFileSync(outPath, JSON.stringify({ node: process.version, results, goals }, null, 2));
