@@ -190,7 +190,6 @@ fn under(prefix: &str, mut e: FieldError) -> FieldError {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     const STATE: &str = r#"{"policy": {"enabled": true, "maxCount": 2, "period": 86400, "maxMultiple": 3},
