@@ -183,3 +183,38 @@ fn kv_race_is_what_the_docs_say() {
         }
     }
 }
+
+/// The bounded ledger in both stores: 500 days of charges, one every 12 hours, each approved. With the
+/// network retry rules on, the longest window is 30 days, so the stored ledger never holds more than the
+/// window's 60 attempts and the one before it (docs/ledger.md), though 1,000 were made.
+#[test]
+fn both_stores_keep_the_ledger_bounded() {
+    let start = mitgate_core::time::Timestamp::parse("2026-06-01T00:00:00Z").unwrap();
+    for (name, stores) in both() {
+        let mut longest = 0;
+        for i in 0..1_000u64 {
+            let now = start.plus_seconds(i * 12 * 3600);
+            let mut e = evaluation(&stores, &now.to_rfc3339());
+            e.policy.max_count = Some(5);
+            e.policy.network_retry_rules = true;
+            let id = format!("att_{i}");
+            let Reservation::Reserved { .. } = reserve(&stores, e, &id).unwrap() else {
+                panic!("{name}: refused at {i}")
+            };
+            let mut ledger = block_on(stores.attempts("demo", "pay_1")).unwrap();
+            longest = longest.max(ledger.attempts.len());
+            assert!(
+                ledger.attempts.len() <= 61,
+                "{name}: {} attempts stored after {i}",
+                ledger.attempts.len()
+            );
+            let Some(mut attempt) = ledger.attempts.pop().filter(|a| a.id == id) else {
+                panic!("{name}: {id} not last")
+            };
+            attempt.status = AttemptStatus::Approved;
+            attempt.resolved_at = Some(now);
+            block_on(stores.merge_attempt("demo", "pay_1", &attempt)).unwrap();
+        }
+        assert_eq!(longest, 61, "{name}: the window's attempts are all kept ({longest})");
+    }
+}
