@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces every figure in PERFORMANCE.md (`make perf`). Outputs: bench/out/*.txt (and .json).
 #   1. engine natively, before/after the hot-spot work, criterion + callgrind      bench/engine.sh
-#   2. one decision in Node: mitgate (object and JSON APIs) vs hand-written JS vs cedar-wasm
+#   2. one decision in Node: mitgate (object and JSON APIs, agreement handle) vs hand-written JS vs cedar-wasm
 #   3. the Worker under load vs a pass-through Worker, and 5. KV/DO operations     bench/load.sh
 #   4. sizes (gzip) against the budgets and cold start                             bench/check-sizes.sh, coldstart.mjs
 # Takes about 15-25 minutes on 2 busy cores (two criterion builds). QUICK=1 shortens the criterion runs.
