@@ -1,0 +1,91 @@
+// Storage operations per request, exactly: the Worker's own `X-Mitgate-Storage` header
+// (`kv_reads=N; kv_writes=M; do_calls=K`, counted in crates/worker/src/store.rs) for each kind of request
+// on the hot path, with both stores. The agreements are made as bench/load.mjs makes them (a Coinflow zero
+// authorization through the proxy, with a customer), so these are the counts `make perf` reports.
+// The figures are printed as `# storage ...` lines; PERFORMANCE.md ("Storage per request") quotes them.
+import { test, before, after, describe } from "node:test";
+import assert from "node:assert/strict";
+import { start } from "./harness.mjs";
+import { uid } from "./common.mjs";
+
+const POLICY = {
+  enabled: true,
+  maxCount: 1000,
+  period: 86400,
+  maxMultiple: 3,
+  expiration: 2592000,
+  maxZeroAuthAmount: { cents: 2000 },
+  maxAmountLookback: 2592000,
+};
+const MIT_PATH = "/coinflow/api/checkout/merchant-initiated-transaction";
+const CUSTOMER = { "x-user-id": "customer-123", authorization: "cf-key" };
+const mitBody = (paymentId, cents = 1000) => ({ subtotal: { cents, currency: "USD" }, originalPaymentId: paymentId, settlementType: "USDC" });
+const charge = (paymentId, amount) => ({ reference: paymentId, customerId: "customer-123", amount: { amount, currency: "USD" } });
+
+// The exact counts, per store and request kind (docs/worker.md, "Storage cost").
+const EXPECTED = {
+  kv: {
+    "proxied MIT allowed, Idempotency-Key": "kv_reads=7; kv_writes=3; do_calls=2",
+    "proxied MIT allowed, no Idempotency-Key": "kv_reads=7; kv_writes=3; do_calls=0",
+    "proxied MIT refused (above ceiling), Idempotency-Key": "kv_reads=5; kv_writes=0; do_calls=2",
+    "POST /v1/charges allowed, Idempotency-Key": "kv_reads=7; kv_writes=3; do_calls=2",
+    "POST /v1/charges refused (above ceiling), Idempotency-Key": "kv_reads=5; kv_writes=0; do_calls=2",
+    "POST /v1/decisions allowed": "kv_reads=5; kv_writes=0; do_calls=0",
+  },
+  durable_object: {
+    "proxied MIT allowed, Idempotency-Key": "kv_reads=3; kv_writes=1; do_calls=6",
+    "proxied MIT allowed, no Idempotency-Key": "kv_reads=3; kv_writes=1; do_calls=4",
+    "proxied MIT refused (above ceiling), Idempotency-Key": "kv_reads=3; kv_writes=0; do_calls=4",
+    "POST /v1/charges allowed, Idempotency-Key": "kv_reads=3; kv_writes=1; do_calls=6",
+    "POST /v1/charges refused (above ceiling), Idempotency-Key": "kv_reads=3; kv_writes=0; do_calls=4",
+    "POST /v1/decisions allowed": "kv_reads=3; kv_writes=0; do_calls=2",
+  },
+};
+
+for (const store of ["kv", "durable_object"]) {
+  describe(`storage operations per request, ${store} store`, () => {
+    let h;
+    const agreement = async () => {
+      const r = await h.call("POST", "/coinflow/api/checkout/zero-authorization/demo", { body: { token: `${uid("4111114324324111_")}_bt` }, headers: CUSTOMER });
+      assert.equal(r.status, 200, r.text);
+      return r.json.paymentId;
+    };
+    const observed = {};
+    const probe = async (name, status, method, path, body, headers) => {
+      const r = await h.call(method, path, { body, headers });
+      assert.equal(r.status, status, `${name}: ${r.text}`);
+      observed[name] = r.headers.get("x-mitgate-storage");
+      return r;
+    };
+
+    before(async () => {
+      h = await start({ store, timeoutMs: 10000 });
+      const put = await h.call("PUT", "/v1/policy", { body: POLICY });
+      assert.equal(put.status, 200, put.text);
+    });
+    after(async () => {
+      if (h) await h.stop();
+    });
+
+    test("each request kind costs exactly the documented operations", async () => {
+      // A warm agreement: one allowed charge already in its ledger (the steady state of bench/load.mjs).
+      const [a, b, c, d] = [await agreement(), await agreement(), await agreement(), await agreement()];
+      for (const id of [a, b]) {
+        const warm = await h.call("POST", MIT_PATH, { body: mitBody(id), headers: CUSTOMER });
+        assert.equal(warm.status, 200, warm.text);
+      }
+      await probe("proxied MIT allowed, Idempotency-Key", 200, "POST", MIT_PATH, mitBody(a), { ...CUSTOMER, "idempotency-key": uid("idem_") });
+      await probe("proxied MIT allowed, no Idempotency-Key", 200, "POST", MIT_PATH, mitBody(b), CUSTOMER);
+      const refused = await probe("proxied MIT refused (above ceiling), Idempotency-Key", 410, "POST", MIT_PATH, mitBody(a, 7000), { ...CUSTOMER, "idempotency-key": uid("idem_") });
+      assert.deepEqual(refused.json.mitgate.violations.map((v) => v.code), ["amount_above_ceiling"]);
+      const allowed = await probe("POST /v1/charges allowed, Idempotency-Key", 200, "POST", "/v1/charges", charge(c, "10.00"), { "idempotency-key": uid("idem_") });
+      assert.equal(allowed.json.outcome, "approved");
+      const refusedCharge = await probe("POST /v1/charges refused (above ceiling), Idempotency-Key", 410, "POST", "/v1/charges", charge(c, "70.00"), { "idempotency-key": uid("idem_") });
+      assert.deepEqual(refusedCharge.json.decision.violations.map((v) => v.code), ["amount_above_ceiling"]);
+      const decision = await probe("POST /v1/decisions allowed", 200, "POST", "/v1/decisions", charge(d, "10.00"));
+      assert.equal(decision.json.decision.outcome, "allowed");
+      for (const [name, header] of Object.entries(observed)) console.log(`# storage (${store} store): ${name.padEnd(56)} ${header}`);
+      assert.deepEqual(observed, EXPECTED[store]);
+    });
+  });
+}
