@@ -174,6 +174,19 @@ describe("document 003 over SOAP through the Worker", () => {
     assert.equal(await forwarded(), before + 1);
   });
 
+  test("a resent callPagamS2S (same shopTransactionId, no Idempotency-Key) is answered from the first, never forwarded twice", async () => {
+    const c = await chain();
+    const envelope = pagam(PAGAM_01N, c);
+    const before = await forwarded();
+    const first = await soap(S2S, ACTION, envelope);
+    assert.equal(field(first.text, "TransactionResult"), "OK", first.text);
+    const again = await soap(S2S, ACTION, envelope);
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.headers.get("idempotent-replayed"), "true");
+    assert.equal(again.text, first.text);
+    assert.equal(await forwarded(), before + 1, "forwarded once");
+  });
+
   test("01N above authenticationAmount is refused in-band and never forwarded", async () => {
     const c = await chain();
     const before = await forwarded();

@@ -97,6 +97,22 @@ for (const store of ["kv", "durable_object"]) {
       assert.equal(status.json.status, "success");
     });
 
+    test("a resent auto-attempt (same reference_id, no Idempotency-Key) is answered from the first, never forwarded twice", async () => {
+      const customerId = uid("customer_");
+      const { reference } = await intent(customerId);
+      const { token } = await credential(reference);
+      const body = { amount: 10000, currency: "ZAR", reference_id: "subscription_month_2_" + customerId, purchaser_id: customerId, credentials: [token] };
+      const send = () => h.call("POST", "/infinic/api/intents/auto-attempt", { body, headers: { authorization: `Bearer ${API_KEY}` } });
+      const before = await forwarded();
+      const first = await send();
+      assert.equal(first.status, 200, first.text);
+      const again = await send();
+      assert.equal(again.status, 200, again.text);
+      assert.equal(again.headers.get("idempotent-replayed"), "true");
+      assert.equal(again.text, first.text);
+      assert.equal(await forwarded(), before + 1, "forwarded once");
+    });
+
     test("errors: 404 Credential not found, 403 Not authorized to use this credential, 422 not MIT compatible; none forwarded", async () => {
       const customerId = uid("customer_");
       const before = await forwarded();

@@ -153,6 +153,36 @@ for (const store of ["kv", "durable_object"]) {
       assert.equal((await h.call("GET", `/v1/agreements/${original.id}`)).json.agreement.typeDeclared, false);
     });
 
+    test("a resent MIT (same merchantTransactionId, no Idempotency-Key) is answered from the first, never forwarded twice", async () => {
+      const original = await cit();
+      const body = mit(original, "12.00");
+      const before = await forwarded();
+      // Ten concurrent sends of the same request: one is decided and forwarded, the rest get its answer or 409.
+      const answers = await Promise.all(Array.from({ length: 10 }, () => post(body)));
+      assert.ok(answers.every((a) => a.status === 200 || (a.status === 409 && a.json.error.code === "idempotency_in_progress")), answers.map((a) => a.status).join());
+      assert.equal(await forwarded(), before + 1, "forwarded once");
+      const again = await post(body);
+      assert.equal(again.status, 200, again.text);
+      assert.equal(again.headers.get("idempotent-replayed"), "true");
+      assert.equal(again.json.transactionID, answers.find((a) => a.status === 200).json.transactionID);
+      // The same merchantTransactionId on another amount is another request: 422, not forwarded.
+      const other = JSON.parse(body);
+      other.transaction.amount.value = "__V__";
+      const reused = await post(JSON.stringify(other).replace('"__V__"', "13.00"));
+      assert.equal(reused.status, 422, reused.text);
+      assert.equal(reused.json.error.code, "idempotency_key_reused");
+      // A bad request frees its id: corrected, the same merchantTransactionId is decided.
+      const bad = JSON.parse(mit(original, "12.00"));
+      delete bad.originalTransaction;
+      const first = await post(JSON.stringify(bad));
+      assert.equal(first.status, 400, first.text);
+      bad.originalTransaction = { id: original.id, datetime: "2026-04-16T10:15:30.000Z" };
+      const fixed = await post(JSON.stringify(bad).replace('"value":12,', '"value":12.00,'));
+      assert.equal(fixed.status, 200, fixed.text);
+      assert.equal(fixed.headers.get("idempotent-replayed"), null);
+      assert.equal(await forwarded(), before + 2);
+    });
+
     test("an AUTH that declared UCOF: section 3's RCRR MIT on it is refused as a type mismatch, never forwarded", async () => {
       const original = await cit({ type: "UCOF" });
       const before = await forwarded();

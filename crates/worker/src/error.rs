@@ -121,6 +121,8 @@ pub(crate) enum ResponseKind {
     Error(ErrorCode),
     /// A charge the processor did not process (outcome `not_sent`): nothing happened there.
     NotSent,
+    /// Bad input answered in a dialect's own words (a proxied MIT that does not parse): nothing happened.
+    BadInput,
 }
 
 impl ResponseKind {
@@ -129,7 +131,7 @@ impl ResponseKind {
         match self {
             ResponseKind::Answer => Finality::Final,
             ResponseKind::Error(code) => code.finality(),
-            ResponseKind::NotSent => Finality::Retryable,
+            ResponseKind::NotSent | ResponseKind::BadInput => Finality::Retryable,
         }
     }
 }
@@ -192,6 +194,7 @@ mod tests {
             ]
         );
         assert_eq!(ResponseKind::NotSent.finality(), Finality::Retryable);
+        assert_eq!(ResponseKind::BadInput.finality(), Finality::Retryable);
         assert_eq!(ResponseKind::Answer.finality(), Finality::Final);
     }
 }

@@ -31,22 +31,19 @@ pub(crate) fn fingerprint(req: &HttpRequest) -> String {
 
 /// Runs `work` at most once per `Idempotency-Key`: a replay gets the first answer (with
 /// `Idempotent-Replayed: true`), the same key with another body gets 422, a replay while the first is
-/// still in flight gets 409.
+/// still in flight gets 409. The key is the header, or else `body_key`: the one the body names (the
+/// canonical `idempotencyKey`, or the dialect's own transaction id on a proxied MIT).
 pub(crate) async fn idempotent<K: Kv, P, F>(
     app: &App<'_, K, P>,
     merchant: &str,
     req: &HttpRequest,
+    body_key: Option<&str>,
     work: F,
 ) -> HttpResponse
 where
     F: std::future::Future<Output = (HttpResponse, Finality)>,
 {
-    // The header; on the canonical route also the body's `idempotencyKey` (the ChargeRequest field).
-    let body_key = (req.path == "/v1/charges" && req.header("idempotency-key").is_none())
-        .then(|| std::str::from_utf8(&req.body).ok().and_then(|t| json::parse(t).ok()))
-        .flatten()
-        .and_then(|v| member(&v, "idempotencyKey").and_then(text).map(str::to_string));
-    let Some(key) = req.header("idempotency-key").or(body_key.as_deref()) else {
+    let Some(key) = req.header("idempotency-key").or(body_key) else {
         return work.await.0;
     };
     if key.is_empty() || key.len() > 255 {
@@ -101,6 +98,12 @@ where
 pub(crate) fn decided_again_later(response: &HttpResponse) -> bool {
     let has = |name: &str| response.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     response.status == 429 || (has("retry-after") && !has("x-mitgate-attempt-id"))
+}
+
+/// The canonical charge body's `idempotencyKey`, when it names one.
+pub(crate) fn canonical_body_key(req: &HttpRequest) -> Option<String> {
+    let v = json::parse(std::str::from_utf8(&req.body).ok()?).ok()?;
+    member(&v, "idempotencyKey").and_then(text).map(str::to_string)
 }
 
 /// Whether an answer is final: a refusal that says when to try again is not; otherwise its kind, as the

@@ -38,7 +38,7 @@ use crate::dialect::Dialect;
 use crate::http::{drops_response_header, HttpRequest, HttpResponse};
 use crate::idempotency::{finality_of, idempotent};
 use crate::store::Kv;
-use forward::{from_dialect, outbound, unanswered};
+use forward::{bad_input, outbound, unanswered};
 use routes::RouteKind;
 
 /// Handles one proxied request; `req.path` is the whole raw path, `/{dialect}/…`. A processor's
@@ -75,7 +75,7 @@ async fn route_and_answer<K: Kv, P: Processor>(
         _ => None,
     };
     if !req.query.is_empty() && !routes::forwards_query(route) {
-        return from_dialect(id.render_errors(&[mitgate_core::validate::FieldError::new(
+        return bad_input(id.render_errors(&[mitgate_core::validate::FieldError::new(
             "query",
             "mitgate forwards no query string on a payment route: send every field in the body",
         )]));
@@ -85,7 +85,7 @@ async fn route_and_answer<K: Kv, P: Processor>(
         Err(r) => return r,
     };
     let Ok(body) = std::str::from_utf8(&req.body) else {
-        return from_dialect(
+        return bad_input(
             id.render_errors(&[mitgate_core::validate::FieldError::new("", "the body is not UTF-8 text")]),
         );
     };
@@ -104,7 +104,7 @@ async fn route_and_answer<K: Kv, P: Processor>(
     };
     match kind {
         // A payment endpoint's body that is neither a CIT mitgate captures nor an MIT it decides.
-        RequestKind::Other => from_dialect(id.render_errors(&[mitgate_core::validate::FieldError::new(
+        RequestKind::Other => bad_input(id.render_errors(&[mitgate_core::validate::FieldError::new(
             match dialect {
                 Dialect::Spg => "transaction.paymentType",
                 _ => "transDetails.type",
@@ -116,7 +116,11 @@ async fn route_and_answer<K: Kv, P: Processor>(
         )])),
         RequestKind::Cit => cit::cit(app, merchant, dialect, &base, &path, body, req).await,
         RequestKind::Mit => {
-            idempotent(app, merchant, req, async {
+            let body_key = match &soap_mit {
+                Some(call) => call.text("shopTransactionId").map(str::to_string),
+                None => mit::body_key(dialect, body),
+            };
+            idempotent(app, merchant, req, body_key.as_deref().filter(|k| !k.is_empty()), async {
                 let r = match &soap_mit {
                     Some(call) => axerve_soap::mit(app, merchant, call, &base, &path, req).await,
                     None => mit::mit(app, merchant, dialect, &base, &path, body, req).await,

@@ -20,7 +20,7 @@ use crate::app::{flatten, processor_base, store_failed, Answer, App, Call, Forwa
 use crate::dialect::Dialect;
 use crate::error::{ErrorCode, ResponseKind};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::idempotency::{finality_of, idempotent};
+use crate::idempotency::{canonical_body_key, finality_of, idempotent};
 use crate::redact::redact_card_numbers;
 use crate::store::attempts::{AttemptStore, Charge, LedgerKey, Reservation, ReserveError};
 use crate::store::indexes::ATTEMPT_REF;
@@ -169,7 +169,8 @@ fn join_url(base: &str, path: &str) -> String {
 
 /// `POST /v1/charges`, run at most once per `Idempotency-Key` (header, or the body's `idempotencyKey`).
 pub(crate) async fn post<K: Kv, P: Processor>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {
-    Ok(idempotent(app, call.merchant, call.request, async {
+    let body_key = canonical_body_key(call.request);
+    Ok(idempotent(app, call.merchant, call.request, body_key.as_deref(), async {
         let resp = flatten(post_charge(app, call.merchant, call.request).await);
         let finality = finality_of(&resp);
         (resp, finality)

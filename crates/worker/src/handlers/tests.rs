@@ -217,7 +217,7 @@ fn idempotent_replay_and_conflict() {
             r#"{"reference": "pay_1", "amount": {"amount": "11.00", "currency": "USD"}}"#,
             &[("idempotency-key", "k1")],
         );
-        block_on(idempotent(app, "demo", &r, async {
+        block_on(idempotent(app, "demo", &r, None, async {
             (HttpResponse::error(ErrorCode::Internal, "not run"), Finality::Final)
         }))
     });

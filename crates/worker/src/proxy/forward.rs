@@ -42,6 +42,11 @@ pub(super) fn from_dialect(r: mitgate_dialects::DialectResponse) -> HttpResponse
     HttpResponse::new(r.status, r.headers, r.body.into_bytes())
 }
 
+/// A dialect's bad-input answer (`render_errors`): nothing was decided or sent, so its key is freed.
+pub(super) fn bad_input(r: mitgate_dialects::DialectResponse) -> HttpResponse {
+    from_dialect(r).of_kind(crate::error::ResponseKind::BadInput)
+}
+
 /// When the processor did not answer, there are no words of its own: mitgate's error shape, 502/504.
 pub(super) fn unanswered(forwarded: Forwarded, attempt: Option<&str>) -> HttpResponse {
     let pending = attempt.map(|a| {

@@ -7,7 +7,7 @@ use mitgate_core::decision::Decision;
 use mitgate_core::json::{Kind, Value};
 use mitgate_core::validate::FieldError;
 
-use super::forward::{from_dialect, header_pairs, outbound, unanswered};
+use super::forward::{bad_input, from_dialect, header_pairs, outbound, unanswered};
 use super::infinic::infinic_reference;
 use crate::app::{store_failed, App, Outbound, Processor};
 use crate::dialect::Dialect;
@@ -16,6 +16,7 @@ use crate::handlers::charges::{charge, link_infinic_attempt, ChargeResult};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::indexes::TOKEN;
 use crate::store::{AgreementRecord, Kv};
+use crate::tree::{member_at, text};
 
 /// The prologue of every MIT, whatever its dialect or wire format: what no MIT body may hold is refused
 /// ([`refused_mit_body`]), then the body is parsed in its dialect. `Err`: the field errors, for the
@@ -32,6 +33,22 @@ pub(super) fn parse_mit(
     }
     let headers = header_pairs(req);
     parse(body, &MitContext { merchant_id: merchant, headers: &headers, notice_sent_at: None })
+}
+
+/// The transaction id a dialect's MIT body names, which keys its idempotency when no `Idempotency-Key`
+/// header is sent: 002 `merchant.merchantTransactionId`, 003 `shopTransactionId` (the JSON form; the SOAP
+/// call's is read by the caller), 000 `reference_id`. Each document gives every MIT its own
+/// (`CARD-MIT-0001`, `OrderID_01N_001`, `subscription_month_2_...`), so a resend of the same MIT is
+/// answered from the first and never forwarded twice. Coinflow's MIT names none.
+pub(super) fn body_key(dialect: Dialect, body: &str) -> Option<String> {
+    let path: &[&str] = match dialect {
+        Dialect::Spg => &["merchant", "merchantTransactionId"],
+        Dialect::Axerve => &["shopTransactionId"],
+        Dialect::Infinic => return infinic_reference(body),
+        Dialect::Coinflow => return None,
+    };
+    let v = mitgate_core::json::parse(body).ok()?;
+    text(member_at(&v, path)?).map(str::to_string)
 }
 
 /// What no MIT body may hold whatever its dialect: a key given twice (ambiguous), card data (an MIT
@@ -110,7 +127,7 @@ pub(super) async fn mit<K: Kv, P: Processor>(
     let id = dialect.id();
     let parsed = match parse_mit(merchant, body, req, |b, ctx| id.parse_mit(b, ctx)) {
         Ok(p) => p,
-        Err(errors) => return from_dialect(id.render_errors(&errors)),
+        Err(errors) => return bad_input(id.render_errors(&errors)),
     };
     let out = outbound(base, path, req, dialect, app.config.sandbox_headers);
     let refusal = |d: &Decision| id.render_refusal(d);
