@@ -1,6 +1,6 @@
 // Issue 12 through the Worker: Mastercard counts declines per card, so a charge on one agreement sees the
-// declines of the merchant's other agreement on the same credential token (found through the Worker's
-// (merchant, token) index), in both stores; and the decision names its rule-set version.
+// declines of the merchant's other agreements on the same credential token (the token's list of
+// agreements), whichever of them is charged, in both stores; and the decision names its rule-set version.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { start } from "./harness.mjs";
@@ -79,6 +79,32 @@ for (const store of ["kv", "durable_object"]) {
       const limits = await h.call("GET", `/v1/agreements/${mine}/limits`);
       assert.equal(limits.status, 200);
       assert.equal(Date.parse(limits.json.limits.nextEligibleAt), expected);
+    });
+
+    test("declines count across every agreement on the card, whichever is charged (the newest included)", async () => {
+      const token = uid("tok_three_");
+      const [a, b, c] = [uid("agr_old_"), uid("agr_mid_"), uid("agr_new_")];
+      // Declines in three agreements on one card: 4 + 3 + 3 = 10 within 24 hours.
+      for (const [id, n] of [[a, 4], [b, 3], [c, 3]]) {
+        const put = await h.call("PUT", `/v1/agreements/${id}`, { body: mastercard(id, token, declines(n, id)) });
+        assert.equal(put.status, 201, put.text);
+      }
+      for (const id of [a, b, c]) {
+        const d = await h.call("POST", "/v1/decisions", { body: { reference: id, amount: { amount: "10.00", currency: "USD" } } });
+        assert.equal(d.status, 200, d.text);
+        assert.deepEqual(d.json.decision.violations.map((v) => v.code), ["card_decline_limit_reached"], `charging ${id}: ${d.text}`);
+        assert.equal(d.json.decision.violations[0].details.declinesUsed, 10);
+      }
+      // Nine across three agreements leave one attempt on each of them.
+      const token9 = uid("tok_nine_");
+      const ids = [uid("agr_x_"), uid("agr_y_"), uid("agr_z_")];
+      for (const id of ids) {
+        assert.equal((await h.call("PUT", `/v1/agreements/${id}`, { body: mastercard(id, token9, declines(3, id)) })).status, 201);
+      }
+      for (const id of ids) {
+        const d = await h.call("POST", "/v1/decisions", { body: { reference: id, amount: { amount: "10.00", currency: "USD" } } });
+        assert.equal(d.json.decision.outcome, "allowed", d.text);
+      }
     });
 
     test("9 declines on the other agreement leave one attempt; another token is another card", async () => {

@@ -144,10 +144,9 @@ pub(crate) async fn put<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answe
         )
         .with_header("retry-after", "1")
     };
-    app.stores
-        .link(&TOKEN, merchant, &record.agreement.credential.token, &id.to_string())
-        .await
-        .map_err(|e| partial(&e))?;
+    let token = &record.agreement.credential.token;
+    app.stores.link(&TOKEN, merchant, token, &id.to_string()).await.map_err(|e| partial(&e))?;
+    app.stores.add_token_agreement(merchant, token, id).await.map_err(|e| partial(&e))?;
     if let Some(customer) = &record.agreement.customer_id {
         app.stores.add_customer_agreement(merchant, customer, id).await.map_err(|e| partial(&e))?;
     }

@@ -5,6 +5,7 @@ use mitgate_core::engine::Evaluation;
 use mitgate_core::model::{Agreement, ChargeRequest, History, GRANDFATHERED_REFERENCE};
 
 use crate::app::App;
+use crate::store::customers::MAX_TOKEN_AGREEMENTS;
 use crate::store::indexes::{PAYMENT, TOKEN};
 use crate::store::{AgreementRecord, AttemptLedger, Kv, StoreError};
 
@@ -29,28 +30,33 @@ pub(crate) async fn resolve<K: Kv, P>(
     }
 }
 
-/// The attempts on an agreement's credential token under the merchant's other agreement, found through
-/// the (merchant, token) index (`token/v1/...`, which names the latest agreement stored on the token), from
-/// that agreement's ledger in the configured store. The card networks count declines per card, so the
-/// engine's retry rules read them (`history.credentialAttempts`). Only the indexed agreement is seen: an
-/// older third agreement on the same token is not (docs/worker.md).
+/// The attempts on an agreement's credential token under the merchant's other agreements on that token
+/// (its newest [`MAX_TOKEN_AGREEMENTS`], from the token's list, and the token index's latest for
+/// agreements stored before the list existed), from their ledgers in the configured store. The card
+/// networks count declines per card, so the engine's retry rules read them (`history.credentialAttempts`),
+/// whichever of the card's agreements is charged.
 pub(crate) async fn credential_attempts<K: Kv, P>(
     app: &App<'_, K, P>,
     merchant: &str,
     agreement: &Agreement,
 ) -> Result<Vec<mitgate_core::model::Attempt>, StoreError> {
     let token = agreement.credential.token.as_str();
-    let Some(other) = app.stores.lookup(&TOKEN, merchant, token).await? else { return Ok(Vec::new()) };
-    if other == agreement.id {
-        return Ok(Vec::new());
+    let mut others = app.stores.token_agreements(merchant, token).await?;
+    if others.is_empty() {
+        others.extend(app.stores.lookup(&TOKEN, merchant, token).await?);
     }
-    let mut attempts = app.stores.attempts(merchant, &other).await?.attempts;
-    // An attempt without a token charged that agreement's credential: this token, by the index.
-    for a in &mut attempts {
-        a.credential_token.get_or_insert_with(|| token.to_string());
+    others.retain(|id| *id != agreement.id);
+    others.truncate(MAX_TOKEN_AGREEMENTS);
+    let mut found = Vec::new();
+    for other in &others {
+        let mut attempts = app.stores.attempts(merchant, other).await?.attempts;
+        // An attempt without a token charged that agreement's credential: this token, by the list.
+        for a in &mut attempts {
+            a.credential_token.get_or_insert_with(|| token.to_string());
+        }
+        found.extend(attempts.into_iter().filter(|a| a.credential_token.as_deref() == Some(token)));
     }
-    attempts.retain(|a| a.credential_token.as_deref() == Some(token));
-    Ok(attempts)
+    Ok(found)
 }
 
 /// The state a decision is made on.

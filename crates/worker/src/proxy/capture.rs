@@ -92,7 +92,9 @@ pub(super) async fn store_capture<K: Kv, P>(
         updated_at: app.now,
     };
     app.stores.put_agreement(&record).await.map_err(|e| e.0)?;
-    app.stores.link(&TOKEN, merchant, &record.agreement.credential.token, &aid).await.map_err(|e| e.0)?;
+    let token = &record.agreement.credential.token;
+    app.stores.link(&TOKEN, merchant, token, &aid).await.map_err(|e| e.0)?;
+    app.stores.add_token_agreement(merchant, token, &aid).await.map_err(|e| e.0)?;
     if let Some(customer) = &record.agreement.customer_id {
         app.stores.add_customer_agreement(merchant, customer, &aid).await.map_err(|e| e.0)?;
     }

@@ -1,4 +1,5 @@
-//! Customer-level history in the store: a customer's list of agreements (the dashboard's lookup) and
+//! Customer-level history in the store: a customer's list of agreements (the dashboard's lookup), a
+//! credential token's list (the card networks' per-card counts), and
 //! their index of CVV-verified CITs ([`super::customer_index`]), in `AGREEMENTS` or the customer's
 //! Durable Object.
 
@@ -6,12 +7,16 @@ use mitgate_core::time::Timestamp;
 
 use super::customer_index::{self, CustomerAdd, CustomerIndex, CustomerPayment};
 use super::durable_object::{ObjectOp, OpKind};
-use super::keys::{customer_agreements_key, customer_key, customer_object_name};
+use super::keys::{customer_agreements_key, customer_key, customer_object_name, token_agreements_key};
 use super::{encode, parse, Kv, StoreError, Stores};
 use crate::tree::Null;
 
 /// The most agreement ids kept per customer (newest first); older ones drop out of the lookup only.
 pub(crate) const MAX_CUSTOMER_AGREEMENTS: usize = 50;
+
+/// The most agreement ids kept per credential token (newest first). A card stored again and again by one
+/// merchant counts its declines across its 8 newest agreements; each one read is one ledger read.
+pub(crate) const MAX_TOKEN_AGREEMENTS: usize = 8;
 
 /// Whether merging `n` into `index` keeps it (it is not dominated nor out of the lookback).
 fn would_keep(index: &CustomerIndex, n: &CustomerPayment, now: Timestamp, lookback: Option<u64>) -> bool {
@@ -28,8 +33,7 @@ impl<K: Kv> Stores<K> {
         merchant: &str,
         customer: &str,
     ) -> Result<Vec<String>, StoreError> {
-        let key = customer_agreements_key(merchant, customer);
-        Ok(parse::<Vec<String>>(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default())
+        self.agreement_list(&customer_agreements_key(merchant, customer)).await
     }
 
     /// Puts `agreement` first in its customer's list (once; at most [`MAX_CUSTOMER_AGREEMENTS`] kept).
@@ -39,14 +43,44 @@ impl<K: Kv> Stores<K> {
         customer: &str,
         agreement: &str,
     ) -> Result<(), StoreError> {
-        let mut ids = self.customer_agreements(merchant, customer).await?;
+        let key = customer_agreements_key(merchant, customer);
+        self.add_to_agreement_list(&key, agreement, MAX_CUSTOMER_AGREEMENTS).await
+    }
+
+    /// The ids of the merchant's agreements on a credential token, newest first: the card networks count
+    /// declines per card, across agreements (`history.credentialAttempts`). Empty for agreements stored
+    /// before this list existed; the caller also asks the token index (`indexes::TOKEN`).
+    pub async fn token_agreements(&self, merchant: &str, token: &str) -> Result<Vec<String>, StoreError> {
+        self.agreement_list(&token_agreements_key(merchant, token)).await
+    }
+
+    /// Puts `agreement` first in its token's list (once; at most [`MAX_TOKEN_AGREEMENTS`] kept).
+    pub async fn add_token_agreement(
+        &self,
+        merchant: &str,
+        token: &str,
+        agreement: &str,
+    ) -> Result<(), StoreError> {
+        let key = token_agreements_key(merchant, token);
+        self.add_to_agreement_list(&key, agreement, MAX_TOKEN_AGREEMENTS).await
+    }
+
+    /// A list of agreement ids (`AGREEMENTS`), empty when none was written.
+    async fn agreement_list(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        Ok(parse::<Vec<String>>(key, self.get(&self.agreements, key).await?)?.unwrap_or_default())
+    }
+
+    /// Puts `agreement` first in the list at `key` (once), keeping at most `max` ids. Read-modify-write:
+    /// with KV a concurrent write can drop an id from the list (never the agreement itself).
+    async fn add_to_agreement_list(&self, key: &str, agreement: &str, max: usize) -> Result<(), StoreError> {
+        let mut ids = self.agreement_list(key).await?;
         if ids.first().map(String::as_str) == Some(agreement) {
             return Ok(());
         }
         ids.retain(|i| i != agreement);
         ids.insert(0, agreement.to_string());
-        ids.truncate(MAX_CUSTOMER_AGREEMENTS);
-        self.put(&self.agreements, &customer_agreements_key(merchant, customer), &encode(&ids)?, None).await
+        ids.truncate(max);
+        self.put(&self.agreements, key, &encode(&ids)?, None).await
     }
 
     /// A customer's index (empty when none was written).

@@ -34,7 +34,11 @@ pub(super) fn customer_object_name(merchant: &str, customer: &str) -> String {
 pub(super) fn customer_agreements_key(merchant: &str, customer: &str) -> String {
     format!("customeragreements/v1/{merchant}/{}", sha256_hex(customer.as_bytes()))
 }
-/// The most agreement ids kept per customer (newest first); older ones drop out of the lookup only.
+/// A credential token's agreements with one merchant; the token is hashed like a customer id.
+pub(super) fn token_agreements_key(merchant: &str, token: &str) -> String {
+    format!("tokenagreements/v1/{merchant}/{}", sha256_hex(token.as_bytes()))
+}
+/// An idempotency key's record.
 pub(super) fn idempotency_key(merchant: &str, key_digest: &str) -> String {
     format!("idem/v1/{merchant}/{key_digest}")
 }
