@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the npm package `mitgate-wasm` into crates/wasm/pkg/ (generated, not committed):
-#   pkg/node/  wasm-bindgen --target nodejs (CommonJS) + index.mjs (ES module re-export) for Node 20+
+#   pkg/node/  wasm-bindgen --target nodejs (CommonJS) + index.mjs (ES module re-export) for Node 20+, built
+#              for speed (opt-level 3)
 #   pkg/web/   wasm-bindgen --target web (ES module with an async `default` init) for browsers, built
 #              without the feature `state-transitions` (see below)
 #   pkg/package.json, pkg/README.md  copied from crates/wasm/npm/
-# wasm-opt (binaryen 132 from node_modules) runs when present and keeps its output only when it is
-# smaller after gzip. Works with any CARGO_TARGET_DIR (default: cargo's own target directory).
+# wasm-opt (binaryen 132 from node_modules) runs when present: -O3 on the Node file, -Oz on the browser
+# file (kept only when smaller after gzip). Works with any CARGO_TARGET_DIR (default: cargo's own target directory).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
@@ -14,13 +15,16 @@ PKG="$CRATE/pkg"
 
 TARGET_DIR="${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).target_directory))')}"
 
-# opt-level "z" for this build only: it gives the smallest gzip for the browser (see README figures).
-# Two builds: Node gets every call; the browser file leaves out the stateless transitions (feature
-# `state-transitions`: recordAttempt[Json], applyOutcome[Json]; an agreement handle does both there), so
-# it keeps its 120 KiB budget with the handle in it.
+# Two builds, tuned differently:
+# - Node: every call, built for speed (opt-level 3, then `wasm-opt -O3`). In one run of bench/node it decided
+#   about 2.5x faster than the size build (PERFORMANCE.md, section 2), for about 58 KB more gzip; Node has no
+#   size budget.
+# - Browser: built for size (opt-level "z", `wasm-opt -Oz`: the smallest gzip), without the stateless
+#   transitions (feature `state-transitions`: recordAttempt[Json], applyOutcome[Json]; an agreement handle
+#   does both there), so it keeps its 120 KiB budget with the handle in it.
 WASM="$TARGET_DIR/wasm32-unknown-unknown/release/mitgate_wasm.wasm"
 WASM_NODE="$TARGET_DIR/wasm32-unknown-unknown/release/mitgate_wasm.node.wasm"
-CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build --quiet --target wasm32-unknown-unknown --release -p mitgate-wasm
+CARGO_PROFILE_RELEASE_OPT_LEVEL=3 cargo build --quiet --target wasm32-unknown-unknown --release -p mitgate-wasm
 cp "$WASM" "$WASM_NODE"
 CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build --quiet --target wasm32-unknown-unknown --release -p mitgate-wasm \
   --no-default-features
@@ -31,15 +35,17 @@ wasm-bindgen --target nodejs --out-dir "$PKG/node" --out-name mitgate_wasm "$WAS
 wasm-bindgen --target web --out-dir "$PKG/web" "$WASM" 2> >(grep -v 'target_features' >&2)
 
 WASM_OPT="$ROOT/node_modules/.bin/wasm-opt"
+FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals
+  --enable-multivalue --enable-reference-types)
 if [ -x "$WASM_OPT" ] && [ "${MITGATE_NO_WASM_OPT:-}" != 1 ]; then
-  for dir in node web; do
-    in="$PKG/$dir/mitgate_wasm_bg.wasm"
-    "$WASM_OPT" -Oz --converge --always-inline-max-function-size 0 --one-caller-inline-max-function-size 0 \
-      --flexible-inline-max-function-size 0 --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-reference-types \
-      "$in" -o "$in.opt"
-    if [ "$(gzip -9c "$in.opt" | wc -c)" -lt "$(gzip -9c "$in" | wc -c)" ]; then mv "$in.opt" "$in"; else rm "$in.opt"; fi
-  done
+  # Node: for speed.
+  in="$PKG/node/mitgate_wasm_bg.wasm"
+  "$WASM_OPT" -O3 "${FEATURES[@]}" "$in" -o "$in.opt" && mv "$in.opt" "$in"
+  # Browser: for size, kept only when smaller after gzip.
+  in="$PKG/web/mitgate_wasm_bg.wasm"
+  "$WASM_OPT" -Oz --converge --always-inline-max-function-size 0 --one-caller-inline-max-function-size 0 \
+    --flexible-inline-max-function-size 0 "${FEATURES[@]}" "$in" -o "$in.opt"
+  if [ "$(gzip -9c "$in.opt" | wc -c)" -lt "$(gzip -9c "$in" | wc -c)" ]; then mv "$in.opt" "$in"; else rm "$in.opt"; fi
 fi
 
 # Node: an ES module entry re-exporting the CommonJS build, with its declarations.
