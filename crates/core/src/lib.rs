@@ -32,8 +32,6 @@ pub mod validate;
 
 /// The strict JSON reader every input goes through (the `mitgate-json` crate).
 pub use mitgate_json as json;
-#[doc(hidden)]
-pub use mitgate_json::{json_string_enum, json_struct};
 
 pub use decision::{Code, Decision, Limits, Verdict, Violation};
 pub use engine::{evaluate, limits, Evaluation, LimitsQuery};

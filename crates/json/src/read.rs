@@ -133,70 +133,6 @@ impl Path<'_> {
     }
 }
 
-/// Implements [`FromJson`] for a fieldless enum written as strings: `json_string_enum!(Kind { "card" =>
-/// Kind::Card, ... })`. Anything else is serde's `unknown variant` error listing the names.
-#[macro_export]
-macro_rules! json_string_enum {
-    ($ty:ty { $($name:literal => $variant:expr),+ $(,)? }) => {
-        impl $crate::FromJson for $ty {
-            fn from_json(
-                value: &$crate::Value<'_>,
-                path: &$crate::Path<'_>,
-            ) -> ::core::result::Result<Self, $crate::FieldError> {
-                const NAMES: &[&str] = &[$($name),+];
-                let text = value.as_str(path, "a string")?;
-                match text {
-                    $($name => Ok($variant),)+
-                    _ => Err(path.unknown_variant(value, text, NAMES)),
-                }
-            }
-        }
-    };
-}
-
-/// Implements [`FromJson`] for a struct read field by field from a hand-kept list of its JSON keys.
-///
-/// Superseded by `#[derive(FromJson)]`, which reads the same keys and defaults from the type's serde
-/// attributes; kept only until the Worker's last types derive their readers (issue 13).
-///
-/// ```
-/// # use mitgate_json::json_struct;
-/// struct Schedule { start: String, end: Option<String>, count: u32, active: bool }
-/// json_struct!(Schedule, deny_unknown {
-///     start: req "initialDate",           // required
-///     end: opt "finalDate",               // missing or null: None
-///     count: default "count",             // missing: Default::default()
-///     active: or "active" => || true,     // missing: the function's value
-/// });
-/// let s: Schedule = mitgate_json::from_str(r#"{"initialDate": "a", "count": 2}"#).unwrap();
-/// assert_eq!((s.start.as_str(), s.end, s.count, s.active), ("a", None, 2, true));
-/// ```
-///
-/// `deny_unknown` refuses keys outside the list (the canonical model); `ignore_unknown` skips them (processor
-/// bodies). Fields are read in the order listed, so the first error reported is the first listed field that
-/// fails. INVARIANT: the keys checked for unknown fields are exactly the keys read.
-#[macro_export]
-macro_rules! json_struct {
-    ($ty:ident, $unknown:ident { $($field:ident : $how:ident $key:literal $(=> $default:expr)?),+ $(,)? }) => {
-        impl $crate::FromJson for $ty {
-            fn from_json(
-                value: &$crate::Value<'_>,
-                path: &$crate::Path<'_>,
-            ) -> ::core::result::Result<Self, $crate::FieldError> {
-                const FIELDS: &[&str] = &[$($key),+];
-                let o = value.object(path, FIELDS, $crate::json_struct!(@deny $unknown))?;
-                Ok($ty { $($field: $crate::json_struct!(@read o, $how, $key $(, $default)?),)+ })
-            }
-        }
-    };
-    (@deny deny_unknown) => { true };
-    (@deny ignore_unknown) => { false };
-    (@read $o:ident, req, $key:literal) => { $o.req($key)? };
-    (@read $o:ident, opt, $key:literal) => { $o.opt($key)? };
-    (@read $o:ident, default, $key:literal) => { $o.or_default($key)? };
-    (@read $o:ident, or, $key:literal, $default:expr) => { $o.or_else($key, $default)? };
-}
-
 impl FromJson for bool {
     fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
         match value.kind {
@@ -361,12 +297,12 @@ mod tests {
         }
     }
 
-    #[derive(Debug, PartialEq)]
+    #[derive(Debug, PartialEq, crate::FromJson)]
+    #[serde(rename_all = "snake_case")]
     enum Color {
         Red,
         DarkBlue,
     }
-    crate::json_string_enum!(Color { "red" => Color::Red, "dark_blue" => Color::DarkBlue });
 
     #[test]
     fn reads_string_enums_and_maps() {

@@ -1,12 +1,13 @@
 //! The four processor dialects as the Worker names them: the path prefix of the drop-in proxies, the
 //! `dialect` of a stored agreement, and the variable holding each processor's base URL.
 
+use mitgate_json::FromJson;
 use serde::Serialize;
 
 use mitgate_dialects::DialectId;
 
 /// The processors mitgate speaks to; the path prefix of the drop-in proxies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Dialect {
     /// Document 000.
@@ -18,13 +19,6 @@ pub(crate) enum Dialect {
     /// Document 003.
     Axerve,
 }
-
-mitgate_core::json_string_enum!(Dialect {
-    "infinic" => Dialect::Infinic,
-    "coinflow" => Dialect::Coinflow,
-    "spg" => Dialect::Spg,
-    "axerve" => Dialect::Axerve,
-});
 
 impl Dialect {
     /// Every dialect, in document order.

@@ -1,9 +1,9 @@
 //! Outcomes of forwarded attempts: `POST /v1/agreements/{id}/attempts/{attemptId}/outcome` (the merchant
 //! reports one) and [`record_outcome`] (a processor's answer, read by a charge or a webhook).
 
-use mitgate_core::json_struct;
 use mitgate_core::model::{Agreement, AttemptStatus, History, Outcome, OutcomeResult};
 use mitgate_core::state;
+use mitgate_json::FromJson;
 
 use super::agreements::{owned, record_json};
 use super::{invalid_one, not_found, parse_body};
@@ -15,18 +15,13 @@ use crate::store::{AgreementRecord, AttemptLedger, Kv, StoreError};
 
 /// `POST /v1/agreements/{id}/attempts/{attemptId}/outcome` body: how a pending attempt ended, as the
 /// merchant learnt it from the processor (a timeout or a lost connection leaves the attempt pending).
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct OutcomeBody {
     result: OutcomeResult,
     payment_id: Option<String>,
     decline: Option<mitgate_core::model::Decline>,
 }
-
-json_struct!(OutcomeBody, deny_unknown {
-    result: req "result",
-    payment_id: opt "paymentId",
-    decline: opt "decline",
-});
 
 /// `POST /v1/agreements/{id}/attempts/{attemptId}/outcome`.
 pub(crate) async fn post<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {

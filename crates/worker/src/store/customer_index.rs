@@ -23,9 +23,9 @@
 
 use serde::Serialize;
 
-use mitgate_core::json_struct;
 use mitgate_core::model::{EstablishmentMethod, Payment, PaymentKind};
 use mitgate_core::time::Timestamp;
+use mitgate_json::FromJson;
 
 use super::records::AgreementRecord;
 use crate::hash::sha256_hex;
@@ -34,42 +34,31 @@ use crate::hash::sha256_hex;
 pub(crate) const MAX_PER_CURRENCY: usize = 32;
 
 /// One CVV-verified CIT of the customer, with the agreement it established.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct CustomerPayment {
     pub agreement_id: String,
     pub payment: Payment,
 }
 
-json_struct!(CustomerPayment, deny_unknown {
-    agreement_id: req "agreementId",
-    payment: req "payment",
-});
-
 /// A customer's index: their CVV-verified CIT payments with one merchant that can still be a base.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, FromJson)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CustomerIndex {
+    #[serde(default)]
     pub payments: Vec<CustomerPayment>,
 }
 
-json_struct!(CustomerIndex, deny_unknown {
-    payments: default "payments",
-});
-
 /// What a CIT adds to its customer's index (the Durable Object operation's body).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct CustomerAdd {
+    #[serde(default)]
     pub payments: Vec<CustomerPayment>,
     /// The merchant's `maxAmountLookback` when written (payments out of its window are dropped).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lookback: Option<u64>,
 }
-
-json_struct!(CustomerAdd, deny_unknown {
-    payments: default "payments",
-    lookback: opt "lookback",
-});
 
 /// The index's name for a customer: the merchant (`/` and `%` escaped, so no two merchants share a
 /// prefix) and the SHA-256 of the customer id (any length, any characters, never a card number at rest).

@@ -17,7 +17,6 @@ use serde::Serialize;
 
 use mitgate_core::engine::Evaluation;
 use mitgate_core::json::FromJson;
-use mitgate_core::json_struct;
 use mitgate_core::model::Attempt;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::parse_json;
@@ -28,7 +27,7 @@ use super::records::{AttemptLedger, IdempotencyRecord, IDEMPOTENCY_TTL_SECONDS};
 use super::reservation::decide_and_reserve;
 
 /// What an object is asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase")]
 pub(crate) enum OpKind {
     /// The agreement's attempt ledger.
@@ -56,40 +55,19 @@ pub(crate) enum OpKind {
     Dump,
 }
 
-mitgate_core::json_string_enum!(OpKind {
-    "ledger" => OpKind::Ledger,
-    "putLedger" => OpKind::PutLedger,
-    "reserve" => OpKind::Reserve,
-    "mergeAttempt" => OpKind::MergeAttempt,
-    "idempotencyGet" => OpKind::IdempotencyGet,
-    "idempotencyClaim" => OpKind::IdempotencyClaim,
-    "idempotencyPut" => OpKind::IdempotencyPut,
-    "idempotencyDelete" => OpKind::IdempotencyDelete,
-    "customerIndex" => OpKind::CustomerIndex,
-    "customerAdd" => OpKind::CustomerAdd,
-    "dump" => OpKind::Dump,
-});
-
 /// One request to an object. Payloads travel as JSON text and are parsed with the same functions that
 /// read KV values and evaluation inputs, so the Worker's code size barely grows.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct ObjectOp {
     pub op: OpKind,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub body: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub attempt_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub now: Option<Timestamp>,
 }
-
-json_struct!(ObjectOp, deny_unknown {
-    op: req "op",
-    body: default "body",
-    attempt_id: default "attemptId",
-    now: opt "now",
-});
 
 impl ObjectOp {
     /// An operation without a payload.
@@ -105,8 +83,8 @@ impl ObjectOp {
 }
 
 /// What [`ObjectOp::Reserve`] answers.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Reservation {
     /// The ledger the decision was made on (before the reservation).
     pub attempts: Vec<Attempt>,
@@ -115,12 +93,6 @@ pub(crate) struct Reservation {
     /// The time the decision was made at (never before the ledger's latest attempt).
     pub now: Timestamp,
 }
-
-json_struct!(Reservation, deny_unknown {
-    attempts: req "attempts",
-    reserved: req "reserved",
-    now: req "now",
-});
 
 const LEDGER: &str = "ledger";
 const IDEMPOTENCY: &str = "idempotency";

@@ -4,7 +4,6 @@
 use serde::Serialize;
 
 use mitgate_core::json::{FromJson, Path, Value};
-use mitgate_core::json_struct;
 use mitgate_core::model::{Agreement, Attempt, Payment};
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::FieldError;
@@ -32,23 +31,24 @@ pub(crate) struct AgreementRecord {
 }
 
 /// Every MIT attempt on one agreement: the velocity counter's state.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct AttemptLedger {
+    #[serde(default)]
     pub attempts: Vec<Attempt>,
 }
 
 /// Which attempt a 000 auto-attempt's `reference_id` became.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct AttemptRef {
     pub agreement_id: String,
     pub attempt_id: String,
 }
 
 /// An idempotency key's record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct IdempotencyRecord {
     /// SHA-256 of the route and the (normalised) body.
     pub fingerprint: String,
@@ -76,18 +76,3 @@ impl FromJson for AgreementRecord {
         })
     }
 }
-
-json_struct!(AttemptLedger, deny_unknown {
-    attempts: default "attempts",
-});
-
-json_struct!(AttemptRef, deny_unknown {
-    agreement_id: req "agreementId",
-    attempt_id: req "attemptId",
-});
-
-json_struct!(IdempotencyRecord, deny_unknown {
-    fingerprint: req "fingerprint",
-    created_at: req "createdAt",
-    response: opt "response",
-});
