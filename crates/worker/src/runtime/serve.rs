@@ -56,9 +56,11 @@ pub(super) type Handler =
 /// handler; [`serve`] is compiled once.
 pub(super) fn handler<H>(h: H) -> Handler
 where
-    H: for<'a> AsyncFn(&'a App<'a, WorkerKv, FetchProcessor>, &'a Call<'a>) -> Answer + Copy + 'static,
+    H: for<'a> AsyncFnOnce(&'a App<'a, WorkerKv, FetchProcessor>, &'a Call<'a>) -> Answer + Copy + 'static,
 {
-    Box::new(move |app, call| Box::pin(async move { h(app, call).await }))
+    // Called by value (a copy of the fn item): its future owns it and is boxed as it is, with no wrapper
+    // future around it (346 B less gzip than `async move { h(app, call).await }`).
+    Box::new(move |app, call| Box::pin(h(app, call)))
 }
 
 /// Handles one routed request under the event's `waitUntil`: a client that disconnects (after its charge
