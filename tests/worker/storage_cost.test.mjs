@@ -22,23 +22,24 @@ const CUSTOMER = { "x-user-id": "customer-123", authorization: "cf-key" };
 const mitBody = (paymentId, cents = 1000) => ({ subtotal: { cents, currency: "USD" }, originalPaymentId: paymentId, settlementType: "USDC" });
 const charge = (paymentId, amount) => ({ reference: paymentId, customerId: "customer-123", amount: { amount, currency: "USD" } });
 
-// The exact counts, per store and request kind (docs/worker.md, "Storage cost").
+// The exact counts, per store and request kind (docs/worker.md, "Storage cost"). The policy was just PUT
+// through this isolate, so no request here reads it from KV (store.rs, `PolicyCache`).
 const EXPECTED = {
   kv: {
-    "proxied MIT allowed, Idempotency-Key": "kv_reads=7; kv_writes=3; do_calls=2",
-    "proxied MIT allowed, no Idempotency-Key": "kv_reads=7; kv_writes=3; do_calls=0",
-    "proxied MIT refused (above ceiling), Idempotency-Key": "kv_reads=5; kv_writes=0; do_calls=2",
-    "POST /v1/charges allowed, Idempotency-Key": "kv_reads=7; kv_writes=3; do_calls=2",
-    "POST /v1/charges refused (above ceiling), Idempotency-Key": "kv_reads=5; kv_writes=0; do_calls=2",
-    "POST /v1/decisions allowed": "kv_reads=5; kv_writes=0; do_calls=0",
+    "proxied MIT allowed, Idempotency-Key": "kv_reads=6; kv_writes=3; do_calls=2",
+    "proxied MIT allowed, no Idempotency-Key": "kv_reads=6; kv_writes=3; do_calls=0",
+    "proxied MIT refused (above ceiling), Idempotency-Key": "kv_reads=4; kv_writes=0; do_calls=2",
+    "POST /v1/charges allowed, Idempotency-Key": "kv_reads=6; kv_writes=3; do_calls=2",
+    "POST /v1/charges refused (above ceiling), Idempotency-Key": "kv_reads=4; kv_writes=0; do_calls=2",
+    "POST /v1/decisions allowed": "kv_reads=4; kv_writes=0; do_calls=0",
   },
   durable_object: {
-    "proxied MIT allowed, Idempotency-Key": "kv_reads=3; kv_writes=1; do_calls=6",
-    "proxied MIT allowed, no Idempotency-Key": "kv_reads=3; kv_writes=1; do_calls=4",
-    "proxied MIT refused (above ceiling), Idempotency-Key": "kv_reads=3; kv_writes=0; do_calls=4",
-    "POST /v1/charges allowed, Idempotency-Key": "kv_reads=3; kv_writes=1; do_calls=6",
-    "POST /v1/charges refused (above ceiling), Idempotency-Key": "kv_reads=3; kv_writes=0; do_calls=4",
-    "POST /v1/decisions allowed": "kv_reads=3; kv_writes=0; do_calls=2",
+    "proxied MIT allowed, Idempotency-Key": "kv_reads=2; kv_writes=1; do_calls=6",
+    "proxied MIT allowed, no Idempotency-Key": "kv_reads=2; kv_writes=1; do_calls=4",
+    "proxied MIT refused (above ceiling), Idempotency-Key": "kv_reads=2; kv_writes=0; do_calls=4",
+    "POST /v1/charges allowed, Idempotency-Key": "kv_reads=2; kv_writes=1; do_calls=6",
+    "POST /v1/charges refused (above ceiling), Idempotency-Key": "kv_reads=2; kv_writes=0; do_calls=4",
+    "POST /v1/decisions allowed": "kv_reads=2; kv_writes=0; do_calls=2",
   },
 };
 
@@ -86,6 +87,33 @@ for (const store of ["kv", "durable_object"]) {
       assert.equal(decision.json.decision.outcome, "allowed");
       for (const [name, header] of Object.entries(observed)) console.log(`# storage (${store} store): ${name.padEnd(56)} ${header}`);
       assert.deepEqual(observed, EXPECTED[store]);
+    });
+
+    test("the policy: a PUT is seen at once; a change written by another isolate within POLICY_TTL_SECONDS (5 s)", async () => {
+      const id = await agreement();
+      const decide = async () => {
+        const r = await h.call("POST", "/v1/decisions", { body: charge(id, "10.00") });
+        assert.equal(r.status, 200, r.text);
+        return r;
+      };
+      const tighter = { ...POLICY, maxCount: 0 };
+      const put = await h.call("PUT", "/v1/policy", { body: tighter });
+      assert.equal(put.status, 200, put.text);
+      const seen = await decide();
+      assert.deepEqual(seen.json.decision.violations.map((v) => v.code), ["velocity_exceeded"], "the PUT applies to the next decision");
+      const cached = EXPECTED[store]["POST /v1/decisions allowed"];
+      assert.equal(seen.headers.get("x-mitgate-storage"), cached, "from the cache: no KV read for the policy");
+      // Another isolate's PUT: straight into POLICIES, this isolate's cached copy is kept for up to 5 s.
+      const policies = await h.mf.getKVNamespace("POLICIES");
+      const written = Date.now();
+      await policies.put("policy/v1/demo", JSON.stringify(POLICY));
+      const stale = await decide();
+      if (Date.now() - written < 4000) assert.equal(stale.json.decision.outcome, "refused", "within the TTL: the cached policy");
+      await new Promise((resolve) => setTimeout(resolve, 5200));
+      const fresh = await decide();
+      assert.equal(fresh.json.decision.outcome, "allowed", fresh.text);
+      const reads = (header) => Number(/kv_reads=(\d+);/.exec(header)[1]);
+      assert.equal(reads(fresh.headers.get("x-mitgate-storage")), reads(cached) + 1, "read again from KV after the TTL");
     });
   });
 }

@@ -39,12 +39,15 @@ mod reservation;
 #[cfg(test)]
 mod tests;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use serde::Serialize;
 
 use mitgate_core::json::FromJson;
 use mitgate_core::policy::Policy;
+use mitgate_core::time::Timestamp;
 
 use durable_object::ObjectOp;
 use keys::{agreement_key, policy_key};
@@ -66,6 +69,39 @@ pub(crate) struct Stores<K> {
     pub claim_objects: Option<K>,
     /// Storage operations made through these stores (one `Stores` per request).
     pub counters: Counters,
+    /// The isolate's policies and this request's clock (`with_policy_cache`); `None`: every read goes to KV.
+    policy_cache: Option<(Rc<PolicyCache>, Timestamp)>,
+}
+
+/// How long an isolate decides on a merchant's policy without reading `POLICIES` again (docs/worker.md,
+/// "Policy cache"). A `PUT /v1/policy` is seen at once by the isolate that took it, and by every other
+/// isolate's new decisions within this many seconds (KV itself may serve a stale value for up to 60 s).
+pub(crate) const POLICY_TTL_SECONDS: u64 = 5;
+
+/// The most merchants one isolate keeps policies for; when full, the cache starts again empty.
+const POLICY_CACHE_ENTRIES: usize = 1024;
+
+/// Policies as this isolate last read or wrote them, per merchant, with the time they were read.
+/// INVARIANT: an entry is used only while `read_at <= now < read_at + POLICY_TTL_SECONDS`.
+#[derive(Debug, Default)]
+pub(crate) struct PolicyCache {
+    entries: RefCell<HashMap<String, (Timestamp, Option<Policy>)>>,
+}
+
+impl PolicyCache {
+    fn fresh(&self, merchant: &str, now: Timestamp) -> Option<Option<Policy>> {
+        let entries = self.entries.borrow();
+        let (read_at, policy) = entries.get(merchant)?;
+        (*read_at <= now && now < read_at.plus_seconds(POLICY_TTL_SECONDS)).then(|| policy.clone())
+    }
+
+    fn keep(&self, merchant: &str, now: Timestamp, policy: Option<Policy>) {
+        let mut entries = self.entries.borrow_mut();
+        if entries.len() >= POLICY_CACHE_ENTRIES && !entries.contains_key(merchant) {
+            entries.clear();
+        }
+        entries.insert(merchant.to_string(), (now, policy));
+    }
 }
 
 /// Storage operations counted per request: the `X-Mitgate-Storage` header (docs/worker.md).
@@ -119,7 +155,14 @@ impl<K: Kv> Stores<K> {
             objects: None,
             claim_objects: None,
             counters: Counters::default(),
+            policy_cache: None,
         }
+    }
+
+    /// Reads policies through the isolate's `cache` at `now` (one `PolicyCache` per isolate).
+    pub fn with_policy_cache(mut self, cache: Rc<PolicyCache>, now: Timestamp) -> Self {
+        self.policy_cache = Some((cache, now));
+        self
     }
 
     /// Claims idempotency keys in Durable Objects while ledgers stay in KV.
@@ -156,15 +199,27 @@ impl<K: Kv> Stores<K> {
         ns.delete(key).await
     }
 
-    /// The merchant's policy, if one was stored.
+    /// The merchant's policy, if one was stored: from the isolate's cache while it is fresh
+    /// ([`POLICY_TTL_SECONDS`]), else read from `POLICIES` (and kept).
     pub async fn policy(&self, merchant: &str) -> Result<Option<Policy>, StoreError> {
+        if let Some(policy) = self.policy_cache.as_ref().and_then(|(c, now)| c.fresh(merchant, *now)) {
+            return Ok(policy);
+        }
         let key = policy_key(merchant);
-        parse(&key, self.get(&self.policies, &key).await?)
+        let policy: Option<Policy> = parse(&key, self.get(&self.policies, &key).await?)?;
+        if let Some((cache, now)) = &self.policy_cache {
+            cache.keep(merchant, *now, policy.clone());
+        }
+        Ok(policy)
     }
 
-    /// Stores the merchant's policy.
+    /// Stores the merchant's policy (this isolate's cache holds it at once).
     pub async fn put_policy(&self, merchant: &str, policy: &Policy) -> Result<(), StoreError> {
-        self.put(&self.policies, &policy_key(merchant), &encode(policy)?, None).await
+        self.put(&self.policies, &policy_key(merchant), &encode(policy)?, None).await?;
+        if let Some((cache, now)) = &self.policy_cache {
+            cache.keep(merchant, *now, Some(policy.clone()));
+        }
+        Ok(())
     }
 
     /// The merchant's agreement `id`, if it exists.

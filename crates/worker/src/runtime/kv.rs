@@ -10,7 +10,7 @@ use super::env::var;
 use crate::error::ErrorCode;
 use crate::http::HttpResponse;
 use crate::redact::redact_card_numbers;
-use crate::store::{Kv, StoreError, Stores};
+use crate::store::{Kv, PolicyCache, StoreError, Stores};
 
 /// One KV namespace, or the Durable Object namespace (`MITGATE_STORE = "durable_object"`).
 pub(super) struct WorkerKv {
@@ -95,6 +95,12 @@ impl Kv for WorkerKv {
 /// A store-failure flag the processor sets once it has forwarded (test hook).
 pub(super) type AfterSend = Option<Rc<Cell<bool>>>;
 
+thread_local! {
+    /// The isolate's policies (store.rs, `PolicyCache`): kept between requests, read again after
+    /// `POLICY_TTL_SECONDS`.
+    static POLICY_CACHE: Rc<PolicyCache> = Rc::new(PolicyCache::default());
+}
+
 /// The stores, and the flag a fault injected after forwarding sets.
 pub(super) fn stores(
     env: &Env,
@@ -122,7 +128,8 @@ pub(super) fn stores(
                 )
             })
     };
-    let stores = Stores::new(kv("AGREEMENTS")?, kv("POLICIES")?, kv("VELOCITY")?, kv("IDEMPOTENCY")?);
+    let stores = Stores::new(kv("AGREEMENTS")?, kv("POLICIES")?, kv("VELOCITY")?, kv("IDEMPOTENCY")?)
+        .with_policy_cache(POLICY_CACHE.with(Rc::clone), super::env::now());
     match var(env, "MITGATE_STORE").as_deref().unwrap_or("kv") {
         // Ledgers in KV; idempotency keys are still claimed atomically in a Durable Object when the
         // binding exists (it does in wrangler.toml), so a key never forwards twice (issue 15, item 3).

@@ -113,3 +113,50 @@ fn object_operations_read_back() {
     assert_eq!((back.op, back.attempt_id, back.now, back.body), (op.op, op.attempt_id, op.now, op.body));
     assert!(from_str::<ObjectOp>(r#"{"op": "explode"}"#).unwrap_err().message.starts_with("unknown variant"));
 }
+
+/// The isolate's policy cache: one `POLICIES` read per merchant per `POLICY_TTL_SECONDS`, a policy written
+/// through it is seen at once, and one written elsewhere is seen once the entry is older than the TTL.
+#[test]
+fn policies_are_read_once_per_ttl() {
+    use crate::test_util::block_on;
+    use memory::MemoryKv;
+    let mut stores =
+        Stores::new(MemoryKv::default(), MemoryKv::default(), MemoryKv::default(), MemoryKv::default());
+    let cache = Rc::new(PolicyCache::default());
+    let t0 = Timestamp::parse("2026-04-10T12:00:00Z").unwrap();
+    let policy =
+        |max: u32| -> Policy { from_str(&format!(r#"{{"enabled": true, "maxCount": {max}}}"#)).unwrap() };
+    // A request of this isolate at `now`: its clock, and its own counters.
+    fn request<'a>(
+        stores: &'a mut Stores<MemoryKv>,
+        cache: &Rc<PolicyCache>,
+        now: Timestamp,
+    ) -> &'a Stores<MemoryKv> {
+        stores.policy_cache = Some((cache.clone(), now));
+        stores.counters = Counters::default();
+        stores
+    }
+    block_on(request(&mut stores, &cache, t0).put_policy("m", &policy(5))).unwrap();
+    let s = request(&mut stores, &cache, t0.plus_seconds(1));
+    assert_eq!(block_on(s.policy("m")).unwrap(), Some(policy(5)), "the write is seen at once");
+    assert_eq!(s.counters.kv_reads.get(), 0, "from the cache");
+    // Another isolate replaces it (straight into the namespace).
+    block_on(s.policies.put(&keys::policy_key("m"), &encode(&policy(7)).unwrap(), None)).unwrap();
+    let s = request(&mut stores, &cache, t0.plus_seconds(POLICY_TTL_SECONDS - 1));
+    assert_eq!(block_on(s.policy("m")).unwrap(), Some(policy(5)), "within the TTL: the cached one");
+    assert_eq!(s.counters.kv_reads.get(), 0);
+    let s = request(&mut stores, &cache, t0.plus_seconds(POLICY_TTL_SECONDS));
+    assert_eq!(block_on(s.policy("m")).unwrap(), Some(policy(7)), "at the TTL: read again");
+    assert_eq!(s.counters.kv_reads.get(), 1);
+    let s = request(&mut stores, &cache, t0.plus_seconds(POLICY_TTL_SECONDS + 1));
+    assert_eq!(block_on(s.policy("m")).unwrap(), Some(policy(7)));
+    assert_eq!(s.counters.kv_reads.get(), 0, "kept from the read before");
+    // A clock behind the entry never uses it; an unknown merchant is read once (its absence is kept).
+    let s = request(&mut stores, &cache, t0);
+    assert_eq!(block_on(s.policy("m")).unwrap(), Some(policy(7)));
+    assert_eq!(s.counters.kv_reads.get(), 1);
+    let s = request(&mut stores, &cache, t0.plus_seconds(20));
+    assert_eq!(block_on(s.policy("other")).unwrap(), None);
+    assert_eq!(block_on(s.policy("other")).unwrap(), None);
+    assert_eq!(s.counters.kv_reads.get(), 1);
+}
