@@ -689,7 +689,7 @@ pub fn error_for(v: &Violation) -> (String, String) {
 }
 
 /// Axerve's error object: `{"transactionResult": "KO", "errorCode", "errorDescription"}` (then `mitgate`).
-const ENVELOPE: Envelope = Envelope(&[
+pub(crate) const ENVELOPE: Envelope = Envelope(&[
     Field::Fixed("transactionResult", "KO"),
     Field::Code("errorCode"),
     Field::Message("errorDescription"),

@@ -495,7 +495,7 @@ pub fn message_for(v: &Violation) -> String {
 }
 
 /// Coinflow's error object: `{"message"}` (then `mitgate`).
-const ENVELOPE: Envelope = Envelope(&[Field::Message("message")]);
+pub(crate) const ENVELOPE: Envelope = Envelope(&[Field::Message("message")]);
 
 fn wording(v: &Violation) -> Wording {
     Wording { status: status_for(v.code), code: None, message: message_for(v) }

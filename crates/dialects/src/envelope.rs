@@ -62,6 +62,13 @@ impl Envelope {
         Some(respond(words.status, &body, decision.retry_after_seconds))
     }
 
+    /// An error of mitgate's own in this envelope (not a refusal, not bad input: a route it does not
+    /// forward), with `message` as the dialect's sentence and `mitgate` under `mitgate`.
+    pub(crate) fn error<M: Serialize>(&self, status: u16, message: &str, mitgate: &M) -> DialectResponse {
+        let words = Wording { status, code: None, message: message.to_string() };
+        respond(status, &Body { members: self.0, words: &words, mitgate }, None)
+    }
+
     /// Bad input in this envelope: 400, the first error and how many more as the sentence, every error
     /// with its field path under `mitgate.errors`.
     pub(crate) fn bad_input(&self, errors: &[FieldError]) -> DialectResponse {

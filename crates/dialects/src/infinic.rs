@@ -456,7 +456,7 @@ pub fn message_for(v: &Violation) -> String {
 }
 
 /// Infinic's error object: `{"detail"}` (then `mitgate`).
-const ENVELOPE: Envelope = Envelope(&[Field::Message("detail")]);
+pub(crate) const ENVELOPE: Envelope = Envelope(&[Field::Message("detail")]);
 
 fn wording(v: &Violation) -> Wording {
     Wording { status: status_for(v.code), code: None, message: message_for(v) }

@@ -441,6 +441,19 @@ impl DialectId {
         }
     }
 
+    /// An error of mitgate's own that is neither a refusal nor bad input (the Worker's 404 for a route it
+    /// does not forward), in this dialect's error shape: `message` as its sentence (`detail`, `message`,
+    /// `statusMsg`, `errorDescription`), `status` as its code where it writes one, `mitgate` under
+    /// `mitgate`.
+    pub fn render_error<M: Serialize>(self, status: u16, message: &str, mitgate: &M) -> DialectResponse {
+        match self {
+            DialectId::Infinic => infinic::ENVELOPE.error(status, message, mitgate),
+            DialectId::Coinflow => coinflow::ENVELOPE.error(status, message, mitgate),
+            DialectId::Spg => spg::ENVELOPE.error(status, message, mitgate),
+            DialectId::Axerve => axerve::ENVELOPE.error(status, message, mitgate),
+        }
+    }
+
     /// [`Dialect::read_outcome`] of this dialect.
     pub fn read_outcome(
         self,

@@ -538,7 +538,7 @@ pub fn message_for(v: &Violation) -> String {
 
 /// SPG's error object: `{"returnStatus": {"statusCode", "statusMsg"}, "paymentStatus": "Failed"}` (then
 /// `mitgate`); `statusCode` is the HTTP status as three digits.
-const ENVELOPE: Envelope = Envelope(&[
+pub(crate) const ENVELOPE: Envelope = Envelope(&[
     Field::Object("returnStatus", &[Field::Code("statusCode"), Field::Message("statusMsg")]),
     Field::Fixed("paymentStatus", "Failed"),
 ]);

@@ -3,9 +3,9 @@
 //! handler logic lives here; `runtime` builds an `App` per request, native tests build one over memory.
 
 use mitgate_core::time::Timestamp;
+use mitgate_dialects::DialectId;
 
 use crate::auth::{MerchantKeys, KEY_HEADER};
-use crate::dialect::Dialect;
 use crate::error::ErrorCode;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::{StoreError, Stores};
@@ -14,7 +14,7 @@ use crate::store::{StoreError, Stores};
 #[derive(Debug, Default)]
 pub(crate) struct Config {
     pub keys: MerchantKeys,
-    pub processor_urls: Vec<(Dialect, String)>,
+    pub processor_urls: Vec<(DialectId, String)>,
     /// Largest accepted request body (413 above).
     pub max_body_bytes: usize,
     /// How long a processor may take before the Worker answers 504.
@@ -31,9 +31,19 @@ pub(crate) const DEFAULT_PROCESSOR_TIMEOUT_MS: u64 = 10_000;
 /// engine's own size error is what a caller sees.
 pub(crate) const EVALUATE_MAX_BODY_BYTES: usize = (1 << 20) + 1024;
 
+/// The `[vars]` entry holding a dialect's processor base URL (`PROCESSOR_URL_SPG`).
+pub(crate) fn url_var(dialect: DialectId) -> &'static str {
+    match dialect {
+        DialectId::Infinic => "PROCESSOR_URL_INFINIC",
+        DialectId::Coinflow => "PROCESSOR_URL_COINFLOW",
+        DialectId::Spg => "PROCESSOR_URL_SPG",
+        DialectId::Axerve => "PROCESSOR_URL_AXERVE",
+    }
+}
+
 impl Config {
     /// The base URL configured for a dialect's processor.
-    pub fn processor_url(&self, dialect: Dialect) -> Option<&str> {
+    pub fn processor_url(&self, dialect: DialectId) -> Option<&str> {
         self.processor_urls.iter().find(|(d, _)| *d == dialect).map(|(_, u)| u.as_str())
     }
 }
@@ -133,11 +143,11 @@ pub(crate) fn authenticate(config: &Config, req: &HttpRequest) -> Result<String,
 }
 
 /// The processor base URL for a dialect, or 502.
-pub(crate) fn processor_base(config: &Config, dialect: Dialect) -> Result<&str, HttpResponse> {
+pub(crate) fn processor_base(config: &Config, dialect: DialectId) -> Result<&str, HttpResponse> {
     config.processor_url(dialect).filter(|u| !u.is_empty()).ok_or_else(|| {
         HttpResponse::error(
             ErrorCode::ProcessorNotConfigured,
-            format!("no {} URL configured for the {} processor", dialect.url_var(), dialect.as_str()),
+            format!("no {} URL configured for the {} processor", url_var(dialect), dialect.name()),
         )
     })
 }

@@ -79,6 +79,13 @@ impl FromJson for HttpResponse {
 
 const JSON: &str = "application/json; charset=utf-8";
 
+/// A dialect's answer (mitgate-dialects: a refusal, bad input, a 404 in the processor's words).
+impl From<mitgate_dialects::DialectResponse> for HttpResponse {
+    fn from(r: mitgate_dialects::DialectResponse) -> Self {
+        HttpResponse::new(r.status, r.headers, r.body.into_bytes())
+    }
+}
+
 impl HttpResponse {
     /// An answer with these parts.
     pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {

@@ -10,7 +10,7 @@
 //! - `proxy`: the drop-in dialect proxies; `handlers`: the canonical `/v1` API; `idempotency`.
 //! - `app`: what a handler runs with (`App`, `Config`, the `Processor` trait).
 //! - `store`: typed state over a small `Kv` trait (Workers KV, a Durable Object's SQLite, memory).
-//! - leaves: `auth`, `dialect`, `http`, `paths`, `tree`, `redact`, `hash`.
+//! - leaves: `auth`, `http`, `paths`, `tree`, `redact`, `hash`.
 //!
 //! Everything but the runtime shell is plain Rust, so the handlers are unit-tested natively.
 //! See `docs/worker.md` for the API, the KV layout and the consistency caveat.
@@ -23,7 +23,6 @@
 
 mod app;
 mod auth;
-mod dialect;
 mod error;
 mod handlers;
 mod hash;

@@ -6,8 +6,8 @@ use crate::error::ErrorCode;
 use std::borrow::Cow;
 
 use mitgate_core::validate::FieldError;
+use mitgate_dialects::DialectId;
 
-use crate::dialect::Dialect;
 use crate::http::HttpResponse;
 
 /// The answer to a method a path does not serve: 405, `Allow`, mitgate's error shape.
@@ -55,7 +55,7 @@ fn invalid_param(name: &str, problem: &str) -> HttpResponse {
 /// The methods a drop-in proxy serves at a processor path (`/api/...`, after the dialect prefix), from the
 /// fail-closed route table ([`crate::routes`]). Empty for a path it does not know (that is a 404 in the
 /// dialect's words); another method on a known path is a 405 with these in `Allow`.
-pub(crate) fn proxy_methods(dialect: Dialect, path: &str) -> Vec<&'static str> {
+pub(crate) fn proxy_methods(dialect: DialectId, path: &str) -> Vec<&'static str> {
     ["GET", "POST", "PUT", "PATCH", "DELETE"]
         .into_iter()
         .filter(|m| crate::proxy::routes::route_of(dialect, m, path).is_some())
@@ -148,13 +148,13 @@ mod tests {
     #[test]
     fn proxy_methods_come_from_the_route_table() {
         assert_eq!(
-            proxy_methods(Dialect::Coinflow, "/api/checkout/merchant-initiated-transaction"),
+            proxy_methods(DialectId::Coinflow, "/api/checkout/merchant-initiated-transaction"),
             ["POST"]
         );
-        assert_eq!(proxy_methods(Dialect::Coinflow, "/api/checkout/zero-authorization/m1"), ["POST"]);
-        assert_eq!(proxy_methods(Dialect::Infinic, "/api/intents/pi_1"), ["GET"]);
-        assert_eq!(proxy_methods(Dialect::Spg, "/api/v2/payments"), ["POST"]);
-        assert!(proxy_methods(Dialect::Coinflow, "/api/customers").is_empty());
+        assert_eq!(proxy_methods(DialectId::Coinflow, "/api/checkout/zero-authorization/m1"), ["POST"]);
+        assert_eq!(proxy_methods(DialectId::Infinic, "/api/intents/pi_1"), ["GET"]);
+        assert_eq!(proxy_methods(DialectId::Spg, "/api/v2/payments"), ["POST"]);
+        assert!(proxy_methods(DialectId::Coinflow, "/api/customers").is_empty());
     }
 
     #[test]

@@ -31,10 +31,9 @@ pub(crate) mod routes;
 #[cfg(test)]
 mod tests;
 
-use mitgate_dialects::RequestKind;
+use mitgate_dialects::{DialectId, RequestKind};
 
 use crate::app::{processor_base, App, Outbound, Processor};
-use crate::dialect::Dialect;
 use crate::http::{drops_response_header, HttpRequest, HttpResponse};
 use crate::idempotency::{finality_of, idempotent};
 use crate::store::Kv;
@@ -46,7 +45,7 @@ use routes::RouteKind;
 pub(crate) async fn handle<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
-    dialect: Dialect,
+    dialect: DialectId,
     req: &HttpRequest,
 ) -> HttpResponse {
     let mut r = route_and_answer(app, merchant, dialect, req).await;
@@ -57,11 +56,11 @@ pub(crate) async fn handle<K: Kv, P: Processor>(
 async fn route_and_answer<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
-    dialect: Dialect,
+    dialect: DialectId,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let id = dialect.id();
-    let path = req.path.strip_prefix('/').and_then(|p| p.strip_prefix(dialect.as_str())).unwrap_or("");
+    let id = dialect;
+    let path = req.path.strip_prefix('/').and_then(|p| p.strip_prefix(dialect.name())).unwrap_or("");
     // INVARIANT: nothing below this line is sent unless `route` is a known route of this dialect.
     let Some(route) = routes::route_of(dialect, &req.method, path) else {
         return routes::not_found(dialect, &req.method);
@@ -106,11 +105,11 @@ async fn route_and_answer<K: Kv, P: Processor>(
         // A payment endpoint's body that is neither a CIT mitgate captures nor an MIT it decides.
         RequestKind::Other => bad_input(id.render_errors(&[mitgate_core::validate::FieldError::new(
             match dialect {
-                Dialect::Spg => "transaction.paymentType",
+                DialectId::Spg => "transaction.paymentType",
                 _ => "transDetails.type",
             },
             match dialect {
-                Dialect::Spg => "mitgate forwards AUTH (a CIT) and MIT payments only",
+                DialectId::Spg => "mitgate forwards AUTH (a CIT) and MIT payments only",
                 _ => "mitgate forwards 01F / 03F (a CIT) and 01N / 03N (an MIT) only",
             },
         )])),

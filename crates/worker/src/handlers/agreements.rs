@@ -5,11 +5,11 @@ use mitgate_core::json::{FromJson, Path, Value};
 use mitgate_core::model::{Agreement, AgreementStatus, History};
 use mitgate_core::state;
 use mitgate_core::validate::FieldError;
+use mitgate_dialects::DialectId;
 
 use super::load::{credential_attempts, index_customer, payments_of};
 use super::{forbidden, not_found, now_plus_a_day, parse_body};
 use crate::app::{store_failed, Answer, App, Call};
-use crate::dialect::Dialect;
 use crate::error::ErrorCode;
 use crate::http::HttpResponse;
 use crate::store::indexes::TOKEN;
@@ -19,7 +19,7 @@ use crate::store::{AgreementRecord, AttemptLedger, Kv, StoreError};
 struct PutAgreement {
     agreement: Agreement,
     history: Option<History>,
-    dialect: Option<Dialect>,
+    dialect: Option<DialectId>,
     processor_context: serde_json::Map<String, serde_json::Value>,
 }
 

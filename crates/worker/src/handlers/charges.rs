@@ -11,13 +11,13 @@ use mitgate_core::json::{FromJson, Kind, Path, Value};
 use mitgate_core::model::{
     Agreement, AgreementStatus, AttemptStatus, CardBrand, ChargeRequest, Decline, Outcome, OutcomeResult,
 };
+use mitgate_dialects::{DialectId, MitRequest};
 use serde::Serialize;
 
 use super::decisions::{parse_charge, refusal_response};
 use super::load::load;
 use super::outcomes::record_outcome;
 use crate::app::{flatten, processor_base, store_failed, Answer, App, Call, Forwarded, Outbound, Processor};
-use crate::dialect::Dialect;
 use crate::error::{ErrorCode, ResponseKind};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::idempotency::{canonical_body_key, finality_of, idempotent};
@@ -26,7 +26,7 @@ use crate::store::attempts::{AttemptStore, Charge, LedgerKey, Reservation, Reser
 use crate::store::indexes::ATTEMPT_REF;
 use crate::store::{AgreementRecord, AttemptRef, Kv};
 use crate::tree::{member, text};
-use render::{render_mit, Rendered};
+use render::render_mit;
 
 /// How a charge ended.
 #[derive(Debug)]
@@ -42,7 +42,7 @@ pub(crate) enum ChargeResult {
 pub(crate) struct Sent {
     pub attempt_id: String,
     pub decision: Decision,
-    pub dialect: Dialect,
+    pub dialect: DialectId,
     pub forwarded: Forwarded,
     /// The outcome read from the processor's answer (`None`: pending).
     pub outcome: Option<Outcome>,
@@ -56,7 +56,7 @@ pub(crate) struct Sent {
 
 /// Where a charge goes: built once the agreement is known and the attempt id chosen.
 pub(crate) type BuildOutbound<'f> =
-    dyn Fn(&AgreementRecord, &ChargeRequest, &str) -> Result<(Dialect, Outbound), HttpResponse> + 'f;
+    dyn Fn(&AgreementRecord, &ChargeRequest, &str) -> Result<(DialectId, Outbound), HttpResponse> + 'f;
 
 /// Decide; when allowed, reserve the slot, forward, read the outcome and record it.
 pub(crate) async fn charge<K: Kv, P: Processor>(
@@ -93,7 +93,7 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
                 at: app.now,
                 network: record.agreement.payment_method.brand,
             };
-            match dialect.id().read_outcome(resp.status, &String::from_utf8_lossy(&resp.body), &ctx) {
+            match dialect.read_outcome(resp.status, &String::from_utf8_lossy(&resp.body), &ctx) {
                 Ok(o) => o.map(|o| with_network_hint(o, resp)),
                 Err(errors) => {
                     let m = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
@@ -192,18 +192,21 @@ async fn post_charge<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str, r
             ));
         };
         let base = processor_base(config, d)?;
-        let Rendered { path, mut headers, body } = render_mit(d, record, request, attempt_id, now)
-            .map_err(|m| HttpResponse::error(ErrorCode::CannotRender, m))?;
+        let MitRequest { path, mut headers, body } = render_mit(d, record, request, attempt_id, now)
+            .map_err(|e| HttpResponse::error(ErrorCode::CannotRender, e.to_string()))?;
         if let Some(a) = &authorization {
             headers.push(("authorization".into(), a.clone()));
         }
-        Ok((d, Outbound { method: "POST".into(), url: join_url(base, &path), headers, body }))
+        Ok((
+            d,
+            Outbound { method: "POST".into(), url: join_url(base, path), headers, body: body.into_bytes() },
+        ))
     };
     let result = charge(app, merchant, request, &build).await?;
     Ok(match result {
         ChargeResult::Refused(decision) => refusal_response(&decision),
         ChargeResult::Sent(mut sent) => {
-            if sent.dialect == Dialect::Infinic {
+            if sent.dialect == DialectId::Infinic {
                 // The rendered auto-attempt's reference_id is the attempt id.
                 if let Err(m) = link_infinic_attempt(
                     app,
@@ -253,7 +256,7 @@ pub(crate) struct ChargeAnswer<'a> {
 #[derive(Debug, Serialize)]
 pub(crate) struct ProcessorPart {
     /// The processor's dialect.
-    pub dialect: Dialect,
+    pub dialect: DialectId,
     /// `{status, body}` when the processor answered, `{error}` when it did not.
     pub answer: serde_json::Value,
 }

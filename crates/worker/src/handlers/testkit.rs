@@ -4,11 +4,11 @@
 use std::cell::RefCell;
 
 use mitgate_core::time::Timestamp;
+use mitgate_dialects::DialectId;
 
 use super::{agreements, charges, policy};
 use crate::app::{App, Call, Config, Forwarded, Outbound, Processor, DEFAULT_MAX_BODY_BYTES};
 use crate::auth::MerchantKeys;
-use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::memory::MemoryKv;
 use crate::store::Stores;
@@ -59,7 +59,7 @@ impl World {
             processor: FakeProcessor { answer: RefCell::new(approved()), sent: RefCell::new(Vec::new()) },
             config: Config {
                 keys: MerchantKeys::parse(r#"{"sk_test_demo":"demo"}"#).unwrap(),
-                processor_urls: vec![(Dialect::Coinflow, "http://processor.test".into())],
+                processor_urls: vec![(DialectId::Coinflow, "http://processor.test".into())],
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
                 processor_timeout_ms: 1000,
                 sandbox_headers: false,

@@ -26,13 +26,12 @@
 use mitgate_core::validate::FieldError;
 use mitgate_dialects::axerve::soap::{self, Call, Operation, Service};
 use mitgate_dialects::axerve::{self, CitInput};
-use mitgate_dialects::CitContext;
+use mitgate_dialects::{CitContext, DialectId};
 
 use super::capture::answer_capture;
 use super::forward::send_through;
 use super::mit::{decide, parse_mit, MitAnswer};
 use crate::app::{processor_base, App, Outbound, Processor};
-use crate::dialect::Dialect;
 use crate::error::ErrorCode;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::indexes::PENDING_CIT;
@@ -41,15 +40,11 @@ use crate::store::Kv;
 /// The request to the processor: the path as decided, the allowlisted headers (`SOAPAction` among
 /// them), the body byte for byte, no query string.
 fn outbound<K, P>(app: &App<'_, K, P>, base: &str, path: &str, req: &HttpRequest) -> Outbound {
-    super::forward::outbound(base, path, req, Dialect::Axerve, app.config.sandbox_headers)
-}
-
-fn from_dialect(r: mitgate_dialects::DialectResponse) -> HttpResponse {
-    HttpResponse::new(r.status, r.headers, r.body.into_bytes())
+    super::forward::outbound(base, path, req, DialectId::Axerve, app.config.sandbox_headers)
 }
 
 fn fault(errors: &[FieldError]) -> HttpResponse {
-    from_dialect(soap::render_fault(errors))
+    HttpResponse::from(soap::render_fault(errors))
 }
 
 /// Errors of the JSON-shape readers, renamed to element paths (`amount` → `callPagamS2S/amount`).
@@ -84,8 +79,8 @@ pub(crate) async fn route<K: Kv, P: Processor>(
     path: &str,
     req: &HttpRequest,
 ) -> Step {
-    let (Some(service), Ok(base)) = (Service::at(path), processor_base(app.config, Dialect::Axerve)) else {
-        return Step::Answered(super::routes::not_found(Dialect::Axerve, &req.method));
+    let (Some(service), Ok(base)) = (Service::at(path), processor_base(app.config, DialectId::Axerve)) else {
+        return Step::Answered(super::routes::not_found(DialectId::Axerve, &req.method));
     };
     match handle(app, merchant, service, base, path, req).await {
         Ok(call) => Step::Mit(Box::new(call)),
@@ -262,7 +257,7 @@ async fn forward<K: Kv, P: Processor>(
     let ctx = CitContext { merchant_id: merchant, headers: &headers, at: app.now };
     let json = result.json();
     let captured = axerve::capture_cit(&CitInput { request: &terms, response: &json }, &ctx);
-    answer_capture(app, merchant, Dialect::Axerve, resp, captured, &terms).await
+    answer_capture(app, merchant, DialectId::Axerve, resp, captured, &terms).await
 }
 
 /// The proxy's own base for this dialect (`https://mitgate.example/axerve`).
@@ -272,7 +267,7 @@ fn proxy_base(req: &HttpRequest) -> String {
     } else {
         req.origin.clone()
     };
-    format!("{origin}/{}", Dialect::Axerve.as_str())
+    format!("{origin}/{}", DialectId::Axerve.name())
 }
 
 /// The processor's WSDL with its addresses pointing at the proxy.
@@ -345,5 +340,5 @@ pub(crate) async fn mit<K: Kv, P: Processor>(
     };
     let refusal = |d: &mitgate_core::decision::Decision| soap::render_refusal(call, d);
     let answer = MitAnswer { refusal: &refusal, decision_header: true };
-    decide(app, merchant, Dialect::Axerve, parsed, outbound(app, base, path, req), &json, &answer).await
+    decide(app, merchant, DialectId::Axerve, parsed, outbound(app, base, path, req), &json, &answer).await
 }

@@ -2,10 +2,9 @@
 //! payment), indexed by token and customer, and the answer annotated with what happened.
 
 use mitgate_core::validate::FieldError;
-use mitgate_dialects::CitCapture;
+use mitgate_dialects::{CitCapture, DialectId};
 
 use crate::app::App;
-use crate::dialect::Dialect;
 use crate::handlers::load::index_customer;
 use crate::http::HttpResponse;
 use crate::store::indexes::TOKEN;
@@ -17,7 +16,7 @@ use crate::tree::{member_at, text};
 pub(super) async fn answer_capture<K: Kv, P>(
     app: &App<'_, K, P>,
     merchant: &str,
-    dialect: Dialect,
+    dialect: DialectId,
     resp: HttpResponse,
     captured: Result<CitCapture, Vec<FieldError>>,
     request: &str,
@@ -39,12 +38,15 @@ pub(super) async fn answer_capture<K: Kv, P>(
 
 /// The CIT's merchant-side values a canonical `POST /v1/charges` needs to render this dialect's MIT
 /// (SPG `merchant.terminalId`, Axerve `shopLogin`): plain identifiers, never card data.
-pub(super) fn processor_context(dialect: Dialect, body: &str) -> serde_json::Map<String, serde_json::Value> {
+pub(super) fn processor_context(
+    dialect: DialectId,
+    body: &str,
+) -> serde_json::Map<String, serde_json::Value> {
     let mut out = serde_json::Map::new();
     let fields: &[(&str, &[&str])] = match dialect {
-        Dialect::Spg => &[("terminalId", &["merchant", "terminalId"])],
-        Dialect::Axerve => &[("shopLogin", &["shopLogin"])],
-        Dialect::Infinic | Dialect::Coinflow => return out,
+        DialectId::Spg => &[("terminalId", &["merchant", "terminalId"])],
+        DialectId::Axerve => &[("shopLogin", &["shopLogin"])],
+        DialectId::Infinic | DialectId::Coinflow => return out,
     };
     let Ok(v) = mitgate_core::json::parse(body) else { return out };
     for (name, keys) in fields {
@@ -64,7 +66,7 @@ pub(super) fn processor_context(dialect: Dialect, body: &str) -> serde_json::Map
 pub(super) async fn store_capture<K: Kv, P>(
     app: &App<'_, K, P>,
     merchant: &str,
-    dialect: Dialect,
+    dialect: DialectId,
     c: CitCapture,
     processor_context: serde_json::Map<String, serde_json::Value>,
 ) -> Result<(String, Option<String>), String> {

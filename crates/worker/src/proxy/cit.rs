@@ -1,13 +1,12 @@
 //! A proxied CIT: forwarded as sent; when the processor accepts it, its agreement is captured from the
 //! request and the answer (000: from the intent plus its `PaymentCredential` webhook).
 
-use mitgate_dialects::{axerve, coinflow, spg, CitContext};
+use mitgate_dialects::{axerve, coinflow, spg, CitContext, DialectId};
 
 use super::capture::answer_capture;
 use super::forward::{header_pairs, outbound, send_through};
 use super::infinic::{infinic_intent_fields, infinic_reference};
 use crate::app::{App, Processor};
-use crate::dialect::Dialect;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::indexes::PENDING_CIT;
 use crate::store::Kv;
@@ -16,7 +15,7 @@ use crate::store::Kv;
 pub(super) async fn cit<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
-    dialect: Dialect,
+    dialect: DialectId,
     base: &str,
     path: &str,
     body: &str,
@@ -31,7 +30,7 @@ pub(super) async fn cit<K: Kv, P: Processor>(
     let headers = header_pairs(req);
     let ctx = CitContext { merchant_id: merchant, headers: &headers, at: app.now };
     let captured = match dialect {
-        Dialect::Infinic => {
+        DialectId::Infinic => {
             // The agreement completes with the PaymentCredential webhook; keep the intent until then.
             let kept = infinic_intent_fields(body);
             return match (infinic_reference(body), kept) {
@@ -46,7 +45,7 @@ pub(super) async fn cit<K: Kv, P: Processor>(
                 _ => resp.with_header("x-mitgate-warning", "intent not recorded: no usable reference_id"),
             };
         }
-        Dialect::Coinflow => match coinflow::cit_endpoint(path) {
+        DialectId::Coinflow => match coinflow::cit_endpoint(path) {
             None => return resp,
             Some((endpoint, _)) => {
                 let token_cvv_verified = req.header("x-mitgate-token-cvv-verified") != Some("false");
@@ -66,8 +65,10 @@ pub(super) async fn cit<K: Kv, P: Processor>(
                 }
             }
         },
-        Dialect::Spg => spg::capture_cit(&spg::CitInput { request: body, response: &answer }, &ctx),
-        Dialect::Axerve => axerve::capture_cit(&axerve::CitInput { request: body, response: &answer }, &ctx),
+        DialectId::Spg => spg::capture_cit(&spg::CitInput { request: body, response: &answer }, &ctx),
+        DialectId::Axerve => {
+            axerve::capture_cit(&axerve::CitInput { request: body, response: &answer }, &ctx)
+        }
     };
     answer_capture(app, merchant, dialect, resp, captured, body).await
 }

@@ -1,7 +1,8 @@
 //! The request the proxy sends to a processor, and what it answers when the processor gave none.
 
+use mitgate_dialects::DialectId;
+
 use crate::app::{App, Forwarded, Outbound, Processor};
-use crate::dialect::Dialect;
 use crate::error::ErrorCode;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::Kv;
@@ -14,7 +15,7 @@ pub(super) fn outbound(
     base: &str,
     path: &str,
     req: &HttpRequest,
-    dialect: Dialect,
+    dialect: DialectId,
     sandbox_headers: bool,
 ) -> Outbound {
     let mut url = format!("{}{}", base.trim_end_matches('/'), path);
@@ -37,14 +38,9 @@ pub(super) fn outbound(
     }
 }
 
-/// A dialect crate's answer as an HTTP response.
-pub(super) fn from_dialect(r: mitgate_dialects::DialectResponse) -> HttpResponse {
-    HttpResponse::new(r.status, r.headers, r.body.into_bytes())
-}
-
 /// A dialect's bad-input answer (`render_errors`): nothing was decided or sent, so its key is freed.
 pub(super) fn bad_input(r: mitgate_dialects::DialectResponse) -> HttpResponse {
-    from_dialect(r).of_kind(crate::error::ResponseKind::BadInput)
+    HttpResponse::from(r).of_kind(crate::error::ResponseKind::BadInput)
 }
 
 /// When the processor did not answer, there are no words of its own: mitgate's error shape, 502/504.

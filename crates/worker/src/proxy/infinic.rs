@@ -1,11 +1,10 @@
 //! Document 000 (Infinic) beyond the proxy's common path: the intent kept until its
 //! `PaymentCredential` webhook, and `POST /v1/webhooks/infinic`.
 
-use mitgate_dialects::{infinic, CitContext};
+use mitgate_dialects::{infinic, CitContext, DialectId};
 
 use super::capture::store_capture;
 use crate::app::{store_failed, Answer, App, Call, Processor};
-use crate::dialect::Dialect;
 use crate::error::ErrorCode;
 use crate::handlers::outcomes::record_outcome;
 use crate::http::HttpResponse;
@@ -77,7 +76,7 @@ pub(crate) async fn webhook<K: Kv, P: Processor>(app: &App<'_, K, P>, call: &Cal
             )
             .map_err(|errors| HttpResponse::invalid(&errors))?;
             let (aid, warning) =
-                store_capture(app, merchant, Dialect::Infinic, captured, serde_json::Map::new())
+                store_capture(app, merchant, DialectId::Infinic, captured, serde_json::Map::new())
                     .await
                     .map_err(|m| HttpResponse::error(ErrorCode::StoreUnavailable, m))?;
             Ok(HttpResponse::json(

@@ -1,16 +1,15 @@
 //! A proxied MIT, in any dialect and wire format: checked, parsed, decided, then refused in the
 //! processor's words or reserved, forwarded and recorded ([`crate::handlers::charges::charge`]).
 
-use mitgate_dialects::{axerve, AgreementLookup, MitContext, ParsedMit};
+use mitgate_dialects::{axerve, AgreementLookup, DialectId, MitContext, ParsedMit};
 
 use mitgate_core::decision::Decision;
 use mitgate_core::json::{Kind, Value};
 use mitgate_core::validate::FieldError;
 
-use super::forward::{bad_input, from_dialect, header_pairs, outbound, unanswered};
+use super::forward::{bad_input, header_pairs, outbound, unanswered};
 use super::infinic::infinic_reference;
 use crate::app::{store_failed, App, Outbound, Processor};
-use crate::dialect::Dialect;
 use crate::error::ErrorCode;
 use crate::handlers::charges::{charge, link_infinic_attempt, ChargeResult};
 use crate::http::{HttpRequest, HttpResponse};
@@ -40,12 +39,12 @@ pub(super) fn parse_mit(
 /// call's is read by the caller), 000 `reference_id`. Each document gives every MIT its own
 /// (`CARD-MIT-0001`, `OrderID_01N_001`, `subscription_month_2_...`), so a resend of the same MIT is
 /// answered from the first and never forwarded twice. Coinflow's MIT names none.
-pub(super) fn body_key(dialect: Dialect, body: &str) -> Option<String> {
+pub(super) fn body_key(dialect: DialectId, body: &str) -> Option<String> {
     let path: &[&str] = match dialect {
-        Dialect::Spg => &["merchant", "merchantTransactionId"],
-        Dialect::Axerve => &["shopTransactionId"],
-        Dialect::Infinic => return infinic_reference(body),
-        Dialect::Coinflow => return None,
+        DialectId::Spg => &["merchant", "merchantTransactionId"],
+        DialectId::Axerve => &["shopTransactionId"],
+        DialectId::Infinic => return infinic_reference(body),
+        DialectId::Coinflow => return None,
     };
     let v = mitgate_core::json::parse(body).ok()?;
     text(member_at(&v, path)?).map(str::to_string)
@@ -118,13 +117,13 @@ async fn lookup<K: Kv, P>(
 pub(super) async fn mit<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
-    dialect: Dialect,
+    dialect: DialectId,
     base: &str,
     path: &str,
     body: &str,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let id = dialect.id();
+    let id = dialect;
     let parsed = match parse_mit(merchant, body, req, |b, ctx| id.parse_mit(b, ctx)) {
         Ok(p) => p,
         Err(errors) => return bad_input(id.render_errors(&errors)),
@@ -157,7 +156,7 @@ pub(super) struct MitAnswer<'a> {
 pub(super) async fn decide<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
-    dialect: Dialect,
+    dialect: DialectId,
     parsed: mitgate_dialects::ParsedMit,
     out: Outbound,
     body: &str,
@@ -174,7 +173,7 @@ pub(super) async fn decide<K: Kv, P: Processor>(
     match charge(app, merchant, request, &build).await {
         Err(r) => r,
         Ok(ChargeResult::Refused(decision)) => match (answer.refusal)(&decision) {
-            Some(r) => from_dialect(r),
+            Some(r) => HttpResponse::from(r),
             None => HttpResponse::error(ErrorCode::Internal, "a refused decision could not be rendered"),
         },
         Ok(ChargeResult::Sent(sent)) => {
@@ -184,7 +183,7 @@ pub(super) async fn decide<K: Kv, P: Processor>(
                 r = r.with_header(axerve::soap::DECISION_HEADER, axerve::soap::ascii_json(&sent.decision));
             }
             let mut warning = sent.warning.clone();
-            if dialect == Dialect::Infinic {
+            if dialect == DialectId::Infinic {
                 if let Some(reference) = infinic_reference(body) {
                     if let Err(m) =
                         link_infinic_attempt(app, merchant, &reference, &sent.agreement.id, &sent.attempt_id)

@@ -17,7 +17,8 @@
 //!
 //! INVARIANT: a request for which [`route_of`] is `None` is never sent to a processor.
 
-use crate::dialect::Dialect;
+use mitgate_dialects::DialectId;
+
 use crate::http::HttpResponse;
 
 /// What a known route is.
@@ -96,12 +97,12 @@ const fn soap(method: &'static str, path: &'static [Seg]) -> Route {
     Route { method, path, kind: RouteKind::Soap, case_insensitive: true }
 }
 
-fn table(dialect: Dialect) -> &'static [Route] {
+fn table(dialect: DialectId) -> &'static [Route] {
     match dialect {
-        Dialect::Infinic => INFINIC,
-        Dialect::Coinflow => COINFLOW,
-        Dialect::Spg => SPG,
-        Dialect::Axerve => AXERVE,
+        DialectId::Infinic => INFINIC,
+        DialectId::Coinflow => COINFLOW,
+        DialectId::Spg => SPG,
+        DialectId::Axerve => AXERVE,
     }
 }
 
@@ -117,7 +118,7 @@ fn is_param(segment: &str, mut literals: impl Iterator<Item = &'static str>) -> 
         && !literals.any(|l| l.eq_ignore_ascii_case(segment))
 }
 
-fn literals(dialect: Dialect) -> impl Iterator<Item = &'static str> {
+fn literals(dialect: DialectId) -> impl Iterator<Item = &'static str> {
     table(dialect).iter().flat_map(|r| r.path.iter()).filter_map(|s| match s {
         Lit(l) => Some(*l),
         Param => None,
@@ -126,7 +127,7 @@ fn literals(dialect: Dialect) -> impl Iterator<Item = &'static str> {
 
 /// The route a request on a dialect prefix is, if mitgate knows it. `path` is the raw processor path
 /// (after `/{dialect}`, percent-encoding kept, without the query).
-pub(crate) fn route_of(dialect: Dialect, method: &str, path: &str) -> Option<RouteKind> {
+pub(crate) fn route_of(dialect: DialectId, method: &str, path: &str) -> Option<RouteKind> {
     let rest = path.strip_prefix('/')?;
     let segments: Vec<&str> = rest.split('/').collect();
     table(dialect)
@@ -148,35 +149,31 @@ pub(crate) fn forwards_query(kind: RouteKind) -> bool {
     kind == RouteKind::ReadOnly
 }
 
-/// The 404 for a request mitgate does not forward, in the dialect's words (its error shape), with
-/// mitgate's code under `mitgate`.
-pub(crate) fn not_found(dialect: Dialect, method: &str) -> HttpResponse {
+/// The 404 for a request mitgate does not forward, in the dialect's words (its error shape, written by
+/// mitgate-dialects: `{"detail": "Not Found"}`, `{"message": "Not Found"}`, SPG's `returnStatus` 404,
+/// Axerve's `KO` / `404`), with mitgate's code under `mitgate`.
+pub(crate) fn not_found(dialect: DialectId, method: &str) -> HttpResponse {
     let message = format!(
         "mitgate forwards only the {} routes it knows (docs/worker.md, \"Fail closed\"); this {} was not forwarded",
-        dialect.as_str(),
+        dialect.name(),
         if method.len() <= 10 && method.bytes().all(|b| b.is_ascii_alphabetic()) {
             format!("{method} request")
         } else {
             "request".to_string()
         }
     );
-    let mitgate = serde_json::json!({"code": "route_not_found", "message": message});
-    let body = match dialect {
-        Dialect::Infinic => serde_json::json!({"detail": "Not Found", "mitgate": mitgate}),
-        Dialect::Coinflow => serde_json::json!({"message": "Not Found", "mitgate": mitgate}),
-        Dialect::Spg => serde_json::json!({
-            "returnStatus": {"statusCode": "404", "statusMsg": "Not Found"},
-            "paymentStatus": "Failed",
-            "mitgate": mitgate,
-        }),
-        Dialect::Axerve => serde_json::json!({
-            "transactionResult": "KO",
-            "errorCode": "404",
-            "errorDescription": "Not Found",
-            "mitgate": mitgate,
-        }),
-    };
-    HttpResponse::json(404, &body)
+    HttpResponse::from(dialect.render_error(
+        404,
+        "Not Found",
+        &RouteNotFound { code: "route_not_found", message: &message },
+    ))
+}
+
+/// The `mitgate` object of a route mitgate does not forward.
+#[derive(serde::Serialize)]
+struct RouteNotFound<'a> {
+    code: &'static str,
+    message: &'a str,
 }
 
 /// Request headers forwarded to every processor: the HTTP basics a client sends and the processor's own
@@ -186,13 +183,13 @@ pub(crate) fn not_found(dialect: Dialect, method: &str) -> HttpResponse {
 const COMMON_HEADERS: &[&str] = &["accept", "authorization", "content-type", "idempotency-key", "user-agent"];
 
 /// Headers a dialect's documents add.
-fn dialect_headers(dialect: Dialect) -> &'static [&'static str] {
+fn dialect_headers(dialect: DialectId) -> &'static [&'static str] {
     match dialect {
         // 001: the customer (`x-user-id`).
-        Dialect::Coinflow => &["x-user-id"],
+        DialectId::Coinflow => &["x-user-id"],
         // 003 over SOAP 1.1: the operation.
-        Dialect::Axerve => &["soapaction"],
-        Dialect::Infinic | Dialect::Spg => &[],
+        DialectId::Axerve => &["soapaction"],
+        DialectId::Infinic | DialectId::Spg => &[],
     }
 }
 
@@ -201,7 +198,7 @@ fn dialect_headers(dialect: Dialect) -> &'static [&'static str] {
 const SANDBOX_PREFIX: &str = "x-sandbox-";
 
 /// Whether a request header (lower-case name) is forwarded to this dialect's processor.
-pub(crate) fn forwards_header(dialect: Dialect, name: &str, sandbox_headers: bool) -> bool {
+pub(crate) fn forwards_header(dialect: DialectId, name: &str, sandbox_headers: bool) -> bool {
     COMMON_HEADERS.contains(&name)
         || dialect_headers(dialect).contains(&name)
         || (sandbox_headers && name.starts_with(SANDBOX_PREFIX))
@@ -211,32 +208,32 @@ pub(crate) fn forwards_header(dialect: Dialect, name: &str, sandbox_headers: boo
 mod tests {
     use super::*;
 
-    fn kind(d: Dialect, m: &str, p: &str) -> Option<RouteKind> {
+    fn kind(d: DialectId, m: &str, p: &str) -> Option<RouteKind> {
         route_of(d, m, p)
     }
 
     #[test]
     fn the_documents_routes_are_known() {
         assert_eq!(
-            kind(Dialect::Coinflow, "POST", "/api/checkout/merchant-initiated-transaction"),
+            kind(DialectId::Coinflow, "POST", "/api/checkout/merchant-initiated-transaction"),
             Some(RouteKind::Mit)
         );
         assert_eq!(
-            kind(Dialect::Coinflow, "POST", "/api/checkout/card/your-merchant-id"),
+            kind(DialectId::Coinflow, "POST", "/api/checkout/card/your-merchant-id"),
             Some(RouteKind::Cit)
         );
         assert_eq!(
-            kind(Dialect::Coinflow, "POST", "/api/checkout/zero-authorization/m_1"),
+            kind(DialectId::Coinflow, "POST", "/api/checkout/zero-authorization/m_1"),
             Some(RouteKind::Cit)
         );
-        assert_eq!(kind(Dialect::Infinic, "POST", "/api/intents"), Some(RouteKind::Cit));
-        assert_eq!(kind(Dialect::Infinic, "POST", "/api/intents/auto-attempt"), Some(RouteKind::Mit));
+        assert_eq!(kind(DialectId::Infinic, "POST", "/api/intents"), Some(RouteKind::Cit));
+        assert_eq!(kind(DialectId::Infinic, "POST", "/api/intents/auto-attempt"), Some(RouteKind::Mit));
         assert_eq!(
-            kind(Dialect::Infinic, "GET", "/api/intents/550e8400-e29b-41d4-a716-446655440000"),
+            kind(DialectId::Infinic, "GET", "/api/intents/550e8400-e29b-41d4-a716-446655440000"),
             Some(RouteKind::ReadOnly)
         );
-        assert_eq!(kind(Dialect::Spg, "POST", "/api/v2/payments"), Some(RouteKind::Payment));
-        assert_eq!(kind(Dialect::Axerve, "POST", "/api/v1/payment/submit"), Some(RouteKind::Payment));
+        assert_eq!(kind(DialectId::Spg, "POST", "/api/v2/payments"), Some(RouteKind::Payment));
+        assert_eq!(kind(DialectId::Axerve, "POST", "/api/v1/payment/submit"), Some(RouteKind::Payment));
     }
 
     /// Issue 11's look-alikes and every variant a processor might read as a known route.
@@ -273,21 +270,21 @@ mod tests {
             "/api/checkout/card/m%31",
             "/api/checkout/zero-authorization/CARD",
         ];
-        assert!(route_of(Dialect::Coinflow, "POST", mit).is_some());
+        assert!(route_of(DialectId::Coinflow, "POST", mit).is_some());
         for v in variants {
-            assert_eq!(route_of(Dialect::Coinflow, "POST", v), None, "{v}");
+            assert_eq!(route_of(DialectId::Coinflow, "POST", v), None, "{v}");
         }
         for m in ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "post", "TRACE"] {
-            assert_eq!(route_of(Dialect::Coinflow, m, mit), None, "{m}");
+            assert_eq!(route_of(DialectId::Coinflow, m, mit), None, "{m}");
         }
-        assert_eq!(kind(Dialect::Infinic, "GET", "/api/intents/auto-attempt"), None);
-        assert_eq!(kind(Dialect::Infinic, "GET", "/api/intents/AUTO-ATTEMPT"), None);
-        assert_eq!(kind(Dialect::Infinic, "GET", "/api/intents"), None);
-        assert_eq!(kind(Dialect::Infinic, "POST", "/api/intents/550e8400"), None);
-        assert_eq!(kind(Dialect::Infinic, "GET", &format!("/api/intents/{}", "a".repeat(129))), None);
-        assert_eq!(kind(Dialect::Spg, "POST", "/api/v2/payments/"), None);
-        assert_eq!(kind(Dialect::Spg, "POST", "/api/V2/payments"), None);
-        assert_eq!(kind(Dialect::Axerve, "POST", "/"), None);
+        assert_eq!(kind(DialectId::Infinic, "GET", "/api/intents/auto-attempt"), None);
+        assert_eq!(kind(DialectId::Infinic, "GET", "/api/intents/AUTO-ATTEMPT"), None);
+        assert_eq!(kind(DialectId::Infinic, "GET", "/api/intents"), None);
+        assert_eq!(kind(DialectId::Infinic, "POST", "/api/intents/550e8400"), None);
+        assert_eq!(kind(DialectId::Infinic, "GET", &format!("/api/intents/{}", "a".repeat(129))), None);
+        assert_eq!(kind(DialectId::Spg, "POST", "/api/v2/payments/"), None);
+        assert_eq!(kind(DialectId::Spg, "POST", "/api/V2/payments"), None);
+        assert_eq!(kind(DialectId::Axerve, "POST", "/"), None);
     }
 
     #[test]
@@ -308,21 +305,21 @@ mod tests {
             "transfer-encoding",
             "x-user-id-override",
         ] {
-            for d in Dialect::ALL {
+            for d in DialectId::ALL {
                 assert!(!forwards_header(d, dropped, true), "{dropped} to {d:?}");
             }
         }
-        assert!(forwards_header(Dialect::Coinflow, "x-user-id", false));
-        assert!(!forwards_header(Dialect::Spg, "x-user-id", false));
-        assert!(forwards_header(Dialect::Infinic, "authorization", false));
-        assert!(forwards_header(Dialect::Spg, "idempotency-key", false));
-        assert!(!forwards_header(Dialect::Spg, "x-sandbox-card", false));
-        assert!(forwards_header(Dialect::Spg, "x-sandbox-card", true));
+        assert!(forwards_header(DialectId::Coinflow, "x-user-id", false));
+        assert!(!forwards_header(DialectId::Spg, "x-user-id", false));
+        assert!(forwards_header(DialectId::Infinic, "authorization", false));
+        assert!(forwards_header(DialectId::Spg, "idempotency-key", false));
+        assert!(!forwards_header(DialectId::Spg, "x-sandbox-card", false));
+        assert!(forwards_header(DialectId::Spg, "x-sandbox-card", true));
     }
 
     #[test]
     fn not_found_speaks_the_dialect() {
-        for d in Dialect::ALL {
+        for d in DialectId::ALL {
             let r = not_found(d, "POST");
             assert_eq!(r.status, 404);
             let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();

@@ -1,8 +1,9 @@
 //! The drop-in proxies over memory: fail closed, forwarding, headers, customer-level history.
 
+use mitgate_dialects::DialectId;
+
 use super::mit::card_data_path;
 use crate::app::Forwarded;
-use crate::dialect::Dialect;
 use crate::handlers::testkit::*;
 use crate::handlers::{agreements, decisions};
 use crate::http::{HttpRequest, HttpResponse};
@@ -70,7 +71,7 @@ fn proxy_fails_closed_on_unknown_routes() {
 #[test]
 fn proxy_forwards_the_read_only_route() {
     let mut w = seeded();
-    w.config.processor_urls.push((Dialect::Infinic, "http://infinic.test".into()));
+    w.config.processor_urls.push((DialectId::Infinic, "http://infinic.test".into()));
     let read = |method: &str, body: &str| {
         w.run(|app| {
             let mut r = req(
@@ -80,7 +81,7 @@ fn proxy_forwards_the_read_only_route() {
                 &[("authorization", "Bearer k")],
             );
             r.query = "iauth=tok_1".into();
-            block_on(crate::proxy::handle(app, "demo", Dialect::Infinic, &r))
+            block_on(crate::proxy::handle(app, "demo", DialectId::Infinic, &r))
         })
     };
     assert_eq!(read("GET", "{}").status, 200);
@@ -253,6 +254,6 @@ fn proxy(
     w.run(|app| {
         let mut r = req(method, path, body, headers);
         r.query = query.to_string();
-        block_on(crate::proxy::handle(app, "demo", Dialect::Coinflow, &r))
+        block_on(crate::proxy::handle(app, "demo", DialectId::Coinflow, &r))
     })
 }

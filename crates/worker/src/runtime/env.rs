@@ -5,10 +5,10 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use worker::Env;
 
 use mitgate_core::time::Timestamp;
+use mitgate_dialects::DialectId;
 
-use crate::app::{Config, DEFAULT_MAX_BODY_BYTES, DEFAULT_PROCESSOR_TIMEOUT_MS};
+use crate::app::{url_var, Config, DEFAULT_MAX_BODY_BYTES, DEFAULT_PROCESSOR_TIMEOUT_MS};
 use crate::auth::MerchantKeys;
-use crate::dialect::Dialect;
 use crate::error::ErrorCode;
 use crate::http::HttpResponse;
 
@@ -31,7 +31,8 @@ pub(super) fn config(env: &Env) -> Result<Config, HttpResponse> {
     })?;
     let keys =
         MerchantKeys::parse(&keys_json).map_err(|m| HttpResponse::error(ErrorCode::NotConfigured, m))?;
-    let processor_urls = Dialect::ALL.iter().filter_map(|d| var(env, d.url_var()).map(|u| (*d, u))).collect();
+    let processor_urls =
+        DialectId::ALL.iter().filter_map(|d| var(env, url_var(*d)).map(|u| (*d, u))).collect();
     Ok(Config {
         keys,
         processor_urls,

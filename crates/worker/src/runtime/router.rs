@@ -8,11 +8,11 @@
 
 use std::future::Future;
 
+use mitgate_dialects::DialectId;
 use worker::{Request, Response, RouteContext, Router};
 
 use super::serve::{finish, handler, read_body, serve, Handler, Meta, Spec, EVALUATION, METERED, PLAIN};
 use crate::app::DEFAULT_MAX_BODY_BYTES;
-use crate::dialect::Dialect;
 use crate::handlers::{agreements, charges, customers, decisions, outcomes, policy};
 use crate::http::HttpResponse;
 use crate::paths;
@@ -53,10 +53,10 @@ pub(super) fn routes(meta: Meta) -> Router<'static, Meta> {
         .on_async("/v1/customers/:customer/agreements", |req, ctx| {
             on(req, ctx, [("GET", PLAIN, handler(customers::agreements))])
         })
-        .on_async("/infinic/*path", |req, ctx| dialect_proxy(req, ctx, Dialect::Infinic))
-        .on_async("/coinflow/*path", |req, ctx| dialect_proxy(req, ctx, Dialect::Coinflow))
-        .on_async("/spg/*path", |req, ctx| dialect_proxy(req, ctx, Dialect::Spg))
-        .on_async("/axerve/*path", |req, ctx| dialect_proxy(req, ctx, Dialect::Axerve))
+        .on_async("/infinic/*path", |req, ctx| dialect_proxy(req, ctx, DialectId::Infinic))
+        .on_async("/coinflow/*path", |req, ctx| dialect_proxy(req, ctx, DialectId::Coinflow))
+        .on_async("/spg/*path", |req, ctx| dialect_proxy(req, ctx, DialectId::Spg))
+        .on_async("/axerve/*path", |req, ctx| dialect_proxy(req, ctx, DialectId::Axerve))
         .or_else_any_method_async("/*rest", unknown)
 }
 
@@ -111,11 +111,11 @@ async fn not_allowed(mut req: Request, ctx: RouteContext<Meta>, allow: &[&str]) 
 async fn dialect_proxy(
     mut req: Request,
     ctx: RouteContext<Meta>,
-    dialect: Dialect,
+    dialect: DialectId,
 ) -> worker::Result<Response> {
     let method = req.inner().method();
     let raw = req.path();
-    let path = raw.strip_prefix('/').and_then(|p| p.strip_prefix(dialect.as_str())).unwrap_or("");
+    let path = raw.strip_prefix('/').and_then(|p| p.strip_prefix(dialect.name())).unwrap_or("");
     let allowed = paths::proxy_methods(dialect, path);
     if !allowed.is_empty() && !allowed.contains(&method.as_str()) {
         drain(&mut req).await;

@@ -7,8 +7,8 @@ use mitgate_core::json::{FromJson, Path, Value};
 use mitgate_core::model::{Agreement, Attempt, Payment};
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::FieldError;
+use mitgate_dialects::DialectId;
 
-use crate::dialect::Dialect;
 use crate::http::HttpResponse;
 
 /// How long idempotency records live.
@@ -22,8 +22,8 @@ pub(crate) struct AgreementRecord {
     pub payments: Vec<Payment>,
     /// The processor dialect charges on this agreement go to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dialect: Option<Dialect>,
-    /// Dialect values a rendered MIT needs (SPG `terminalId`, ...); never card data.
+    pub dialect: Option<DialectId>,
+    /// DialectId values a rendered MIT needs (SPG `terminalId`, ...); never card data.
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub processor_context: serde_json::Map<String, serde_json::Value>,
     pub created_at: Timestamp,

@@ -2,12 +2,12 @@
 use mitgate_core::json::from_str;
 use mitgate_core::model::{Agreement, Attempt};
 use mitgate_core::time::Timestamp;
+use mitgate_dialects::DialectId;
 
 use super::durable_object::{ObjectOp, OpKind};
 use super::indexes::{ATTEMPT_REF, PAYMENT, PENDING_CIT, TOKEN};
 use super::keys::idempotency_key;
 use super::*;
-use crate::dialect::Dialect;
 use crate::http::HttpResponse;
 
 /// A merge whose latest ledger cannot be read writes nothing: a concurrent reservation survives.
@@ -78,7 +78,7 @@ fn records_read_back() {
     let record = AgreementRecord {
         agreement,
         payments: vec![],
-        dialect: Some(Dialect::Spg),
+        dialect: Some(DialectId::Spg),
         processor_context,
         created_at: at,
         updated_at: at,
