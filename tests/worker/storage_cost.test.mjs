@@ -23,7 +23,9 @@ const mitBody = (paymentId, cents = 1000) => ({ subtotal: { cents, currency: "US
 const charge = (paymentId, amount) => ({ reference: paymentId, customerId: "customer-123", amount: { amount, currency: "USD" } });
 
 // The exact counts, per store and request kind (docs/worker.md, "Storage cost"). The policy was just PUT
-// through this isolate, so no request here reads it from KV (store.rs, `PolicyCache`).
+// through this isolate, so no request here reads it from KV (store.rs, `PolicyCache`). With the Durable
+// Object store a charge's one call to its agreement's object decides and reserves (the ledger is not read
+// first); the others are the idempotency key's object (claim, answer) and the customer's index.
 const EXPECTED = {
   kv: {
     "proxied MIT allowed, Idempotency-Key": "kv_reads=6; kv_writes=3; do_calls=2",
@@ -34,10 +36,10 @@ const EXPECTED = {
     "POST /v1/decisions allowed": "kv_reads=4; kv_writes=0; do_calls=0",
   },
   durable_object: {
-    "proxied MIT allowed, Idempotency-Key": "kv_reads=2; kv_writes=1; do_calls=6",
-    "proxied MIT allowed, no Idempotency-Key": "kv_reads=2; kv_writes=1; do_calls=4",
+    "proxied MIT allowed, Idempotency-Key": "kv_reads=2; kv_writes=1; do_calls=5",
+    "proxied MIT allowed, no Idempotency-Key": "kv_reads=2; kv_writes=1; do_calls=3",
     "proxied MIT refused (above ceiling), Idempotency-Key": "kv_reads=2; kv_writes=0; do_calls=4",
-    "POST /v1/charges allowed, Idempotency-Key": "kv_reads=2; kv_writes=1; do_calls=6",
+    "POST /v1/charges allowed, Idempotency-Key": "kv_reads=2; kv_writes=1; do_calls=5",
     "POST /v1/charges refused (above ceiling), Idempotency-Key": "kv_reads=2; kv_writes=0; do_calls=4",
     "POST /v1/decisions allowed": "kv_reads=2; kv_writes=0; do_calls=2",
   },

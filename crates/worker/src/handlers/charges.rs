@@ -15,7 +15,7 @@ use mitgate_dialects::{DialectId, MitRequest};
 use serde::Serialize;
 
 use super::decisions::{parse_charge, refusal_response};
-use super::load::load;
+use super::load::load_with;
 use super::outcomes::record_outcome;
 use crate::app::{flatten, processor_base, store_failed, Answer, App, Call, Forwarded, Outbound, Processor};
 use crate::error::{ErrorCode, ResponseKind};
@@ -65,13 +65,37 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
     request: ChargeRequest,
     build: &BuildOutbound<'_>,
 ) -> Result<ChargeResult, HttpResponse> {
-    let loaded = load(app, merchant, request).await.map_err(|e| store_failed(&e))?;
-    let decision = engine::evaluate(&loaded.evaluation);
-    let (Verdict::Allowed, Some(record)) = (decision.outcome, loaded.record) else {
-        return Ok(ChargeResult::Refused(Box::new(decision)));
+    // With the Durable Object store the agreement's object decides on the ledger it holds, in the
+    // reservation call itself: the ledger is neither read first nor sent (one object call per charge
+    // before forwarding, issue 14). With KV the Worker decides on the ledger it read.
+    let object_decides = app.stores.ledgers_in_objects();
+    let mut loaded =
+        load_with(app, merchant, request, !object_decides).await.map_err(|e| store_failed(&e))?;
+    let record = match loaded.record.take() {
+        Some(record) if object_decides => record,
+        record => {
+            let decision = engine::evaluate(&loaded.evaluation);
+            let (Verdict::Allowed, Some(record)) = (decision.outcome, record) else {
+                return Ok(ChargeResult::Refused(Box::new(decision)));
+            };
+            record
+        }
     };
     let attempt_id = (app.new_id)();
-    let (dialect, outbound) = build(&record, &loaded.evaluation.request, &attempt_id)?;
+    let (dialect, outbound) = match build(&record, &loaded.evaluation.request, &attempt_id) {
+        Ok(built) => built,
+        // A charge that cannot be sent is still answered with its refusal when the ledger refuses it.
+        Err(cannot_send) if object_decides => {
+            let ledger = app.stores.attempts(merchant, &record.agreement.id).await;
+            loaded.evaluation.history.attempts = ledger.map_err(|e| store_failed(&e))?.attempts;
+            let decision = engine::evaluate(&loaded.evaluation);
+            return match decision.outcome {
+                Verdict::Allowed => Err(cannot_send),
+                Verdict::Refused => Ok(ChargeResult::Refused(Box::new(decision))),
+            };
+        }
+        Err(cannot_send) => return Err(cannot_send),
+    };
     let agreement_id = record.agreement.id.clone();
 
     // Reserve: the pending attempt holds a velocity slot before anything leaves the Worker. The store

@@ -71,10 +71,21 @@ pub(crate) async fn load<K: Kv, P>(
     merchant: &str,
     request: ChargeRequest,
 ) -> Result<Loaded, StoreError> {
+    load_with(app, merchant, request, true).await
+}
+
+/// [`load`] without the agreement's own ledger (`history.attempts` empty) when `read_ledger` is false:
+/// a charge whose agreement's Durable Object decides on the ledger it holds (`handlers/charges.rs`).
+pub(crate) async fn load_with<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    request: ChargeRequest,
+    read_ledger: bool,
+) -> Result<Loaded, StoreError> {
     let record = resolve(app, merchant, &request).await?;
     let ledger = match &record {
-        Some(r) => app.stores.attempts(merchant, &r.agreement.id).await?,
-        None => AttemptLedger::default(),
+        Some(r) if read_ledger => app.stores.attempts(merchant, &r.agreement.id).await?,
+        Some(_) | None => AttemptLedger::default(),
     };
     let policy = app.stores.policy(merchant).await?.unwrap_or_default();
     let payments = match &record {

@@ -173,6 +173,53 @@ fn durable_object_store_reserves_and_records() {
     assert!(w.stores.counters.do_calls.get() > 0);
 }
 
+/// With the Durable Object store the agreement's object decides a charge in its reservation call: an
+/// allowed charge is one object call before forwarding (and one to record the outcome), a refused one is
+/// one call, and the answers are byte-identical to the KV store's. A refused charge that could not be
+/// sent either (no dialect) is answered with its refusal, as with KV.
+#[test]
+fn durable_object_store_decides_in_one_call() {
+    let post = |w: &World, body: &str| {
+        w.stores.counters.do_calls.set(0);
+        w.run(|app| {
+            let r = req("POST", "/v1/charges", body, &[]);
+            crate::app::flatten(block_on(charges::post(app, &call("demo", &r))))
+        })
+    };
+    let (kv, objects) = (seeded(), seeded_objects());
+    let allowed = (post(&kv, CHARGE), post(&objects, CHARGE));
+    assert_eq!(allowed.1.status, 200, "{}", String::from_utf8_lossy(&allowed.1.body));
+    assert_eq!(objects.stores.counters.do_calls.get(), 2, "reserve (decided there), then the outcome");
+    assert_eq!(allowed.0.body, allowed.1.body);
+    let refused = (post(&kv, CHARGE), post(&objects, CHARGE));
+    assert_eq!(refused.1.status, 429, "{}", String::from_utf8_lossy(&refused.1.body));
+    assert_eq!(objects.stores.counters.do_calls.get(), 1, "one call: the object refused on its ledger");
+    assert_eq!(refused.0.body, refused.1.body, "the same refusal, byte for byte");
+    assert_eq!(objects.processor.sent.borrow().len(), 1);
+    // An agreement without a dialect: a refusal is still a refusal; an allowed charge cannot be sent.
+    let no_dialect =
+        AGREEMENT.replace(r#""id": "pay_1""#, r#""id": "pay_2""#).replace(r#", "dialect": "coinflow""#, "");
+    for w in [&kv, &objects] {
+        w.run(|app| {
+            let r = req("PUT", "/v1/agreements/pay_2", &no_dialect, &[]);
+            assert_eq!(
+                block_on(agreements::put(app, &Call { id: "pay_2", ..call("demo", &r) })).unwrap().status,
+                201
+            );
+        });
+    }
+    let above = r#"{"reference": "pay_2", "amount": {"amount": "70.00", "currency": "USD"}}"#;
+    let refused = (post(&kv, above), post(&objects, above));
+    assert_eq!(refused.1.status, 410, "{}", String::from_utf8_lossy(&refused.1.body));
+    assert_eq!(refused.0.body, refused.1.body);
+    let unsendable =
+        (post(&kv, &above.replace("70.00", "10.00")), post(&objects, &above.replace("70.00", "10.00")));
+    assert_eq!(unsendable.1.status, unsendable.0.status);
+    assert_eq!(unsendable.0.body, unsendable.1.body);
+    assert!(String::from_utf8_lossy(&unsendable.1.body).contains("no_processor"));
+    assert_eq!(objects.processor.sent.borrow().len(), 1, "nothing more forwarded");
+}
+
 #[test]
 fn durable_object_failure_fails_closed() {
     let w = seeded_objects();

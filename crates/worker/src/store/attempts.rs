@@ -174,6 +174,12 @@ impl<K: Kv> AttemptStore for Attempts<'_, K> {
 }
 
 impl<K: Kv> Stores<K> {
+    /// Whether ledgers live in the agreements' Durable Objects (then the object decides a charge on its
+    /// own ledger when it reserves: `ObjectAttempts`).
+    pub fn ledgers_in_objects(&self) -> bool {
+        self.objects.is_some()
+    }
+
     /// Where this request's charges reserve their slots.
     pub fn attempt_store(&self) -> Attempts<'_, K> {
         match &self.objects {
