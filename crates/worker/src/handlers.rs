@@ -59,3 +59,17 @@ pub(crate) fn parse_body<T: FromJson>(req: &HttpRequest) -> Result<T, HttpRespon
 pub(crate) fn now_plus_a_day(now: Timestamp) -> Timestamp {
     now.plus_seconds(86_400)
 }
+
+/// The answer of `GET /` (openapi.yaml `Health`), the one route answered without a key.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Health {
+    /// Always `mitgate`.
+    pub service: &'static str,
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+impl Health {
+    /// The only health answer there is.
+    pub(crate) const OK: Health = Health { service: "mitgate", status: "ok" };
+}

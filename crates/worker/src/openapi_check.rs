@@ -1,5 +1,6 @@
-//! The typed answers against `openapi.yaml`: the error codes are its `ErrorCode` enum, and the members the
-//! error body and the charge answer always write are their schemas' `required` lists. The document keeps
+//! The typed answers against `openapi.yaml`: the error codes are its `ErrorCode` enum, and the members each
+//! canonical answer (error, charge, decision, refusal, agreement, limits, customer's agreements, health)
+//! always writes are its schema's `required` list. The document keeps
 //! these lists in YAML flow style (`[a, b]`) on one line, which is all this reads.
 
 use std::collections::BTreeSet;
@@ -59,4 +60,49 @@ fn the_charge_answer_writes_what_the_document_requires() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(members(&r, &[]), list("ChargeAnswer", None, "required"));
     assert_eq!(members(&r, &["processor"]), list("ChargeAnswer", Some("processor"), "required"));
+}
+
+/// Each canonical answer's members, from the handler itself over the seeded memory store.
+#[test]
+fn the_canonical_answers_write_what_the_document_requires() {
+    use crate::app::flatten;
+    use crate::handlers::testkit::{call, on, req, CHARGE};
+    use crate::handlers::{agreements, decisions, Health};
+    use crate::test_util::block_on;
+
+    let w = seeded();
+    let decision = w.run(|app| {
+        flatten(block_on(decisions::post(app, &call("demo", &req("POST", "/v1/decisions", CHARGE, &[])))))
+    });
+    assert_eq!(decision.status, 200);
+    assert_eq!(members(&decision, &[]), list("DecisionAnswer", None, "required"));
+
+    let too_much = r#"{"reference": "pay_1", "amount": {"amount": "9999.00", "currency": "USD"}}"#;
+    let refused = w.run(|app| flatten(block_on(charge_post(app, too_much))));
+    assert_eq!(members(&refused, &[]), list("Refusal", None, "required"));
+
+    let get = req("GET", "/v1/agreements/pay_1", "", &[]);
+    let record = w.run(|app| flatten(block_on(agreements::get(app, &on("demo", "pay_1", &get)))));
+    assert_eq!(record.status, 200);
+    assert_eq!(members(&record, &[]), list("AgreementRecord", None, "required"));
+    assert_eq!(members(&record, &["history"]), list("AgreementRecord", Some("history"), "required"));
+
+    let limits = w.run(|app| flatten(block_on(agreements::limits(app, &on("demo", "pay_1", &get)))));
+    assert_eq!(limits.status, 200);
+    assert_eq!(members(&limits, &[]), list("LimitsAnswer", None, "required"));
+
+    let customers = crate::handlers::customers::CustomerAgreements { customer_id: "c", agreements: Vec::new() };
+    let customers = HttpResponse::json_in_name_order(200, &customers);
+    assert_eq!(members(&customers, &[]), list("CustomerAgreements", None, "required"));
+
+    let health = HttpResponse::json_in_name_order(200, &Health::OK);
+    assert_eq!(members(&health, &[]), list("Health", None, "required"));
+}
+
+async fn charge_post<K: crate::store::Kv, P: crate::app::Processor>(
+    app: &crate::app::App<'_, K, P>,
+    body: &str,
+) -> crate::app::Answer {
+    let r = crate::handlers::testkit::req("POST", "/v1/charges", body, &[]);
+    crate::handlers::charges::post(app, &crate::handlers::testkit::call("demo", &r)).await
 }

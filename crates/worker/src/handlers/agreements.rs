@@ -1,11 +1,14 @@
 //! `/v1/agreements/{id}`: read, write (never loosening a status), revoke, and the limits left.
 
+use mitgate_core::decision::Limits;
 use mitgate_core::engine::{self, LimitsQuery};
 use mitgate_core::json::{FromJson, Path, Value};
-use mitgate_core::model::{Agreement, AgreementStatus, History};
+use mitgate_core::model::{Agreement, AgreementStatus, Attempt, History, Payment};
 use mitgate_core::state;
+use mitgate_core::time::Timestamp;
 use mitgate_core::validate::FieldError;
 use mitgate_dialects::DialectId;
+use serde::Serialize;
 
 use super::load::{credential_attempts, index_customer, payments_of};
 use super::{forbidden, not_found, now_plus_a_day, parse_body};
@@ -38,16 +41,56 @@ impl FromJson for PutAgreement {
     }
 }
 
-/// An agreement as `GET /v1/agreements/{id}` answers it: the agreement, its payments and attempts.
-pub(crate) fn record_json(record: &AgreementRecord, ledger: &AttemptLedger) -> serde_json::Value {
-    serde_json::json!({
-        "agreement": record.agreement,
-        "history": {"payments": record.payments, "attempts": ledger.attempts},
-        "dialect": record.dialect,
-        "processorContext": record.processor_context,
-        "createdAt": record.created_at,
-        "updatedAt": record.updated_at,
-    })
+/// An agreement as `GET /v1/agreements/{id}` answers it: the agreement, its payments and attempts
+/// (openapi.yaml `AgreementRecord`). Written with `HttpResponse::json_in_name_order`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RecordView<'a> {
+    /// The agreement.
+    pub agreement: &'a Agreement,
+    /// Its payments and its attempt ledger.
+    pub history: HistoryView<'a>,
+    /// The processor it was made with.
+    pub dialect: Option<DialectId>,
+    /// The processor's own fields kept for its MITs.
+    pub processor_context: &'a serde_json::Map<String, serde_json::Value>,
+    /// When it was first stored.
+    pub created_at: Timestamp,
+    /// When it was last written.
+    pub updated_at: Timestamp,
+}
+
+/// `RecordView.history`.
+#[derive(Debug, Serialize)]
+pub(crate) struct HistoryView<'a> {
+    /// The CIT payments.
+    pub payments: &'a [Payment],
+    /// The MIT attempts.
+    pub attempts: &'a [Attempt],
+}
+
+/// The view of `record` with its `ledger`.
+pub(crate) fn record_json<'a>(record: &'a AgreementRecord, ledger: &'a AttemptLedger) -> RecordView<'a> {
+    RecordView {
+        agreement: &record.agreement,
+        history: HistoryView { payments: &record.payments, attempts: &ledger.attempts },
+        dialect: record.dialect,
+        processor_context: &record.processor_context,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+    }
+}
+
+/// The answer of `GET /v1/agreements/{id}/limits` (openapi.yaml `LimitsAnswer`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LimitsAnswer<'a> {
+    /// The instant the limits are computed at.
+    pub now: Timestamp,
+    /// The agreement's status.
+    pub agreement_status: AgreementStatus,
+    /// The limits.
+    pub limits: &'a Limits,
 }
 
 /// Loads an agreement the caller owns: 404 when missing, which is what another merchant's id gives too
@@ -70,7 +113,7 @@ pub(crate) async fn get<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answe
     let (merchant, id) = (call.merchant, call.id);
     let record = owned(app, merchant, id).await?;
     let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
-    Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
+    Ok(HttpResponse::json_in_name_order(200, &record_json(&record, &ledger)))
 }
 
 /// `PUT /v1/agreements/{id}`: creates or replaces an agreement (never loosening its status) and adds
@@ -159,7 +202,8 @@ pub(crate) async fn put<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answe
             ledger.attempts.push(attempt);
         }
     }
-    let answer = HttpResponse::json(if created { 201 } else { 200 }, &record_json(&record, &ledger));
+    let answer =
+        HttpResponse::json_in_name_order(if created { 201 } else { 200 }, &record_json(&record, &ledger));
     Ok(match index_customer(app, &record).await {
         Ok(()) => answer,
         Err(m) => answer.with_header("x-mitgate-warning", m),
@@ -200,7 +244,7 @@ pub(crate) async fn delete<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> An
     record.updated_at = app.now;
     app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
     let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
-    Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
+    Ok(HttpResponse::json_in_name_order(200, &record_json(&record, &ledger)))
 }
 
 /// `GET /v1/agreements/{id}/limits`: what the policy still allows on this agreement now.
@@ -219,8 +263,6 @@ pub(crate) async fn limits<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> An
         history: History { payments, attempts: ledger.attempts, credential_attempts },
     };
     let limits = engine::limits(&query);
-    Ok(HttpResponse::json(
-        200,
-        &serde_json::json!({"now": app.now, "agreementStatus": query.agreement.status, "limits": limits}),
-    ))
+    let answer = LimitsAnswer { now: app.now, agreement_status: query.agreement.status, limits: &limits };
+    Ok(HttpResponse::json_in_name_order(200, &answer))
 }

@@ -5,12 +5,13 @@
 use std::borrow::Cow;
 
 use mitgate_core::api::evaluate_json;
-use mitgate_core::decision::Decision;
+use mitgate_core::decision::{Decision, Verdict};
 use mitgate_core::engine;
 use mitgate_core::json::{self, FromJson, Kind, Path, Value};
 use mitgate_core::model::ChargeRequest;
 use mitgate_core::time::Timestamp;
 use mitgate_core::validate::{FieldError, MAX_INPUT_BYTES};
+use serde::Serialize;
 
 use super::load::load;
 use super::{invalid_one, now_plus_a_day, strip_root};
@@ -80,7 +81,25 @@ pub(crate) async fn post<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answ
     let request = parse_charge(req, merchant, app.now)?;
     let loaded = load(app, merchant, request).await.map_err(|e| store_failed(&e))?;
     let decision = engine::evaluate(&loaded.evaluation);
-    Ok(HttpResponse::json(200, &serde_json::json!({"now": app.now, "decision": decision})))
+    Ok(HttpResponse::json_in_name_order(200, &DecisionAnswer { now: app.now, decision: &decision }))
+}
+
+/// The answer of `POST /v1/decisions` (openapi.yaml `DecisionAnswer`).
+#[derive(Debug, Serialize)]
+pub(crate) struct DecisionAnswer<'a> {
+    /// The instant the decision was made at.
+    pub now: Timestamp,
+    /// The decision.
+    pub decision: &'a Decision,
+}
+
+/// A refusal on the canonical routes (openapi.yaml `Refusal`).
+#[derive(Debug, Serialize)]
+pub(crate) struct Refusal<'a> {
+    /// Always `refused`.
+    pub outcome: Verdict,
+    /// The decision, every violated rule with its numbers.
+    pub decision: &'a Decision,
 }
 
 /// `POST /v1/decisions/evaluate`: the engine on a self-contained input, byte for byte what
@@ -95,9 +114,9 @@ pub(crate) async fn evaluate<K, P>(_app: &App<'_, K, P>, call: &Call<'_>) -> Ans
 
 /// A refusal on the canonical routes: the decision, `Retry-After` when waiting helps.
 pub(crate) fn refusal_response(decision: &Decision) -> HttpResponse {
-    let mut r = HttpResponse::json(
+    let mut r = HttpResponse::json_in_name_order(
         decision.http_status,
-        &serde_json::json!({"outcome": "refused", "decision": decision}),
+        &Refusal { outcome: Verdict::Refused, decision },
     );
     if let Some(s) = decision.retry_after_seconds {
         r = r.with_header("retry-after", s.to_string());

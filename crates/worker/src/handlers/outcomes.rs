@@ -78,7 +78,7 @@ pub(crate) async fn post<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answ
         app.stores.merge_attempt(merchant, id, settled).await.map_err(|e| partial(&e))?;
     }
     let ledger = AttemptLedger { attempts: next.attempts };
-    Ok(HttpResponse::json(200, &record_json(&record, &ledger)))
+    Ok(HttpResponse::json_in_name_order(200, &record_json(&record, &ledger)))
 }
 
 /// What recording an outcome did.

@@ -95,7 +95,7 @@ async fn health(req: Request, ctx: RouteContext<Meta>) -> worker::Result<Respons
     if method != "GET" {
         return not_allowed(req, ctx, &["GET"]).await;
     }
-    let body = HttpResponse::json(200, &serde_json::json!({"service": "mitgate", "status": "ok"}));
+    let body = HttpResponse::json_in_name_order(200, &crate::handlers::Health::OK);
     finish(&method, &req.path(), body, None, &ctx.data)
 }
 
