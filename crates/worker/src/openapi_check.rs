@@ -91,7 +91,8 @@ fn the_canonical_answers_write_what_the_document_requires() {
     assert_eq!(limits.status, 200);
     assert_eq!(members(&limits, &[]), list("LimitsAnswer", None, "required"));
 
-    let customers = crate::handlers::customers::CustomerAgreements { customer_id: "c", agreements: Vec::new() };
+    let customers =
+        crate::handlers::customers::CustomerAgreements { customer_id: "c", agreements: Vec::new() };
     let customers = HttpResponse::json_in_name_order(200, &customers);
     assert_eq!(members(&customers, &[]), list("CustomerAgreements", None, "required"));
 
