@@ -63,9 +63,10 @@ pub(crate) struct Stores<K> {
     /// The Durable Object namespace when `MITGATE_STORE = "durable_object"`: attempt ledgers and
     /// idempotency records then live there (`durable_object.rs`) instead of `VELOCITY` and `IDEMPOTENCY`.
     pub objects: Option<K>,
-    /// The Durable Object namespace idempotency keys are claimed in: `objects` with the Durable Object
-    /// store, and the same binding with the KV store, so a claim is atomic in every deployment that binds
-    /// `OBJECTS` (issue 15, item 3). `None` only without the binding (then KV, advisory).
+    /// The Durable Object namespace idempotency keys are claimed in, and customer indexes merged in:
+    /// `objects` with the Durable Object store, and the same binding with the KV store, so a claim and a
+    /// customer's index are atomic in every deployment that binds `OBJECTS` (issue 15, item 3). `None`
+    /// only without the binding (then KV, advisory).
     pub claim_objects: Option<K>,
     /// Storage operations made through these stores (one `Stores` per request).
     pub counters: Counters,
@@ -175,6 +176,12 @@ impl<K: Kv> Stores<K> {
     pub fn with_objects(mut self, objects: K) -> Self {
         self.objects = Some(objects);
         self
+    }
+
+    /// A Durable Object namespace for the state that must be exact in every deployment (idempotency
+    /// claims, customer indexes): the store's own objects, or the `OBJECTS` binding next to the KV store.
+    fn exact_objects(&self) -> Option<&K> {
+        self.objects.as_ref().or(self.claim_objects.as_ref())
     }
 
     async fn object<T: FromJson>(&self, objects: &K, name: &str, op: &ObjectOp) -> Result<T, StoreError> {

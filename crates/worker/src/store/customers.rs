@@ -85,7 +85,7 @@ impl<K: Kv> Stores<K> {
 
     /// A customer's index (empty when none was written).
     pub async fn customer_index(&self, merchant: &str, customer: &str) -> Result<CustomerIndex, StoreError> {
-        if let Some(objects) = &self.objects {
+        if let Some(objects) = self.exact_objects() {
             let op = ObjectOp::new(OpKind::CustomerIndex);
             return self.object(objects, &customer_object_name(merchant, customer), &op).await;
         }
@@ -93,8 +93,9 @@ impl<K: Kv> Stores<K> {
         Ok(parse(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default())
     }
 
-    /// Adds a CIT's payments to its customer's index. In a Durable Object the merge is atomic. With KV it
-    /// is read-merge-write, then read again: a concurrent CIT's write that dropped ours (last write wins)
+    /// Adds a CIT's payments to its customer's index. In a Durable Object (the store's, or the `OBJECTS`
+    /// binding next to the KV store) the merge is atomic. With KV alone it is read-merge-write, then read
+    /// again: a concurrent CIT's write that dropped ours (last write wins)
     /// is merged and written once more, up to three times (docs/worker.md: what remains of the race).
     pub async fn add_customer_payments(
         &self,
@@ -106,7 +107,7 @@ impl<K: Kv> Stores<K> {
         if add.payments.is_empty() {
             return Ok(());
         }
-        if let Some(objects) = &self.objects {
+        if let Some(objects) = self.exact_objects() {
             let op = ObjectOp { now: Some(now), ..ObjectOp::new(OpKind::CustomerAdd).with_body(add)? };
             let name = customer_object_name(merchant, customer);
             return self.object::<Null>(objects, &name, &op).await.map(|Null| ());

@@ -10,11 +10,6 @@ use super::{encode, parse, Kv, StoreError, Stores};
 use crate::tree::Null;
 
 impl<K: Kv> Stores<K> {
-    /// Where idempotency records live: a Durable Object namespace when there is one.
-    fn claims(&self) -> Option<&K> {
-        self.objects.as_ref().or(self.claim_objects.as_ref())
-    }
-
     /// The live record of an idempotency key, if any.
     pub async fn idempotency(
         &self,
@@ -22,7 +17,7 @@ impl<K: Kv> Stores<K> {
         key_digest: &str,
         now: Timestamp,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        if let Some(objects) = self.claims() {
+        if let Some(objects) = self.exact_objects() {
             let op = ObjectOp { now: Some(now), ..ObjectOp::new(OpKind::IdempotencyGet) };
             return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
         }
@@ -40,7 +35,7 @@ impl<K: Kv> Stores<K> {
         key_digest: &str,
         pending: &IdempotencyRecord,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        if let Some(objects) = self.claims() {
+        if let Some(objects) = self.exact_objects() {
             let op = ObjectOp::new(OpKind::IdempotencyClaim).with_body(pending)?;
             return self.object(objects, &idempotency_key(merchant, key_digest), &op).await;
         }
@@ -58,7 +53,7 @@ impl<K: Kv> Stores<K> {
         key_digest: &str,
         record: &IdempotencyRecord,
     ) -> Result<(), StoreError> {
-        if let Some(objects) = self.claims() {
+        if let Some(objects) = self.exact_objects() {
             let op = ObjectOp::new(OpKind::IdempotencyPut).with_body(record)?;
             return self
                 .object::<Null>(objects, &idempotency_key(merchant, key_digest), &op)
@@ -76,7 +71,7 @@ impl<K: Kv> Stores<K> {
 
     /// Frees a key (its request may be sent again).
     pub async fn delete_idempotency(&self, merchant: &str, key_digest: &str) -> Result<(), StoreError> {
-        if let Some(objects) = self.claims() {
+        if let Some(objects) = self.exact_objects() {
             let op = ObjectOp::new(OpKind::IdempotencyDelete);
             return self
                 .object::<Null>(objects, &idempotency_key(merchant, key_digest), &op)
