@@ -115,14 +115,23 @@ async fn route_and_answer<K: Kv, P: Processor>(
         )])),
         RequestKind::Cit => cit::cit(app, merchant, dialect, &base, &path, body, req).await,
         RequestKind::Mit => {
-            let body_key = match &soap_mit {
-                Some(call) => call.text("shopTransactionId").map(str::to_string),
-                None => mit::body_key(dialect, body),
+            // Parsed first: the dialect names the idempotency key (the header, else the body's own
+            // transaction id). Bad input is answered here, before any key is claimed.
+            let parsed = match &soap_mit {
+                Some(call) => axerve_soap::parse(merchant, call, req).map(|(p, json)| (p, Some(json))),
+                None => mit::parse_json_mit(merchant, dialect, body, req).map(|p| (p, None)),
             };
-            idempotent(app, merchant, req, body_key.as_deref().filter(|k| !k.is_empty()), async {
-                let r = match &soap_mit {
-                    Some(call) => axerve_soap::mit(app, merchant, call, &base, &path, req).await,
-                    None => mit::mit(app, merchant, dialect, &base, &path, body, req).await,
+            let (parsed, soap_json) = match parsed {
+                Ok(p) => p,
+                Err(answer) => return answer,
+            };
+            let key = parsed.request.idempotency_key.clone().filter(|k| !k.is_empty());
+            idempotent(app, merchant, req, key.as_deref(), async {
+                let r = match soap_mit.as_deref().zip(soap_json.as_deref()) {
+                    Some((call, json)) => {
+                        axerve_soap::mit(app, merchant, call, parsed, json, &base, &path, req).await
+                    }
+                    None => mit::mit(app, merchant, dialect, parsed, &base, &path, body, req).await,
                 };
                 let finality = finality_of(&r);
                 (r, finality)

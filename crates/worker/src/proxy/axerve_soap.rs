@@ -26,7 +26,7 @@
 use mitgate_core::validate::FieldError;
 use mitgate_dialects::axerve::soap::{self, Call, Operation, Service};
 use mitgate_dialects::axerve::{self, CitInput};
-use mitgate_dialects::{CitContext, DialectId};
+use mitgate_dialects::{CitContext, DialectId, ParsedMit};
 
 use super::capture::answer_capture;
 use super::forward::send_through;
@@ -324,21 +324,36 @@ fn check_terms(
     axerve::capture_cit(&CitInput { request: terms, response: placeholder }, &ctx).map(|_| ())
 }
 
-/// Decides a `callPagamS2S` `01N` / `03N` (the proxy runs it under `Idempotency-Key`).
+/// Parses a `callPagamS2S` `01N` / `03N` (its SOAP fields as the JSON form's members): the parsed MIT and
+/// that JSON, or the Fault naming the element.
+pub(crate) fn parse(
+    merchant: &str,
+    call: &Call,
+    req: &HttpRequest,
+) -> Result<(ParsedMit, String), HttpResponse> {
+    let json = call.json();
+    match parse_mit(merchant, &json, req, axerve::parse_mit) {
+        Ok(p) => Ok((p, json)),
+        Err(errors) => Err(fault_at(call, &errors)),
+    }
+}
+
+/// Decides a parsed `callPagamS2S` `01N` / `03N` (the proxy runs it under its idempotency key).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the call, its parse and where it goes, as the JSON dialects' `mit`"
+)]
 pub(crate) async fn mit<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
     call: &Call,
+    parsed: ParsedMit,
+    json: &str,
     base: &str,
     path: &str,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let json = call.json();
-    let parsed = match parse_mit(merchant, &json, req, axerve::parse_mit) {
-        Ok(p) => p,
-        Err(errors) => return fault_at(call, &errors),
-    };
     let refusal = |d: &mitgate_core::decision::Decision| soap::render_refusal(call, d);
     let answer = MitAnswer { refusal: &refusal, decision_header: true };
-    decide(app, merchant, DialectId::Axerve, parsed, outbound(app, base, path, req), &json, &answer).await
+    decide(app, merchant, DialectId::Axerve, parsed, outbound(app, base, path, req), json, &answer).await
 }

@@ -15,7 +15,6 @@ use crate::handlers::charges::{charge, link_infinic_attempt, ChargeResult};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::indexes::TOKEN;
 use crate::store::{AgreementRecord, Kv};
-use crate::tree::{member_at, text};
 
 /// The prologue of every MIT, whatever its dialect or wire format: what no MIT body may hold is refused
 /// ([`refused_mit_body`]), then the body is parsed in its dialect. `Err`: the field errors, for the
@@ -32,22 +31,6 @@ pub(super) fn parse_mit(
     }
     let headers = header_pairs(req);
     parse(body, &MitContext { merchant_id: merchant, headers: &headers, notice_sent_at: None })
-}
-
-/// The transaction id a dialect's MIT body names, which keys its idempotency when no `Idempotency-Key`
-/// header is sent: 002 `merchant.merchantTransactionId`, 003 `shopTransactionId` (the JSON form; the SOAP
-/// call's is read by the caller), 000 `reference_id`. Each document gives every MIT its own
-/// (`CARD-MIT-0001`, `OrderID_01N_001`, `subscription_month_2_...`), so a resend of the same MIT is
-/// answered from the first and never forwarded twice. Coinflow's MIT names none.
-pub(super) fn body_key(dialect: DialectId, body: &str) -> Option<String> {
-    let path: &[&str] = match dialect {
-        DialectId::Spg => &["merchant", "merchantTransactionId"],
-        DialectId::Axerve => &["shopTransactionId"],
-        DialectId::Infinic => return infinic_reference(body),
-        DialectId::Coinflow => return None,
-    };
-    let v = mitgate_core::json::parse(body).ok()?;
-    text(member_at(&v, path)?).map(str::to_string)
 }
 
 /// What no MIT body may hold whatever its dialect: a key given twice (ambiguous), card data (an MIT
@@ -113,21 +96,33 @@ async fn lookup<K: Kv, P>(
     }
 }
 
-/// An MIT in one of the JSON dialects: checked, parsed, then [`decide`]d.
+/// An MIT in one of the JSON dialects, checked and parsed; `Err` is its bad-input answer in the
+/// dialect's words. The parsed request names the MIT's idempotency key: the `Idempotency-Key` header, or
+/// the transaction id the dialect's body carries (002 `merchantTransactionId`, 003 `shopTransactionId`,
+/// 000 `reference_id`).
+pub(super) fn parse_json_mit(
+    merchant: &str,
+    dialect: DialectId,
+    body: &str,
+    req: &HttpRequest,
+) -> Result<ParsedMit, HttpResponse> {
+    parse_mit(merchant, body, req, |b, ctx| dialect.parse_mit(b, ctx))
+        .map_err(|errors| bad_input(dialect.render_errors(&errors)))
+}
+
+/// A parsed MIT in one of the JSON dialects, [`decide`]d.
+#[expect(clippy::too_many_arguments, reason = "the request, its parse and where it goes")]
 pub(super) async fn mit<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
     dialect: DialectId,
+    parsed: ParsedMit,
     base: &str,
     path: &str,
     body: &str,
     req: &HttpRequest,
 ) -> HttpResponse {
     let id = dialect;
-    let parsed = match parse_mit(merchant, body, req, |b, ctx| id.parse_mit(b, ctx)) {
-        Ok(p) => p,
-        Err(errors) => return bad_input(id.render_errors(&errors)),
-    };
     let out = outbound(base, path, req, dialect, app.config.sandbox_headers);
     let refusal = |d: &Decision| id.render_refusal(d);
     decide(
