@@ -3,7 +3,6 @@
 
 use sha2::{Digest, Sha256};
 
-use mitgate_core::json;
 use mitgate_core::validate::FieldError;
 
 use crate::app::{store_failed, App};
@@ -12,7 +11,6 @@ use crate::hash::{hex, sha256_hex};
 use crate::http::{drops_response_header, HttpRequest, HttpResponse};
 use crate::redact::redact_card_numbers;
 use crate::store::{IdempotencyRecord, Kv};
-use crate::tree::{member, text};
 
 /// SHA-256 hex of the route and the body (JSON bodies normalised: key order and spacing do not matter).
 pub(crate) fn fingerprint(req: &HttpRequest) -> String {
@@ -46,8 +44,8 @@ where
     let Some(key) = req.header("idempotency-key").or(body_key) else {
         return work.await.0;
     };
-    if key.is_empty() || key.len() > 255 {
-        return HttpResponse::invalid(&[FieldError::new("Idempotency-Key", "must be 1 to 255 characters")]);
+    if let Some(invalid) = invalid_key(key) {
+        return invalid;
     }
     let digest = sha256_hex(key.as_bytes());
     let fp = fingerprint(req);
@@ -100,10 +98,11 @@ pub(crate) fn decided_again_later(response: &HttpResponse) -> bool {
     response.status == 429 || (has("retry-after") && !has("x-mitgate-attempt-id"))
 }
 
-/// The canonical charge body's `idempotencyKey`, when it names one.
-pub(crate) fn canonical_body_key(req: &HttpRequest) -> Option<String> {
-    let v = json::parse(std::str::from_utf8(&req.body).ok()?).ok()?;
-    member(&v, "idempotencyKey").and_then(text).map(str::to_string)
+/// The 400 for an idempotency key mitgate does not take (empty, or longer than 255 bytes), named as the
+/// `Idempotency-Key` header.
+pub(crate) fn invalid_key(key: &str) -> Option<HttpResponse> {
+    (key.is_empty() || key.len() > 255)
+        .then(|| HttpResponse::invalid(&[FieldError::new("Idempotency-Key", "must be 1 to 255 characters")]))
 }
 
 /// Whether an answer is final: a refusal that says when to try again is not; otherwise its kind, as the

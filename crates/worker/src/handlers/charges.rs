@@ -20,7 +20,7 @@ use super::outcomes::record_outcome;
 use crate::app::{flatten, processor_base, store_failed, Answer, App, Call, Forwarded, Outbound, Processor};
 use crate::error::{ErrorCode, ResponseKind};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::idempotency::{canonical_body_key, finality_of, idempotent};
+use crate::idempotency::{finality_of, idempotent, invalid_key};
 use crate::redact::redact_card_numbers;
 use crate::store::attempts::{AttemptStore, Charge, LedgerKey, Reservation, ReserveError};
 use crate::store::indexes::ATTEMPT_REF;
@@ -193,9 +193,15 @@ fn join_url(base: &str, path: &str) -> String {
 
 /// `POST /v1/charges`, run at most once per `Idempotency-Key` (header, or the body's `idempotencyKey`).
 pub(crate) async fn post<K: Kv, P: Processor>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {
-    let body_key = canonical_body_key(call.request);
-    Ok(idempotent(app, call.merchant, call.request, body_key.as_deref(), async {
-        let resp = flatten(post_charge(app, call.merchant, call.request).await);
+    // Parsed first: the request names its idempotency key (the header, else the body's `idempotencyKey`).
+    // Bad input is answered before any key is claimed; the header is checked first, as `idempotent` would.
+    if let Some(invalid) = call.request.header("idempotency-key").and_then(invalid_key) {
+        return Ok(invalid);
+    }
+    let request = parse_charge(call.request, call.merchant, app.now)?;
+    let key = request.idempotency_key.clone();
+    Ok(idempotent(app, call.merchant, call.request, key.as_deref(), async {
+        let resp = flatten(post_charge(app, call.merchant, call.request, request).await);
         let finality = finality_of(&resp);
         (resp, finality)
     })
@@ -203,8 +209,12 @@ pub(crate) async fn post<K: Kv, P: Processor>(app: &App<'_, K, P>, call: &Call<'
 }
 
 /// `POST /v1/charges` itself: decided, then refused or forwarded.
-async fn post_charge<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str, req: &HttpRequest) -> Answer {
-    let request = parse_charge(req, merchant, app.now)?;
+async fn post_charge<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    req: &HttpRequest,
+    request: ChargeRequest,
+) -> Answer {
     let authorization = req.header("authorization").map(str::to_string);
     let config = app.config;
     let now = app.now;
