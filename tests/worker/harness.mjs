@@ -37,7 +37,8 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536,
   const options = {
     name: "mitgate",
     modules: true,
-    scriptPath: path.join(root, "crates/worker/build-test/index.js"),
+    // MITGATE_WORKER_BUILD: another test build (bench/answers.mjs compares two).
+    scriptPath: path.join(process.env.MITGATE_WORKER_BUILD ?? path.join(root, "crates/worker/build-test"), "index.js"),
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
       { type: "CompiledWasm", include: ["**/*.wasm"] },
