@@ -89,4 +89,11 @@ fn raw_values_serialize_as_written() {
     assert_eq!(RawJson::parse("{not json"), None);
     let inner: RawJson = mitgate_json::from_str(r#"{"x": {"y": 1.0}}"#).unwrap();
     assert_eq!(inner.as_str(), r#"{"x": {"y": 1.0}}"#);
+    // A string written as JSON, and read back with its escapes decoded.
+    let s = RawJson::string("GESPAY \"1\"\n");
+    assert_eq!(s.as_str(), r#""GESPAY \"1\"\n""#);
+    assert_eq!(s.text().as_deref(), Some("GESPAY \"1\"\n"));
+    assert_eq!(RawJson::parse(r#""\u0041""#).unwrap().text().as_deref(), Some("A"));
+    assert_eq!(RawJson::parse("2.50").unwrap().text(), None, "not a string");
+    assert_eq!(serde_json::to_string(&s).unwrap(), s.as_str());
 }

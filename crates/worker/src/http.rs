@@ -100,13 +100,22 @@ impl HttpResponse {
         Self::new(status, vec![("content-type".into(), JSON.into())], body)
     }
 
-    /// A JSON response whose objects list their members in name order at every depth, as a
-    /// `serde_json::Value` writes them: the order mitgate's answers have always had.
+    /// A JSON response whose objects list their members in name order at every depth (as a
+    /// `serde_json::Value` writes them: the order mitgate's answers have always had): written by serde_json,
+    /// then read back and written in name order by `Value::normalized`, which keeps every number's text
+    /// (a quoted processor answer's too). Not through `serde_json::to_value`, which would read a quoted
+    /// [`mitgate_json::RawJson`] again with serde_json's parser and its floats. Should the text not read
+    /// back (deeper than `mitgate_json::MAX_DEPTH`), it is answered in declaration order.
     pub fn json_in_name_order<T: Serialize>(status: u16, value: &T) -> Self {
-        match serde_json::to_value(value) {
-            Ok(v) => Self::json(status, &v),
-            Err(_) => Self::json(status, value),
+        let mut response = Self::json(status, value);
+        let sorted = std::str::from_utf8(&response.body)
+            .ok()
+            .and_then(|text| mitgate_core::json::parse(text).ok())
+            .map(|tree| tree.normalized());
+        if let Some(sorted) = sorted {
+            response.body = sorted.into_bytes();
         }
+        response
     }
 
     /// Raw JSON text.
@@ -146,9 +155,17 @@ impl HttpResponse {
         mitgate_core::json::parse(std::str::from_utf8(&self.body).ok()?).ok()
     }
 
-    /// The body as a `serde_json::Value` (to quote it in an answer), if it is JSON.
+    /// The body's exact text (to quote it in an answer), if it is JSON.
+    pub fn body_raw(&self) -> Option<mitgate_json::RawJson> {
+        mitgate_json::RawJson::parse(std::str::from_utf8(&self.body).ok()?)
+    }
+}
+
+#[cfg(test)]
+impl HttpResponse {
+    /// The body read by serde_json (tests only).
     pub fn body_serde(&self) -> Option<serde_json::Value> {
-        crate::tree::serde_value(std::str::from_utf8(&self.body).ok()?)
+        serde_json::from_slice(&self.body).ok()
     }
 }
 

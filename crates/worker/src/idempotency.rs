@@ -12,18 +12,23 @@ use crate::http::{drops_response_header, HttpRequest, HttpResponse};
 use crate::redact::redact_card_numbers;
 use crate::store::{IdempotencyRecord, Kv};
 
-/// SHA-256 hex of the route and the body (JSON bodies normalised: key order and spacing do not matter).
+/// SHA-256 hex of the route and the body. A JSON body is normalised by `Value::normalized`: key order,
+/// spacing and string escapes do not matter; numbers count as written (`2.50` and `2.5` are two bodies).
 pub(crate) fn fingerprint(req: &HttpRequest) -> String {
-    let body = match std::str::from_utf8(&req.body).ok().and_then(crate::tree::serde_value) {
-        Some(v) => v.to_string().into_bytes(),
-        None => req.body.clone(),
+    let normalized = std::str::from_utf8(&req.body)
+        .ok()
+        .and_then(|text| mitgate_core::json::parse(text).ok())
+        .map(|tree| tree.normalized());
+    let body = match &normalized {
+        Some(text) => text.as_bytes(),
+        None => req.body.as_slice(),
     };
     let mut h = Sha256::new();
     h.update(req.method.as_bytes());
     h.update(b" ");
     h.update(req.path.as_bytes());
     h.update(b"\n");
-    h.update(&body);
+    h.update(body);
     hex(&h.finalize())
 }
 

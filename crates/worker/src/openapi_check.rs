@@ -28,6 +28,31 @@ fn list(name: &str, nested: Option<&str>, key: &str) -> BTreeSet<String> {
     inner.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
 
+/// The member names under `properties:` in the component schema `name`, or in its nested object `nested`
+/// (one level: `ChargeAnswer.processor.answer` is `nested = ["processor", "answer"]`).
+fn properties(name: &str, nested: &[&str]) -> BTreeSet<String> {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut lines = OPENAPI.lines().skip_while(|l| *l != format!("    {name}:")).peekable();
+    assert!(lines.next().is_some(), "openapi.yaml has no schema {name}");
+    for member in nested {
+        let prefix = format!("{member}:");
+        lines.find(|l| l.trim_start().starts_with(&prefix)).unwrap_or_else(|| panic!("{name}.{member}"));
+    }
+    let props = lines.find(|l| l.trim() == "properties:").unwrap_or_else(|| panic!("{name} properties"));
+    let depth = indent(props) + 2;
+    let mut out = BTreeSet::new();
+    for line in lines {
+        if line.trim().is_empty() || indent(line) > depth {
+            continue;
+        }
+        if indent(line) < depth {
+            break;
+        }
+        out.insert(line.trim().split(':').next().unwrap().to_string());
+    }
+    out
+}
+
 fn members(r: &HttpResponse, at: &[&str]) -> BTreeSet<String> {
     let mut v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     for k in at {
@@ -60,6 +85,49 @@ fn the_charge_answer_writes_what_the_document_requires() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(members(&r, &[]), list("ChargeAnswer", None, "required"));
     assert_eq!(members(&r, &["processor"]), list("ChargeAnswer", Some("processor"), "required"));
+    // `processor.answer`: `{status, body}` here; `{error}` when nothing was answered.
+    let documented = properties("ChargeAnswer", &["processor", "answer"]);
+    assert_eq!(documented, ["body", "error", "status"].map(String::from).into());
+    let answered = members(&r, &["processor", "answer"]);
+    assert_eq!(answered, ["body", "status"].map(String::from).into());
+    let unanswered = HttpResponse::json_in_name_order(
+        200,
+        &crate::handlers::charges::ProcessorAnswer::Unanswered { error: "timed out" },
+    );
+    assert!(members(&unanswered, &[]).is_subset(&documented));
+}
+
+/// Every shape of `POST /v1/webhooks/infinic`'s answer writes the document's required members and no
+/// other than its properties.
+#[test]
+fn the_webhook_answers_write_what_the_document_allows() {
+    use crate::proxy::infinic::WebhookAnswer;
+    use mitgate_core::model::{AgreementStatus, AttemptStatus};
+    let required = list("InfinicWebhookAnswer", None, "required");
+    let allowed = properties("InfinicWebhookAnswer", &[]);
+    let shapes = [
+        WebhookAnswer::PaymentCredential { agreement_id: "agr_1", warning: None },
+        WebhookAnswer::Unmatched { matched: false },
+        WebhookAnswer::NotApplied { matched: true, attempt_id: "att_1", applied: false },
+        WebhookAnswer::Applied {
+            matched: true,
+            attempt_id: "att_1",
+            attempt_status: AttemptStatus::Approved,
+            agreement_status: AgreementStatus::Active,
+            warning: Some("w"),
+        },
+    ];
+    for shape in &shapes {
+        let r = HttpResponse::json_in_name_order(200, shape);
+        let written = members(&r, &[]);
+        assert!(written.is_superset(&required), "{written:?}");
+        assert!(written.is_subset(&allowed), "{written:?} not all in {allowed:?}");
+    }
+    let r = HttpResponse::json_in_name_order(200, &shapes[2]);
+    assert_eq!(
+        String::from_utf8_lossy(&r.body),
+        r#"{"applied":false,"attemptId":"att_1","matched":true,"received":"StatusChange"}"#
+    );
 }
 
 /// Each canonical answer's members, from the handler itself over the seeded memory store.

@@ -52,7 +52,7 @@ use mitgate_core::time::Timestamp;
 use durable_object::ObjectOp;
 use keys::{agreement_key, policy_key};
 pub(crate) use kv::{Kv, StoreError};
-pub(crate) use records::{AgreementRecord, AttemptLedger, AttemptRef, IdempotencyRecord};
+pub(crate) use records::{AgreementRecord, AttemptLedger, AttemptRef, IdempotencyRecord, ProcessorContext};
 
 /// The four namespaces, and what one request did with them.
 pub(crate) struct Stores<K> {

@@ -2,7 +2,7 @@
 
 use mitgate_core::decision::Limits;
 use mitgate_core::engine::{self, LimitsQuery};
-use mitgate_core::json::{FromJson, Path, Value};
+use mitgate_core::json::FromJson;
 use mitgate_core::model::{Agreement, AgreementStatus, Attempt, History, Payment};
 use mitgate_core::state;
 use mitgate_core::time::Timestamp;
@@ -16,29 +16,17 @@ use crate::app::{store_failed, Answer, App, Call};
 use crate::error::ErrorCode;
 use crate::http::HttpResponse;
 use crate::store::indexes::TOKEN;
-use crate::store::{AgreementRecord, AttemptLedger, Kv, StoreError};
+use crate::store::{AgreementRecord, AttemptLedger, Kv, ProcessorContext, StoreError};
 
-#[derive(Debug)]
+/// The body of `PUT /v1/agreements/{id}`.
+#[derive(Debug, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct PutAgreement {
     agreement: Agreement,
     history: Option<History>,
     dialect: Option<DialectId>,
-    processor_context: serde_json::Map<String, serde_json::Value>,
-}
-
-impl FromJson for PutAgreement {
-    fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
-        let o = value.object(path, &["agreement", "history", "dialect", "processorContext"], true)?;
-        Ok(PutAgreement {
-            agreement: o.req("agreement")?,
-            history: o.opt("history")?,
-            dialect: o.opt("dialect")?,
-            processor_context: match o.get("processorContext") {
-                None => serde_json::Map::new(),
-                Some(v) => crate::tree::to_serde_map(v, &path.key("processorContext"))?,
-            },
-        })
-    }
+    #[serde(default)]
+    processor_context: ProcessorContext,
 }
 
 /// An agreement as `GET /v1/agreements/{id}` answers it: the agreement, its payments and attempts
@@ -53,7 +41,7 @@ pub(crate) struct RecordView<'a> {
     /// The processor it was made with.
     pub dialect: Option<DialectId>,
     /// The processor's own fields kept for its MITs.
-    pub processor_context: &'a serde_json::Map<String, serde_json::Value>,
+    pub processor_context: &'a ProcessorContext,
     /// When it was first stored.
     pub created_at: Timestamp,
     /// When it was last written.
@@ -133,7 +121,7 @@ pub(crate) async fn put<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answe
         errors.push(FieldError::new("agreement.established.at", "is in the future"));
     }
     for (k, v) in &body.processor_context {
-        if mitgate_core::pan::looks_like_card_number(&v.to_string()) {
+        if mitgate_core::json::parse(v.as_str()).is_ok_and(|v| crate::tree::holds_card_number(&v)) {
             errors.push(FieldError::new(
                 format!("processorContext.{k}"),
                 "looks like a card number; never send card data",

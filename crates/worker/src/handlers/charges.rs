@@ -25,7 +25,6 @@ use crate::redact::redact_card_numbers;
 use crate::store::attempts::{AttemptStore, Charge, LedgerKey, Reservation, ReserveError};
 use crate::store::indexes::ATTEMPT_REF;
 use crate::store::{AgreementRecord, AttemptRef, Kv};
-use crate::tree::{member, text};
 use render::render_mit;
 
 /// How a charge ended.
@@ -279,7 +278,7 @@ pub(crate) struct ChargeAnswer<'a> {
     /// What `not_sent` and `pending` mean for the slot.
     pub message: Option<&'static str>,
     /// Which processor, and what it answered.
-    pub processor: ProcessorPart,
+    pub processor: ProcessorPart<'a>,
     /// The decision that allowed the charge.
     pub decision: &'a Decision,
     /// Set when the outcome could not be written back.
@@ -288,11 +287,41 @@ pub(crate) struct ChargeAnswer<'a> {
 
 /// `ChargeAnswer.processor`.
 #[derive(Debug, Serialize)]
-pub(crate) struct ProcessorPart {
+pub(crate) struct ProcessorPart<'a> {
     /// The processor's dialect.
     pub dialect: DialectId,
-    /// `{status, body}` when the processor answered, `{error}` when it did not.
-    pub answer: serde_json::Value,
+    /// What the processor answered, or why it did not.
+    pub answer: ProcessorAnswer<'a>,
+}
+
+/// `ChargeAnswer.processor.answer`: `{status, body}` when the processor answered, `{error}` when it did
+/// not.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum ProcessorAnswer<'a> {
+    /// Its HTTP status and body.
+    Answered {
+        /// The HTTP status.
+        status: u16,
+        /// The body.
+        body: QuotedBody,
+    },
+    /// Nothing was answered.
+    Unanswered {
+        /// Why.
+        error: &'a str,
+    },
+}
+
+/// A processor's body quoted in our answer: JSON as it was written (its exact text, numbers and all),
+/// anything else as a string with card numbers redacted.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum QuotedBody {
+    /// A JSON body.
+    Json(mitgate_json::RawJson),
+    /// Any other body.
+    Text(String),
 }
 
 /// What happened to a sent charge.
@@ -314,10 +343,11 @@ fn canonical_sent(sent: &Sent) -> HttpResponse {
     let result = sent.outcome.as_ref().map(|o| o.result);
     let (outcome, http, answer) = match &sent.forwarded {
         Forwarded::Answered(resp) => {
-            let body = resp.body_serde().unwrap_or_else(|| {
-                serde_json::Value::String(redact_card_numbers(&String::from_utf8_lossy(&resp.body)))
-            });
-            let answer = serde_json::json!({"status": resp.status, "body": body});
+            let body = match resp.body_raw() {
+                Some(json) => QuotedBody::Json(json),
+                None => QuotedBody::Text(redact_card_numbers(&String::from_utf8_lossy(&resp.body))),
+            };
+            let answer = ProcessorAnswer::Answered { status: resp.status, body };
             match result {
                 Some(OutcomeResult::Approved) => (Approved, 200, answer),
                 Some(OutcomeResult::Declined) => (Declined, 402, answer),
@@ -325,9 +355,9 @@ fn canonical_sent(sent: &Sent) -> HttpResponse {
                 None => (Pending, 502, answer),
             }
         }
-        Forwarded::NotSent(m) => (NotSent, 502, serde_json::json!({"error": m})),
-        Forwarded::TimedOut => (Pending, 504, serde_json::json!({"error": "timed out"})),
-        Forwarded::Failed(m) => (Pending, 502, serde_json::json!({"error": m})),
+        Forwarded::NotSent(m) => (NotSent, 502, ProcessorAnswer::Unanswered { error: m }),
+        Forwarded::TimedOut => (Pending, 504, ProcessorAnswer::Unanswered { error: "timed out" }),
+        Forwarded::Failed(m) => (Pending, 502, ProcessorAnswer::Unanswered { error: m }),
     };
     let message = match outcome {
         NotSent => Some("the processor did not process the charge; the velocity slot was released"),
@@ -358,8 +388,8 @@ fn canonical_sent(sent: &Sent) -> HttpResponse {
 fn with_network_hint(mut outcome: Outcome, resp: &HttpResponse) -> Outcome {
     if let Some(d) = outcome.decline.as_mut().filter(|d| d.network.is_none()) {
         d.network = resp.body_json().and_then(|v| {
-            let field = member(&v, "network").or_else(|| member(&v, "brand"))?;
-            let name = text(field)?.to_ascii_lowercase();
+            let field = v.get("network").or_else(|| v.get("brand"))?;
+            let name = field.text()?.to_ascii_lowercase();
             let name = Value { kind: Kind::String(Cow::Borrowed(&name)), at: 0 };
             CardBrand::from_json(&name, &Path::root("")).ok()
         });

@@ -19,7 +19,7 @@ use crate::app::{store_failed, Answer, App, Call};
 use crate::error::ErrorCode;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::Kv;
-use crate::tree::{clip, member};
+use crate::tree::clip;
 
 /// Parses a canonical charge request; `merchantId` may be left out (it is the caller's).
 pub(crate) fn parse_charge(
@@ -35,13 +35,13 @@ pub(crate) fn parse_charge(
     if let Some(path) = crate::tree::duplicate_path(&value) {
         return Err(invalid_one(&path, "is given more than once"));
     }
-    let given_merchant = match member(&value, "merchantId").map(|v| &v.kind) {
+    let given_merchant = match value.get("merchantId").map(|v| &v.kind) {
         Some(Kind::String(m)) if m != merchant => {
             return Err(HttpResponse::error(ErrorCode::Forbidden, "merchantId must be your own merchant id"));
         }
         given => given.is_some(),
     };
-    let given_key = member(&value, "idempotencyKey").is_some();
+    let given_key = value.get("idempotencyKey").is_some();
     let Value { kind: Kind::Object(mut entries), at } = value else {
         return Err(invalid_one("", "must be a JSON object"));
     };

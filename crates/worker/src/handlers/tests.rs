@@ -356,3 +356,36 @@ fn other_merchants_see_unknown_ids_and_fields_are_named() {
         }
     });
 }
+
+/// The processor's answer is quoted in ours as it wrote it: every number's text (`10.50`, `1e400`, a
+/// 20-digit integer), members in name order; a body that is not JSON is a string.
+#[test]
+fn processor_answers_are_quoted_as_written() {
+    let w = seeded();
+    let body = r#"{"paymentId": "pay_mit_1", "amount": 10.50, "fee": 1e400, "ref": 123456789012345678901}"#;
+    *w.processor.answer.borrow_mut() = Forwarded::Answered(HttpResponse::json_text(200, body.to_string()));
+    let r = charge_once(&w, &[]);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(
+        text.contains(r#""answer":{"body":{"amount":10.50,"fee":1e400,"paymentId":"pay_mit_1","ref":123456789012345678901},"status":200}"#),
+        "{text}"
+    );
+    let w = seeded();
+    *w.processor.answer.borrow_mut() =
+        Forwarded::Answered(HttpResponse::new(200, vec![], b"OK paid".to_vec()));
+    let text = String::from_utf8_lossy(&charge_once(&w, &[]).body).into_owned();
+    assert!(text.contains(r#""answer":{"body":"OK paid","status":200}"#), "{text}");
+}
+
+/// Idempotency fingerprints come from mitgate's own tree: key order, spacing and escapes do not count,
+/// numbers count as written (docs/worker.md, "Idempotency").
+#[test]
+fn fingerprints_keep_numbers_as_written() {
+    let fp = |body: &str| crate::idempotency::fingerprint(&req("POST", "/v1/charges", body, &[]));
+    let a = fp(r#"{"b": 2.50, "a": "\u00e9"}"#);
+    assert_eq!(a, fp(r#"{ "a":"é",  "b":2.50 }"#));
+    assert_ne!(a, fp(r#"{"a": "é", "b": 2.5}"#));
+    assert_eq!(fp(r#"{"n": 1e400}"#), fp(r#"{"n":1e400}"#), "beyond f64 is no problem");
+    assert_ne!(fp("{not json"), fp("{not  json"), "text that is not JSON counts byte for byte");
+}

@@ -1,15 +1,16 @@
 //! Capturing an agreement from a CIT the processor accepted: stored (a new CIT on a known id adds its
 //! payment), indexed by token and customer, and the answer annotated with what happened.
 
+use mitgate_core::json::Value;
 use mitgate_core::validate::FieldError;
 use mitgate_dialects::{CitCapture, DialectId};
+use mitgate_json::RawJson;
 
 use crate::app::App;
 use crate::handlers::load::index_customer;
 use crate::http::HttpResponse;
 use crate::store::indexes::TOKEN;
-use crate::store::{AgreementRecord, Kv};
-use crate::tree::{member_at, text};
+use crate::store::{AgreementRecord, Kv, ProcessorContext};
 
 /// The processor's 2xx answer to a CIT, with what capturing its agreement did: `X-Mitgate-Agreement-Id`
 /// when stored, `X-Mitgate-Warning` for what was not.
@@ -38,11 +39,8 @@ pub(super) async fn answer_capture<K: Kv, P>(
 
 /// The CIT's merchant-side values a canonical `POST /v1/charges` needs to render this dialect's MIT
 /// (SPG `merchant.terminalId`, Axerve `shopLogin`): plain identifiers, never card data.
-pub(super) fn processor_context(
-    dialect: DialectId,
-    body: &str,
-) -> serde_json::Map<String, serde_json::Value> {
-    let mut out = serde_json::Map::new();
+pub(super) fn processor_context(dialect: DialectId, body: &str) -> ProcessorContext {
+    let mut out = ProcessorContext::new();
     let fields: &[(&str, &[&str])] = match dialect {
         DialectId::Spg => &[("terminalId", &["merchant", "terminalId"])],
         DialectId::Axerve => &[("shopLogin", &["shopLogin"])],
@@ -50,11 +48,11 @@ pub(super) fn processor_context(
     };
     let Ok(v) = mitgate_core::json::parse(body) else { return out };
     for (name, keys) in fields {
-        if let Some(text) = member_at(&v, keys).and_then(text) {
+        if let Some(text) = v.get_path(keys).and_then(Value::text) {
             let plain =
                 text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
             if plain && !mitgate_core::pan::looks_like_card_number(text) {
-                out.insert((*name).to_string(), serde_json::Value::String(text.to_string()));
+                out.insert((*name).to_string(), RawJson::string(text));
             }
         }
     }
@@ -68,7 +66,7 @@ pub(super) async fn store_capture<K: Kv, P>(
     merchant: &str,
     dialect: DialectId,
     c: CitCapture,
-    processor_context: serde_json::Map<String, serde_json::Value>,
+    processor_context: ProcessorContext,
 ) -> Result<(String, Option<String>), String> {
     let aid = c.agreement.id.clone();
     let existing = app.stores.agreement(merchant, &aid).await.map_err(|e| e.0)?;

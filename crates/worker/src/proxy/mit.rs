@@ -69,10 +69,8 @@ pub(super) fn card_data_path(value: &Value<'_>, path: &mitgate_core::json::Path<
         }),
         Kind::Array(items) => items.iter().enumerate().find_map(|(i, v)| card_data_path(v, &path.index(i))),
         Kind::String(s) => card(s).then(|| render(path)),
-        // The number as written, and as a float renders it (`4.111111111111111e15`).
-        Kind::Number(n) => {
-            (card(n) || crate::tree::number(n).is_some_and(|x| card(&x.to_string()))).then(|| render(path))
-        }
+        // The number as written, and with its exponent applied (`4.111111111111111e15`).
+        Kind::Number(n) => crate::tree::number_looks_like_card(n).then(|| render(path)),
         Kind::Null | Kind::Bool(_) => None,
     }
 }

@@ -72,9 +72,11 @@ fn records_read_back() {
             "consent": {"storeCredential": true, "merchantInitiated": true}}"#,
     )
     .unwrap();
-    let mut processor_context = serde_json::Map::new();
-    processor_context.insert("terminalId".into(), "11111".into());
-    processor_context.insert("n".into(), serde_json::json!([1, -2, 2.5, null, {"b": true}]));
+    let mut processor_context = crate::store::ProcessorContext::new();
+    processor_context.insert("terminalId".into(), mitgate_json::RawJson::string("11111"));
+    // Kept as written: spacing, `2.50`, a number beyond f64.
+    let n = r#"[1, -2, 2.50, 1e400, null, {"b": true}]"#;
+    processor_context.insert("n".into(), mitgate_json::RawJson::parse(n).unwrap());
     let record = AgreementRecord {
         agreement,
         payments: vec![],
@@ -83,7 +85,14 @@ fn records_read_back() {
         created_at: at,
         updated_at: at,
     };
-    assert_eq!(from_str::<AgreementRecord>(&encode(&record).unwrap()).unwrap(), record);
+    let stored = encode(&record).unwrap();
+    assert!(
+        stored.contains(
+            r#""processorContext":{"n":[1, -2, 2.50, 1e400, null, {"b": true}],"terminalId":"11111"}"#
+        ),
+        "{stored}"
+    );
+    assert_eq!(from_str::<AgreementRecord>(&stored).unwrap(), record);
     let response =
         HttpResponse::json(402, &serde_json::json!({"declineCode": "8026"})).with_header("retry-after", "1");
     let idem = IdempotencyRecord { fingerprint: "f".into(), created_at: at, response: Some(response) };

@@ -9,9 +9,9 @@ use mitgate_dialects::{DialectId, MitOrder, MitRequest};
 
 use crate::store::AgreementRecord;
 
-/// A processor context value the CIT left (`""` when it left none).
-fn context<'a>(record: &'a AgreementRecord, name: &str) -> &'a str {
-    record.processor_context.get(name).and_then(|v| v.as_str()).unwrap_or("")
+/// A processor context value the CIT left, when it is a string (`""` when it left none).
+fn context(record: &AgreementRecord, name: &str) -> String {
+    record.processor_context.get(name).and_then(mitgate_json::RawJson::text).unwrap_or_default()
 }
 
 /// Renders a canonical charge as the dialect's MIT request (path relative to the dialect's base URL).
@@ -27,8 +27,8 @@ pub(crate) fn render_mit(
         request,
         attempt_id,
         now,
-        terminal_id: context(record, "terminalId"),
-        shop_login: context(record, "shopLogin"),
+        terminal_id: &context(record, "terminalId"),
+        shop_login: &context(record, "shopLogin"),
     })
 }
 

@@ -30,7 +30,7 @@ fn record(id: &str, customer: Option<&str>) -> AgreementRecord {
         agreement,
         payments: vec![pay(id, "10.00", "2026-05-01T00:00:00Z").payment],
         dialect: None,
-        processor_context: serde_json::Map::new(),
+        processor_context: crate::store::ProcessorContext::new(),
         created_at: at("2026-05-01T00:00:00Z"),
         updated_at: at("2026-05-01T00:00:00Z"),
     }

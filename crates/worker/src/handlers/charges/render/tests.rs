@@ -13,9 +13,9 @@ fn record(currency: &str) -> AgreementRecord {
     )
     .unwrap();
     let at = Timestamp::parse("2026-04-16T10:15:30Z").unwrap();
-    let mut processor_context = serde_json::Map::new();
-    processor_context.insert("terminalId".into(), "11111".into());
-    processor_context.insert("shopLogin".into(), "GESPAY00001".into());
+    let mut processor_context = crate::store::ProcessorContext::new();
+    processor_context.insert("terminalId".into(), mitgate_json::RawJson::string("11111"));
+    processor_context.insert("shopLogin".into(), mitgate_json::RawJson::string("GESPAY00001"));
     AgreementRecord {
         agreement,
         payments: vec![],
