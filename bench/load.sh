@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The Worker under load (bench/load.mjs), against wrangler dev on 127.0.0.1, started the way scripts/dev.sh
 # starts it (same wrangler, same flags, local KV) but on ports of its own, with state under bench/out, and
-# with the Worker built once beforehand (wrangler.toml's [build] command) instead of by wrangler:
-#   mitgate            127.0.0.1:$BENCH_MITGATE_PORT (8797)
-#   sandbox processor  127.0.0.1:$BENCH_SANDBOX_PORT (8798)
-#   pass-through       127.0.0.1:$BENCH_PASSTHROUGH_PORT (8799), bench/passthrough/worker.js
-# Bounded: DURATION seconds per load run (default 10), four runs; every process started here is stopped on exit
-# (scripts/lib.sh, shared with scripts/dev.sh: start, wait, stop).
-# MITGATE_STORE=durable_object: mitgate with its Durable Object store; STORAGE_ONLY=1: the storage counts only.
+# with the Worker built once beforehand (wrangler.toml's [build] command) instead of by wrangler. Both stores
+# are measured in the same run, against the same pass-through Worker and sandbox:
+#   mitgate, KV store              127.0.0.1:$BENCH_MITGATE_PORT (8797)
+#   mitgate, Durable Object store  127.0.0.1:$BENCH_MITGATE_DO_PORT (BENCH_MITGATE_PORT + 3: 8800)
+#   sandbox processor              127.0.0.1:$BENCH_SANDBOX_PORT (8798)
+#   pass-through                   127.0.0.1:$BENCH_PASSTHROUGH_PORT (8799), bench/passthrough/worker.js
+# and their inspectors on BENCH_INSPECTOR_PORT .. +3 (9247-9250), so two runs on other ports do not clash.
+# Bounded: DURATION seconds per load run (default 10; bench/load.mjs says how many runs); every process
+# started here is stopped on exit (scripts/lib.sh, shared with scripts/dev.sh: start, wait, stop).
+# STORAGE_ONLY=1: the storage counts only. MITGATE_STORE=kv or durable_object: that store only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -16,14 +19,17 @@ mkdir -p "$OUT/logs"
 PORT=${BENCH_MITGATE_PORT:-8797}
 SANDBOX_PORT=${BENCH_SANDBOX_PORT:-8798}
 PASS_PORT=${BENCH_PASSTHROUGH_PORT:-8799}
+DO_PORT=${BENCH_MITGATE_DO_PORT:-$((PORT + 3))}
+INSPECT=${BENCH_INSPECTOR_PORT:-9247}
+STORES=${MITGATE_STORE:-kv durable_object}
 WRANGLER="$ROOT/node_modules/.bin/wrangler"
 LIB_NAME=load
-LIB_PORT_HINT="BENCH_MITGATE_PORT, BENCH_SANDBOX_PORT, BENCH_PASSTHROUGH_PORT"
+LIB_PORT_HINT="BENCH_MITGATE_PORT, BENCH_MITGATE_DO_PORT, BENCH_SANDBOX_PORT, BENCH_PASSTHROUGH_PORT, BENCH_INSPECTOR_PORT"
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 lib_wrangler_env
 
-lib_require_free_ports "$PORT" "$SANDBOX_PORT" "$PASS_PORT"
+lib_require_free_ports "$PORT" "$DO_PORT" "$SANDBOX_PORT" "$PASS_PORT" $(seq "$INSPECT" $((INSPECT + 3)))
 
 if [ "${SKIP_WORKER_BUILD:-}" != 1 ]; then
   echo "load: building the Worker (wrangler.toml's [build] command)"
@@ -39,24 +45,37 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 lib_start "$OUT/logs/sandbox.log" \
-  "$WRANGLER" dev -c sandbox/wrangler.toml --ip 127.0.0.1 --port "$SANDBOX_PORT" --inspector-port 9248 \
-  --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state" \
+  "$WRANGLER" dev -c sandbox/wrangler.toml --ip 127.0.0.1 --port "$SANDBOX_PORT" --inspector-port "$((INSPECT + 1))" \
+  --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state/sandbox" \
   --var "WEBHOOK_URL:" --var "WEBHOOK_MITGATE_KEY:"
-vars=(--var 'MITGATE_MERCHANT_KEYS:{"sk_test_demo":"demo"}')
-# MITGATE_STORE=durable_object runs mitgate with its exact store (default: wrangler.toml's, "kv").
-if [ -n "${MITGATE_STORE:-}" ]; then vars+=(--var "MITGATE_STORE:$MITGATE_STORE"); fi
-for d in infinic coinflow spg axerve; do vars+=(--var "PROCESSOR_URL_${d^^}:http://127.0.0.1:$SANDBOX_PORT/$d"); done
-lib_start "$OUT/logs/mitgate.log" \
-  "$WRANGLER" dev -c "$OUT/wrangler.mitgate.toml" --ip 127.0.0.1 --port "$PORT" --inspector-port 9247 \
-  --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state" "${vars[@]}"
 lib_start "$OUT/logs/passthrough.log" \
-  "$WRANGLER" dev -c bench/passthrough/wrangler.toml --ip 127.0.0.1 --port "$PASS_PORT" --inspector-port 9249 \
-  --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state" \
+  "$WRANGLER" dev -c bench/passthrough/wrangler.toml --ip 127.0.0.1 --port "$PASS_PORT" --inspector-port "$((INSPECT + 2))" \
+  --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state/passthrough" \
   --var "UPSTREAM:http://127.0.0.1:$SANDBOX_PORT"
+# One mitgate per store, each with its own state (its KV namespaces and objects).
+urls=()
+for store in $STORES; do
+  case $store in
+    kv) port=$PORT inspector=$INSPECT ;;
+    durable_object) port=$DO_PORT inspector=$((INSPECT + 3)) ;;
+    *) echo "load: MITGATE_STORE must be kv or durable_object, not $store" >&2; exit 1 ;;
+  esac
+  vars=(--var 'MITGATE_MERCHANT_KEYS:{"sk_test_demo":"demo"}' --var "MITGATE_STORE:$store")
+  for d in infinic coinflow spg axerve; do vars+=(--var "PROCESSOR_URL_${d^^}:http://127.0.0.1:$SANDBOX_PORT/$d"); done
+  lib_start "$OUT/logs/mitgate.$store.log" \
+    "$WRANGLER" dev -c "$OUT/wrangler.mitgate.toml" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
+    --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state/$store" "${vars[@]}"
+  urls+=("$store=http://127.0.0.1:$port")
+done
 
 lib_wait_up "http://127.0.0.1:$SANDBOX_PORT/" sandbox "$OUT/logs/sandbox.log" 180 any
-lib_wait_up "http://127.0.0.1:$PORT/" mitgate "$OUT/logs/mitgate.log" 180 any
 lib_wait_up "http://127.0.0.1:$PASS_PORT/" pass-through "$OUT/logs/passthrough.log" 180 any
+for u in "${urls[@]}"; do
+  lib_wait_up "${u#*=}/" "mitgate (${u%%=*})" "$OUT/logs/mitgate.${u%%=*}.log" 180 any
+done
 
-MITGATE_URL="http://127.0.0.1:$PORT" PASSTHROUGH_URL="http://127.0.0.1:$PASS_PORT" \
-  node bench/load.mjs --json "$OUT/load${MITGATE_STORE:+.$MITGATE_STORE}.json" 2>&1 | tee "$OUT/load${MITGATE_STORE:+.$MITGATE_STORE}.txt"
+suffix=
+if [ "$STORES" != "kv durable_object" ]; then suffix=".${STORES// /-}"; fi
+if [ "${STORAGE_ONLY:-}" = 1 ]; then suffix="$suffix.storage"; fi
+MITGATE_URLS="${urls[*]}" PASSTHROUGH_URL="http://127.0.0.1:$PASS_PORT" \
+  node bench/load.mjs --json "$OUT/load$suffix.json" 2>&1 | tee "$OUT/load$suffix.txt"

@@ -18,6 +18,7 @@ use crate::error::ErrorCode;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::paths;
 use crate::store::{Stores, STORAGE_HEADER};
+use mitgate_core::time::Timestamp;
 
 /// Per-request data the router hands every handler.
 #[derive(Debug, Clone)]
@@ -106,7 +107,7 @@ async fn serve_now(
                 stores: &p.stores,
                 processor: &p.processor,
                 config: &p.config,
-                now: now(),
+                now: p.now,
                 new_id: &new_id,
             };
             let call = Call {
@@ -139,6 +140,8 @@ struct Prepared {
     customer: String,
     stores: Stores<WorkerKv>,
     processor: FetchProcessor,
+    /// The request's clock: the Worker's, or a test hook's.
+    now: Timestamp,
 }
 
 /// Everything before the handler; `Err` is the answer (and the merchant, once authenticated).
@@ -167,7 +170,8 @@ async fn prepare(
     let rid = &ctx.data.request_id;
     let (stores, after_send) = stores(&ctx.env, fault.as_deref(), rid).map_err(fail)?;
     let processor = FetchProcessor { after_send, request_id: rid.clone() };
-    Ok(Prepared { config, merchant, request, id, attempt, customer, stores, processor })
+    let now = hooks::clock(&ctx.env, &request).unwrap_or_else(now);
+    Ok(Prepared { config, merchant, request, id, attempt, customer, stores, processor, now })
 }
 
 /// Logs the request's one line and answers. Every answer quotes the request id
