@@ -19,8 +19,13 @@
 //    pass-through forwarding the MIT to the sandbox unchecked, the proxied Coinflow MIT on each store
 //    (decide, reserve, forward, record). Then once, the shared-card agreements on each store. Requests
 //    rotate over the agreements. The ratios are of medians over the rounds, against the pass-through.
+// 4. Profile (PROFILE=1, the default, when INSPECTORS="kv=<port> durable_object=<port>" names the Workers'
+//    inspector ports, as bench/load.sh does): one more run of each request kind per store under a CPU profile
+//    of that mitgate's isolate (bench/profile.mjs): how much of its time is idle (waiting on storage and the
+//    processor) against wasm, JS glue and garbage collection.
 import { readFileSync, writeFileSync } from "node:fs";
 import autocannon from "autocannon";
+import { profile } from "./profile.mjs";
 
 const PASSTHROUGH = process.env.PASSTHROUGH_URL ?? "http://127.0.0.1:8799";
 const DURATION = Number(process.env.DURATION ?? 10);
@@ -184,6 +189,31 @@ if (SHARED_CARD) {
   }
 }
 
+// 4. Profile.
+const inspectors = Object.fromEntries((process.env.INSPECTORS ?? "").split(/\s+/).filter(Boolean).map((p) => p.split("=")));
+const profiles = [];
+if (process.env.PROFILE !== "0" && Object.keys(inspectors).length) {
+  console.log("profiles (one more run each, under the CPU profiler; the profiler slows the isolate, so read the shares, not the req/s):");
+  for (const { store, url } of TARGETS) {
+    if (!inspectors[store]) continue;
+    for (const [what, path, bodies] of [["POST /v1/decisions", "/v1/decisions", decisions(agreements[store].own)], ["proxied MIT", MIT_PATH, mits(agreements[store].own)]]) {
+      try {
+        const p = await profile(inspectors[store], () => run(`profiled ${store}: ${what}`, `${url}${path}`, bodies));
+        if (p.error) {
+          console.log(`  ${store} ${what}: no profile: ${p.error}`);
+          continue;
+        }
+        const sh = p.shares;
+        profiles.push({ store, what, rps: p.result.rps, ...p, result: undefined });
+        console.log(`  ${store.padEnd(15)} ${what.padEnd(20)} ${p.result.rps.toFixed(0)} req/s; isolate time ${p.sampledMs} ms: idle ${sh.idle.percent} %, wasm ${sh.wasm.percent} %, JS ${sh.js.percent} %, GC ${sh.gc.percent} %, other ${sh.program.percent} %`);
+        for (const t of p.top.slice(0, 5)) console.log(`      ${String(t.percent).padStart(5)} %  ${t.fn}`);
+      } catch (e) {
+        console.log(`  ${store} ${what}: no profile: ${e.message}`);
+      }
+    }
+  }
+}
+
 const median = (xs) => {
   const s = [...xs].sort((x, y) => x - y);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -212,4 +242,4 @@ for (const s of summary) {
   console.log(`  ${s.store.padEnd(15)} ${s.what.padEnd(32)} ${s.rps.toFixed(0).padStart(5)} vs ${s.baselineRps.toFixed(0).padStart(5)} req/s = ${s.ratio.toFixed(2)}x` +
     `  (p50 ${s.p50} vs ${s.baselineP50} ms)${s.ratio >= s.goal ? "" : `  below the goal by ${(s.goal / s.ratio).toFixed(1)}x`}`);
 }
-if (outPath) writeFileSync(outPath, JSON.stringify({ storage, asserted, load, summary, duration: DURATION, connections: CONNECTIONS, rounds: ROUNDS, agreements: AGREEMENTS }, null, 2));
+if (outPath) writeFileSync(outPath, JSON.stringify({ storage, asserted, load, summary, profiles, duration: DURATION, connections: CONNECTIONS, rounds: ROUNDS, agreements: AGREEMENTS }, null, 2));

@@ -54,6 +54,7 @@ lib_start "$OUT/logs/passthrough.log" \
   --var "UPSTREAM:http://127.0.0.1:$SANDBOX_PORT"
 # One mitgate per store, each with its own state (its KV namespaces and objects).
 urls=()
+inspectors=()
 for store in $STORES; do
   case $store in
     kv) port=$PORT inspector=$INSPECT ;;
@@ -66,6 +67,7 @@ for store in $STORES; do
     "$WRANGLER" dev -c "$OUT/wrangler.mitgate.toml" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
     --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state/$store" "${vars[@]}"
   urls+=("$store=http://127.0.0.1:$port")
+  inspectors+=("$store=$inspector")
 done
 
 lib_wait_up "http://127.0.0.1:$SANDBOX_PORT/" sandbox "$OUT/logs/sandbox.log" 180 any
@@ -77,5 +79,5 @@ done
 suffix=
 if [ "$STORES" != "kv durable_object" ]; then suffix=".${STORES// /-}"; fi
 if [ "${STORAGE_ONLY:-}" = 1 ]; then suffix="$suffix.storage"; fi
-MITGATE_URLS="${urls[*]}" PASSTHROUGH_URL="http://127.0.0.1:$PASS_PORT" \
+MITGATE_URLS="${urls[*]}" INSPECTORS="${inspectors[*]}" PASSTHROUGH_URL="http://127.0.0.1:$PASS_PORT" \
   node bench/load.mjs --json "$OUT/load$suffix.json" 2>&1 | tee "$OUT/load$suffix.txt"
