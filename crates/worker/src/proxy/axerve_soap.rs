@@ -27,6 +27,8 @@ use mitgate_core::validate::FieldError;
 use mitgate_dialects::axerve::soap::{self, Call, Operation, Service};
 use mitgate_dialects::axerve::{self, CitInput};
 use mitgate_dialects::{CitContext, DialectId, ParsedMit};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::capture::answer_capture;
 use super::forward::send_through;
@@ -283,33 +285,67 @@ fn wsdl(base: &str, req: &HttpRequest, resp: HttpResponse) -> HttpResponse {
     }
 }
 
-/// The identifiers and terms of a first transaction, and nothing else (never card data).
+/// The identifiers and terms of a first transaction kept for its chain, and nothing else (never card data):
+/// these members of the call's parameters when it gives them, written in name order.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChainTerms<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shop_login: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shop_transaction_id: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_value: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trans_details: Option<TransTerms<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uic_code: Option<&'a Value>,
+}
+
+/// `ChainTerms.transDetails`: the MIT type and its terms.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TransTerms<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authentication_amount: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recurring_transaction: Option<RecurringTerms<'a>>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a Value>,
+}
+
+/// `TransTerms.recurringTransaction`.
+#[derive(Debug, Serialize)]
+struct RecurringTerms<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiry: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frequency: Option<&'a Value>,
+}
+
+/// The [`ChainTerms`] of a first transaction, as JSON text (`""` should it not serialize, which
+/// [`check_terms`] then refuses).
 fn chain_terms(call: &Call) -> String {
-    let mut out = serde_json::Map::new();
-    for name in ["shopLogin", "uicCode", "amount", "shopTransactionId", "tokenValue"] {
-        if let Some(v) = call.params.get(name) {
-            out.insert(name.to_string(), v.clone());
-        }
-    }
-    if let Some(serde_json::Value::Object(d)) = call.params.get("transDetails") {
-        let mut details = serde_json::Map::new();
-        for name in ["type", "authenticationAmount"] {
-            if let Some(v) = d.get(name) {
-                details.insert(name.to_string(), v.clone());
-            }
-        }
-        if let Some(serde_json::Value::Object(r)) = d.get("recurringTransaction") {
-            let mut kept = serde_json::Map::new();
-            for name in ["expiry", "frequency"] {
-                if let Some(v) = r.get(name) {
-                    kept.insert(name.to_string(), v.clone());
-                }
-            }
-            details.insert("recurringTransaction".to_string(), serde_json::Value::Object(kept));
-        }
-        out.insert("transDetails".to_string(), serde_json::Value::Object(details));
-    }
-    serde_json::Value::Object(out).to_string()
+    let p = &call.params;
+    let details = p.get("transDetails").and_then(Value::as_object);
+    let terms = ChainTerms {
+        amount: p.get("amount"),
+        shop_login: p.get("shopLogin"),
+        shop_transaction_id: p.get("shopTransactionId"),
+        token_value: p.get("tokenValue"),
+        trans_details: details.map(|d| TransTerms {
+            authentication_amount: d.get("authenticationAmount"),
+            recurring_transaction: d
+                .get("recurringTransaction")
+                .and_then(Value::as_object)
+                .map(|r| RecurringTerms { expiry: r.get("expiry"), frequency: r.get("frequency") }),
+            kind: d.get("type"),
+        }),
+        uic_code: p.get("uicCode"),
+    };
+    serde_json::to_string(&terms).unwrap_or_default()
 }
 
 /// Checks a first transaction's terms before anything is sent (the answer's fields are placeholders).
@@ -356,4 +392,28 @@ pub(crate) async fn mit<K: Kv, P: Processor>(
     let refusal = |d: &mitgate_core::decision::Decision| soap::render_refusal(call, d);
     let answer = MitAnswer { refusal: &refusal, decision_header: true };
     decide(app, merchant, DialectId::Axerve, parsed, outbound(app, base, path, req), json, &answer).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only the chain's terms are kept, in name order at every depth, values as the call gives them.
+    #[test]
+    fn chain_terms_keep_only_the_terms() {
+        let params = serde_json::json!({
+            "uicCode": "978", "shopLogin": "GESPAY1", "amount": "10.00", "buyerName": "x",
+            "cardNumber": "4111111111111111", "shopTransactionId": "T1", "tokenValue": "TOK",
+            "transDetails": {"type": "01F", "cvv": "123", "authenticationAmount": "1.00",
+                             "recurringTransaction": {"frequency": "30", "expiry": "20301231", "x": "y"}}
+        });
+        let params = params.as_object().cloned().unwrap();
+        let call = Call { service: Service::WsS2s, operation: "callPagamS2S".into(), params };
+        assert_eq!(
+            chain_terms(&call),
+            r#"{"amount":"10.00","shopLogin":"GESPAY1","shopTransactionId":"T1","tokenValue":"TOK","transDetails":{"authenticationAmount":"1.00","recurringTransaction":{"expiry":"20301231","frequency":"30"},"type":"01F"},"uicCode":"978"}"#
+        );
+        let bare = Call { params: serde_json::Map::new(), ..call };
+        assert_eq!(chain_terms(&bare), "{}");
+    }
 }
