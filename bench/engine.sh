@@ -55,7 +55,16 @@ CARGO_TARGET_DIR="$TARGET_DIR" cargo run --quiet -p mitgate-wasm --example vecto
   "$ROOT/tests/vectors" "$ROOT/tests/node/dialect-cases.json" "$OUT/native.after.json"
 # Decisions and successes must be byte-identical. Input errors must name the same fields; their wording may
 # differ when the baseline predates the JSON reader (core::json words serde's messages slightly differently).
-node bench/same-answers.mjs "$OUT/native.before.json" "$OUT/native.after.json" | tee "$OUT/identical.txt"
+# SAME_ANSWERS=require fails the run on a difference: use it when BASE_REF differs from the tree by speed work
+# only. The default baseline (09b5e87) predates rules and answer fields added since (the network rules, the
+# customer history, `typeDeclared`), so against it the differences are reported, not fatal: the benchmarks
+# below compare the speed of one workload both engines allow.
+if ! node bench/same-answers.mjs "$OUT/native.before.json" "$OUT/native.after.json" > "$OUT/identical.txt" 2>&1; then
+  if [ "${SAME_ANSWERS:-report}" = require ]; then cat "$OUT/identical.txt" >&2; exit 1; fi
+  echo "answers: $(head -1 "$OUT/identical.txt") (features added since $BASE_REF; bench/out/identical.txt lists them)"
+else
+  cat "$OUT/identical.txt"
+fi
 
 echo "== build: baseline $BASE_REF and the current tree"
 build "$BASE" "$BASE_TARGET_DIR" before
