@@ -34,6 +34,14 @@ cp -r crates/core/benches "$BASE/crates/core/benches"
 rm -f "$BASE/crates/core/benches/ledger.rs"
 mkdir -p "$BASE/crates/core/examples"
 cp crates/core/examples/decision_loop.rs "$BASE/crates/core/examples/"
+# Its `handle` mode needs the agreement handle (issue 14), which the baseline predates: the baseline's copy
+# goes without it (engine.sh runs only its `rust` and `json` modes).
+perl -0pi -e 's/^use mitgate_core::agreement_handle::AgreementHandle;\n//m; s/\n    if mode == "handle" \{.*?\n        return;\n    \}\n/\n/s' \
+  "$BASE/crates/core/examples/decision_loop.rs"
+if grep -q agreement_handle "$BASE/crates/core/examples/decision_loop.rs" && ! grep -q 'pub mod agreement_handle' "$BASE/crates/core/src/lib.rs"; then
+  echo "engine.sh: could not take the handle mode out of the baseline's decision_loop.rs" >&2
+  exit 1
+fi
 cp -r crates/dialects/benches "$BASE/crates/dialects/benches"
 if ! grep -q 'name = "dialect"' "$BASE/crates/dialects/Cargo.toml"; then
   sed -i 's/^proptest.workspace = true$/proptest.workspace = true\ncriterion.workspace = true/' "$BASE/crates/dialects/Cargo.toml"
