@@ -2,10 +2,13 @@
 // an agreement handle holding the parsed state: request JSON in, decision JSON out) against the hand-written JavaScript baseline (./baseline.mjs) and @cedar-policy/cedar-wasm evaluating an
 // equivalent amount-ceiling, velocity and expiry policy.
 //
-// Usage: node bench/node/engine-node.mjs <input.json> [--json out.json]
+// Usage: node bench/node/engine-node.mjs <input.json> [--json out.json] [--before <dir>]
 //   <input.json>: the typical evaluation (bench/run-all.sh writes it with
 //   `cargo run -p mitgate-core --example decision_loop -- input 20`). The package is imported by name
 //   (`mitgate-wasm`, linked to crates/wasm/pkg by bench/run-all.sh).
+//   --before <dir>: also times another build of the Node package (`<dir>/mitgate_wasm.js`, e.g. main's
+//   crates/wasm/pkg/node) on the handle and one-shot calls, in the same interleaved rounds: before/after
+//   ratios measured side by side. Its answers must be byte-identical to this build's.
 //
 // The input is the native benchmark's typical case (20 history entries, every rule runs, allowed) with a
 // 30-day reference window (`expiration`) on an agreement established 15 days before `now`, so the reference
@@ -19,7 +22,10 @@ const require = createRequire(import.meta.url);
 const mitgate = require("mitgate-wasm");
 
 const [inputPath, ...rest] = process.argv.slice(2);
-const outPath = rest[0] === "--json" ? rest[1] : null;
+const option = (name) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : null);
+const outPath = option("--json");
+const beforeDir = option("--before");
+const before = beforeDir ? require(`${beforeDir}/mitgate_wasm.js`) : null;
 const input = JSON.parse(readFileSync(inputPath, "utf8"));
 input.policy.expiration = 2_592_000;
 input.agreement.established.at = "2026-04-01T09:30:00Z";
@@ -96,6 +102,13 @@ if (!(handle instanceof mitgate.AgreementHandle)) throw new Error(JSON.stringify
 const requestText = JSON.stringify(input.request);
 if (handle.evaluateJson(input.now, requestText) !== mitgate.evaluateJson(text)) throw new Error("the handle and evaluateJson disagree");
 
+// --- The same calls on another build (--before), checked to answer the same bytes. ---
+const beforeHandle = before?.openAgreementJson(JSON.stringify(state));
+if (before) {
+  if (beforeHandle.evaluateJson(input.now, requestText) !== handle.evaluateJson(input.now, requestText)) throw new Error("--before: the handles disagree");
+  if (before.evaluateJson(text) !== mitgate.evaluateJson(text)) throw new Error("--before: evaluateJson disagrees");
+}
+
 // --- The contenders: each takes the input as a JS object (what a Node backend holds) and decides. ---
 const contenders = {
   "baseline JS (hand-written)": () => baselineCheck(input).allowed,
@@ -108,6 +121,10 @@ const contenders = {
   "mitgate handle, string in and out: handle.evaluateJson(now, request)": () => handle.evaluateJson(input.now, requestText).length > 0,
   "mitgate handle on objects: JSON.parse(handle.evaluateJson(now, JSON.stringify(r)))": () =>
     JSON.parse(handle.evaluateJson(input.now, JSON.stringify(input.request))).decision.outcome === "allowed",
+  ...(before && {
+    "before: evaluateJson(text)": () => before.evaluateJson(text).length > 0,
+    "before: handle.evaluateJson(now, request)": () => beforeHandle.evaluateJson(input.now, requestText).length > 0,
+  }),
 };
 
 // Every contender must agree that the charge is allowed, and the baseline must compute mitgate's limits.
@@ -157,6 +174,11 @@ const goals = {
   evaluateJsonMicros: oneShotNs / 1000, evaluateJsonGoalMicros: 20,
   requestBytes: requestText.length, stateBytes: JSON.stringify(state).length, answerBytes: mitgate.evaluateJson(text).length,
 };
+if (before) {
+  goals.handleBeforeOverAfter = results["before: handle.evaluateJson(now, request)"].nsPerOp / handleNs;
+  goals.evaluateJsonBeforeOverAfter = results["before: evaluateJson(text)"].nsPerOp / oneShotNs;
+  console.log(`against --before ${beforeDir}: handle ${goals.handleBeforeOverAfter.toFixed(2)}x faster, evaluateJson ${goals.evaluateJsonBeforeOverAfter.toFixed(2)}x faster`);
+}
 console.log(`handle: ${goals.handleMicros.toFixed(2)} µs per decision (goal ≤ 5), ${goals.handleVsCedar.toFixed(1)}x faster than cedar-wasm (goal ≥ 20x); evaluateJson: ${goals.evaluateJsonMicros.toFixed(2)} µs (goal ≤ 20)`);
 console.log(`bytes: request ${goals.requestBytes} in (the state, ${goals.stateBytes}, is held), answer ${goals.answerBytes} out`);
 if (outPath) writeFileSync(outPath, JSON.stringify({ node: process.version, results, goals }, null, 2));

@@ -93,6 +93,10 @@ pub struct ApplyOutcomeInput {
 impl<T: Serialize> Answer<T> {
     /// The answer as JSON text: what every entry point returns, natively, in Node and in the Worker.
     pub fn to_json(&self) -> String {
+        #[cfg(feature = "speed")]
+        if let Ok(text) = crate::json::to_string(self) {
+            return text;
+        }
         serde_json::to_string(self).unwrap_or_else(|e| {
             // Serializing these types cannot fail (no maps with non-string keys, no custom errors); if it
             // ever did, answer with a failure rather than panic.

@@ -291,8 +291,41 @@ struct MoneyJson<'a> {
 
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[cfg(feature = "speed")]
+        if let Some((digits, len)) = plain_digits(&self.amount) {
+            let amount = std::str::from_utf8(digits.get(..len).unwrap_or_default()).unwrap_or_default();
+            return MoneyJson { amount, currency: self.currency }.serialize(s);
+        }
         MoneyJson { amount: &self.amount.to_string(), currency: self.currency }.serialize(s)
     }
+}
+
+/// `Decimal::to_string`'s text for a non-negative amount below 2^64 minor units (every amount mitgate
+/// reads), written without `core::fmt` or an allocation: the digits in a buffer, and their length.
+#[cfg(feature = "speed")]
+fn plain_digits(amount: &Decimal) -> Option<([u8; 48], usize)> {
+    if amount.is_sign_negative() {
+        return None;
+    }
+    let mut mantissa = u64::try_from(amount.mantissa()).ok()?;
+    let scale = usize::try_from(amount.scale()).ok()?;
+    let mut buf = [0u8; 48];
+    let mut len = 0usize;
+    // Digits from the last; the point after `scale` of them; at least one digit before the point.
+    loop {
+        if len == scale && scale > 0 {
+            *buf.get_mut(len)? = b'.';
+            len += 1;
+        }
+        *buf.get_mut(len)? = b'0' + u8::try_from(mantissa % 10).ok()?;
+        len += 1;
+        mantissa /= 10;
+        if mantissa == 0 && len > scale + usize::from(scale > 0) {
+            break;
+        }
+    }
+    buf.get_mut(..len)?.reverse();
+    Some((buf, len))
 }
 
 /// Reads the canonical form. The amount must be a string: a JSON number like `29.9` is refused, since
@@ -336,6 +369,22 @@ impl Cents {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(feature = "speed")]
+    #[test]
+    fn amounts_are_written_as_decimal_writes_them() {
+        use proptest::prelude::*;
+        proptest!(|(mantissa in prop_oneof![0i128..1_000, 0i128..(1i128 << 70)], scale in 0u32..=28, negative: bool)| {
+            let mut amount = Decimal::from_i128_with_scale(mantissa, scale);
+            amount.set_sign_negative(negative);
+            let fast = plain_digits(&amount).map(|(buf, len)| String::from_utf8(buf[..len].to_vec()).unwrap());
+            if let Some(fast) = fast {
+                prop_assert_eq!(fast, amount.to_string());
+            } else {
+                prop_assert!(negative || mantissa >= 1i128 << 64);
+            }
+        });
+    }
+
     use super::*;
 
     fn cur(c: &str) -> Currency {

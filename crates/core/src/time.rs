@@ -21,6 +21,10 @@ pub struct Timestamp(DateTime<Utc>);
 impl Timestamp {
     /// Parses strict RFC 3339 (`T` separator, explicit offset or `Z`).
     pub fn parse(text: &str) -> Result<Self, String> {
+        #[cfg(feature = "speed")]
+        if let Some(t) = parse_utc_seconds(text) {
+            return Ok(t);
+        }
         DateTime::parse_from_rfc3339(text).map(|d| Timestamp(d.with_timezone(&Utc))).map_err(|e| {
             format!(
                 "`{}` is not an RFC 3339 instant like \"2026-04-16T10:15:30Z\": {e}",
@@ -96,7 +100,42 @@ impl fmt::Display for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[cfg(feature = "speed")]
+        if let Some(text) = self.utc_seconds() {
+            return s.serialize_str(std::str::from_utf8(&text).unwrap_or_default());
+        }
         s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+#[cfg(feature = "speed")]
+impl Timestamp {
+    /// [`Timestamp::to_rfc3339`]'s text for whole seconds in years 0 to 9999 (`2026-04-16T10:15:30Z`),
+    /// written without chrono's formatter or an allocation; `None` for other instants.
+    fn utc_seconds(&self) -> Option<[u8; 20]> {
+        use chrono::Timelike;
+        // The naive date and time once: each accessor of a `DateTime` converts to them again.
+        let (d, t) = (self.0.date_naive(), self.0.time());
+        if t.nanosecond() != 0 {
+            return None;
+        }
+        let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+        let mut out = *b"0000-00-00T00:00:00Z";
+        for (at, value, width) in [
+            (0, year, 4),
+            (5, d.month(), 2),
+            (8, d.day(), 2),
+            (11, t.hour(), 2),
+            (14, t.minute(), 2),
+            (17, t.second(), 2),
+        ] {
+            let mut v = value;
+            for i in (at..at + width).rev() {
+                *out.get_mut(i)? = b'0' + u8::try_from(v % 10).ok()?;
+                v /= 10;
+            }
+        }
+        Some(out)
     }
 }
 
@@ -105,6 +144,32 @@ impl FromJson for Timestamp {
         let text = value.as_str(path, "an RFC 3339 instant")?;
         Timestamp::parse(text).map_err(|e| path.error(value.at, e))
     }
+}
+
+#[cfg(feature = "speed")]
+/// The common form `YYYY-MM-DDTHH:MM:SSZ` read without chrono's general RFC 3339 parser (a tenth of the
+/// instructions). `None` for anything else, including an invalid date or a leap second: the caller then
+/// asks chrono, which accepts the same instants and words the errors.
+fn parse_utc_seconds(text: &str) -> Option<Timestamp> {
+    let b = text.as_bytes();
+    if b.len() != 20 || b.get(4..5)? != b"-" || b.get(7..8)? != b"-" || b.get(10..11)? != b"T" {
+        return None;
+    }
+    if b.get(13..14)? != b":" || b.get(16..17)? != b":" || b.get(19..20)? != b"Z" {
+        return None;
+    }
+    let n = |at: usize, len: usize| -> Option<u32> {
+        b.get(at..at + len)?
+            .iter()
+            .try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+    };
+    let date = NaiveDate::from_ymd_opt(i32::try_from(n(0, 4)?).ok()?, n(5, 2)?, n(8, 2)?)?;
+    let (hour, minute, second) = (n(11, 2)?, n(14, 2)?, n(17, 2)?);
+    // chrono reads second 60 as a leap second; it stays on chrono's path.
+    if second > 59 {
+        return None;
+    }
+    Some(Timestamp(date.and_hms_opt(hour, minute, second)?.and_utc()))
 }
 
 /// An inclusive end of validity: either an instant (`"2027-04-16T23:59:59.000Z"`, SPG's `validityDate`)
@@ -261,6 +326,29 @@ impl FromJson for YearMonth {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(feature = "speed")]
+    #[test]
+    fn fast_paths_agree_with_chrono() {
+        use proptest::prelude::*;
+        // Every instant of whole seconds written the fast way reads and writes as chrono does.
+        proptest!(|(secs in -70_000_000_000i64..260_000_000_000i64, nanos in prop_oneof![Just(0u32), 0u32..2_000_000_000])| {
+            let Some(d) = DateTime::from_timestamp(secs, nanos) else { return Ok(()) };
+            let t = Timestamp(d);
+            let fast = serde_json::to_string(&t).unwrap();
+            prop_assert_eq!(&fast, &format!("\"{}\"", t.to_rfc3339()));
+            let text = t.to_rfc3339();
+            let chrono = DateTime::parse_from_rfc3339(&text).map(|d| d.with_timezone(&Utc)).ok();
+            prop_assert_eq!(Timestamp::parse(&text).ok().map(|t| t.0), chrono);
+        });
+        // Texts of the fast form's shape, valid or not: the same instant as chrono, or an error from both.
+        proptest!(|(y in 0u32..10_000, mo in 0u32..14, d in 0u32..33, h in 0u32..26, mi in 0u32..62, s in 0u32..62)| {
+            let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+            let chrono = DateTime::parse_from_rfc3339(&text).map(|d| d.with_timezone(&Utc)).ok();
+            prop_assert_eq!(parse_utc_seconds(&text).map(|t| t.0).or(chrono), chrono);
+            prop_assert_eq!(Timestamp::parse(&text).ok().map(|t| t.0), chrono);
+        });
+    }
+
     use super::*;
 
     #[test]

@@ -205,6 +205,19 @@ fn every_vector_passes() {
     std::fs::write(&out, format!("{count}\n")).unwrap();
 }
 
+/// With the feature `speed` (the wasm package's Node build) answers are written by `mitgate_json::to_string`
+/// rather than serde_json: on every vector, both write the same bytes, and the answer is that text.
+#[cfg(feature = "speed")]
+#[test]
+fn every_answer_is_written_as_serde_json_writes_it() {
+    for case in &load() {
+        let answer = mitgate_core::api::evaluate_value(&case.text);
+        let fast = mitgate_core::json::to_string(&answer).unwrap();
+        assert_eq!(fast, serde_json::to_string(&answer).unwrap(), "{}::{}", case.file, case.name);
+        assert_eq!(fast, evaluate_json(&case.text), "{}::{}", case.file, case.name);
+    }
+}
+
 /// A scratch directory holding the given vector files.
 fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mitgate-vectors-{name}-{}", std::process::id()));

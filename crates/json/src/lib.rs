@@ -35,6 +35,8 @@ mod parse;
 #[cfg(feature = "raw")]
 mod raw;
 mod read;
+#[cfg(feature = "speed")]
+mod write;
 
 use std::borrow::Cow;
 
@@ -46,6 +48,8 @@ pub use parse::{parse, MAX_DEPTH};
 #[cfg(feature = "raw")]
 pub use raw::RawJson;
 pub use read::{FromJson, Object};
+#[cfg(feature = "speed")]
+pub use write::{to_string, Unsupported};
 
 // The derive names this crate `::mitgate_json`, also in this crate's own tests.
 extern crate self as mitgate_json;
