@@ -1,9 +1,12 @@
 //! The Durable Object (`MitgateObject`, binding `OBJECTS`): each request is one `ObjectOp`, run by
-//! `store::durable_object::apply` over the object's own SQLite table.
+//! `store::durable_object::apply` over the object's own SQLite table and the values it keeps parsed in
+//! memory between requests (`ObjectState`).
+
+use std::cell::{Cell, RefCell};
 
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
-use crate::store::durable_object::{self as objects, ObjectOp};
+use crate::store::durable_object::{self as objects, ObjectOp, ObjectState};
 use crate::store::{Kv, StoreError};
 
 /// A Durable Object's own SQLite database, as the [`Kv`] trait `objects::apply` runs over: one table of
@@ -13,10 +16,14 @@ use crate::store::{Kv, StoreError};
 struct ObjectStorage(worker::SqlStorage);
 
 impl ObjectStorage {
-    fn open(storage: worker::Storage) -> Result<Self, StoreError> {
+    /// The object's table; created on the first request of each object instance (`created`).
+    fn open(storage: worker::Storage, created: &Cell<bool>) -> Result<Self, StoreError> {
         let sql = storage.sql();
-        sql.exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)", None)
-            .map_err(|e| StoreError(format!("cannot open the object's table: {e}")))?;
+        if !created.get() {
+            sql.exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)", None)
+                .map_err(|e| StoreError(format!("cannot open the object's table: {e}")))?;
+            created.set(true);
+        }
         Ok(ObjectStorage(sql))
     }
 }
@@ -59,15 +66,18 @@ impl Kv for ObjectStorage {
 
 /// The exact store: one object per agreement (its attempt ledger, check-and-reserve) and one per
 /// idempotency key. Each request is one [`ObjectOp`]; the object makes no I/O but its own storage, so
-/// requests to one object never interleave (`store/durable_object.rs`).
+/// requests to one object never interleave (`store/durable_object.rs`). What it read is kept parsed in
+/// `memory` until the runtime evicts the object (then the next request reads its storage again).
 #[durable_object]
 pub struct MitgateObject {
     state: State,
+    table_created: Cell<bool>,
+    memory: RefCell<ObjectState>,
 }
 
 impl DurableObject for MitgateObject {
     fn new(state: State, _env: Env) -> Self {
-        Self { state }
+        Self { state, table_created: Cell::new(false), memory: RefCell::new(ObjectState::default()) }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -76,12 +86,19 @@ impl DurableObject for MitgateObject {
             Ok(op) => op,
             Err(e) => return Response::error(format!("unknown operation: {e}"), 400),
         };
-        let storage = match ObjectStorage::open(self.state.storage()) {
+        let storage = match ObjectStorage::open(self.state.storage(), &self.table_created) {
             Ok(s) => s,
             Err(e) => return Response::error(e.0, 500),
         };
-        match objects::apply(&storage, op).await {
-            Ok(body) => Response::ok(body),
+        // Taken out for the operation (it completes in one poll: nothing else runs on this object
+        // meanwhile) and put back only when it succeeded: a failed one leaves an empty state, so the next
+        // request reads storage again.
+        let mut memory = self.memory.take();
+        match objects::apply(&storage, &mut memory, op).await {
+            Ok(body) => {
+                self.memory.replace(memory);
+                Response::ok(body)
+            }
             Err(e) => Response::error(e.0, 500),
         }
     }

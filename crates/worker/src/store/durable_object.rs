@@ -111,18 +111,77 @@ fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError(format!("cannot encode: {e}")))
 }
 
-async fn customer_index<S: Kv>(storage: &S) -> Result<CustomerIndex, StoreError> {
-    Ok(parse(storage.get(CUSTOMER).await?)?.unwrap_or_default())
+/// What one object holds, parsed, between requests (issue 14): each value is read from the object's
+/// storage the first time an operation needs it and kept; every change is written to storage first and
+/// kept only once written, so memory never holds what storage does not.
+///
+/// INVARIANT: the object is single-threaded and an operation completes in one poll (its storage is
+/// synchronous), so no two operations see this state at once. The runtime may evict the object at any
+/// time between requests: the next request starts from an empty state and reloads from storage. An
+/// operation that fails drops the whole state (`runtime/object.rs`, `memory.rs`), so nothing half-done
+/// outlives it.
+#[derive(Debug, Default)]
+pub(crate) struct ObjectState {
+    ledger: Option<AttemptLedger>,
+    idempotency: Option<Option<IdempotencyRecord>>,
+    customer: Option<CustomerIndex>,
+    /// How many times a value was read from storage (tests: parsed once, not per request).
+    pub loads: u32,
 }
 
-async fn ledger<S: Kv>(storage: &S) -> Result<AttemptLedger, StoreError> {
-    Ok(parse(storage.get(LEDGER).await?)?.unwrap_or_default())
-}
+impl ObjectState {
+    async fn ledger<S: Kv>(&mut self, storage: &S) -> Result<&mut AttemptLedger, StoreError> {
+        if self.ledger.is_none() {
+            self.loads = self.loads.saturating_add(1);
+            self.ledger = Some(parse(storage.get(LEDGER).await?)?.unwrap_or_default());
+        }
+        Ok(self.ledger.get_or_insert_with(AttemptLedger::default))
+    }
 
-/// A record older than the idempotency lifetime is gone (object storage has no TTL).
-async fn live_record<S: Kv>(storage: &S, now: Timestamp) -> Result<Option<IdempotencyRecord>, StoreError> {
-    let record: Option<IdempotencyRecord> = parse(storage.get(IDEMPOTENCY).await?)?;
-    Ok(record.filter(|r| r.created_at.plus_seconds(IDEMPOTENCY_TTL_SECONDS) > now))
+    async fn put_ledger<S: Kv>(&mut self, storage: &S, ledger: AttemptLedger) -> Result<(), StoreError> {
+        storage.put(LEDGER, &encode(&ledger)?, None).await?;
+        self.ledger = Some(ledger);
+        Ok(())
+    }
+
+    async fn customer<S: Kv>(&mut self, storage: &S) -> Result<&mut CustomerIndex, StoreError> {
+        if self.customer.is_none() {
+            self.loads = self.loads.saturating_add(1);
+            self.customer = Some(parse(storage.get(CUSTOMER).await?)?.unwrap_or_default());
+        }
+        Ok(self.customer.get_or_insert_with(CustomerIndex::default))
+    }
+
+    /// The key's record, unless older than the idempotency lifetime (object storage has no TTL).
+    async fn live_record<S: Kv>(
+        &mut self,
+        storage: &S,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let record = match &self.idempotency {
+            Some(record) => record.clone(),
+            None => {
+                self.loads = self.loads.saturating_add(1);
+                let record: Option<IdempotencyRecord> = parse(storage.get(IDEMPOTENCY).await?)?;
+                self.idempotency = Some(record.clone());
+                record
+            }
+        };
+        Ok(record.filter(|r| r.created_at.plus_seconds(IDEMPOTENCY_TTL_SECONDS) > now))
+    }
+
+    async fn put_record<S: Kv>(
+        &mut self,
+        storage: &S,
+        record: Option<IdempotencyRecord>,
+    ) -> Result<(), StoreError> {
+        match &record {
+            Some(r) => storage.put(IDEMPOTENCY, &encode(r)?, None).await?,
+            None => storage.delete(IDEMPOTENCY).await?,
+        }
+        self.idempotency = Some(record);
+        Ok(())
+    }
 }
 
 fn body<T: FromJson>(op: &ObjectOp) -> Result<T, StoreError> {
@@ -130,81 +189,87 @@ fn body<T: FromJson>(op: &ObjectOp) -> Result<T, StoreError> {
         .map_err(|e| StoreError(format!("{:?}: unreadable body: {e}", op.op)))
 }
 
-/// Runs one operation on an object's storage; the answer is JSON text.
-pub(crate) async fn apply<S: Kv>(storage: &S, op: ObjectOp) -> Result<String, StoreError> {
+/// Runs one operation on an object's storage, through what the object keeps in memory (`state`); the
+/// answer is JSON text.
+pub(crate) async fn apply<S: Kv>(
+    storage: &S,
+    state: &mut ObjectState,
+    op: ObjectOp,
+) -> Result<String, StoreError> {
     match op.op {
-        OpKind::Ledger => encode(&ledger(storage).await?),
+        OpKind::Ledger => encode(state.ledger(storage).await?),
         OpKind::PutLedger => {
             let ledger: AttemptLedger = body(&op)?;
-            storage.put(LEDGER, &encode(&ledger)?, None).await?;
+            state.put_ledger(storage, ledger).await?;
             Ok("null".into())
         }
         OpKind::Reserve => {
             let mut evaluation: Evaluation = parse_json(&op.body)
                 .map_err(|e| StoreError(format!("Reserve: unreadable evaluation: {e}")))?;
-            let current = ledger(storage).await?;
+            let current = state.ledger(storage).await?.attempts.clone();
             // Time never runs backwards for one agreement: a request whose clock was read before
             // another's reservation may reach the object after it, and must still see that attempt
             // inside its velocity window (an attempt "in the future" would not count).
-            if let Some(latest) = current.attempts.iter().map(|a| a.at).max() {
+            if let Some(latest) = current.iter().map(|a| a.at).max() {
                 evaluation.now = evaluation.now.max(latest);
             }
-            evaluation.history.attempts = current.attempts.clone();
+            evaluation.history.attempts = current;
             let (_, history) = decide_and_reserve(&evaluation, &op.attempt_id)
                 .map_err(|e| StoreError(format!("cannot reserve: {e}")))?;
             let reserved = match history {
                 Some(history) => {
-                    storage
-                        .put(LEDGER, &encode(&AttemptLedger { attempts: history.attempts })?, None)
-                        .await?;
+                    state.put_ledger(storage, AttemptLedger { attempts: history.attempts }).await?;
                     true
                 }
                 None => false,
             };
-            encode(&Reservation { attempts: current.attempts, reserved, now: evaluation.now })
+            let attempts = std::mem::take(&mut evaluation.history.attempts);
+            encode(&Reservation { attempts, reserved, now: evaluation.now })
         }
         OpKind::MergeAttempt => {
             let attempt: Attempt = body(&op)?;
-            let mut current = ledger(storage).await?;
-            match current.attempts.iter_mut().find(|a| a.id == attempt.id) {
+            let mut next = state.ledger(storage).await?.clone();
+            match next.attempts.iter_mut().find(|a| a.id == attempt.id) {
                 Some(slot) => *slot = attempt,
-                None => current.attempts.push(attempt),
+                None => next.attempts.push(attempt),
             }
-            storage.put(LEDGER, &encode(&current)?, None).await?;
+            state.put_ledger(storage, next).await?;
             Ok("null".into())
         }
         OpKind::IdempotencyGet => {
             let now = op.now.ok_or_else(|| StoreError("IdempotencyGet needs `now`".into()))?;
-            encode(&live_record(storage, now).await?)
+            encode(&state.live_record(storage, now).await?)
         }
         OpKind::IdempotencyClaim => {
             let record: IdempotencyRecord = body(&op)?;
-            match live_record(storage, record.created_at).await? {
+            match state.live_record(storage, record.created_at).await? {
                 Some(existing) => encode(&Some(existing)),
                 None => {
-                    storage.put(IDEMPOTENCY, &op.body, None).await?;
+                    state.put_record(storage, Some(record)).await?;
                     Ok("null".into())
                 }
             }
         }
         OpKind::IdempotencyPut => {
             let record: IdempotencyRecord = body(&op)?;
-            storage.put(IDEMPOTENCY, &encode(&record)?, None).await?;
+            state.put_record(storage, Some(record)).await?;
             Ok("null".into())
         }
         OpKind::IdempotencyDelete => {
-            storage.delete(IDEMPOTENCY).await?;
+            state.put_record(storage, None).await?;
             Ok("null".into())
         }
-        OpKind::CustomerIndex => encode(&customer_index(storage).await?),
+        OpKind::CustomerIndex => encode(state.customer(storage).await?),
         OpKind::CustomerAdd => {
             let add: CustomerAdd = body(&op)?;
             let now = op.now.ok_or_else(|| StoreError("CustomerAdd needs `now`".into()))?;
-            let mut index = customer_index(storage).await?;
+            let mut index = state.customer(storage).await?.clone();
             customer::merge(&mut index, add.payments, now, add.lookback);
             storage.put(CUSTOMER, &encode(&index)?, None).await?;
+            state.customer = Some(index);
             Ok("null".into())
         }
+        // What storage holds (not memory): the state snapshots and card-data scans of the tests.
         OpKind::Dump => {
             let ledger = storage.get(LEDGER).await?;
             let idempotency = storage.get(IDEMPOTENCY).await?;

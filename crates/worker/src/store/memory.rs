@@ -1,7 +1,9 @@
 //! An in-memory namespace for native tests; as a Durable Object namespace it runs the same
-//! [`super::durable_object::apply`] the object runs, each object's keys under `{name}#`.
+//! [`super::durable_object::apply`] the object runs, each object's keys under `{name}#`, and keeps each
+//! object's [`ObjectState`] between calls as the runtime keeps a live object ([`MemoryKv::evict`] drops
+//! them, as the runtime may).
 
-use super::durable_object::{apply, ObjectOp};
+use super::durable_object::{apply, ObjectOp, ObjectState};
 use super::{Kv, StoreError};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -17,6 +19,15 @@ pub struct MemoryKv {
     pub fail_writes: RefCell<bool>,
     /// Reads fail once a write has succeeded (a store lost right after a reservation).
     pub fail_reads_after_put: RefCell<bool>,
+    /// Each live object's memory, by name.
+    pub objects: RefCell<BTreeMap<String, ObjectState>>,
+}
+
+impl MemoryKv {
+    /// Every object is evicted: the next call to each starts from its storage.
+    pub fn evict(&self) {
+        self.objects.borrow_mut().clear();
+    }
 }
 
 impl Kv for MemoryKv {
@@ -48,7 +59,13 @@ impl Kv for MemoryKv {
         }
         let op: ObjectOp =
             mitgate_core::json::from_str(op).map_err(|e| StoreError(format!("unknown operation: {e}")))?;
-        apply(&Prefixed { kv: self, prefix: format!("{name}#") }, op).await
+        let mut state = self.objects.borrow_mut().remove(name).unwrap_or_default();
+        let answer = apply(&Prefixed { kv: self, prefix: format!("{name}#") }, &mut state, op).await;
+        // A failed operation drops the object's memory (runtime/object.rs does the same).
+        if answer.is_ok() {
+            self.objects.borrow_mut().insert(name.to_string(), state);
+        }
+        answer
     }
 }
 
