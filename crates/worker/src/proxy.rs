@@ -35,7 +35,7 @@ use mitgate_dialects::{DialectId, RequestKind};
 
 use crate::app::{processor_base, App, Outbound, Processor};
 use crate::http::{drops_response_header, HttpRequest, HttpResponse};
-use crate::idempotency::{finality_of, idempotent};
+use crate::idempotency::{finality_of, idempotent, KeyTaker};
 use crate::store::Kv;
 use forward::{bad_input, outbound, unanswered};
 use routes::RouteKind;
@@ -126,12 +126,17 @@ async fn route_and_answer<K: Kv, P: Processor>(
                 Err(answer) => return answer,
             };
             let key = parsed.request.idempotency_key.clone().filter(|k| !k.is_empty());
-            idempotent(app, merchant, req, key.as_deref(), async {
+            // A reference names the agreement's object, where the key is taken with the reservation.
+            let reference = matches!(parsed.lookup, mitgate_dialects::AgreementLookup::Reference(_))
+                .then_some(parsed.request.reference.as_str());
+            let taker = KeyTaker::new(app, merchant, req, key.as_deref(), reference);
+            let taker = taker.as_ref();
+            idempotent(app, merchant, req, key.as_deref(), taker, async {
                 let r = match soap_mit.as_deref().zip(soap_json.as_deref()) {
                     Some((call, json)) => {
-                        axerve_soap::mit(app, merchant, call, parsed, json, &base, &path, req).await
+                        axerve_soap::mit(app, merchant, call, parsed, json, &base, &path, req, taker).await
                     }
-                    None => mit::mit(app, merchant, dialect, parsed, &base, &path, body, req).await,
+                    None => mit::mit(app, merchant, dialect, parsed, &base, &path, body, req, taker).await,
                 };
                 let finality = finality_of(&r);
                 (r, finality)

@@ -49,7 +49,9 @@ use mitgate_core::json::FromJson;
 use mitgate_core::policy::Policy;
 use mitgate_core::time::Timestamp;
 
+pub(crate) use durable_object::KeyClaim;
 use durable_object::ObjectOp;
+pub(crate) use idempotency::KeyPlace;
 use keys::{agreement_key, policy_key};
 pub(crate) use kv::{Kv, StoreError};
 pub(crate) use records::{AgreementRecord, AttemptLedger, AttemptRef, IdempotencyRecord, ProcessorContext};

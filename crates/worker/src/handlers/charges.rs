@@ -16,13 +16,13 @@ use serde::Serialize;
 
 use super::decisions::{parse_charge, refusal_response};
 use super::load::load_with;
-use super::outcomes::record_outcome;
+use super::outcomes::record_outcome_with;
 use crate::app::{flatten, processor_base, store_failed, Answer, App, Call, Forwarded, Outbound, Processor};
 use crate::error::{ErrorCode, ResponseKind};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::idempotency::{finality_of, idempotent, invalid_key};
+use crate::idempotency::{finality_of, idempotent, invalid_key, FromRecord, KeyTaker, Taken};
 use crate::redact::redact_card_numbers;
-use crate::store::attempts::{AttemptStore, Charge, LedgerKey, Reservation, ReserveError};
+use crate::store::attempts::{AttemptStore, Charge, Keyed, LedgerKey, Reservation, ReserveError};
 use crate::store::indexes::ATTEMPT_REF;
 use crate::store::{AgreementRecord, AttemptRef, Kv};
 use render::render_mit;
@@ -32,6 +32,9 @@ use render::render_mit;
 pub(crate) enum ChargeResult {
     /// The engine refused: nothing was reserved or forwarded.
     Refused(Box<Decision>),
+    /// Answered from the idempotency key's record (a replay, another body, one in flight): nothing was
+    /// decided.
+    Answered(HttpResponse),
     /// Reserved and forwarded (or attempted).
     Sent(Box<Sent>),
 }
@@ -57,12 +60,16 @@ pub(crate) struct Sent {
 pub(crate) type BuildOutbound<'f> =
     dyn Fn(&AgreementRecord, &ChargeRequest, &str) -> Result<(DialectId, Outbound), HttpResponse> + 'f;
 
-/// Decide; when allowed, reserve the slot, forward, read the outcome and record it.
+/// Decide; when allowed, reserve the slot, forward, read the outcome and record it. With a `taker`
+/// (the Durable Object store, a key, a request naming its agreement by reference) the key is taken in the
+/// agreement's object by the call that decides and reserves, and the outcome is left to be written with
+/// the final answer (`idempotency::KeyTaker`).
 pub(crate) async fn charge<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
     request: ChargeRequest,
     build: &BuildOutbound<'_>,
+    taker: Option<&KeyTaker>,
 ) -> Result<ChargeResult, HttpResponse> {
     // With the Durable Object store the agreement's object decides on the ledger it holds, in the
     // reservation call itself: the ledger is neither read first nor sent (one object call per charge
@@ -70,6 +77,15 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
     let object_decides = app.stores.ledgers_in_objects();
     let mut loaded =
         load_with(app, merchant, request, !object_decides).await.map_err(|e| store_failed(&e))?;
+    // The key goes with the reservation only into the agreement's own object; any other request claims it
+    // on its own first, before anything is decided.
+    let named = |t: &&KeyTaker| loaded.record.as_ref().is_some_and(|r| r.agreement.id == t.reference());
+    let mut keyed = taker.filter(named);
+    if let Some(t) = taker.filter(|t| !named(t)) {
+        if let Err(answer) = t.claim_alone(app).await {
+            return Ok(from_record(answer));
+        }
+    }
     let record = match loaded.record.take() {
         Some(record) if object_decides => record,
         record => {
@@ -85,6 +101,11 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
         Ok(built) => built,
         // A charge that cannot be sent is still answered with its refusal when the ledger refuses it.
         Err(cannot_send) if object_decides => {
+            if let Some(t) = keyed.take() {
+                if let Err(answer) = t.claim_alone(app).await {
+                    return Ok(from_record(answer));
+                }
+            }
             let ledger = app.stores.attempts(merchant, &record.agreement.id).await;
             loaded.evaluation.history.attempts = ledger.map_err(|e| store_failed(&e))?.attempts;
             let decision = engine::evaluate(&loaded.evaluation);
@@ -101,7 +122,26 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
     // decides again on the ledger as it holds it (store/attempts.rs).
     let key = LedgerKey { merchant, agreement: &agreement_id };
     let charge = Charge { evaluation: loaded.evaluation, attempt_id: &attempt_id };
-    let (decision, history) = match app.stores.attempt_store().reserve(key, charge).await {
+    let reserved = match (keyed, app.stores.agreement_objects()) {
+        (Some(t), Some(objects)) => match objects.charge(key, charge, Some(&t.claim)).await {
+            Ok(Keyed::Existing(record)) => return Ok(from_record(t.answer_from(*record))),
+            Ok(Keyed::Decided(reservation)) => {
+                t.set(match &reservation {
+                    Reservation::Reserved { .. } => {
+                        Taken::Reserved { agreement: agreement_id.clone(), attempt: None }
+                    }
+                    Reservation::Refused(_) => Taken::Decided,
+                });
+                Ok(reservation)
+            }
+            Err(e) => {
+                t.set(Taken::Unknown);
+                Err(e)
+            }
+        },
+        _ => app.stores.attempt_store().reserve(key, charge).await,
+    };
+    let (decision, history) = match reserved {
         Ok(Reservation::Reserved { decision, history }) => (*decision, history),
         Ok(Reservation::Refused(decision)) => return Ok(ChargeResult::Refused(decision)),
         Err(e) => return Err(not_reserved(e, &agreement_id, &attempt_id)),
@@ -140,7 +180,11 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
     let (agreement, status) = match &outcome {
         None => (record.agreement.clone(), AttemptStatus::Pending),
         Some(o) => {
-            let r = record_outcome(app, merchant, &record, &history, o).await;
+            // With the key taken in the agreement's object, the attempt is written with the final answer.
+            let r = record_outcome_with(app, merchant, &record, &history, o, keyed.is_none()).await;
+            if let Some(t) = keyed {
+                t.settle_with(r.settled);
+            }
             if r.warning.is_some() {
                 warning = r.warning;
             }
@@ -157,6 +201,15 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
         agreement,
         warning,
     })))
+}
+
+/// A charge answered from its key's record: the stored answer, or a kept refusal decided again on the
+/// evaluation it was decided on (the engine is pure: the same decision, rendered as this route does).
+fn from_record(answer: FromRecord) -> ChargeResult {
+    match answer {
+        FromRecord::Answer(response) => ChargeResult::Answered(response),
+        FromRecord::Decide(evaluation) => ChargeResult::Refused(Box::new(engine::evaluate(&evaluation))),
+    }
 }
 
 /// The answer when no slot was reserved, or when it is unknown whether one was (never "nothing was
@@ -199,8 +252,10 @@ pub(crate) async fn post<K: Kv, P: Processor>(app: &App<'_, K, P>, call: &Call<'
     }
     let request = parse_charge(call.request, call.merchant, app.now)?;
     let key = request.idempotency_key.clone();
-    Ok(idempotent(app, call.merchant, call.request, key.as_deref(), async {
-        let resp = flatten(post_charge(app, call.merchant, call.request, request).await);
+    let taker = KeyTaker::new(app, call.merchant, call.request, key.as_deref(), Some(&request.reference));
+    let taker = taker.as_ref();
+    Ok(idempotent(app, call.merchant, call.request, key.as_deref(), taker, async {
+        let resp = flatten(post_charge(app, call.merchant, call.request, request, taker).await);
         let finality = finality_of(&resp);
         (resp, finality)
     })
@@ -213,6 +268,7 @@ async fn post_charge<K: Kv, P: Processor>(
     merchant: &str,
     req: &HttpRequest,
     request: ChargeRequest,
+    taker: Option<&KeyTaker>,
 ) -> Answer {
     let authorization = req.header("authorization").map(str::to_string);
     let config = app.config;
@@ -235,8 +291,9 @@ async fn post_charge<K: Kv, P: Processor>(
             Outbound { method: "POST".into(), url: join_url(base, path), headers, body: body.into_bytes() },
         ))
     };
-    let result = charge(app, merchant, request, &build).await?;
+    let result = charge(app, merchant, request, &build, taker).await?;
     Ok(match result {
+        ChargeResult::Answered(response) => response,
         ChargeResult::Refused(decision) => refusal_response(&decision),
         ChargeResult::Sent(mut sent) => {
             if sent.dialect == DialectId::Infinic {
@@ -253,7 +310,19 @@ async fn post_charge<K: Kv, P: Processor>(
                     sent.warning = Some(m);
                 }
             }
-            canonical_sent(&sent)
+            let answer = canonical_sent(&sent);
+            // The outcome is written with the final answer (one call): if that call fails, the attempt
+            // stays pending, and this is the answer given instead.
+            if let Some(t) = taker.filter(|t| t.settles_an_outcome()) {
+                sent.status = AttemptStatus::Pending;
+                let unrecorded = "outcome not recorded (see X-Mitgate-Warning); the attempt stays pending";
+                sent.warning = Some(match sent.warning.take() {
+                    Some(w) => format!("{w}; {unrecorded}"),
+                    None => unrecorded.to_string(),
+                });
+                t.if_unsettled(canonical_sent(&sent));
+            }
+            answer
         }
     })
 }

@@ -89,6 +89,9 @@ pub(crate) struct Recorded {
     pub status: AttemptStatus,
     /// What could not be recorded, or why the outcome was not applied.
     pub warning: Option<String>,
+    /// The attempt as the outcome left it, when its write was left to the caller
+    /// ([`record_outcome_with`] with `merge_now` false): it is written with the final answer.
+    pub settled: Option<mitgate_core::model::Attempt>,
 }
 
 /// A processor's outcome as mitgate may store it: a payment id or decline code that is not a plain id or
@@ -124,6 +127,20 @@ pub(crate) async fn record_outcome<K: Kv, P>(
     history: &History,
     outcome: &Outcome,
 ) -> Recorded {
+    record_outcome_with(app, merchant, record, history, outcome, true).await
+}
+
+/// [`record_outcome`]; with `merge_now` false the settled attempt is not written but returned
+/// (`Recorded::settled`), for the caller to write in the one call that also stores the key's final answer
+/// (`idempotency::KeyTaker`, issue 14). Its status is then reported as settled.
+pub(crate) async fn record_outcome_with<K: Kv, P>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    record: &AgreementRecord,
+    history: &History,
+    outcome: &Outcome,
+    merge_now: bool,
+) -> Recorded {
     let agreement_id = record.agreement.id.as_str();
     let attempt_id = outcome.attempt_id.as_str();
     let outcome = &without_card_data(outcome);
@@ -139,6 +156,7 @@ pub(crate) async fn record_outcome<K: Kv, P>(
                 agreement: record.agreement.clone(),
                 status,
                 warning: Some(format!("outcome not applied: {e}")),
+                settled: None,
             };
         }
     };
@@ -148,9 +166,11 @@ pub(crate) async fn record_outcome<K: Kv, P>(
         .iter()
         .find(|a| a.id == attempt_id)
         .map_or(AttemptStatus::Pending, |a| a.status);
-    let written = match next_history.attempts.iter().find(|a| a.id == attempt_id) {
-        Some(ours) => app.stores.merge_attempt(merchant, agreement_id, ours).await,
-        None => Ok(()),
+    let ours = next_history.attempts.iter().find(|a| a.id == attempt_id);
+    let settled = ours.filter(|_| !merge_now).cloned();
+    let written = match ours {
+        Some(ours) if merge_now => app.stores.merge_attempt(merchant, agreement_id, ours).await,
+        Some(_) | None => Ok(()),
     };
     if let Err(e) = written {
         warnings.push(format!("outcome not recorded ({}); the attempt stays pending", e.0));
@@ -171,5 +191,5 @@ pub(crate) async fn record_outcome<K: Kv, P>(
     }
     // Every failure is reported, not only the last.
     let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
-    Recorded { agreement: next_agreement, status, warning }
+    Recorded { agreement: next_agreement, status, warning, settled }
 }

@@ -264,7 +264,7 @@ fn idempotent_replay_and_conflict() {
             r#"{"reference": "pay_1", "amount": {"amount": "11.00", "currency": "USD"}}"#,
             &[("idempotency-key", "k1")],
         );
-        block_on(idempotent(app, "demo", &r, None, async {
+        block_on(idempotent(app, "demo", &r, None, None, async {
             (HttpResponse::error(ErrorCode::Internal, "not run"), Finality::Final)
         }))
     });
@@ -388,4 +388,80 @@ fn fingerprints_keep_numbers_as_written() {
     assert_ne!(a, fp(r#"{"a": "é", "b": 2.5}"#));
     assert_eq!(fp(r#"{"n": 1e400}"#), fp(r#"{"n":1e400}"#), "beyond f64 is no problem");
     assert_ne!(fp("{not json"), fp("{not  json"), "text that is not JSON counts byte for byte");
+}
+
+/// A `POST /v1/charges` body at `amount` (dollars).
+fn charge_of(w: &World, amount: &str, key: &str) -> HttpResponse {
+    w.run(|app| {
+        let body =
+            format!(r#"{{"reference": "pay_1", "amount": {{"amount": "{amount}", "currency": "USD"}}}}"#);
+        let r = req("POST", "/v1/charges", &body, &[("idempotency-key", key)]);
+        flatten(block_on(charges::post(app, &call("demo", &r))))
+    })
+}
+
+/// Issue 14, item 2: with the Durable Object store a charge with an idempotency key is one call to its
+/// agreement's object before forwarding (claim, decide, reserve) and one after (outcome and final
+/// answer); a replay is one call and never forwards; a final refusal is one call, kept as the key's answer
+/// and replayed byte for byte (decided again on the evaluation it was decided on); a refusal that names a
+/// time (429) frees the key, so a retry is decided again.
+#[test]
+fn durable_object_charge_is_one_call_before_and_one_after() {
+    let w = seeded_objects();
+    let calls = |w: &World| w.stores.counters.do_calls.get();
+    let replayed = |r: &HttpResponse| r.headers.contains(&("idempotent-replayed".into(), "true".into()));
+
+    // A refusal (above the zero-auth ceiling: 20.00 × 3) with a key: one call, kept.
+    let before = calls(&w);
+    let refused = charge_of(&w, "70.00", "k-refused");
+    assert_eq!(refused.status, 410, "{}", String::from_utf8_lossy(&refused.body));
+    assert_eq!(calls(&w) - before, 1, "a refusal is one object call");
+    let before = calls(&w);
+    let again = charge_of(&w, "70.00", "k-refused");
+    assert_eq!((again.status, &again.body), (refused.status, &refused.body), "replayed byte for byte");
+    assert!(replayed(&again));
+    assert_eq!(calls(&w) - before, 1);
+    assert_eq!(charge_of(&w, "10.00", "k-refused").status, 422, "the same key with another body");
+
+    // Allowed: one call before forwarding, one after.
+    let before = calls(&w);
+    let allowed = charge_of(&w, "10.00", "k-allowed");
+    assert_eq!(allowed.status, 200, "{}", String::from_utf8_lossy(&allowed.body));
+    assert_eq!(calls(&w) - before, 2, "Charge before forwarding, Settle after");
+    let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
+    assert_eq!(ledger.attempts.len(), 1);
+    assert_eq!(ledger.attempts[0].status, AttemptStatus::Approved, "the outcome was merged by Settle");
+    let before = calls(&w);
+    let replay = charge_of(&w, "10.00", "k-allowed");
+    assert_eq!(replay.body, allowed.body);
+    assert!(replayed(&replay));
+    assert_eq!(calls(&w) - before, 1, "a replay is one call");
+    assert_eq!(w.processor.sent.borrow().len(), 1, "never forwarded twice");
+
+    // The objects were evicted (a restart): the records are read back from storage, the same answers.
+    w.stores.objects.as_ref().unwrap().evict();
+    assert_eq!(charge_of(&w, "10.00", "k-allowed").body, allowed.body);
+    assert_eq!(charge_of(&w, "70.00", "k-refused").body, refused.body);
+
+    // A refusal naming a time (maxCount 1 a day: 429) frees its key: the retry is decided again.
+    let late = charge_of(&w, "10.00", "k-late");
+    assert_eq!(late.status, 429);
+    let retry = charge_of(&w, "10.00", "k-late");
+    assert_eq!(retry.status, 429);
+    assert!(!replayed(&retry), "decided again, not replayed");
+    assert_eq!(w.processor.sent.borrow().len(), 1);
+}
+
+/// The object call fails: nothing is forwarded (503), and the key is not left claimed.
+#[test]
+fn durable_object_charge_fails_closed() {
+    let w = seeded_objects();
+    *w.stores.objects.as_ref().unwrap().fail.borrow_mut() = true;
+    let r = charge_of(&w, "10.00", "k-fail");
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+    assert!(w.processor.sent.borrow().is_empty());
+    *w.stores.objects.as_ref().unwrap().fail.borrow_mut() = false;
+    let r = charge_of(&w, "10.00", "k-fail");
+    assert_eq!(r.status, 200, "the key is free: {}", String::from_utf8_lossy(&r.body));
+    assert_eq!(w.processor.sent.borrow().len(), 1);
 }

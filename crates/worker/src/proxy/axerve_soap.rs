@@ -388,9 +388,10 @@ pub(crate) async fn mit<K: Kv, P: Processor>(
     base: &str,
     path: &str,
     req: &HttpRequest,
+    taker: Option<&crate::idempotency::KeyTaker>,
 ) -> HttpResponse {
     let refusal = |d: &mitgate_core::decision::Decision| soap::render_refusal(call, d);
-    let answer = MitAnswer { refusal: &refusal, decision_header: true };
+    let answer = MitAnswer { refusal: &refusal, decision_header: true, taker };
     decide(app, merchant, DialectId::Axerve, parsed, outbound(app, base, path, req), json, &answer).await
 }
 

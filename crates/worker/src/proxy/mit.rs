@@ -13,6 +13,7 @@ use crate::app::{store_failed, App, Outbound, Processor};
 use crate::error::ErrorCode;
 use crate::handlers::charges::{charge, link_infinic_attempt, ChargeResult};
 use crate::http::{HttpRequest, HttpResponse};
+use crate::idempotency::KeyTaker;
 use crate::store::indexes::TOKEN;
 use crate::store::{AgreementRecord, Kv};
 
@@ -109,7 +110,7 @@ pub(super) fn parse_json_mit(
 }
 
 /// A parsed MIT in one of the JSON dialects, [`decide`]d.
-#[expect(clippy::too_many_arguments, reason = "the request, its parse and where it goes")]
+#[expect(clippy::too_many_arguments, reason = "the request, its parse, where it goes and its key")]
 pub(super) async fn mit<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
@@ -119,6 +120,7 @@ pub(super) async fn mit<K: Kv, P: Processor>(
     path: &str,
     body: &str,
     req: &HttpRequest,
+    taker: Option<&KeyTaker>,
 ) -> HttpResponse {
     let id = dialect;
     let out = outbound(base, path, req, dialect, app.config.sandbox_headers);
@@ -130,7 +132,7 @@ pub(super) async fn mit<K: Kv, P: Processor>(
         parsed,
         out,
         body,
-        &MitAnswer { refusal: &refusal, decision_header: false },
+        &MitAnswer { refusal: &refusal, decision_header: false, taker },
     )
     .await
 }
@@ -142,6 +144,8 @@ pub(super) struct MitAnswer<'a> {
     /// Whether a forwarded charge's answer (the processor's, untouched) carries the decision in
     /// `X-Mitgate-Decision` (Axerve over SOAP, whose refusals carry it there too).
     pub decision_header: bool,
+    /// The idempotency key, when the charge takes it in its agreement's object (`KeyTaker`).
+    pub taker: Option<&'a KeyTaker>,
 }
 
 /// Decides a parsed MIT: refused in the dialect's words, or reserved, forwarded as `out` and recorded.
@@ -163,8 +167,9 @@ pub(super) async fn decide<K: Kv, P: Processor>(
     let build = move |_: &AgreementRecord, _: &mitgate_core::model::ChargeRequest, _: &str| {
         Ok((dialect, out.clone()))
     };
-    match charge(app, merchant, request, &build).await {
+    match charge(app, merchant, request, &build, answer.taker).await {
         Err(r) => r,
+        Ok(ChargeResult::Answered(r)) => r,
         Ok(ChargeResult::Refused(decision)) => match (answer.refusal)(&decision) {
             Some(r) => HttpResponse::from(r),
             None => HttpResponse::error(ErrorCode::Internal, "a refused decision could not be rendered"),

@@ -11,16 +11,17 @@
 //! - [`ObjectAttempts`] (the agreement's Durable Object): one request; the object runs the step on its
 //!   own storage with nothing interleaving.
 //!
-//! Issue 14 makes this the fast path: the key names the agreement's object, which will own the
-//! agreement, its ledger and its idempotency records, so one call decides, reserves and claims.
+//! Issue 14 makes this the fast path: the key names the agreement's object, which owns its ledger and
+//! the idempotency records of the requests naming it, so one call claims, decides and reserves
+//! ([`ObjectAttempts::charge`]).
 
 use mitgate_core::decision::Decision;
 use mitgate_core::engine::Evaluation;
 use mitgate_core::model::{AttemptStatus, History};
 
-use super::durable_object::{ObjectOp, OpKind, Reservation as ObjectAnswer};
+use super::durable_object::{KeyClaim, ObjectOp, OpKind, Reservation as ObjectAnswer};
 use super::keys::object_name;
-use super::records::AttemptLedger;
+use super::records::{AttemptLedger, IdempotencyRecord};
 use super::reservation::decide_and_reserve;
 use super::{Kv, StoreError, Stores};
 
@@ -135,21 +136,57 @@ pub(crate) struct ObjectAttempts<'s, K> {
 
 impl<K: Kv> AttemptStore for ObjectAttempts<'_, K> {
     async fn reserve(&self, key: LedgerKey<'_>, charge: Charge<'_>) -> Result<Reservation, ReserveError> {
+        match self.charge(key, charge, None).await? {
+            Keyed::Decided(reservation) => Ok(reservation),
+            // Only an operation that names a key answers a record.
+            Keyed::Existing(_) => {
+                Err(ReserveError::Store(StoreError("the object answered a key not asked".into())))
+            }
+        }
+    }
+}
+
+/// What a charge with an idempotency key came to in its agreement's object.
+#[derive(Debug)]
+pub(crate) enum Keyed {
+    /// The key's live record (a replay, the same key with another body, or one still in flight): nothing
+    /// was decided.
+    Existing(Box<IdempotencyRecord>),
+    /// Decided on the ledger as stored; the key was taken (kept pending when reserved, kept with the
+    /// refusal when it is final, left free when the refusal names a time).
+    Decided(Reservation),
+}
+
+impl<K: Kv> ObjectAttempts<'_, K> {
+    /// One call to the agreement's object (`OpKind::Charge`): the key's record if it has one; otherwise
+    /// the key taken, the decision made on the ledger the object holds and the reservation written.
+    pub async fn charge(
+        &self,
+        key: LedgerKey<'_>,
+        charge: Charge<'_>,
+        claim: Option<&KeyClaim>,
+    ) -> Result<Keyed, ReserveError> {
         let Charge { mut evaluation, attempt_id } = charge;
         let op = ObjectOp {
             attempt_id: attempt_id.to_string(),
-            ..ObjectOp::new(OpKind::Reserve).with_body(&evaluation)?
+            key: claim.cloned(),
+            ..ObjectOp::new(OpKind::Charge).with_body(&evaluation)?
         };
         let name = object_name(key.merchant, key.agreement);
         let answer: ObjectAnswer = self.stores.object(self.objects, &name, &op).await?;
+        if let Some(existing) = answer.existing {
+            return Ok(Keyed::Existing(Box::new(existing)));
+        }
         // The object decided on its ledger at its time; the same pure step here gives its decision.
         evaluation.history.attempts = answer.attempts;
         evaluation.now = answer.now;
         let (decision, history) =
             decide_and_reserve(&evaluation, attempt_id).map_err(|e| ReserveError::Conflict(e.to_string()))?;
         match (answer.reserved, history) {
-            (false, _) => Ok(Reservation::Refused(Box::new(decision))),
-            (true, Some(history)) => Ok(Reservation::Reserved { decision: Box::new(decision), history }),
+            (false, _) => Ok(Keyed::Decided(Reservation::Refused(Box::new(decision)))),
+            (true, Some(history)) => {
+                Ok(Keyed::Decided(Reservation::Reserved { decision: Box::new(decision), history }))
+            }
             (true, None) => Err(ReserveError::Store(StoreError(
                 "the Durable Object reserved a charge this Worker refuses (different engine versions?)"
                     .into(),
@@ -178,6 +215,12 @@ impl<K: Kv> Stores<K> {
     /// own ledger when it reserves: `ObjectAttempts`).
     pub fn ledgers_in_objects(&self) -> bool {
         self.objects.is_some()
+    }
+
+    /// The agreements' objects, when ledgers live there: a charge with an idempotency key takes it in
+    /// the same call that decides and reserves ([`ObjectAttempts::charge`]).
+    pub fn agreement_objects(&self) -> Option<ObjectAttempts<'_, K>> {
+        self.objects.as_ref().map(|objects| ObjectAttempts { stores: self, objects })
     }
 
     /// Where this request's charges reserve their slots.

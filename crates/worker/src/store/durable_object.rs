@@ -1,20 +1,27 @@
 //! The Durable Object store's operations (`MITGATE_STORE = "durable_object"`, docs/worker.md).
 //!
-//! One object per agreement (named `agreement/{agreementId}`) owns that agreement's attempt ledger and
-//! does check-and-reserve in one step: it reads the ledger, runs the engine on the evaluation the Worker
-//! sends (agreement, payments, policy, request, now) with that ledger, and writes the pending attempt when
-//! the charge is allowed, all inside one request to a single-threaded object that makes no other I/O, so
-//! no other request to that object interleaves. One object per idempotency key (named
-//! `idem/{merchantId}/{sha256(key)}`) claims the key atomically: of concurrent requests with one key,
-//! exactly one gets to run. One object per customer of a merchant (named
+//! One object per agreement (named `agreement/{merchantId}/{agreementId}`) owns that agreement's attempt
+//! ledger and the idempotency keys of the requests that name it (issue 14), and does claim, decide and
+//! reserve in one step ([`OpKind::Charge`]): it takes the key (or answers the record already there), runs
+//! the engine on the evaluation the Worker sends (agreement, payments, policy, request, now) with the
+//! ledger it holds, and writes the pending attempt when the charge is allowed, or keeps a final refusal as
+//! the key's answer, all inside one request to a single-threaded object that makes no other I/O, so no
+//! other request to that object interleaves. One more call after forwarding ([`OpKind::Settle`]) merges
+//! the outcome and stores the final answer. A key whose request names its agreement only through a token
+//! index (000, 003 `-100`) has an object of its own (named `idem/v1/{merchantId}/{sha256(key)}`) that
+//! claims it atomically. One object per customer of a merchant (named
 //! `customer/{merchantId}/{sha256(customerId)}`) owns the customer's index of CVV-verified CITs
 //! (`customer_index.rs`): a CIT merges its payment in atomically, so concurrent CITs never drop each other's.
 //!
 //! [`apply`] is plain Rust over the [`Kv`] trait: the Durable Object runs it over its own storage
-//! (`runtime/object.rs`), native tests over memory.
+//! (`runtime/object.rs`), native tests over memory. Each object keeps what it read parsed in memory
+//! between requests ([`ObjectState`]).
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use mitgate_core::decision::Decision;
 use mitgate_core::engine::Evaluation;
 use mitgate_core::json::FromJson;
 use mitgate_core::model::Attempt;
@@ -34,12 +41,17 @@ pub(crate) enum OpKind {
     Ledger,
     /// Replace the ledger (`body`: a ledger; an agreement created with its history).
     PutLedger,
-    /// Check and reserve (`body`: an evaluation, `attemptId`): evaluate against the stored ledger; when
-    /// allowed, record the pending attempt.
-    Reserve,
+    /// Claim, decide and reserve (`body`: an evaluation, `attemptId`, `key` when the request has an
+    /// idempotency key): a live record of the key is answered and nothing else is done; otherwise the
+    /// key is taken, the charge decided on the stored ledger and, when allowed, the pending attempt
+    /// recorded; a final refusal is kept as the key's answer, a refusal that names a time frees it.
+    Charge,
+    /// After forwarding (`body`: [`Settle`], `key`): merge the outcome's attempt and store the key's
+    /// final answer (or free the key).
+    Settle,
     /// Replace (or add) one attempt (`body`: the attempt): an outcome.
     MergeAttempt,
-    /// The idempotency record, unless expired (`now`).
+    /// The idempotency record, unless expired (`now`; `key`: in an agreement's object).
     IdempotencyGet,
     /// Store the record (`body`) unless a live one exists; answer the existing one.
     IdempotencyClaim,
@@ -55,6 +67,17 @@ pub(crate) enum OpKind {
     Dump,
 }
 
+/// An idempotency key taken in an agreement's object: its digest names the record, the fingerprint is
+/// the request's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct KeyClaim {
+    /// SHA-256 hex of the key.
+    pub digest: String,
+    /// The request's fingerprint (`idempotency::fingerprint`).
+    pub fingerprint: String,
+}
+
 /// One request to an object. Payloads travel as JSON text and are parsed with the same functions that
 /// read KV values and evaluation inputs, so the Worker's code size barely grows.
 #[derive(Debug, Clone, Serialize, FromJson)]
@@ -67,12 +90,15 @@ pub(crate) struct ObjectOp {
     pub attempt_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub now: Option<Timestamp>,
+    /// The idempotency key, for the operations on keys kept in an agreement's object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyClaim>,
 }
 
 impl ObjectOp {
     /// An operation without a payload.
     pub fn new(op: OpKind) -> Self {
-        ObjectOp { op, body: String::new(), attempt_id: String::new(), now: None }
+        ObjectOp { op, body: String::new(), attempt_id: String::new(), now: None, key: None }
     }
 
     /// The operation with `value` as its JSON payload.
@@ -82,7 +108,7 @@ impl ObjectOp {
     }
 }
 
-/// What [`ObjectOp::Reserve`] answers.
+/// What [`OpKind::Charge`] answers.
 #[derive(Debug, Clone, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Reservation {
@@ -92,11 +118,54 @@ pub(crate) struct Reservation {
     pub reserved: bool,
     /// The time the decision was made at (never before the ledger's latest attempt).
     pub now: Timestamp,
+    /// The key's live record: nothing was decided, the request is answered from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing: Option<IdempotencyRecord>,
+}
+
+/// [`OpKind::Settle`]'s body.
+#[derive(Debug, Clone, Default, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Settle {
+    /// The attempt as its outcome left it, merged into the ledger by id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<Attempt>,
+    /// The key's final record; `None` frees the key (`key` given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<IdempotencyRecord>,
+}
+
+/// Whether a refusal is the key's final answer: not when it names a time to try again (a `429`, or a
+/// `Retry-After`: `idempotency::decided_again_later` on its canonical answer), since a retry after that
+/// time is decided again.
+pub(crate) fn refusal_is_final(decision: &Decision) -> bool {
+    decision.http_status != 429 && decision.retry_after_seconds.is_none()
 }
 
 const LEDGER: &str = "ledger";
+/// The record of a key-only object (`idem/v1/…`).
 const IDEMPOTENCY: &str = "idempotency";
+/// The keys an agreement's object holds records of, oldest first (to expire them).
+const KEYS: &str = "keys";
 const CUSTOMER: &str = "customer";
+
+/// The row of a key's record in an agreement's object.
+fn key_row(digest: &str) -> String {
+    format!("key/{digest}")
+}
+
+/// Where a record lives in an object: its own row in an agreement's object, or the key-only object's one.
+fn record_row(key: Option<&KeyClaim>) -> String {
+    key.map_or_else(|| IDEMPOTENCY.to_string(), |k| key_row(&k.digest))
+}
+
+/// One key an agreement's object holds a record of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct KeyEntry {
+    digest: String,
+    created_at: Timestamp,
+}
 
 fn parse<T: FromJson>(text: Option<String>) -> Result<Option<T>, StoreError> {
     match text {
@@ -123,7 +192,9 @@ fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
 #[derive(Debug, Default)]
 pub(crate) struct ObjectState {
     ledger: Option<AttemptLedger>,
-    idempotency: Option<Option<IdempotencyRecord>>,
+    /// Records by row (`idempotency`, `key/{digest}`); `None`: the row is empty.
+    records: BTreeMap<String, Option<IdempotencyRecord>>,
+    keys: Option<Vec<KeyEntry>>,
     customer: Option<CustomerIndex>,
     /// How many times a value was read from storage (tests: parsed once, not per request).
     pub loads: u32,
@@ -144,6 +215,16 @@ impl ObjectState {
         Ok(())
     }
 
+    /// `attempt` merged into the ledger by id (an outcome: concurrent charges' attempts are kept).
+    async fn merge_attempt<S: Kv>(&mut self, storage: &S, attempt: Attempt) -> Result<(), StoreError> {
+        let mut next = self.ledger(storage).await?.clone();
+        match next.attempts.iter_mut().find(|a| a.id == attempt.id) {
+            Some(slot) => *slot = attempt,
+            None => next.attempts.push(attempt),
+        }
+        self.put_ledger(storage, next).await
+    }
+
     async fn customer<S: Kv>(&mut self, storage: &S) -> Result<&mut CustomerIndex, StoreError> {
         if self.customer.is_none() {
             self.loads = self.loads.saturating_add(1);
@@ -152,34 +233,68 @@ impl ObjectState {
         Ok(self.customer.get_or_insert_with(CustomerIndex::default))
     }
 
-    /// The key's record, unless older than the idempotency lifetime (object storage has no TTL).
+    /// The record at `row`, unless older than the idempotency lifetime (object storage has no TTL).
     async fn live_record<S: Kv>(
         &mut self,
         storage: &S,
+        row: &str,
         now: Timestamp,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let record = match &self.idempotency {
+        let record = match self.records.get(row) {
             Some(record) => record.clone(),
             None => {
                 self.loads = self.loads.saturating_add(1);
-                let record: Option<IdempotencyRecord> = parse(storage.get(IDEMPOTENCY).await?)?;
-                self.idempotency = Some(record.clone());
+                let record: Option<IdempotencyRecord> = parse(storage.get(row).await?)?;
+                self.records.insert(row.to_string(), record.clone());
                 record
             }
         };
         Ok(record.filter(|r| r.created_at.plus_seconds(IDEMPOTENCY_TTL_SECONDS) > now))
     }
 
+    /// Writes (or, `None`, deletes) the record at `row`. A new row of an agreement's object is listed in
+    /// `keys`, and the rows listed there that expired are deleted, so an agreement's object holds at most
+    /// the keys of the last 24 hours.
     async fn put_record<S: Kv>(
         &mut self,
         storage: &S,
+        row: &str,
         record: Option<IdempotencyRecord>,
     ) -> Result<(), StoreError> {
-        match &record {
-            Some(r) => storage.put(IDEMPOTENCY, &encode(r)?, None).await?,
-            None => storage.delete(IDEMPOTENCY).await?,
+        if let (Some(digest), Some(r)) = (row.strip_prefix("key/"), &record) {
+            self.list_key(storage, digest, r.created_at).await?;
         }
-        self.idempotency = Some(record);
+        match &record {
+            Some(r) => storage.put(row, &encode(r)?, None).await?,
+            None => storage.delete(row).await?,
+        }
+        self.records.insert(row.to_string(), record);
+        Ok(())
+    }
+
+    async fn list_key<S: Kv>(&mut self, storage: &S, digest: &str, at: Timestamp) -> Result<(), StoreError> {
+        let mut keys = match self.keys.take() {
+            Some(keys) => keys,
+            None => {
+                self.loads = self.loads.saturating_add(1);
+                parse::<Vec<KeyEntry>>(storage.get(KEYS).await?)?.unwrap_or_default()
+            }
+        };
+        if keys.iter().any(|k| k.digest == digest) {
+            self.keys = Some(keys);
+            return Ok(());
+        }
+        let live = |k: &KeyEntry| k.created_at.plus_seconds(IDEMPOTENCY_TTL_SECONDS) > at;
+        let expired: Vec<KeyEntry> = keys.iter().filter(|k| !live(k)).cloned().collect();
+        keys.retain(live);
+        keys.push(KeyEntry { digest: digest.to_string(), created_at: at });
+        storage.put(KEYS, &encode(&keys)?, None).await?;
+        self.keys = Some(keys);
+        for k in expired {
+            let row = key_row(&k.digest);
+            storage.delete(&row).await?;
+            self.records.remove(&row);
+        }
         Ok(())
     }
 }
@@ -189,6 +304,66 @@ fn body<T: FromJson>(op: &ObjectOp) -> Result<T, StoreError> {
         .map_err(|e| StoreError(format!("{:?}: unreadable body: {e}", op.op)))
 }
 
+/// [`OpKind::Charge`]: the key's live record, or the decision on the ledger as stored (the key taken and the
+/// pending attempt recorded when allowed; a final refusal kept as the key's answer).
+async fn charge<S: Kv>(storage: &S, state: &mut ObjectState, op: ObjectOp) -> Result<String, StoreError> {
+    let mut evaluation: Evaluation =
+        parse_json(&op.body).map_err(|e| StoreError(format!("Charge: unreadable evaluation: {e}")))?;
+    let asked_at = evaluation.now;
+    let row = op.key.as_ref().map(|k| key_row(&k.digest));
+    if let Some(row) = &row {
+        if let Some(existing) = state.live_record(storage, row, asked_at).await? {
+            let answer = Reservation {
+                attempts: Vec::new(),
+                reserved: false,
+                now: asked_at,
+                existing: Some(existing),
+            };
+            return encode(&answer);
+        }
+    }
+    let current = state.ledger(storage).await?.attempts.clone();
+    // Time never runs backwards for one agreement: a request whose clock was read before another's
+    // reservation may reach the object after it, and must still see that attempt inside its velocity
+    // window (an attempt "in the future" would not count).
+    if let Some(latest) = current.iter().map(|a| a.at).max() {
+        evaluation.now = evaluation.now.max(latest);
+    }
+    evaluation.history.attempts = current;
+    let (decision, history) = decide_and_reserve(&evaluation, &op.attempt_id)
+        .map_err(|e| StoreError(format!("cannot reserve: {e}")))?;
+    let fingerprint = op.key.as_ref().map(|k| k.fingerprint.clone()).unwrap_or_default();
+    let reserved = match (history, &row) {
+        (Some(history), row) => {
+            // The key first: a key that could not be taken reserves nothing.
+            if let Some(row) = row {
+                state
+                    .put_record(storage, row, Some(IdempotencyRecord::pending(fingerprint, asked_at)))
+                    .await?;
+            }
+            if let Err(e) = state.put_ledger(storage, AttemptLedger { attempts: history.attempts }).await {
+                if let Some(row) = row {
+                    // Best effort: a key left pending answers 409 until it expires.
+                    let _ = state.put_record(storage, row, None).await;
+                }
+                return Err(e);
+            }
+            true
+        }
+        (None, Some(row)) if refusal_is_final(&decision) => {
+            let kept = IdempotencyRecord {
+                decided: Some(evaluation.clone()),
+                ..IdempotencyRecord::pending(fingerprint, asked_at)
+            };
+            state.put_record(storage, row, Some(kept)).await?;
+            false
+        }
+        (None, _) => false,
+    };
+    let attempts = std::mem::take(&mut evaluation.history.attempts);
+    encode(&Reservation { attempts, reserved, now: evaluation.now, existing: None })
+}
+
 /// Runs one operation on an object's storage, through what the object keeps in memory (`state`); the
 /// answer is JSON text.
 pub(crate) async fn apply<S: Kv>(
@@ -196,6 +371,7 @@ pub(crate) async fn apply<S: Kv>(
     state: &mut ObjectState,
     op: ObjectOp,
 ) -> Result<String, StoreError> {
+    let row = record_row(op.key.as_ref());
     match op.op {
         OpKind::Ledger => encode(state.ledger(storage).await?),
         OpKind::PutLedger => {
@@ -203,60 +379,44 @@ pub(crate) async fn apply<S: Kv>(
             state.put_ledger(storage, ledger).await?;
             Ok("null".into())
         }
-        OpKind::Reserve => {
-            let mut evaluation: Evaluation = parse_json(&op.body)
-                .map_err(|e| StoreError(format!("Reserve: unreadable evaluation: {e}")))?;
-            let current = state.ledger(storage).await?.attempts.clone();
-            // Time never runs backwards for one agreement: a request whose clock was read before
-            // another's reservation may reach the object after it, and must still see that attempt
-            // inside its velocity window (an attempt "in the future" would not count).
-            if let Some(latest) = current.iter().map(|a| a.at).max() {
-                evaluation.now = evaluation.now.max(latest);
+        OpKind::Charge => charge(storage, state, op).await,
+        OpKind::Settle => {
+            let settle: Settle = body(&op)?;
+            // The outcome first: an attempt left pending keeps its slot, the safe side.
+            if let Some(attempt) = settle.attempt {
+                state.merge_attempt(storage, attempt).await?;
             }
-            evaluation.history.attempts = current;
-            let (_, history) = decide_and_reserve(&evaluation, &op.attempt_id)
-                .map_err(|e| StoreError(format!("cannot reserve: {e}")))?;
-            let reserved = match history {
-                Some(history) => {
-                    state.put_ledger(storage, AttemptLedger { attempts: history.attempts }).await?;
-                    true
-                }
-                None => false,
-            };
-            let attempts = std::mem::take(&mut evaluation.history.attempts);
-            encode(&Reservation { attempts, reserved, now: evaluation.now })
+            if op.key.is_some() {
+                state.put_record(storage, &row, settle.record).await?;
+            }
+            Ok("null".into())
         }
         OpKind::MergeAttempt => {
             let attempt: Attempt = body(&op)?;
-            let mut next = state.ledger(storage).await?.clone();
-            match next.attempts.iter_mut().find(|a| a.id == attempt.id) {
-                Some(slot) => *slot = attempt,
-                None => next.attempts.push(attempt),
-            }
-            state.put_ledger(storage, next).await?;
+            state.merge_attempt(storage, attempt).await?;
             Ok("null".into())
         }
         OpKind::IdempotencyGet => {
             let now = op.now.ok_or_else(|| StoreError("IdempotencyGet needs `now`".into()))?;
-            encode(&state.live_record(storage, now).await?)
+            encode(&state.live_record(storage, &row, now).await?)
         }
         OpKind::IdempotencyClaim => {
             let record: IdempotencyRecord = body(&op)?;
-            match state.live_record(storage, record.created_at).await? {
+            match state.live_record(storage, &row, record.created_at).await? {
                 Some(existing) => encode(&Some(existing)),
                 None => {
-                    state.put_record(storage, Some(record)).await?;
+                    state.put_record(storage, &row, Some(record)).await?;
                     Ok("null".into())
                 }
             }
         }
         OpKind::IdempotencyPut => {
             let record: IdempotencyRecord = body(&op)?;
-            state.put_record(storage, Some(record)).await?;
+            state.put_record(storage, &row, Some(record)).await?;
             Ok("null".into())
         }
         OpKind::IdempotencyDelete => {
-            state.put_record(storage, None).await?;
+            state.put_record(storage, &row, None).await?;
             Ok("null".into())
         }
         OpKind::CustomerIndex => encode(state.customer(storage).await?),
@@ -274,7 +434,12 @@ pub(crate) async fn apply<S: Kv>(
             let ledger = storage.get(LEDGER).await?;
             let idempotency = storage.get(IDEMPOTENCY).await?;
             let customer = storage.get(CUSTOMER).await?;
-            Ok(serde_json::json!({"ledger": ledger, "idempotency": idempotency, "customer": customer})
+            let mut keys = serde_json::Map::new();
+            for k in parse::<Vec<KeyEntry>>(storage.get(KEYS).await?)?.unwrap_or_default() {
+                let row = key_row(&k.digest);
+                keys.insert(row.clone(), storage.get(&row).await?.into());
+            }
+            Ok(serde_json::json!({"ledger": ledger, "idempotency": idempotency, "customer": customer, "keys": keys})
                 .to_string())
         }
     }

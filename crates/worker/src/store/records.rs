@@ -64,4 +64,16 @@ pub(crate) struct IdempotencyRecord {
     /// `None` while the first request is still in flight.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<HttpResponse>,
+    /// A refusal the agreement's Durable Object decided and kept as final in the same call (issue 14):
+    /// the evaluation it was decided on (ledger and time as the object held them). A replay decides it
+    /// again (the engine is pure: the same decision) and renders it as its route does; no answer is stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided: Option<mitgate_core::engine::Evaluation>,
+}
+
+impl IdempotencyRecord {
+    /// A key claimed by a request still in flight.
+    pub fn pending(fingerprint: String, created_at: Timestamp) -> Self {
+        IdempotencyRecord { fingerprint, created_at, response: None, decided: None }
+    }
 }

@@ -95,7 +95,7 @@ fn records_read_back() {
     assert_eq!(from_str::<AgreementRecord>(&stored).unwrap(), record);
     let response =
         HttpResponse::json(402, &serde_json::json!({"declineCode": "8026"})).with_header("retry-after", "1");
-    let idem = IdempotencyRecord { fingerprint: "f".into(), created_at: at, response: Some(response) };
+    let idem = IdempotencyRecord { response: Some(response), ..IdempotencyRecord::pending("f".into(), at) };
     assert_eq!(from_str::<IdempotencyRecord>(&encode(&idem).unwrap()).unwrap(), idem);
     let link = AttemptRef { agreement_id: "a1".into(), attempt_id: "att_1".into() };
     assert_eq!(from_str::<AttemptRef>(&encode(&link).unwrap()).unwrap(), link);

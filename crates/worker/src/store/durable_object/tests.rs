@@ -16,7 +16,7 @@ fn evaluation(now: &str) -> String {
 }
 
 fn reserve(kv: &MemoryKv, state: &mut ObjectState, now: &str, id: &str) -> Reservation {
-    let op = ObjectOp { body: evaluation(now), attempt_id: id.into(), ..ObjectOp::new(OpKind::Reserve) };
+    let op = ObjectOp { body: evaluation(now), attempt_id: id.into(), ..ObjectOp::new(OpKind::Charge) };
     mitgate_core::json::from_str(&block_on(apply(kv, state, op)).unwrap()).unwrap()
 }
 
@@ -45,7 +45,7 @@ fn time_never_runs_backwards_per_agreement() {
 fn idempotency_claims_once_and_expires() {
     let (kv, mut state) = (MemoryKv::default(), ObjectState::default());
     let at = Timestamp::parse("2026-06-01T12:00:00Z").unwrap();
-    let record = IdempotencyRecord { fingerprint: "f".into(), created_at: at, response: None };
+    let record = IdempotencyRecord::pending("f".into(), at);
     let claim = || ObjectOp::new(OpKind::IdempotencyClaim).with_body(&record).unwrap();
     assert_eq!(block_on(apply(&kv, &mut state, claim())).unwrap(), "null", "claimed");
     let again: Option<IdempotencyRecord> =
@@ -81,7 +81,7 @@ fn the_object_keeps_its_ledger_parsed_between_requests() {
     let op = ObjectOp {
         body: evaluation("2026-07-01T12:00:00Z"),
         attempt_id: "x".into(),
-        ..ObjectOp::new(OpKind::Reserve)
+        ..ObjectOp::new(OpKind::Charge)
     };
     assert!(block_on(apply(&kv, &mut state, op)).is_err());
     *kv.fail_writes.borrow_mut() = false;
