@@ -49,6 +49,7 @@ use mitgate_core::json::FromJson;
 use mitgate_core::policy::Policy;
 use mitgate_core::time::Timestamp;
 
+use customer_index::CustomerIndex;
 pub(crate) use durable_object::KeyClaim;
 use durable_object::ObjectOp;
 pub(crate) use idempotency::KeyPlace;
@@ -84,11 +85,16 @@ pub(crate) const POLICY_TTL_SECONDS: u64 = 5;
 /// The most merchants one isolate keeps policies for; when full, the cache starts again empty.
 const POLICY_CACHE_ENTRIES: usize = 1024;
 
-/// Policies as this isolate last read or wrote them, per merchant, with the time they were read.
-/// INVARIANT: an entry is used only while `read_at <= now < read_at + POLICY_TTL_SECONDS`.
+/// Policies as this isolate last read or wrote them, per merchant, and customers' indexes of CVV-verified
+/// CITs as it last read or merged them, per customer, with the time they were read (docs/worker.md,
+/// "Policy cache").
+/// INVARIANT: an entry is used only while `read_at <= now < read_at + POLICY_TTL_SECONDS`. A customer's
+/// index only grows with new CITs (and drops what can no longer be a base), so a copy up to that old can
+/// miss a CIT another isolate merged meanwhile: a lower ceiling for those seconds, never a higher one.
 #[derive(Debug, Default)]
 pub(crate) struct PolicyCache {
     entries: RefCell<HashMap<String, (Timestamp, Option<Policy>)>>,
+    customers: RefCell<HashMap<String, (Timestamp, CustomerIndex)>>,
 }
 
 impl PolicyCache {
@@ -104,6 +110,34 @@ impl PolicyCache {
             entries.clear();
         }
         entries.insert(merchant.to_string(), (now, policy));
+    }
+
+    fn fresh_customer(&self, name: &str, now: Timestamp) -> Option<CustomerIndex> {
+        let customers = self.customers.borrow();
+        let (read_at, index) = customers.get(name)?;
+        (*read_at <= now && now < read_at.plus_seconds(POLICY_TTL_SECONDS)).then(|| index.clone())
+    }
+
+    fn keep_customer(&self, name: &str, now: Timestamp, index: CustomerIndex) {
+        let mut customers = self.customers.borrow_mut();
+        if customers.len() >= POLICY_CACHE_ENTRIES && !customers.contains_key(name) {
+            customers.clear();
+        }
+        customers.insert(name.to_string(), (now, index));
+    }
+}
+
+impl<K> Stores<K> {
+    /// The customer's index as this isolate holds it, while fresh.
+    fn cached_customer(&self, name: &str) -> Option<CustomerIndex> {
+        self.policy_cache.as_ref().and_then(|(c, now)| c.fresh_customer(name, *now))
+    }
+
+    /// Keeps the customer's index as just read or merged.
+    fn keep_customer(&self, name: &str, index: &CustomerIndex) {
+        if let Some((cache, now)) = &self.policy_cache {
+            cache.keep_customer(name, *now, index.clone());
+        }
     }
 }
 

@@ -5,11 +5,10 @@
 
 use mitgate_core::time::Timestamp;
 
-use super::customer_index::{self, CustomerAdd, CustomerIndex, CustomerPayment};
+use super::customer_index::{self, index_name, CustomerAdd, CustomerIndex, CustomerPayment};
 use super::durable_object::{ObjectOp, OpKind};
 use super::keys::{customer_agreements_key, customer_key, customer_object_name, token_agreements_key};
 use super::{encode, parse, Kv, StoreError, Stores};
-use crate::tree::Null;
 
 /// The most agreement ids kept per customer (newest first); older ones drop out of the lookup only.
 pub(crate) const MAX_CUSTOMER_AGREEMENTS: usize = 50;
@@ -83,14 +82,22 @@ impl<K: Kv> Stores<K> {
         self.put(&self.agreements, key, &encode(&ids)?, None).await
     }
 
-    /// A customer's index (empty when none was written).
+    /// A customer's index (empty when none was written): from the isolate's cache while it is fresh (5 s,
+    /// as policies: `PolicyCache`), else read from the customer's object (or `AGREEMENTS`) and kept.
     pub async fn customer_index(&self, merchant: &str, customer: &str) -> Result<CustomerIndex, StoreError> {
-        if let Some(objects) = self.exact_objects() {
-            let op = ObjectOp::new(OpKind::CustomerIndex);
-            return self.object(objects, &customer_object_name(merchant, customer), &op).await;
+        let name = index_name(merchant, customer);
+        if let Some(index) = self.cached_customer(&name) {
+            return Ok(index);
         }
-        let key = customer_key(merchant, customer);
-        Ok(parse(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default())
+        let index = if let Some(objects) = self.exact_objects() {
+            let op = ObjectOp::new(OpKind::CustomerIndex);
+            self.object(objects, &customer_object_name(merchant, customer), &op).await?
+        } else {
+            let key = customer_key(merchant, customer);
+            parse(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default()
+        };
+        self.keep_customer(&name, &index);
+        Ok(index)
     }
 
     /// Adds a CIT's payments to its customer's index. In a Durable Object (the store's, or the `OBJECTS`
@@ -110,7 +117,10 @@ impl<K: Kv> Stores<K> {
         if let Some(objects) = self.exact_objects() {
             let op = ObjectOp { now: Some(now), ..ObjectOp::new(OpKind::CustomerAdd).with_body(add)? };
             let name = customer_object_name(merchant, customer);
-            return self.object::<Null>(objects, &name, &op).await.map(|Null| ());
+            // The object answers the index as merged: this isolate decides on it at once.
+            let merged: CustomerIndex = self.object(objects, &name, &op).await?;
+            self.keep_customer(&index_name(merchant, customer), &merged);
+            return Ok(());
         }
         let key = customer_key(merchant, customer);
         let present = |index: &CustomerIndex| {
@@ -124,6 +134,7 @@ impl<K: Kv> Stores<K> {
             let mut index: CustomerIndex =
                 parse(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default();
             if present(&index) {
+                self.keep_customer(&index_name(merchant, customer), &index);
                 return Ok(());
             }
             customer_index::merge(&mut index, add.payments.clone(), now, add.lookback);
@@ -131,6 +142,7 @@ impl<K: Kv> Stores<K> {
         }
         let index: CustomerIndex = parse(&key, self.get(&self.agreements, &key).await?)?.unwrap_or_default();
         if present(&index) {
+            self.keep_customer(&index_name(merchant, customer), &index);
             Ok(())
         } else {
             Err(StoreError("concurrent writes to the customer's index kept dropping this payment".into()))

@@ -61,7 +61,7 @@ pub(crate) enum OpKind {
     IdempotencyDelete,
     /// A customer's index (`customer/{merchant}/{sha256(customer)}` objects).
     CustomerIndex,
-    /// Merge a CIT's payments into the customer's index (`body`: [`CustomerAdd`], `now`).
+    /// Merge a CIT's payments into the customer's index (`body`: [`CustomerAdd`], `now`); answers the index.
     CustomerAdd,
     /// Everything the object stores (tests: state snapshots and the card-data scan). Sent by no route.
     Dump,
@@ -425,9 +425,10 @@ pub(crate) async fn apply<S: Kv>(
             let now = op.now.ok_or_else(|| StoreError("CustomerAdd needs `now`".into()))?;
             let mut index = state.customer(storage).await?.clone();
             customer::merge(&mut index, add.payments, now, add.lookback);
-            storage.put(CUSTOMER, &encode(&index)?, None).await?;
+            let answer = encode(&index)?;
+            storage.put(CUSTOMER, &answer, None).await?;
             state.customer = Some(index);
-            Ok("null".into())
+            Ok(answer)
         }
         // What storage holds (not memory): the state snapshots and card-data scans of the tests.
         OpKind::Dump => {

@@ -169,3 +169,55 @@ fn policies_are_read_once_per_ttl() {
     assert_eq!(block_on(s.policy("other")).unwrap(), None);
     assert_eq!(s.counters.kv_reads.get(), 1);
 }
+
+/// A customer's index is read at most once per isolate per `POLICY_TTL_SECONDS` (as a policy), a merge
+/// this isolate made is seen at once (the object answers the index as merged), and another isolate's merge
+/// is seen once the TTL has passed: with the KV store and with the Durable Object store.
+#[test]
+fn customer_indexes_are_read_once_per_ttl() {
+    use crate::test_util::block_on;
+    use customer_index::{CustomerAdd, CustomerPayment};
+    use memory::MemoryKv;
+    let pay = |id: &str, amount: &str| {
+        CustomerPayment {
+        agreement_id: id.into(),
+        payment: from_str(&format!(
+            r#"{{"id": "{id}", "at": "2026-04-10T11:00:00Z", "amount": {{"amount": "{amount}", "currency": "USD"}}, "cvvVerified": true}}"#
+        ))
+        .unwrap(),
+    }
+    };
+    let add = |p: CustomerPayment| CustomerAdd { payments: vec![p], lookback: None };
+    let t0 = Timestamp::parse("2026-04-10T12:00:00Z").unwrap();
+    // A request of an isolate (`cache`) at `now`, with its own counters.
+    fn step(stores: &mut Stores<MemoryKv>, cache: &Rc<PolicyCache>, now: Timestamp) {
+        stores.policy_cache = Some((cache.clone(), now));
+        stores.counters = Counters::default();
+    }
+    let reads = |s: &Stores<MemoryKv>| s.counters.kv_reads.get() + s.counters.do_calls.get();
+    let ids = |s: &Stores<MemoryKv>| -> Vec<String> {
+        block_on(s.customer_index("m", "c")).unwrap().payments.into_iter().map(|p| p.payment.id).collect()
+    };
+    for objects in [false, true] {
+        let kv = MemoryKv::default;
+        let mut stores = Stores::new(kv(), kv(), kv(), kv());
+        if objects {
+            stores = stores.with_objects(kv());
+        }
+        let mine = Rc::new(PolicyCache::default());
+        step(&mut stores, &mine, t0);
+        block_on(stores.add_customer_payments("m", "c", &add(pay("a", "10.00")), t0)).unwrap();
+        step(&mut stores, &mine, t0.plus_seconds(1));
+        assert_eq!(ids(&stores), ["a"], "objects {objects}: the merge is seen at once");
+        assert_eq!(reads(&stores), 0, "objects {objects}: from the cache");
+        // Another isolate merges a larger payment.
+        step(&mut stores, &Rc::new(PolicyCache::default()), t0.plus_seconds(1));
+        block_on(stores.add_customer_payments("m", "c", &add(pay("b", "20.00")), t0)).unwrap();
+        step(&mut stores, &mine, t0.plus_seconds(POLICY_TTL_SECONDS - 1));
+        assert_eq!(ids(&stores), ["a"], "objects {objects}: within the TTL, the copy (a lower ceiling)");
+        assert_eq!(reads(&stores), 0);
+        step(&mut stores, &mine, t0.plus_seconds(POLICY_TTL_SECONDS));
+        assert_eq!(ids(&stores), ["b"], "objects {objects}: read again after the TTL (b outranks a)");
+        assert_eq!(reads(&stores), 1);
+    }
+}
