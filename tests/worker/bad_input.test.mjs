@@ -87,6 +87,9 @@ const CATALOGUE = () => [
   ["very long reference", "POST", "/v1/charges", ch({ reference: "r".repeat(5000) }), JSON_H, /reference/],
   ["very long Idempotency-Key", "POST", "/v1/charges", ch({}), { ...JSON_H, "idempotency-key": "k".repeat(300) }, /Idempotency-Key/],
   ["very long agreement id", "PUT", "/v1/agreements/LONG", () => canonicalAgreement("L".repeat(3000)), JSON_H, /"path":"id"/], // the path parameter is refused first, by name
+  ["a lone % ending an agreement id", "GET", "/v1/agreements/abc%", undefined, {}, /"path":"id"/, { status: 400 }],
+  ["a % not followed by two hex digits", "GET", "/v1/agreements/%zz/limits", undefined, {}, /"path":"id"/, { status: 400 }],
+  ["a lone % in an attempt id", "POST", "/v1/agreements/AGR/attempts/att%/outcome", { result: "approved" }, JSON_H, /"path":"attemptId"/, { status: 400 }],
   ["control characters in a customer id", "POST", "/v1/charges", ch({ customerId: "c\u0001\u0002" }), JSON_H, /customerId/],
   // Keys and merchants.
   ["no merchant key", "POST", "/v1/charges", ch({}), JSON_H, /X-Mitgate-Key/, { key: null, status: 401 }],

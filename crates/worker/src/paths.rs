@@ -31,7 +31,15 @@ pub(crate) const MAX_PATH_ID: usize = 256;
 /// A path parameter (`id`, `attemptId`), percent-decoded and checked as body ids are: 1 to 256
 /// printable ASCII characters without spaces. Anything else is a 400 naming the parameter, so no
 /// malformed id ever reaches a store (KV refuses keys over 512 bytes with an error of its own).
+/// Every `%` must start an escape (`%` and two hex digits; a literal `%` is `%25`), as openapi.yaml's
+/// pattern says: `percent_decode_str` would keep a lone `%` (`abc%`, `%zz`) as itself.
 pub(crate) fn path_id(name: &str, raw: &str) -> Result<String, HttpResponse> {
+    if !escapes_well_formed(raw) {
+        return Err(invalid_param(
+            name,
+            "has a '%' that does not start an escape (%XX; a literal '%' is %25)",
+        ));
+    }
     let decoded: Cow<'_, str> = match percent_encoding::percent_decode_str(raw).decode_utf8() {
         Ok(d) => d,
         Err(_) => return Err(invalid_param(name, "is not UTF-8 once percent-decoded")),
@@ -46,6 +54,20 @@ pub(crate) fn path_id(name: &str, raw: &str) -> Result<String, HttpResponse> {
         return Ok(decoded.into_owned());
     };
     Err(invalid_param(name, problem))
+}
+
+/// Whether every `%` in `raw` is followed by two hex digits.
+fn escapes_well_formed(raw: &str) -> bool {
+    let mut rest = raw.as_bytes();
+    while let Some(at) = rest.iter().position(|&b| b == b'%') {
+        match rest.get(at + 1..at + 3) {
+            Some([hi, lo]) if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
+                rest = rest.get(at + 3..).unwrap_or_default();
+            }
+            _ => return false,
+        }
+    }
+    true
 }
 
 fn invalid_param(name: &str, problem: &str) -> HttpResponse {
@@ -125,6 +147,9 @@ mod tests {
     fn path_ids_are_decoded_and_checked() {
         assert_eq!(path_id("id", "pi_123").unwrap(), "pi_123");
         assert_eq!(path_id("id", "a%7Cb").unwrap(), "a|b");
+        assert_eq!(path_id("id", "a%7cb").unwrap(), "a|b");
+        assert_eq!(path_id("id", "100%25").unwrap(), "100%");
+        assert_eq!(path_id("id", "%2541").unwrap(), "%41", "decoded once");
         for (raw, problem) in [
             ("", "must not be empty"),
             (&"a".repeat(257), "must be at most 256 characters"),
@@ -132,6 +157,12 @@ mod tests {
             ("%0A", "printable ASCII"),
             ("%C3%A9", "printable ASCII"),
             ("%FF", "not UTF-8"),
+            // A lone `%` is not an escape (openapi.yaml's pattern forbids it); it was accepted as itself.
+            ("abc%", "does not start an escape"),
+            ("%zz", "does not start an escape"),
+            ("a%4", "does not start an escape"),
+            ("%%41", "does not start an escape"),
+            ("%2", "does not start an escape"),
         ] {
             let r = path_id("attemptId", raw).unwrap_err();
             assert_eq!(r.status, 400, "{raw}");
