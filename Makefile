@@ -10,14 +10,15 @@ help: ## List targets
 setup: ## Install the Rust target, cargo tools and npm packages this repository needs
 	bash scripts/setup.sh
 
-dev: setup ## Run the Worker on 127.0.0.1:8787 with local KV and the sandbox processor
+dev: setup ## Run the Worker on 127.0.0.1:8787 with local KV and the sandbox processor; an edit is rebuilt and reloaded
 	bash scripts/dev.sh
 
-test: setup ## Run every test: Rust (lints, deny.toml, module cycles, unit, vectors, properties), wasm package in Node and browser, Worker end to end, API contract, fuzz, sizes
+test: setup ## Run every test: Rust (lints, deny.toml, module cycles, unit, vectors, properties), wasm package in Node and browser, Worker end to end, API contract, make dev started and stopped 10 times, fuzz, sizes
 	bash scripts/test-rust.sh
 	bash scripts/test-wasm.sh
 	bash scripts/test-worker.sh
 	bash scripts/test-contract.sh
+	bash scripts/test-dev-stop.sh
 	bash scripts/test-reliability.sh
 	bash bench/check-sizes.sh
 
@@ -33,7 +34,7 @@ test-worker: ## The Worker end to end under Miniflare
 test-contract: ## The API contract against make dev's Worker: openapi.yaml validated and linted, every answer checked against it, the docs' examples run, Schemathesis (all phases)
 	bash scripts/test-contract.sh
 
-test-dev-stop: ## make dev stopped 10 times (Ctrl-C and SIGTERM, when up and while wrangler rebuilds): every process gone, every port free (not in make test: wrangler's restart at start can race its own port bind, see docs/worker.md)
+test-dev-stop: ## make dev started 10 times (each Worker started once) and stopped with Ctrl-C or SIGTERM (when up; after an edit: rebuilding, reloading, reloaded): every process gone, every port free (part of make test; about 10 min)
 	bash scripts/test-dev-stop.sh
 
 test-reliability: ## Fuzz every target for a short budget (FUZZ_RUNS, default 20000)

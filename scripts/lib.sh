@@ -24,6 +24,29 @@ lib_port_holder() {
   fi
 }
 
+# lib_free_ports N: N distinct free ports for a test's Workers, below the kernel's ephemeral range (where
+# bind(0) and outgoing connections take theirs), so no socket opened meanwhile (workerd and Miniflare bind
+# port 0 several times per start) can take one before wrangler binds it.
+lib_free_ports() {
+  python3 - "$1" <<'PY'
+import random, socket, sys
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+found = []
+while len(found) < int(sys.argv[1]):
+    port = random.randrange(20000, low)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        if port not in found:
+            found.append(port)
+    except OSError:
+        pass
+    finally:
+        s.close()
+print(" ".join(map(str, found)))
+PY
+}
+
 # Fails (exit 1) before anything starts if one of the ports is taken, naming the process holding it.
 # The last line of the message says how to choose other ports ($LIB_PORT_HINT).
 lib_require_free_ports() {
@@ -46,6 +69,17 @@ lib_start() {
   "$@" > "$log" 2>&1 &
   LIB_GROUPS+=($!)
   set +m
+}
+
+# lib_run LOG COMMAND...: as lib_start, then waits for COMMAND and returns its status. While it runs, a
+# trapped signal interrupts the wait (the caller's trap runs at once) and lib_stop stops its group; once it
+# has ended, its group is no longer one of LIB_GROUPS (lib_wait_up would report it as an exited Worker).
+lib_run() {
+  lib_start "$@"
+  local pid=${LIB_GROUPS[-1]} status=0
+  wait "$pid" || status=$?
+  unset 'LIB_GROUPS[-1]'
+  return "$status"
 }
 
 # Descendants of a pid (found before signalling: a child that outlives its parent is re-parented).

@@ -25,11 +25,13 @@ echo "contract: openapi-spec-validator"
 echo "contract: redocly lint (redocly.yaml)"
 node_modules/.bin/redocly lint --config redocly.yaml openapi.yaml 2>&1 | grep -v '[║╔╚]' | sed '/^\s*$/d'
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-export MITGATE_PORT=$(free_port) MITGATE_SANDBOX_PORT=$(free_port) MITGATE_INSPECTOR_PORT=$(free_port) \
-  MITGATE_SANDBOX_INSPECTOR_PORT=$(free_port)
+# Free ports below the ephemeral range (scripts/lib.sh: nothing opened meanwhile can take one).
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+read -r MITGATE_PORT MITGATE_SANDBOX_PORT MITGATE_INSPECTOR_PORT MITGATE_SANDBOX_INSPECTOR_PORT DASHBOARD_PORT \
+  <<< "$(lib_free_ports 5)"
+export MITGATE_PORT MITGATE_SANDBOX_PORT MITGATE_INSPECTOR_PORT MITGATE_SANDBOX_INSPECTOR_PORT
 # The dashboard's origin in the live browser test: the one extra origin this Worker's CORS accepts.
-DASHBOARD_PORT=$(free_port)
 export MITGATE_DASHBOARD_ORIGINS="http://127.0.0.1:$DASHBOARD_PORT"
 BASE="http://127.0.0.1:$MITGATE_PORT"
 KEY=sk_test_demo

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # `make dev` starts and stops like a well-behaved dev server: it is started DEV_STOP_RUNS times (default 10)
 # in a process group of its own, as a terminal runs it, and stopped alternately with Ctrl-C (SIGINT to the
-# group) and SIGTERM (to the group), at three moments in turn: when it says it is running; as wrangler starts
-# its second build (it rebuilds once its file watcher is ready); and as that build ends, when wrangler
-# replaces workerd (a workerd spawned while the stop is under way is what once stayed listening). After each
-# stop, no process of the group and no wrangler on its ports is left, and all four ports (both Workers and
-# their inspectors) are free. Then one more start while a port is taken must fail with a message naming the
-# process holding it. Uses free ports of its own, never 8787/8788.
+# group) and SIGTERM (to the group), at four moments in turn: when it says it is running; after a source edit
+# (a touched crates/worker/src/lib.rs), as its rebuild starts; as wrangler starts reloading the rebuilt Worker
+# (a workerd spawned while the stop is under way is what once stayed listening); and once the reloaded
+# Worker answers. Every start must start each workerd once: no build by wrangler and no reload before the
+# edit (wrangler's own [build] used to build again at start and could restart workerd). After each stop, no
+# process of the group and no wrangler on its ports is left, and all four ports (both Workers and their
+# inspectors) are free. Then one more start while a port is taken must fail with a message naming the
+# process holding it. Uses free ports of its own, never 8787/8788. About 7 minutes on 2 busy cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${DEV_STOP_RUNS:-10}
@@ -14,9 +16,10 @@ mkdir -p tests/out
 LOG=tests/out/dev-stop.log
 : > "$LOG"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-export MITGATE_PORT=$(free_port) MITGATE_SANDBOX_PORT=$(free_port) MITGATE_INSPECTOR_PORT=$(free_port) \
-  MITGATE_SANDBOX_INSPECTOR_PORT=$(free_port)
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+read -r MITGATE_PORT MITGATE_SANDBOX_PORT MITGATE_INSPECTOR_PORT MITGATE_SANDBOX_INSPECTOR_PORT <<< "$(lib_free_ports 4)"
+export MITGATE_PORT MITGATE_SANDBOX_PORT MITGATE_INSPECTOR_PORT MITGATE_SANDBOX_INSPECTOR_PORT
 PORTS=("$MITGATE_PORT" "$MITGATE_SANDBOX_PORT" "$MITGATE_INSPECTOR_PORT" "$MITGATE_SANDBOX_INSPECTOR_PORT")
 listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
@@ -31,32 +34,66 @@ os.execvp(sys.argv[1], sys.argv[1:])' make -s dev > "$1" 2>&1 &
 }
 
 MITGATE_LOG=.wrangler/logs/mitgate.log
-moments=(running rebuilding rebuilt)
+# A failed check leaves no make dev running.
+pgid=
+abandon() {
+  [ -n "$pgid" ] || return 0
+  kill -TERM -- "-$pgid" 2>/dev/null || true
+  for _ in $(seq 1 300); do pgrep -g "$pgid" > /dev/null || return 0; sleep 0.1; done
+  pkill -KILL -g "$pgid" 2>/dev/null || true
+}
+trap abandon EXIT
+# DEV_STOP_MOMENTS picks others, e.g. "running running fresh" for a long start/stop loop (`fresh`: a source is
+# touched before the start, so the start builds, then stopped when running).
+read -r -a moments <<< "${DEV_STOP_MOMENTS:-running rebuilding rebuilt reloaded}"
+T_START=$SECONDS
 for i in $(seq 1 "$RUNS"); do
   out=tests/out/dev-stop-run.log
-  moment=${moments[$(( (i - 1) % 3 ))]}
+  moment=${moments[$(( (i - 1) % ${#moments[@]} ))]}
   rm -f "$MITGATE_LOG"
+  [ "$moment" = fresh ] && touch crates/worker/src/lib.rs
   pgid=$(start "$out")
   until [ "$(ps -o pgid= -p "$pgid" 2>/dev/null | tr -d ' ')" = "$pgid" ]; do
     kill -0 "$pgid" 2>/dev/null || break
     sleep 0.05
   done
-  reached=
-  for _ in $(seq 1 6000); do
-    case $moment in
-      running) grep -q "mitgate is running" "$out" && reached=1 ;;
-      rebuilding) grep -q "changed, restarting build" "$MITGATE_LOG" 2>/dev/null && reached=1 ;;
-      rebuilt) n=$(grep -c "Done in" "$MITGATE_LOG" 2>/dev/null || true); [ "${n:-0}" -ge 4 ] && reached=1 ;;
-    esac
-    [ -n "$reached" ] && break
-    if ! kill -0 "$pgid" 2>/dev/null; then echo "dev-stop: make dev exited before it was up:" >&2; tail -30 "$out" >&2; exit 1; fi
-    sleep 0.1
-  done
-  [ -n "$reached" ] || { echo "dev-stop: make dev did not reach '$moment' in 10 minutes" >&2; tail -30 "$out" >&2; exit 1; }
-  if [ "$moment" = running ]; then
-    for p in "${PORTS[@]:0:2}"; do listening "$p" || { echo "dev-stop: port $p not listening while up" >&2; exit 1; }; done
+  # wait_for WHAT COMMAND...: until COMMAND succeeds (10 minutes at most); fails if make dev exits meanwhile.
+  wait_for() {
+    local what=$1
+    shift
+    for _ in $(seq 1 6000); do
+      "$@" && return 0
+      if ! kill -0 "$pgid" 2>/dev/null; then echo "dev-stop: run $i: make dev exited before '$what':" >&2; tail -30 "$out" >&2; exit 1; fi
+      sleep 0.1
+    done
+    echo "dev-stop: run $i: make dev did not reach '$what' in 10 minutes" >&2; tail -30 "$out" >&2; exit 1
+  }
+  wait_for "running" grep -q "mitgate is running" "$out"
+  for p in "${PORTS[@]:0:2}"; do listening "$p" || { echo "dev-stop: port $p not listening while up" >&2; exit 1; }; done
+  # The start started mitgate's workerd once: wrangler built nothing and reloaded nothing.
+  starts=$(grep -c "Starting local server" "$MITGATE_LOG" || true)
+  if [ "$starts" != 1 ] || grep -q "Reloading local server\|restarting build\|\[custom build\]" "$MITGATE_LOG"; then
+    echo "dev-stop: run $i: the start was not a single start of the Worker ($starts starts):" >&2; cat "$MITGATE_LOG" >&2; exit 1
   fi
-  if (( i % 2 )); then sig=INT; else sig=TERM; fi
+  if [ "$moment" = fresh ] && ! grep -q "building the Worker" "$out"; then
+    echo "dev-stop: run $i: the start did not build although a source changed" >&2; exit 1
+  fi
+  if [ "$moment" != running ] && [ "$moment" != fresh ]; then
+    touch crates/worker/src/lib.rs
+    case $moment in
+      rebuilding) wait_for "rebuilding" grep -q "rebuilding the Worker" "$out" ;;
+      rebuilt) wait_for "rebuilt" grep -q "Reloading local server" "$MITGATE_LOG" ;;
+      reloaded)
+        wait_for "reloaded" grep -q "Local server updated and ready" "$MITGATE_LOG"
+        curl -fsS --max-time 10 -o /dev/null "http://127.0.0.1:$MITGATE_PORT/" ||
+          { echo "dev-stop: run $i: the reloaded Worker does not answer" >&2; exit 1; }
+        [ "$(grep -c "Reloading local server" "$MITGATE_LOG")" = 1 ] ||
+          { echo "dev-stop: run $i: one rebuild reloaded the Worker more than once" >&2; cat "$MITGATE_LOG" >&2; exit 1; }
+        ;;
+    esac
+  fi
+  # Both signals at every moment over the runs (1-4: INT TERM INT TERM, 5-8: TERM INT TERM INT, ...).
+  if (( (i + (i - 1) / 4) % 2 )); then sig=INT; else sig=TERM; fi
   t0=$(date +%s%N)
   kill -"$sig" -- "-$pgid"
   for _ in $(seq 1 300); do pgrep -g "$pgid" > /dev/null || break; sleep 0.1; done
@@ -72,6 +109,7 @@ for i in $(seq 1 "$RUNS"); do
     pkill -KILL -g "$pgid" 2>/dev/null || true
     exit 1
   fi
+  pgid=
   echo "stop $i/$RUNS ($moment, SIG$sig): all processes gone and ports ${PORTS[*]} free after $ms ms" | tee -a "$LOG"
 done
 
@@ -90,4 +128,4 @@ if ! grep -q "port $MITGATE_PORT is already in use by pid $squatter: .*python3" 
   echo "dev-stop: the busy-port message does not name the process:" >&2; cat tests/out/dev-busy.log >&2; exit 1
 fi
 echo "busy port: $(grep 'already in use' tests/out/dev-busy.log)" | tee -a "$LOG"
-echo "dev-stop: $RUNS of $RUNS stops freed every port"
+echo "dev-stop: $RUNS of $RUNS starts came up with a single start of each Worker, and $RUNS of $RUNS stops freed every port ($(( SECONDS - T_START )) s)" | tee -a "$LOG"
