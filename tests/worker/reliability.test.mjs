@@ -39,15 +39,27 @@ async function newAgreement(h) {
   return id;
 }
 
+// A charge whose connection to the processor was lost mid-request (workerd: "Network connection lost";
+// seen on a loaded 2-core machine, between two local workerd processes): the Worker answers 502 with the
+// attempt pending and its velocity slot kept, because the processor may have charged. That answer is true,
+// so the bursts count it apart ("lost") and check it is exactly that, instead of failing the run.
+const isLost = (r) =>
+  r.status === 502 &&
+  r.json?.outcome === "pending" &&
+  r.json?.attemptStatus === "pending" &&
+  /^processor connection failed/.test(r.json?.processor?.answer?.error ?? "");
+
 async function burst(h, id, n = CONCURRENT) {
   const results = await Promise.all(Array.from({ length: n }, () => h.call("POST", "/v1/charges", { body: charge(id) })));
   const count = (pred) => results.filter(pred).length;
+  const known = (r) => [200, 429].includes(r.status) || (r.status === 409 && r.json?.error?.code === "concurrent_charge") || isLost(r);
   return {
     results,
     admitted: count((r) => r.status === 200),
+    lost: count(isLost),
     refused: count((r) => r.status === 429),
     raced: count((r) => r.status === 409 && r.json?.error?.code === "concurrent_charge"),
-    other: results.filter((r) => ![200, 429].includes(r.status) && !(r.status === 409 && r.json?.error?.code === "concurrent_charge")),
+    other: results.filter((r) => !known(r)),
   };
 }
 
@@ -61,21 +73,26 @@ async function attempts(h, id) {
 describe("concurrency", () => {
   test(`Durable Object store: ${CONCURRENT} concurrent charges, maxCount 5: exactly 5 admitted, ${DO_REPETITIONS} times`, async () => {
     const admittedPerRun = [];
+    const lostPerRun = [];
     for (let rep = 0; rep < DO_REPETITIONS; rep++) {
       const id = await newAgreement(hDoLong);
       const b = await burst(hDoLong, id);
-      assert.deepEqual(b.other.map((r) => `${r.status} ${r.text}`), [], "only 200 and 429");
-      assert.equal(b.admitted, POLICY5.maxCount, `run ${rep}`);
+      assert.deepEqual(b.other.map((r) => `${r.status} ${r.text}`), [], "only 200, 429 and a lost connection's 502 pending");
+      // Exactly maxCount reservations; one whose connection was lost stays pending (it may have charged).
+      assert.equal(b.admitted + b.lost, POLICY5.maxCount, `run ${rep}`);
       assert.equal(b.refused, CONCURRENT - POLICY5.maxCount, `run ${rep}`);
-      assert.equal(await forwardedFor(hDoLong, id), POLICY5.maxCount, `run ${rep}: forwarded`);
+      const forwarded = await forwardedFor(hDoLong, id);
+      assert.ok(forwarded >= b.admitted && forwarded <= POLICY5.maxCount, `run ${rep}: forwarded ${forwarded}`);
       const ledger = await attempts(hDoLong, id);
       assert.equal(ledger.length, POLICY5.maxCount);
-      assert.ok(ledger.every((a) => a.status === "approved"));
+      assert.equal(ledger.filter((a) => a.status === "approved").length, b.admitted);
+      assert.equal(ledger.filter((a) => a.status === "pending").length, b.lost);
       const s = b.results.find((r) => r.status === 200).headers.get("x-mitgate-storage");
       assert.match(s, /do_calls=[1-9]/);
       admittedPerRun.push(b.admitted);
+      lostPerRun.push(b.lost);
     }
-    console.log(`# durable_object store: ${CONCURRENT} concurrent charges x ${DO_REPETITIONS} runs, maxCount 5: admitted per run ${JSON.stringify(admittedPerRun)}`);
+    console.log(`# durable_object store: ${CONCURRENT} concurrent charges x ${DO_REPETITIONS} runs, maxCount 5: admitted per run ${JSON.stringify(admittedPerRun)}; connections lost (502 pending) per run ${JSON.stringify(lostPerRun)}`);
   });
 
   test(`KV store: ${CONCURRENT} concurrent charges, maxCount 5: the overshoot is measured`, async () => {
@@ -83,14 +100,16 @@ describe("concurrency", () => {
     for (let rep = 0; rep < KV_REPETITIONS; rep++) {
       const id = await newAgreement(hKv);
       const b = await burst(hKv, id);
-      assert.deepEqual(b.other.map((r) => `${r.status} ${r.text}`), [], "only 200, 409 concurrent_charge and 429");
+      assert.deepEqual(b.other.map((r) => `${r.status} ${r.text}`), [], "only 200, 409 concurrent_charge, 429 and a lost connection's 502 pending");
       const forwarded = await forwardedFor(hKv, id);
-      assert.equal(forwarded, b.admitted, "every admitted charge was forwarded once, no other");
-      assert.ok(b.admitted >= 1);
+      // Every admitted charge was forwarded once; a lost connection's may or may not have arrived; no other.
+      assert.ok(forwarded >= b.admitted && forwarded <= b.admitted + b.lost, `forwarded ${forwarded}, admitted ${b.admitted}, lost ${b.lost}`);
+      assert.ok(b.admitted + b.lost >= 1);
       const ledger = await attempts(hKv, id);
-      runs.push({ admitted: b.admitted, raced: b.raced, refused: b.refused, ledger: ledger.length });
+      assert.ok(ledger.filter((a) => a.status === "pending").length >= b.lost, "a lost connection's attempt stays pending");
+      runs.push({ admitted: b.admitted, lost: b.lost, raced: b.raced, refused: b.refused, ledger: ledger.length });
     }
-    const admitted = runs.map((r) => r.admitted).sort((a, b) => a - b);
+    const admitted = runs.map((r) => r.admitted + r.lost).sort((a, b) => a - b);
     const over = admitted.filter((a) => a > POLICY5.maxCount).length;
     console.log(`# kv store: ${CONCURRENT} concurrent charges x ${KV_REPETITIONS} runs, maxCount 5: admitted per run (sorted) ${JSON.stringify(admitted)}; over the budget in ${over}/${KV_REPETITIONS} runs; min ${admitted[0]}, max ${admitted[admitted.length - 1]}; per run ${JSON.stringify(runs)}`);
   });
