@@ -381,6 +381,10 @@ describe("item 5: a card number in any stored or logged field is refused or drop
 });
 
 // ------------------------------------------------------------------------------------------------
+// A real client disconnect over a socket. Local workerd never cancels a request when its client goes away,
+// so this test passes with settlement in the request's future too (seen: it passed with settlement moved
+// back inline); it shows only that a disconnect breaks nothing here. The tests below, with the test hook
+// `disconnect-after-send`, are the ones that fail without waitUntil.
 describe("item 4: a client that disconnects after its charge was forwarded does not stop the settlement", () => {
   test("the outcome is recorded and the key's answer saved although the client went away", async () => {
     const id = uid("agr_");
@@ -408,5 +412,122 @@ describe("item 4: a client that disconnects after its charge was forwarded does 
     assert.equal(retry.status, 200, retry.text);
     assert.equal(retry.headers.get("idempotent-replayed"), "true", "the answer was saved under the key");
     assert.equal(await forwardedFor(h, id), 1);
+  });
+});
+
+// The test hook `disconnect-after-send` (crates/worker/src/runtime/hooks.rs) drops the request's future the
+// moment the processor has answered, before anything is recorded: what the runtime does when the client
+// goes away then (local workerd never does it on its own, so the test above cannot fail). Settlement runs
+// under waitUntil (runtime/serve.rs), so the outcome is still recorded, the slot settled and the key's
+// answer saved. With settlement in the request's future, the attempt stays pending and the key in progress.
+for (const store of ["kv", "durable_object"]) {
+  describe(`item 4: the request's future dropped right after the processor answered (${store} store)`, () => {
+    let hs;
+    before(async () => {
+      hs = await start({ store });
+      const put = await hs.call("PUT", "/v1/policy", { body: POLICY5 });
+      assert.equal(put.status, 200, put.text);
+    });
+    after(async () => {
+      if (hs) await hs.stop();
+    });
+
+    const routes = {
+      "canonical /v1/charges": (id) => ({ path: "/v1/charges", body: { reference: id, amount: { amount: "1.00", currency: "USD" } }, headers: {} }),
+      "coinflow proxy": (id) => ({
+        path: "/coinflow/api/checkout/merchant-initiated-transaction",
+        body: { subtotal: { cents: 100, currency: "USD" }, originalPaymentId: id, settlementType: "USDC" },
+        headers: { "x-user-id": "customer-123", authorization: "cf-key" },
+      }),
+    };
+    for (const [name, make] of Object.entries(routes)) {
+      test(`${name}: the outcome is recorded, the slot settled and the key's answer final`, async () => {
+        const id = uid("agr_");
+        assert.equal((await hs.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) })).status, 201);
+        const { path, body, headers } = make(id);
+        const key = uid("idem_");
+        const send = (extra = {}) => hs.call("POST", path, { body, headers: { ...headers, "idempotency-key": key, ...extra } });
+        const dropped = await send({ "x-mitgate-test-fault": "disconnect-after-send" });
+        assert.equal(dropped.status, 499, `the hook dropped the request's future: ${dropped.text}`);
+        assert.equal(await forwardedFor(hs, id), 1, "the charge was forwarded");
+        // The settlement, if it goes on, goes on after the (dropped) request: a replay gets 409 while the
+        // key is in progress. Wait for the key's answer, at most 5 s.
+        let replay;
+        for (let waited = 0; ; waited += 50) {
+          replay = await send();
+          if (replay.status !== 409 || waited >= 5000) break;
+          await sleep(50);
+        }
+        assert.equal(replay.status, 200, `the key's answer was saved: ${replay.text}`);
+        assert.equal(replay.headers.get("idempotent-replayed"), "true", "replayed, not decided again");
+        const attempts = (await hs.call("GET", `/v1/agreements/${id}`)).json.history.attempts;
+        assert.deepEqual(attempts.map((a) => a.status), ["approved"], "the processor's outcome was recorded");
+        assert.equal(replay.headers.get("x-mitgate-attempt-id"), attempts[0].id, "the saved answer names the attempt");
+        const limits = await hs.call("GET", `/v1/agreements/${id}/limits`);
+        assert.equal(limits.json.limits.velocity.used, 1, "one slot, settled (approved), counted once");
+        assert.equal(await forwardedFor(hs, id), 1, "forwarded once in all");
+      });
+    }
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+describe("item 11: path parameters are checked first; no answer carries internals", () => {
+  // What a runtime error carries and an answer must not: a JS stack frame, a file path, a wasm offset.
+  const INTERNALS = /file:\/\/|\.m?js:\d+|wasm-function|wasm:\/\/|\bat \S+ \(|index_bg|\.rs:\d+/;
+
+  test("an id of 520 characters in every path parameter: 400 naming it, with the request id, nothing stored", async () => {
+    const id = uid("agr_");
+    assert.equal((await h.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) })).status, 201);
+    const long = "a".repeat(520);
+    const before = await snapshot(h);
+    const cases = [
+      ["GET", `/v1/agreements/${long}`, "id"],
+      ["GET", `/v1/agreements/${long}/limits`, "id"],
+      ["DELETE", `/v1/agreements/${long}`, "id"],
+      ["PUT", `/v1/agreements/${long}`, "id", canonicalAgreement(long)],
+      ["POST", `/v1/agreements/${long}/attempts/att_1/outcome`, "id", { result: "approved" }],
+      ["POST", `/v1/agreements/${id}/attempts/${long}/outcome`, "attemptId", { result: "approved" }],
+      ["GET", `/v1/customers/${long}/agreements`, "customerId"],
+    ];
+    for (const [method, path, param, body] of cases) {
+      const r = await h.call(method, path, { body });
+      const what = `${method} ${path.replace(long, "a×520")}`;
+      assert.equal(r.status, 400, `${what}: ${r.text}`);
+      assert.deepEqual(r.json.error.fields.map((f) => f.path), [param], what);
+      assert.match(r.headers.get("x-mitgate-request-id") ?? "", /^req_[0-9a-f-]{36}$/, what);
+      assert.doesNotMatch(r.text, INTERNALS, what);
+    }
+    assert.deepEqual(await snapshot(h), before, "nothing stored");
+  });
+
+  test("store and processor failures: the answer quotes its request id and no internals; the log line under that id has the details", async () => {
+    const refused = await start({ urls: { coinflow: "http://127.0.0.1:9" } });
+    try {
+      assert.equal((await refused.call("PUT", "/v1/policy", { body: POLICY5 })).status, 200);
+      const id = uid("agr_");
+      assert.equal((await refused.call("PUT", `/v1/agreements/${id}`, { body: canonicalAgreement(id) })).status, 201);
+      const charge = { reference: id, amount: { amount: "1.00", currency: "USD" } };
+      const answers = [
+        ["KV failure", 503, await refused.call("POST", "/v1/charges", { body: charge, headers: { "x-mitgate-test-fault": "kv" } })],
+        ["Durable Object failure", 503, await refused.call("POST", "/v1/charges", { body: charge, headers: { "x-mitgate-test-fault": "do", "idempotency-key": uid("idem_") } })],
+        ["processor not reachable", 502, await refused.call("POST", "/v1/charges", { body: charge })],
+      ];
+      const logs = refused.logs.join("");
+      for (const [what, status, r] of answers) {
+        assert.equal(r.status, status, `${what}: ${r.text}`);
+        const rid = r.headers.get("x-mitgate-request-id");
+        assert.match(rid ?? "", /^req_[0-9a-f-]{36}$/, what);
+        assert.doesNotMatch(r.text, INTERNALS, `${what}: ${r.text}`);
+        assert.ok(logs.includes(`${rid} `), `${what}: a log line under ${rid}`);
+      }
+      // The processor's connection error is logged under the request id; the answer quotes that id only.
+      const [, , unreachable] = answers[2];
+      const rid = unreachable.headers.get("x-mitgate-request-id");
+      assert.ok(unreachable.text.includes(rid), unreachable.text);
+      assert.match(logs, new RegExp(`${rid} processor (not reached|connection failed): `));
+    } finally {
+      await refused.stop();
+    }
   });
 });

@@ -8,6 +8,7 @@ use futures_util::future::{select, Either};
 use futures_util::pin_mut;
 use worker::{console_log, AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
+use super::hooks::Disconnect;
 use super::kv::AfterSend;
 use crate::app::{Forwarded, Outbound, Processor};
 use crate::http::HttpResponse;
@@ -17,6 +18,8 @@ use crate::redact::redact_card_numbers;
 pub(super) struct FetchProcessor {
     /// Test hook: set once a request has been sent (a store that fails after forwarding).
     pub after_send: AfterSend,
+    /// Test hook `disconnect-after-send`: raised once the processor has answered (hooks.rs).
+    pub disconnect: Disconnect,
     /// Connection errors are logged under this id; the answer says only what kind of failure it was.
     pub request_id: Rc<str>,
 }
@@ -50,6 +53,7 @@ impl Processor for FetchProcessor {
         if let Some(flag) = &self.after_send {
             flag.set(true);
         }
+        self.disconnect.processor_answered().await;
         forwarded
     }
 }

@@ -67,6 +67,8 @@ where
 /// Handles one routed request under the event's `waitUntil`: a client that disconnects (after its charge
 /// was forwarded, say) does not cancel the work, so the outcome is still read and recorded and the
 /// idempotency record saved (issue 15, item 4). The answer comes back through a one-shot channel.
+/// tests/worker/hardening.test.mjs drops this function's future with the test hook
+/// `disconnect-after-send` and fails when the handler runs here instead of under `waitUntil`.
 pub(super) async fn serve(
     req: Request,
     ctx: RouteContext<Meta>,
@@ -75,11 +77,15 @@ pub(super) async fn serve(
 ) -> worker::Result<Response> {
     let exec = ctx.data.exec.clone();
     let request_id = ctx.data.request_id.clone();
+    // Test hook `disconnect-after-send`: the request's future (below) is dropped once the processor has
+    // answered, as the runtime drops it when the client goes away (hooks.rs). A release build has none.
+    let disconnect = hooks::Disconnect::asked(&ctx.env, &req);
     let (tx, rx) = futures_channel::oneshot::channel();
+    let work = disconnect.clone();
     exec.wait_until(async move {
-        let _ = tx.send(serve_now(req, ctx, spec, handler).await);
+        let _ = tx.send(serve_now(req, ctx, spec, handler, work).await);
     });
-    match rx.await {
+    match disconnect.unless_dropped(rx, &request_id).await {
         Ok(answer) => answer,
         Err(_) => {
             console_log!("{request_id} internal error: the request's work ended without an answer");
@@ -96,10 +102,11 @@ async fn serve_now(
     ctx: RouteContext<Meta>,
     spec: Spec,
     handler: Handler,
+    disconnect: hooks::Disconnect,
 ) -> worker::Result<Response> {
     let method = req.method().to_string();
     let path = req.path();
-    let (response, merchant) = match prepare(&mut req, &ctx, spec).await {
+    let (response, merchant) = match prepare(&mut req, &ctx, spec, disconnect).await {
         Err((response, merchant)) => (response, merchant),
         Ok(p) => {
             let new_id = || format!("att_{}", random_uuid());
@@ -149,6 +156,7 @@ async fn prepare(
     req: &mut Request,
     ctx: &RouteContext<Meta>,
     spec: Spec,
+    disconnect: hooks::Disconnect,
 ) -> Result<Prepared, (HttpResponse, Option<String>)> {
     let config = config(&ctx.env).map_err(|r| (r, None))?;
     let limit = if spec.evaluation_body { EVALUATE_MAX_BODY_BYTES } else { config.max_body_bytes };
@@ -169,7 +177,7 @@ async fn prepare(
     let fault = hooks::injected_fault(&ctx.env, &request);
     let rid = &ctx.data.request_id;
     let (stores, after_send) = stores(&ctx.env, fault.as_deref(), rid).map_err(fail)?;
-    let processor = FetchProcessor { after_send, request_id: rid.clone() };
+    let processor = FetchProcessor { after_send, disconnect, request_id: rid.clone() };
     let now = hooks::clock(&ctx.env, &request).unwrap_or_else(now);
     Ok(Prepared { config, merchant, request, id, attempt, customer, stores, processor, now })
 }
