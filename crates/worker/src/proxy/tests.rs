@@ -23,6 +23,30 @@ fn card_data_walk_renders_only_what_it_reports() {
     assert_eq!(crate::tree::RENDERED.with(std::cell::Cell::get), 1);
 }
 
+/// Walking a body is work in proportion to its size, not elements × path length (issue 15, item 9), counted
+/// as the bytes each walk allocates (not time): 1,000 and then 10,000 elements under a key as long as the
+/// array, so the document grows tenfold. The walks may allocate tenfold (at most ×15 here); rebuilding the
+/// whole path per element, as they did before, allocated about a hundredfold (each element's path holds
+/// the key).
+#[test]
+fn walks_allocate_in_proportion_to_the_document() {
+    let walk_bytes = |n: usize| {
+        let key = "k".repeat(n);
+        let items = vec![r#"{"sku": "a", "qty": 2}"#; n].join(",");
+        let text = format!(r#"{{"{key}": [{items}]}}"#);
+        let value = mitgate_core::json::parse(&text).unwrap();
+        let root = mitgate_core::json::Path::root("");
+        let duplicate = allocation_counter::measure(|| assert_eq!(crate::tree::duplicate_path(&value), None));
+        let card = allocation_counter::measure(|| assert_eq!(card_data_path(&value, &root), None));
+        (duplicate.bytes_total, card.bytes_total)
+    };
+    let (small, large) = (walk_bytes(1_000), walk_bytes(10_000));
+    for (walk, small, large) in [("duplicate_path", small.0, large.0), ("card_data_path", small.1, large.1)] {
+        assert!(small > 0, "{walk}: allocations are counted (the counting allocator is installed)");
+        assert!(large <= 15 * small, "{walk}: {small} B for 1,000 elements, {large} B for 10,000");
+    }
+}
+
 const MIT_9000: &str = r#"{"subtotal": {"cents": 900000, "currency": "USD"}, "originalPaymentId": "pay_1"}"#;
 const MIT_10: &str = r#"{"subtotal": {"cents": 1000, "currency": "USD"}, "originalPaymentId": "pay_1"}"#;
 
