@@ -33,6 +33,8 @@ mod openapi_check;
 mod paths;
 mod proxy;
 mod redact;
+#[cfg(test)]
+mod source_check;
 mod store;
 #[cfg(test)]
 mod test_util;

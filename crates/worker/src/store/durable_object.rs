@@ -432,18 +432,31 @@ pub(crate) async fn apply<S: Kv>(
         }
         // What storage holds (not memory): the state snapshots and card-data scans of the tests.
         OpKind::Dump => {
-            let ledger = storage.get(LEDGER).await?;
-            let idempotency = storage.get(IDEMPOTENCY).await?;
-            let customer = storage.get(CUSTOMER).await?;
-            let mut keys = serde_json::Map::new();
+            let mut keys = BTreeMap::new();
             for k in parse::<Vec<KeyEntry>>(storage.get(KEYS).await?)?.unwrap_or_default() {
                 let row = key_row(&k.digest);
-                keys.insert(row.clone(), storage.get(&row).await?.into());
+                let value = storage.get(&row).await?;
+                keys.insert(row, value);
             }
-            Ok(serde_json::json!({"ledger": ledger, "idempotency": idempotency, "customer": customer, "keys": keys})
-                .to_string())
+            let dump = StorageDump {
+                customer: storage.get(CUSTOMER).await?,
+                idempotency: storage.get(IDEMPOTENCY).await?,
+                keys,
+                ledger: storage.get(LEDGER).await?,
+            };
+            encode(&dump)
         }
     }
+}
+
+/// What an object's storage holds, each row as its stored text (`Dump`; tests only). Fields in name order,
+/// as the answer has always been written.
+#[derive(Serialize)]
+struct StorageDump {
+    customer: Option<String>,
+    idempotency: Option<String>,
+    keys: BTreeMap<String, Option<String>>,
+    ledger: Option<String>,
 }
 
 #[cfg(test)]
