@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Size budgets of the two .wasm files (gzip -9), from issue 7: browser .wasm at most 120 KiB, Worker .wasm at
 # most 300 KiB, raised to 330 KiB when Axerve's SOAP (quick-xml) joined the Worker, to 340 KiB with the
-# dashboard's live routes and to 345 KiB with issue 13's architecture (PERFORMANCE.md, "Size"). `make test` checks both after the package and the Worker are built (scripts/test-wasm.sh
+# dashboard's live routes, to 345 KiB with issue 13's architecture and to 350 KiB with issue 14's one-call Durable Object (PERFORMANCE.md, "Size"). `make test` checks both after the package and the Worker are built (scripts/test-wasm.sh
 # builds crates/wasm/pkg and checks the browser file; scripts/test-worker.sh builds crates/worker/build).
 # Fails when a file is above its budget or missing. Figures and what got them there: PERFORMANCE.md ("Size").
 #
@@ -18,8 +18,11 @@ BROWSER_KIB=120
 # handler futures, typed dialect renders, ErrorCode, typed answers) and issue 14's policy cache: 351,078 B
 # gzip (342.8 KiB) on 2026-12-02 at f6c83b8, 2.9 KB over 340 KiB with opt-level z already. Issue 13's item 5
 # (no second JSON number reader: values kept as written, no serde_json::to_value/from_str) took it from
-# 351,447 B to 339,593 B (PERFORMANCE.md, "Size").
-WORKER_KIB=345
+# 351,447 B to 339,593 B (PERFORMANCE.md, "Size"). 350 KiB with issue 14 item 2 (d4b0c3a..9ffa7fa: each Durable
+# Object keeps its state parsed in memory, the charge and settle operations with the key's stored refusal, the
+# per-isolate customer-index cache): 340,176 B -> 357,358 B gzip on 2026-12-02 (0c8a521). Cloudflare's own
+# limit is 3 MiB gzip (Free) and 10 MiB (Paid); this budget exists to notice growth, and each raise says why.
+WORKER_KIB=350
 
 fail=0
 check() { # name, file, budget KiB
