@@ -16,13 +16,16 @@ export async function profile(inspectorPort, during) {
   } catch {
     return { error: "no WebSocket client (the ws package) to reach the inspector" };
   }
-  const list = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+  // Every step is bounded: an inspector that stops answering (seen once with the Durable Object store's
+  // Worker) costs a missing profile, never a hung `make perf`.
+  const list = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(5000) })).json();
   const target = list.find((t) => t.webSocketDebuggerUrl);
   if (!target) return { error: `no inspector target on port ${inspectorPort}` };
   const ws = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {
     ws.once("open", resolve);
     ws.once("error", reject);
+    setTimeout(() => reject(new Error("the inspector's WebSocket did not open in 5 s")), 5000).unref();
   });
   let id = 0;
   const pending = new Map();
@@ -34,10 +37,11 @@ export async function profile(inspectorPort, during) {
     }
   });
   const send = (method, params = {}) =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       id += 1;
       pending.set(id, resolve);
       ws.send(JSON.stringify({ id, method, params }));
+      setTimeout(() => reject(new Error(`the inspector did not answer ${method} in 15 s`)), 15000).unref();
     });
   try {
     await send("Profiler.enable");
