@@ -23,21 +23,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { POLICY5 } from "../tests/worker/common.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const [mode, a, b, storeArg] = process.argv.slice(2);
 
 const KEPT_HEADERS = ["content-type", "idempotent-replayed", "retry-after", "x-mitgate-agreement-id", "x-mitgate-attempt-id", "x-mitgate-warning", "x-mitgate-decision"];
 
-const POLICY = {
-  enabled: true,
-  maxCount: 5,
-  period: 86400,
-  maxMultiple: 3,
-  expiration: 2592000,
-  maxZeroAuthAmount: { cents: 2000 },
-  maxAmountLookback: 2592000,
-};
+// Document 001's example policy, the one the reliability suites use.
+const POLICY = POLICY5;
 
 function agreementBody(id, { dialect = "coinflow", token = `tok_${id}`, processorContext, brand = "visa" } = {}) {
   const at = new Date(Date.now() - 86400000).toISOString();
