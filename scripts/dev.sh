@@ -150,9 +150,11 @@ else
 fi
 publish_worker
 echo "dev: starting the Worker and the sandbox processor..."
+# Each workerd persists to a folder of its own: two workerd processes starting at once on one folder race for
+# its shared SQLite files (the Cache API's store) and one can die with "database is locked: SQLITE_BUSY".
 lib_start .wrangler/logs/sandbox.log \
   "$WRANGLER" dev -c sandbox/wrangler.toml --ip 127.0.0.1 --port "$SANDBOX_PORT" --inspector-port "$SANDBOX_INSPECTOR_PORT" \
-  --show-interactive-dev-session=false --persist-to "$STATE_DIR" \
+  --show-interactive-dev-session=false --persist-to "$STATE_DIR/sandbox" \
   --var "WEBHOOK_URL:http://127.0.0.1:$PORT/v1/webhooks/infinic" --var "WEBHOOK_MITGATE_KEY:sk_test_demo"
 lib_start .wrangler/logs/mitgate.log \
   "$WRANGLER" dev -c .wrangler/dev/wrangler.toml --env-file "$ROOT/.dev.vars" --ip 127.0.0.1 --port "$PORT" \
