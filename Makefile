@@ -34,7 +34,7 @@ test-worker: ## The Worker end to end under Miniflare
 test-contract: ## The API contract against make dev's Worker: openapi.yaml validated and linted, every answer checked against it, the docs' examples run, Schemathesis (all phases)
 	bash scripts/test-contract.sh
 
-test-dev-stop: ## make dev started 10 times (each Worker started once) and stopped with Ctrl-C or SIGTERM (when up; after an edit: rebuilding, reloading, reloaded): every process gone, every port free (part of make test; about 10 min)
+test-dev-stop: ## make dev started 10 times (each Worker started once) and stopped with Ctrl-C or SIGTERM (when up, after an edit as it rebuilds, after a start that built): every process gone, every port free (part of make test; about 10 min)
 	bash scripts/test-dev-stop.sh
 
 test-reliability: ## Fuzz every target for a short budget (FUZZ_RUNS, default 20000)
