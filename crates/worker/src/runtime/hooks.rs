@@ -36,9 +36,7 @@ pub(super) fn injected_fault(_env: &Env, _req: &HttpRequest) -> Option<String> {
 /// The instant a request asks to be served at (test hook), else `None` (the Worker's clock).
 #[cfg(feature = "test-hooks")]
 pub(super) fn clock(env: &Env, req: &HttpRequest) -> Option<Timestamp> {
-    (super::env::var(env, "MITGATE_TEST_HOOKS").as_deref() == Some("1"))
-        .then(|| req.header("x-mitgate-test-now").and_then(|t| Timestamp::parse(t).ok()))
-        .flatten()
+    on(env).then(|| req.header("x-mitgate-test-now").and_then(|t| Timestamp::parse(t).ok())).flatten()
 }
 
 /// A release build: always the Worker's clock.
