@@ -13,15 +13,23 @@ use crate::http::HttpResponse;
 
 const OPENAPI: &str = include_str!("../../../openapi.yaml");
 
-/// The flow list of `key:` in the component schema `name` (the first one after its line), or in the
-/// nested object `nested` of it.
-fn list(name: &str, nested: Option<&str>, key: &str) -> BTreeSet<String> {
-    let mut lines = OPENAPI.lines().skip_while(|l| *l != format!("    {name}:"));
+/// The lines of openapi.yaml after the component schema `name`'s line, or after the line of its nested
+/// member `nested` (each a member of the one before: `["processor", "answer"]`).
+fn schema(name: &str, nested: &[&str]) -> impl Iterator<Item = &'static str> {
+    let header = format!("    {name}:");
+    let mut lines = OPENAPI.lines().skip_while(move |l| *l != header);
     assert!(lines.next().is_some(), "openapi.yaml has no schema {name}");
-    if let Some(member) = nested {
+    for member in nested {
         let prefix = format!("{member}:");
         lines.find(|l| l.trim_start().starts_with(&prefix)).unwrap_or_else(|| panic!("{name}.{member}"));
     }
+    lines
+}
+
+/// The flow list of `key:` in the component schema `name` (the first one after its line), or in the
+/// nested object `nested` of it.
+fn list(name: &str, nested: Option<&str>, key: &str) -> BTreeSet<String> {
+    let mut lines = schema(name, nested.as_slice());
     let prefix = format!("{key}: [");
     let line = lines.find(|l| l.trim_start().starts_with(&prefix)).unwrap_or_else(|| panic!("{name} {key}"));
     let inner = line.trim_start().trim_start_matches(&prefix).trim_end().trim_end_matches(']');
@@ -32,12 +40,7 @@ fn list(name: &str, nested: Option<&str>, key: &str) -> BTreeSet<String> {
 /// (one level: `ChargeAnswer.processor.answer` is `nested = ["processor", "answer"]`).
 fn properties(name: &str, nested: &[&str]) -> BTreeSet<String> {
     let indent = |l: &str| l.len() - l.trim_start().len();
-    let mut lines = OPENAPI.lines().skip_while(|l| *l != format!("    {name}:")).peekable();
-    assert!(lines.next().is_some(), "openapi.yaml has no schema {name}");
-    for member in nested {
-        let prefix = format!("{member}:");
-        lines.find(|l| l.trim_start().starts_with(&prefix)).unwrap_or_else(|| panic!("{name}.{member}"));
-    }
+    let mut lines = schema(name, nested);
     let props = lines.find(|l| l.trim() == "properties:").unwrap_or_else(|| panic!("{name} properties"));
     let depth = indent(props) + 2;
     let mut out = BTreeSet::new();
