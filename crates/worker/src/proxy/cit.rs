@@ -5,7 +5,7 @@ use mitgate_dialects::{axerve, coinflow, spg, CitContext, DialectId};
 
 use super::capture::answer_capture;
 use super::forward::{header_pairs, outbound, send_through};
-use super::infinic::{infinic_intent_fields, infinic_reference};
+use super::infinic::infinic_intent;
 use crate::app::{App, Processor};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::store::indexes::PENDING_CIT;
@@ -32,9 +32,8 @@ pub(super) async fn cit<K: Kv, P: Processor>(
     let captured = match dialect {
         DialectId::Infinic => {
             // The agreement completes with the PaymentCredential webhook; keep the intent until then.
-            let kept = infinic_intent_fields(body);
-            return match (infinic_reference(body), kept) {
-                (Some(reference), Some(kept)) if !mitgate_core::pan::looks_like_card_number(&kept) => {
+            return match infinic_intent(body) {
+                Some((reference, kept)) if !mitgate_core::pan::looks_like_card_number(&kept) => {
                     match app.stores.link(&PENDING_CIT, merchant, &reference, &kept).await {
                         Ok(()) => resp,
                         Err(e) => {

@@ -26,10 +26,14 @@ const INFINIC_INTENT_FIELDS: [&str; 7] = [
     "require_unscheduled_mit",
 ];
 
-/// The intent body reduced to [`INFINIC_INTENT_FIELDS`], as JSON text: compact, in name order, values
-/// exactly as written (`Value::normalized`); of a key given twice the first counts, as in every lookup.
-pub(super) fn infinic_intent_fields(body: &str) -> Option<String> {
-    let Value { kind: Kind::Object(entries), at } = mitgate_core::json::parse(body).ok()? else {
+/// A 000 intent, read once: its `reference_id` ([`infinic_reference`]) and the body reduced to
+/// [`INFINIC_INTENT_FIELDS`], as JSON text: compact, in name order, values exactly as written
+/// (`Value::normalized`); of a key given twice the first counts, as in every lookup. `None` without a
+/// usable reference.
+pub(super) fn infinic_intent(body: &str) -> Option<(String, String)> {
+    let value = mitgate_core::json::parse(body).ok()?;
+    let reference = plain_reference(&value)?;
+    let Value { kind: Kind::Object(entries), at } = value else {
         return None;
     };
     let mut kept: Vec<(std::borrow::Cow<'_, str>, Value<'_>)> = Vec::new();
@@ -38,12 +42,16 @@ pub(super) fn infinic_intent_fields(body: &str) -> Option<String> {
             kept.push((key, value));
         }
     }
-    Some(Value { kind: Kind::Object(kept), at }.normalized())
+    Some((reference, Value { kind: Kind::Object(kept), at }.normalized()))
 }
 
 /// A 000 body's `reference_id`, when it is a plain printable id (never card data).
 pub(crate) fn infinic_reference(body: &str) -> Option<String> {
-    let v = mitgate_core::json::parse(body).ok()?;
+    plain_reference(&mitgate_core::json::parse(body).ok()?)
+}
+
+/// [`infinic_reference`] of a parsed body.
+fn plain_reference(v: &Value<'_>) -> Option<String> {
     let r = v.get("reference_id")?.text()?;
     let ok = !r.is_empty()
         && r.len() <= 200
