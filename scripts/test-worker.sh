@@ -14,15 +14,19 @@ cargo clippy -p mitgate-worker --target wasm32-unknown-unknown -- -D warnings
 # fault-injection hooks (cargo feature `test-hooks`, crates/worker/build-test), which the Miniflare tests run.
 bash scripts/build-worker.sh
 MITGATE_WORKER_TEST_HOOKS=1 bash scripts/build-worker.sh
-# The hooks are in the tests' build only: the release .wasm does not even hold the header's name.
-if grep -q x-mitgate-test-fault crates/worker/build/index_bg.wasm; then
-  echo "FAIL: the release Worker contains the test hooks (X-Mitgate-Test-Fault)" >&2
-  exit 1
-fi
-grep -q x-mitgate-test-fault crates/worker/build-test/index_bg.wasm || {
-  echo "FAIL: the tests' Worker lacks the test hooks" >&2
-  exit 1
-}
+# The hooks are in the tests' build only: the release .wasm does not even hold their headers' names or the
+# fault `disconnect-after-send` (runtime/hooks.rs: without the feature, the clock and disconnect hooks are
+# empty and cost a release build nothing).
+for hook in x-mitgate-test-fault x-mitgate-test-now disconnect-after-send; do
+  if grep -q "$hook" crates/worker/build/index_bg.wasm; then
+    echo "FAIL: the release Worker contains the test hook $hook" >&2
+    exit 1
+  fi
+  grep -q "$hook" crates/worker/build-test/index_bg.wasm || {
+    echo "FAIL: the tests' Worker lacks the test hook $hook" >&2
+    exit 1
+  }
+done
 
 mkdir -p tests/out
 # The native runner writes the exact corpus count (tests/out/vector-count.json); the Worker's run compares.
