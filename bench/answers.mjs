@@ -23,7 +23,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { POLICY5 } from "../tests/worker/common.mjs";
+import { POLICY5, canonicalAgreement } from "../tests/worker/common.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const [mode, a, b, storeArg] = process.argv.slice(2);
@@ -33,23 +33,9 @@ const KEPT_HEADERS = ["content-type", "idempotent-replayed", "retry-after", "x-m
 // Document 001's example policy, the one the reliability suites use.
 const POLICY = POLICY5;
 
-function agreementBody(id, { dialect = "coinflow", token = `tok_${id}`, processorContext, brand = "visa" } = {}) {
-  const at = new Date(Date.now() - 86400000).toISOString();
-  const body = {
-    agreement: {
-      id,
-      merchantId: "demo",
-      customerId: "customer-123",
-      type: "unscheduled",
-      established: { method: "cvv_purchase", at, amount: { amount: "25.00", currency: "USD" } },
-      currency: "USD",
-      paymentMethod: { type: "card", brand },
-      credential: { token, cardExpiry: "2030-12" },
-      consent: { storeCredential: true, merchantInitiated: true },
-    },
-    history: { payments: [{ id, at, amount: { amount: "25.00", currency: "USD" }, cvvVerified: true }] },
-    dialect,
-  };
+// A canonical agreement (tests/worker/common.mjs), with a processorContext when one is given.
+function agreementBody(id, { processorContext, ...options } = {}) {
+  const body = canonicalAgreement(id, "demo", options);
   if (processorContext !== undefined) body.processorContext = processorContext;
   return body;
 }

@@ -16,22 +16,33 @@ let seq = 0;
 export const uid = (p) => `${p}${Date.now().toString(36)}${(seq += 1)}`;
 export const sha256 = (s) => crypto.createHash("sha256").update(s).digest("hex");
 
-export function canonicalAgreement(id, merchantId = "demo") {
-  const at = new Date(Date.now() - 86400000).toISOString();
+/** A `PUT /v1/agreements/{id}` body: established (a CVV purchase) a day ago unless `at` says when. */
+export function canonicalAgreement(
+  id,
+  merchantId = "demo",
+  {
+    at = new Date(Date.now() - 86400000).toISOString(),
+    customerId = "customer-123",
+    dialect = "coinflow",
+    token = `tok_${id}`,
+    brand = "visa",
+    cardExpiry = "2030-12",
+  } = {},
+) {
   return {
     agreement: {
       id,
       merchantId,
-      customerId: "customer-123",
+      customerId,
       type: "unscheduled",
       established: { method: "cvv_purchase", at, amount: { amount: "25.00", currency: "USD" } },
       currency: "USD",
-      paymentMethod: { type: "card", brand: "visa" },
-      credential: { token: `tok_${id}`, cardExpiry: "2030-12" },
+      paymentMethod: { type: "card", brand },
+      credential: { token, cardExpiry },
       consent: { storeCredential: true, merchantInitiated: true },
     },
     history: { payments: [{ id, at, amount: { amount: "25.00", currency: "USD" }, cvvVerified: true }] },
-    dialect: "coinflow",
+    dialect,
   };
 }
 

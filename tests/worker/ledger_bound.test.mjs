@@ -16,7 +16,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { start } from "./harness.mjs";
-import { uid } from "./common.mjs";
+import { canonicalAgreement, uid } from "./common.mjs";
 
 // The Durable Object store's loop is the issue's 10,000 charges; the KV store's is shorter (each KV charge
 // reads and writes the ledger's whole value, and the window is passed many times over by then). Both stores
@@ -74,22 +74,7 @@ async function chargeLoop(h, store, attempts) {
   const put = await h.call("PUT", "/v1/policy", { body: POLICY, headers: clock(t0) });
   assert.equal(put.status, 200, put.text);
   const id = uid("agr_ledger_");
-  const established = at(t0 - DAY);
-  const body = {
-    agreement: {
-      id,
-      merchantId: "demo",
-      customerId: "customer-ledger",
-      type: "unscheduled",
-      established: { method: "cvv_purchase", at: established, amount: { amount: "25.00", currency: "USD" } },
-      currency: "USD",
-      paymentMethod: { type: "card", brand: "visa" },
-      credential: { token: `tok_${id}`, cardExpiry: "2099-12" },
-      consent: { storeCredential: true, merchantInitiated: true },
-    },
-    history: { payments: [{ id, at: established, amount: { amount: "25.00", currency: "USD" }, cvvVerified: true }] },
-    dialect: "coinflow",
-  };
+  const body = canonicalAgreement(id, "demo", { at: at(t0 - DAY), customerId: "customer-ledger", cardExpiry: "2099-12" });
   const created = await h.call("PUT", `/v1/agreements/${id}`, { body, headers: clock(t0) });
   assert.equal(created.status, 201, created.text);
 
