@@ -52,13 +52,14 @@ const isLost = (r) =>
 async function burst(h, id, n = CONCURRENT) {
   const results = await Promise.all(Array.from({ length: n }, () => h.call("POST", "/v1/charges", { body: charge(id) })));
   const count = (pred) => results.filter(pred).length;
-  const known = (r) => [200, 429].includes(r.status) || (r.status === 409 && r.json?.error?.code === "concurrent_charge") || isLost(r);
+  const isRaced = (r) => r.status === 409 && r.json?.error?.code === "concurrent_charge";
+  const known = (r) => [200, 429].includes(r.status) || isRaced(r) || isLost(r);
   return {
     results,
     admitted: count((r) => r.status === 200),
     lost: count(isLost),
     refused: count((r) => r.status === 429),
-    raced: count((r) => r.status === 409 && r.json?.error?.code === "concurrent_charge"),
+    raced: count(isRaced),
     other: results.filter((r) => !known(r)),
   };
 }
