@@ -93,50 +93,58 @@ const POLICY_CACHE_ENTRIES: usize = 1024;
 /// miss a CIT another isolate merged meanwhile: a lower ceiling for those seconds, never a higher one.
 #[derive(Debug, Default)]
 pub(crate) struct PolicyCache {
-    entries: RefCell<HashMap<String, (Timestamp, Option<Policy>)>>,
-    customers: RefCell<HashMap<String, (Timestamp, CustomerIndex)>>,
+    entries: Fresh<Option<Policy>>,
+    customers: Fresh<CustomerIndex>,
+}
+
+/// One of [`PolicyCache`]'s maps: values by name, each with the time it was read, used while fresh.
+#[derive(Debug)]
+struct Fresh<V>(RefCell<HashMap<String, (Timestamp, V)>>);
+
+impl<V> Default for Fresh<V> {
+    fn default() -> Self {
+        Fresh(RefCell::new(HashMap::new()))
+    }
+}
+
+impl<V: Clone> Fresh<V> {
+    /// The value kept for `name`, while `read_at <= now < read_at + POLICY_TTL_SECONDS`.
+    fn get(&self, name: &str, now: Timestamp) -> Option<V> {
+        let entries = self.0.borrow();
+        let (read_at, value) = entries.get(name)?;
+        (*read_at <= now && now < read_at.plus_seconds(POLICY_TTL_SECONDS)).then(|| value.clone())
+    }
+
+    /// Keeps `value` for `name` as read at `now`; when full, the map starts again empty.
+    fn keep(&self, name: &str, now: Timestamp, value: V) {
+        let mut entries = self.0.borrow_mut();
+        if entries.len() >= POLICY_CACHE_ENTRIES && !entries.contains_key(name) {
+            entries.clear();
+        }
+        entries.insert(name.to_string(), (now, value));
+    }
 }
 
 impl PolicyCache {
     fn fresh(&self, merchant: &str, now: Timestamp) -> Option<Option<Policy>> {
-        let entries = self.entries.borrow();
-        let (read_at, policy) = entries.get(merchant)?;
-        (*read_at <= now && now < read_at.plus_seconds(POLICY_TTL_SECONDS)).then(|| policy.clone())
+        self.entries.get(merchant, now)
     }
 
     fn keep(&self, merchant: &str, now: Timestamp, policy: Option<Policy>) {
-        let mut entries = self.entries.borrow_mut();
-        if entries.len() >= POLICY_CACHE_ENTRIES && !entries.contains_key(merchant) {
-            entries.clear();
-        }
-        entries.insert(merchant.to_string(), (now, policy));
-    }
-
-    fn fresh_customer(&self, name: &str, now: Timestamp) -> Option<CustomerIndex> {
-        let customers = self.customers.borrow();
-        let (read_at, index) = customers.get(name)?;
-        (*read_at <= now && now < read_at.plus_seconds(POLICY_TTL_SECONDS)).then(|| index.clone())
-    }
-
-    fn keep_customer(&self, name: &str, now: Timestamp, index: CustomerIndex) {
-        let mut customers = self.customers.borrow_mut();
-        if customers.len() >= POLICY_CACHE_ENTRIES && !customers.contains_key(name) {
-            customers.clear();
-        }
-        customers.insert(name.to_string(), (now, index));
+        self.entries.keep(merchant, now, policy);
     }
 }
 
 impl<K> Stores<K> {
     /// The customer's index as this isolate holds it, while fresh.
     fn cached_customer(&self, name: &str) -> Option<CustomerIndex> {
-        self.policy_cache.as_ref().and_then(|(c, now)| c.fresh_customer(name, *now))
+        self.policy_cache.as_ref().and_then(|(c, now)| c.customers.get(name, *now))
     }
 
     /// Keeps the customer's index as just read or merged.
     fn keep_customer(&self, name: &str, index: &CustomerIndex) {
         if let Some((cache, now)) = &self.policy_cache {
-            cache.keep_customer(name, *now, index.clone());
+            cache.customers.keep(name, *now, index.clone());
         }
     }
 }
