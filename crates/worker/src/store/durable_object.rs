@@ -202,11 +202,7 @@ pub(crate) struct ObjectState {
 
 impl ObjectState {
     async fn ledger<S: Kv>(&mut self, storage: &S) -> Result<&mut AttemptLedger, StoreError> {
-        if self.ledger.is_none() {
-            self.loads = self.loads.saturating_add(1);
-            self.ledger = Some(parse(storage.get(LEDGER).await?)?.unwrap_or_default());
-        }
-        Ok(self.ledger.get_or_insert_with(AttemptLedger::default))
+        loaded(&mut self.ledger, &mut self.loads, storage, LEDGER).await
     }
 
     async fn put_ledger<S: Kv>(&mut self, storage: &S, ledger: AttemptLedger) -> Result<(), StoreError> {
@@ -226,11 +222,7 @@ impl ObjectState {
     }
 
     async fn customer<S: Kv>(&mut self, storage: &S) -> Result<&mut CustomerIndex, StoreError> {
-        if self.customer.is_none() {
-            self.loads = self.loads.saturating_add(1);
-            self.customer = Some(parse(storage.get(CUSTOMER).await?)?.unwrap_or_default());
-        }
-        Ok(self.customer.get_or_insert_with(CustomerIndex::default))
+        loaded(&mut self.customer, &mut self.loads, storage, CUSTOMER).await
     }
 
     /// The record at `row`, unless older than the idempotency lifetime (object storage has no TTL).
@@ -273,20 +265,12 @@ impl ObjectState {
     }
 
     async fn list_key<S: Kv>(&mut self, storage: &S, digest: &str, at: Timestamp) -> Result<(), StoreError> {
-        let mut keys = match self.keys.take() {
-            Some(keys) => keys,
-            None => {
-                self.loads = self.loads.saturating_add(1);
-                parse::<Vec<KeyEntry>>(storage.get(KEYS).await?)?.unwrap_or_default()
-            }
-        };
-        if keys.iter().any(|k| k.digest == digest) {
-            self.keys = Some(keys);
+        let listed = loaded(&mut self.keys, &mut self.loads, storage, KEYS).await?;
+        if listed.iter().any(|k| k.digest == digest) {
             return Ok(());
         }
         let live = |k: &KeyEntry| k.created_at.plus_seconds(IDEMPOTENCY_TTL_SECONDS) > at;
-        let expired: Vec<KeyEntry> = keys.iter().filter(|k| !live(k)).cloned().collect();
-        keys.retain(live);
+        let (mut keys, expired): (Vec<KeyEntry>, Vec<KeyEntry>) = listed.iter().cloned().partition(live);
         keys.push(KeyEntry { digest: digest.to_string(), created_at: at });
         storage.put(KEYS, &encode(&keys)?, None).await?;
         self.keys = Some(keys);
@@ -297,6 +281,21 @@ impl ObjectState {
         }
         Ok(())
     }
+}
+
+/// The value at `row` as the object keeps it in `slot`: read from storage and parsed the first time (counted
+/// in `loads`), empty when the row is.
+async fn loaded<'a, S: Kv, T: FromJson + Default>(
+    slot: &'a mut Option<T>,
+    loads: &mut u32,
+    storage: &S,
+    row: &str,
+) -> Result<&'a mut T, StoreError> {
+    if slot.is_none() {
+        *loads = loads.saturating_add(1);
+        *slot = Some(parse(storage.get(row).await?)?.unwrap_or_default());
+    }
+    Ok(slot.get_or_insert_with(T::default))
 }
 
 fn body<T: FromJson>(op: &ObjectOp) -> Result<T, StoreError> {
