@@ -51,7 +51,8 @@ pub(crate) enum OpKind {
     Settle,
     /// Replace (or add) one attempt (`body`: the attempt): an outcome.
     MergeAttempt,
-    /// The idempotency record, unless expired (`now`; `key`: in an agreement's object).
+    /// The idempotency record, unless expired (`now`; `key`: in an agreement's object). Sent by no route:
+    /// a claim answers the live record itself (tests: the expiry).
     IdempotencyGet,
     /// Store the record (`body`) unless a live one exists; answer the existing one.
     IdempotencyClaim,

@@ -1,8 +1,6 @@
 //! Idempotency records: in the agreement's Durable Object the request names (the Durable Object store),
 //! in the key's own Durable Object whenever the binding exists, in `IDEMPOTENCY` otherwise.
 
-use mitgate_core::time::Timestamp;
-
 use super::durable_object::{KeyClaim, ObjectOp, OpKind, Settle};
 use super::keys::{idempotency_key, object_name};
 use super::records::{IdempotencyRecord, IDEMPOTENCY_TTL_SECONDS};
@@ -45,19 +43,6 @@ impl<K: Kv> Stores<K> {
         }
     }
 
-    /// The live record of an idempotency key, if any.
-    pub async fn idempotency(
-        &self,
-        place: KeyPlace<'_>,
-        now: Timestamp,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        if let Some((objects, name, op)) = self.key_object(place, OpKind::IdempotencyGet) {
-            return self.object(objects, &name, &ObjectOp { now: Some(now), ..op }).await;
-        }
-        let key = Self::kv_key(place);
-        parse(&key, self.get(&self.idempotency, &key).await?)
-    }
-
     /// Claims an idempotency key: stores `pending` unless a record exists, and answers that record.
     /// Atomic in a Durable Object (whenever the binding exists, whatever store the ledgers use); only a
     /// deployment without one falls back to KV, a read then a write (concurrent first requests can both
@@ -70,10 +55,12 @@ impl<K: Kv> Stores<K> {
         if let Some((objects, name, op)) = self.key_object(place, OpKind::IdempotencyClaim) {
             return self.object(objects, &name, &ObjectOp { body: encode(pending)?, ..op }).await;
         }
-        if let Some(existing) = self.idempotency(place, pending.created_at).await? {
+        // KV drops a record when it expires (the TTL it was written with).
+        let key = Self::kv_key(place);
+        if let Some(existing) = parse(&key, self.get(&self.idempotency, &key).await?)? {
             return Ok(Some(existing));
         }
-        self.put_idempotency(place, pending).await?;
+        self.put(&self.idempotency, &key, &encode(pending)?, Some(IDEMPOTENCY_TTL_SECONDS)).await?;
         Ok(None)
     }
 
