@@ -268,7 +268,6 @@ where
         Finality::Retryable => None,
     };
     let place = taker.place();
-    let settling = matches!(&*taker.taken.borrow(), Taken::Reserved { .. });
     let stored = match (taker.taken.take(), record) {
         (Taken::Replayed, _) => return response.with_header("idempotent-replayed", "true"),
         (Taken::Decided, _) | (Taken::No, None) => Ok(()),
@@ -278,19 +277,22 @@ where
         (Taken::Claimed | Taken::Unknown, Some(record)) => app.stores.put_idempotency(place, &record).await,
         (Taken::Reserved { agreement, attempt }, record) => {
             let stores = app.stores;
-            stores
+            let settled = stores
                 .settle(&taker.merchant, &agreement, &taker.claim, attempt.as_deref(), record.as_ref())
-                .await
+                .await;
+            return match settled {
+                Ok(()) => response,
+                // Nothing was written: the attempt stays pending (it keeps its slot) and the key stays
+                // claimed (a replay gets 409, never a second forward). The answer says so.
+                Err(e) => taker.unsettled.take().unwrap_or(response).with_header(
+                    "x-mitgate-warning",
+                    format!("outcome not recorded and idempotency record not saved: {}", e.0),
+                ),
+            };
         }
     };
     match stored {
         Ok(()) => response,
-        // Nothing was written: the attempt stays pending (it keeps its slot) and the key stays claimed (a
-        // replay gets 409, never a second forward). The answer says so.
-        Err(e) if settling => taker.unsettled.take().unwrap_or(response).with_header(
-            "x-mitgate-warning",
-            format!("outcome not recorded and idempotency record not saved: {}", e.0),
-        ),
         Err(e) => response.with_header("x-mitgate-warning", format!("idempotency record not saved: {}", e.0)),
     }
 }
