@@ -42,63 +42,10 @@ struct Writer {
     out: String,
 }
 
-/// Whether a byte must be escaped in a JSON string (as serde_json escapes: `"`, `\` and controls).
-fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
-
-/// The length of the longest prefix of `s` without a byte to escape: eight bytes per step (a word's
-/// bytes tested at once for `< 0x20`, `"` and `\`), then byte by byte from the word that has one.
-fn plain_prefix(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let mut done = 0;
-    for chunk in s.chunks_exact(8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // A byte below 0x20, or equal to `"` (0x22) or `\` (0x5c): each test is exact for the word as a whole.
-        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        if below | has_zero(x ^ (ONES * 0x22)) | has_zero(x ^ (ONES * 0x5c)) != 0 {
-            break;
-        }
-        done += 8;
-    }
-    let rest = s.get(done..).unwrap_or_default();
-    done + rest.iter().position(|&b| needs_escape(b)).unwrap_or(rest.len())
-}
-
 impl Writer {
-    /// `s` as a JSON string, escaped as serde_json escapes it.
+    /// `s` as a JSON string, escaped as serde_json escapes it (the crate's one escaping routine).
     fn string(&mut self, s: &str) {
-        self.out.reserve(s.len() + 2);
-        self.out.push('"');
-        let mut rest = s;
-        loop {
-            let i = plain_prefix(rest.as_bytes());
-            let Some(&b) = rest.as_bytes().get(i) else { break };
-            // INVARIANT: the byte at `i` is ASCII, so `i` and `i + 1` are char boundaries.
-            self.out.push_str(rest.get(..i).unwrap_or_default());
-            match b {
-                b'"' => self.out.push_str("\\\""),
-                b'\\' => self.out.push_str("\\\\"),
-                b'\n' => self.out.push_str("\\n"),
-                b'\r' => self.out.push_str("\\r"),
-                b'\t' => self.out.push_str("\\t"),
-                0x08 => self.out.push_str("\\b"),
-                0x0c => self.out.push_str("\\f"),
-                _ => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    self.out.push_str("\\u00");
-                    self.out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or_default()));
-                    self.out.push(char::from(HEX.get(usize::from(b & 0xf)).copied().unwrap_or_default()));
-                }
-            }
-            rest = rest.get(i + 1..).unwrap_or_default();
-        }
-        self.out.push_str(rest);
-        self.out.push('"');
+        crate::quote(s, &mut self.out);
     }
 
     /// An unsigned integer's decimal digits (u64 arithmetic when it fits: u128 division is a library call).
@@ -165,9 +112,29 @@ impl Compound<'_> {
         self.w.out.push(':');
     }
 
-    fn end(self) {
+    fn end(self) -> Result<(), Unsupported> {
         self.w.out.push_str(self.close);
+        Ok(())
     }
+}
+
+/// `Serializer` methods that write an integer through [`Writer::signed`] or [`Writer::unsigned`], widened.
+macro_rules! integers {
+    ($($method:ident($t:ty) => $write:ident($wide:ty)),* $(,)?) => {
+        $(fn $method(self, v: $t) -> Result<(), Unsupported> {
+            self.$write(<$wide>::from(v));
+            Ok(())
+        })*
+    };
+}
+
+/// `Serializer` methods that refuse their value ([`KeyWriter`]: keys serde_json writes in its own way).
+macro_rules! refused {
+    ($($method:ident($($arg:ty),*) -> $ok:ty),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<$ok, Unsupported> {
+            Err(Unsupported)
+        })*
+    };
 }
 
 impl<'w> ser::Serializer for &'w mut Writer {
@@ -185,45 +152,11 @@ impl<'w> ser::Serializer for &'w mut Writer {
         self.out.push_str(if v { "true" } else { "false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
-        self.signed(i128::from(v));
-        Ok(())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Unsupported> {
-        self.signed(i128::from(v));
-        Ok(())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Unsupported> {
-        self.signed(i128::from(v));
-        Ok(())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Unsupported> {
-        self.signed(i128::from(v));
-        Ok(())
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Unsupported> {
-        self.signed(v);
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Unsupported> {
-        self.unsigned(u128::from(v));
-        Ok(())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Unsupported> {
-        self.unsigned(u128::from(v));
-        Ok(())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Unsupported> {
-        self.unsigned(u128::from(v));
-        Ok(())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Unsupported> {
-        self.unsigned(u128::from(v));
-        Ok(())
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Unsupported> {
-        self.unsigned(v);
-        Ok(())
+    integers! {
+        serialize_i8(i8) => signed(i128), serialize_i16(i16) => signed(i128), serialize_i32(i32) => signed(i128),
+        serialize_i64(i64) => signed(i128), serialize_i128(i128) => signed(i128),
+        serialize_u8(u8) => unsigned(u128), serialize_u16(u16) => unsigned(u128), serialize_u32(u32) => unsigned(u128),
+        serialize_u64(u64) => unsigned(u128), serialize_u128(u128) => unsigned(u128),
     }
     /// serde_json writes floats with its own shortest-form algorithm; none is written here.
     fn serialize_f32(self, _v: f32) -> Result<(), Unsupported> {
@@ -350,46 +283,31 @@ impl ser::SerializeSeq for Compound<'_> {
         value.serialize(&mut *self.w)
     }
     fn end(self) -> Result<(), Unsupported> {
-        Compound::end(self);
-        Ok(())
+        Compound::end(self)
     }
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        Compound::end(self);
-        Ok(())
-    }
+/// Tuples, tuple structs and tuple variants: their items are written as a sequence's.
+macro_rules! items_as_seq {
+    ($($trait:ident::$method:ident),*) => {
+        $(impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = Unsupported;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+                ser::SerializeSeq::serialize_element(self, value)
+            }
+            fn end(self) -> Result<(), Unsupported> {
+                Compound::end(self)
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        Compound::end(self);
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        Compound::end(self);
-        Ok(())
-    }
-}
+items_as_seq!(
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -404,8 +322,7 @@ impl ser::SerializeMap for Compound<'_> {
         value.serialize(&mut *self.w)
     }
     fn end(self) -> Result<(), Unsupported> {
-        Compound::end(self);
-        Ok(())
+        Compound::end(self)
     }
 }
 
@@ -421,8 +338,7 @@ impl ser::SerializeStruct for Compound<'_> {
         value.serialize(&mut *self.w)
     }
     fn end(self) -> Result<(), Unsupported> {
-        Compound::end(self);
-        Ok(())
+        Compound::end(self)
     }
 }
 
@@ -437,8 +353,7 @@ impl ser::SerializeStructVariant for Compound<'_> {
         ser::SerializeStruct::serialize_field(self, key, value)
     }
     fn end(self) -> Result<(), Unsupported> {
-        Compound::end(self);
-        Ok(())
+        Compound::end(self)
     }
 }
 
@@ -477,55 +392,7 @@ impl ser::Serializer for KeyWriter<'_> {
     ) -> Result<(), Unsupported> {
         value.serialize(self)
     }
-    fn serialize_bool(self, _v: bool) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_i8(self, _v: i8) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_i16(self, _v: i16) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_i32(self, _v: i32) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_i64(self, _v: i64) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_u8(self, _v: u8) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_u16(self, _v: u16) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_u32(self, _v: u32) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_u64(self, _v: u64) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_f32(self, _v: f32) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_f64(self, _v: f64) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_char(self, _v: char) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_bytes(self, _v: &[u8]) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_none(self) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
     fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_unit(self) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Unsupported> {
         Err(Unsupported)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -537,45 +404,18 @@ impl ser::Serializer for KeyWriter<'_> {
     ) -> Result<(), Unsupported> {
         Err(Unsupported)
     }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _i: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _i: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, Unsupported> {
-        Err(Unsupported)
+    refused! {
+        serialize_bool(bool) -> (), serialize_i8(i8) -> (), serialize_i16(i16) -> (), serialize_i32(i32) -> (),
+        serialize_i64(i64) -> (), serialize_u8(u8) -> (), serialize_u16(u16) -> (), serialize_u32(u32) -> (),
+        serialize_u64(u64) -> (), serialize_f32(f32) -> (), serialize_f64(f64) -> (), serialize_char(char) -> (),
+        serialize_bytes(&[u8]) -> (), serialize_none() -> (), serialize_unit() -> (),
+        serialize_unit_struct(&'static str) -> (),
+        serialize_seq(Option<usize>) -> Self::SerializeSeq,
+        serialize_tuple(usize) -> Self::SerializeTuple,
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct,
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant,
+        serialize_map(Option<usize>) -> Self::SerializeMap,
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct,
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant,
     }
 }

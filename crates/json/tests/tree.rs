@@ -8,6 +8,18 @@
 
 use mitgate_json::{parse, whole_digits};
 
+proptest::proptest! {
+    /// Strings (any text, plus every control character, quotes and backslashes) are written back escaped as
+    /// serde_json escapes them: the one escaping routine, in whichever build (with the feature `speed` its scan
+    /// goes a word at a time).
+    #[test]
+    fn normalized_strings_are_escaped_as_serde_json_escapes(s in proptest::prelude::any::<String>(), c in 0u8..0x20) {
+        let text = format!("{s}\"\\{}\u{7f}é{s}", char::from(c));
+        let json = serde_json::to_string(&text).unwrap();
+        proptest::prop_assert_eq!(parse(&json).unwrap().normalized(), json);
+    }
+}
+
 #[test]
 fn lookups_see_the_first_of_a_key_given_twice() {
     let text = r#"{"content": {"reference_id": "a", "reference_id": "b"}, "n": 1}"#;
