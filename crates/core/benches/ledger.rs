@@ -29,53 +29,47 @@ use mitgate_core::ledger_pruning::prune;
 use mitgate_core::time::Timestamp;
 use serde_json::{json, Value};
 
-const NOW: &str = "2026-04-16T12:00:00Z";
+#[path = "support/workload.rs"]
+mod workload;
+use workload::NOW;
+
 const STEP_SECONDS: u64 = 3 * 3_600;
 const ATTEMPTS: u64 = 10_000;
 
+/// The shared workload's agreement, policy and request (`workload::input`), with a velocity ceiling of 10,
+/// no terms, established just before the first attempt, and this ledger as its history.
 fn input() -> Value {
     let now = Timestamp::parse(NOW).unwrap();
     let established = now.minus_seconds((ATTEMPTS + 8) * STEP_SECONDS);
     let attempts: Vec<Value> = (0..ATTEMPTS)
         .map(|i| {
             let at = now.minus_seconds((ATTEMPTS - i) * STEP_SECONDS);
-            let base = json!({"id": format!("att_{i:05}"), "at": at, "amount": {"amount": "19.90", "currency": "USD"},
+            let mut a = json!({"id": format!("att_{i:05}"), "at": at, "amount": {"amount": "19.90", "currency": "USD"},
                 "credentialToken": "tok_visa_1", "resolvedAt": at.plus_seconds(2)});
-            let mut a = base.as_object().unwrap().clone();
             if i % 100 == 50 {
-                a.insert("status".into(), json!("declined"));
-                a.insert("decline".into(), json!({"network": "visa", "code": "51", "reason": "insufficient_funds"}));
+                a["status"] = json!("declined");
+                a["decline"] = json!({"network": "visa", "code": "51", "reason": "insufficient_funds"});
             } else {
-                a.insert("status".into(), json!("approved"));
-                a.insert("paymentId".into(), json!(format!("pay_mit_{i:05}")));
+                a["status"] = json!("approved");
+                a["paymentId"] = json!(format!("pay_mit_{i:05}"));
             }
-            Value::Object(a)
+            a
         })
         .collect();
-    json!({
-        "now": NOW,
-        "policy": {"enabled": true, "maxCount": 10, "period": 86_400, "maxMultiple": 3,
-                   "maxZeroAuthAmount": {"cents": 2000}, "maxAmountLookback": 2_592_000},
-        "agreement": {
-            "id": "pay_cit_001", "merchantId": "merch_1", "customerId": "cust_1", "type": "unscheduled",
-            "established": {"method": "cvv_purchase", "at": established, "amount": {"amount": "25.00", "currency": "USD"}},
-            "currency": "USD",
-            "paymentMethod": {"type": "card", "brand": "visa"},
-            "credential": {"token": "tok_visa_1", "cardExpiry": "2029-12"},
-            "consent": {"storeCredential": true, "merchantInitiated": true}
-        },
-        "history": {"payments": [{"id": "pay_cit_001", "at": established,
-                    "amount": {"amount": "25.00", "currency": "USD"}, "cvvVerified": true}], "attempts": attempts},
-        "request": {"merchantId": "merch_1", "customerId": "cust_1", "reference": "pay_cit_001",
-                    "credentialToken": "tok_visa_1", "amount": {"amount": "25.00", "currency": "USD"},
-                    "idempotencyKey": "idem_25"}
-    })
+    let mut value = workload::input(0);
+    value["policy"]["maxCount"] = json!(10);
+    value["agreement"]["established"]["at"] = json!(established);
+    value["agreement"].as_object_mut().unwrap().remove("terms");
+    value["history"] = json!({"payments": [{"id": "pay_cit_001", "at": established,
+        "amount": {"amount": "25.00", "currency": "USD"}, "cvvVerified": true}], "attempts": attempts});
+    value
 }
 
 fn bench(c: &mut Criterion) {
     let value = input();
+    let full_text = value.to_string();
     // Read without `parse_json`'s 1 MiB input limit: the unpruned input is above it (printed below).
-    let full: Evaluation = mitgate_core::json::from_str(&value.to_string()).unwrap();
+    let full: Evaluation = mitgate_core::json::from_str(&full_text).unwrap();
     let pruned_history = prune(&full.policy, full.agreement.as_ref().unwrap(), &full.history, full.now);
     let pruned = Evaluation { history: pruned_history.clone(), ..full.clone() };
 
@@ -83,9 +77,9 @@ fn bench(c: &mut Criterion) {
     assert_eq!(decision.outcome, Verdict::Allowed, "the charge must pass every rule: {decision:?}");
     assert_eq!(decision, evaluate(&pruned), "pruning must not change the decision");
 
-    let mut pruned_value = value.clone();
+    let mut pruned_value = value;
     pruned_value["history"] = serde_json::to_value(&pruned_history).unwrap();
-    let (full_text, pruned_text) = (value.to_string(), pruned_value.to_string());
+    let pruned_text = pruned_value.to_string();
     let refused = evaluate_json(&full_text);
     assert!(
         refused.contains("larger than"),
