@@ -148,28 +148,24 @@ impl FromJson for Timestamp {
 
 #[cfg(feature = "speed")]
 /// The common form `YYYY-MM-DDTHH:MM:SSZ` read without chrono's general RFC 3339 parser (a tenth of the
-/// instructions). `None` for anything else, including an invalid date or a leap second: the caller then
-/// asks chrono, which accepts the same instants and words the errors.
+/// instructions): the date by [`parse_date`], then `THH:MM:SSZ`. `None` for anything else, including an
+/// invalid date or a leap second: the caller then asks chrono, which accepts the same instants and words
+/// the errors.
 fn parse_utc_seconds(text: &str) -> Option<Timestamp> {
-    let b = text.as_bytes();
-    if b.len() != 20 || b.get(4..5)? != b"-" || b.get(7..8)? != b"-" || b.get(10..11)? != b"T" {
+    let (date, time) = (text.get(..10)?, text.get(10..)?.as_bytes());
+    if time.len() != 10 || time.first() != Some(&b'T') || time.get(3) != Some(&b':') {
         return None;
     }
-    if b.get(13..14)? != b":" || b.get(16..17)? != b":" || b.get(19..20)? != b"Z" {
+    if time.get(6) != Some(&b':') || time.get(9) != Some(&b'Z') {
         return None;
     }
-    let n = |at: usize, len: usize| -> Option<u32> {
-        b.get(at..at + len)?
-            .iter()
-            .try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
-    };
-    let date = NaiveDate::from_ymd_opt(i32::try_from(n(0, 4)?).ok()?, n(5, 2)?, n(8, 2)?)?;
-    let (hour, minute, second) = (n(11, 2)?, n(14, 2)?, n(17, 2)?);
+    let (hour, minute, second) =
+        (digits(time.get(1..3)?)?, digits(time.get(4..6)?)?, digits(time.get(7..9)?)?);
     // chrono reads second 60 as a leap second; it stays on chrono's path.
     if second > 59 {
         return None;
     }
-    Some(Timestamp(date.and_hms_opt(hour, minute, second)?.and_utc()))
+    Some(Timestamp(parse_date(date, true)?.and_hms_opt(hour, minute, second)?.and_utc()))
 }
 
 /// An inclusive end of validity: either an instant (`"2027-04-16T23:59:59.000Z"`, SPG's `validityDate`)
@@ -237,22 +233,24 @@ impl FromJson for ValidUntil {
 /// (which would add tens of kilobytes to the WebAssembly module).
 pub fn parse_date(text: &str, dashed: bool) -> Option<NaiveDate> {
     let b = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        let part = b.get(range)?;
-        part.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
-    };
+    let at = |range: std::ops::Range<usize>| b.get(range).and_then(digits);
     let (year, month, day) = if dashed {
         if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
             return None;
         }
-        (digits(0..4)?, digits(5..7)?, digits(8..10)?)
+        (at(0..4)?, at(5..7)?, at(8..10)?)
     } else {
         if b.len() != 8 {
             return None;
         }
-        (digits(0..4)?, digits(4..6)?, digits(6..8)?)
+        (at(0..4)?, at(4..6)?, at(6..8)?)
     };
     NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
+/// The number a few ASCII digits spell (at most four here); `None` when a byte is not a digit.
+fn digits(part: &[u8]) -> Option<u32> {
+    part.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
 }
 
 /// A card expiry month, `YYYY-MM` (`"2025-12"`): the card is valid through the last day of that month.
