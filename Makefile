@@ -31,7 +31,7 @@ test-wasm: ## The npm package: build, tsc --noEmit, Node vector tests, browser t
 test-worker: ## The Worker end to end under Miniflare
 	bash scripts/test-worker.sh
 
-test-contract: ## The API contract against make dev's Worker: openapi.yaml validated and linted, every answer checked against it, the docs' examples run, Schemathesis (all phases)
+test-contract: ## The API contract against make dev's Worker: openapi.yaml validated and linted, every answer checked against it, the docs' examples run, Schemathesis (all phases), the documents' flows through make dev with each store
 	bash scripts/test-contract.sh
 
 test-dev-stop: ## make dev started 10 times (each Worker started once) and stopped with Ctrl-C or SIGTERM (when up, after an edit as it rebuilds, after a start that built): every process gone, every port free (part of make test; about 10 min)

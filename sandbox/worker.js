@@ -31,7 +31,9 @@
 //             GET /__sandbox/webhooks (000 webhook events emitted).
 // Webhooks: with WEBHOOK_URL set (e.g. http://127.0.0.1:8787/v1/webhooks/infinic), the 000 events
 // (PaymentCredential for each intent, StatusChange for each auto-attempt) are POSTed there with
-// `X-Mitgate-Key: WEBHOOK_MITGATE_KEY` (standing in for the merchant's relay).
+// `X-Mitgate-Key: WEBHOOK_MITGATE_KEY` (standing in for the merchant's relay), unless the request that
+// caused the event carries `x-sandbox-webhook: hold`: then the event is only recorded, and a test relays it
+// itself (as it is, or edited) without the sandbox's own delivery racing it.
 
 const TEST_CARDS = {
   "4000000000000119": "visa_cat1",
@@ -118,9 +120,9 @@ function coinflow(path, body, request) {
 }
 
 // ---------------------------------------------------------------- 000 Infinic
-function emit(env, ctx, event) {
+function emit(env, ctx, event, request) {
   state.webhooks.push(event);
-  if (env.WEBHOOK_URL) {
+  if (env.WEBHOOK_URL && request.headers.get("x-sandbox-webhook") !== "hold") {
     ctx.waitUntil(
       fetch(env.WEBHOOK_URL, {
         method: "POST",
@@ -158,7 +160,7 @@ function infinic(path, body, request, env, ctx) {
         card_expiry: request.headers.get("x-sandbox-card-expiry") || "2030-12",
       },
     };
-    emit(env, ctx, event);
+    emit(env, ctx, event, request);
     state.intents.set(intentId, "success");
     return json(201, {
       id: intentId,
@@ -189,7 +191,7 @@ function infinic(path, body, request, env, ctx) {
         status: d ? "failed" : "success",
         ...(d ? { failure_reason: d.infinicReason, decline_code: d.code, merchant_advice_code: d.mac || null } : {}),
       },
-    });
+    }, request);
     return json(200, result);
   }
   return json(404, { detail: "Not found" });

@@ -11,6 +11,8 @@
 #      same inputs on every machine, however fast), one worker; any finding fails the test (the report is
 #      kept in tests/out/schemathesis.txt) and its stateful phase must reach POST /v1/charges with a 200.
 #      The seed, the number of requests and the time taken are printed.
+#   6. the documents' flows (tests/worker/document_00{0,1,2}, axerve_soap: each document's own requests)
+#      are sent through this `make dev`, then through a `make dev` with the Durable Object store.
 # The Worker is stopped on exit, however the script ends. CONTRACT_SEED and CONTRACT_MAX_EXAMPLES change
 # the run; CONTRACT_STRICT=0 reports Schemathesis's findings without failing (to explore another seed).
 set -euo pipefail
@@ -40,24 +42,32 @@ KEY=sk_test_demo
 export MITGATE_STATE_DIR=tests/out/contract-state
 rm -rf "$MITGATE_STATE_DIR"
 
-echo "contract: starting make dev on $BASE (sandbox on port $MITGATE_SANDBOX_PORT)"
-python3 -c 'import os, signal, sys
+DEV=
+# Starts `make dev` in its own process group (MITGATE_STORE as exported), its output in $1; waits until up.
+start_dev() {
+  python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.setsid()
-os.execvp(sys.argv[1], sys.argv[1:])' make -s dev > tests/out/contract-dev.log 2>&1 &
-DEV=$!
+os.execvp(sys.argv[1], sys.argv[1:])' make -s dev > "$1" 2>&1 &
+  DEV=$!
+  for _ in $(seq 1 900); do
+    grep -q "mitgate is running" "$1" && return 0
+    kill -0 "$DEV" 2>/dev/null || { echo "contract: make dev exited:" >&2; tail -30 "$1" >&2; exit 1; }
+    sleep 1
+  done
+  echo "contract: make dev not up" >&2
+  exit 1
+}
 stop() {
+  [ -n "$DEV" ] || return 0
   kill -TERM -- "-$DEV" 2>/dev/null || true
-  for _ in $(seq 1 300); do pgrep -g "$DEV" > /dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 1 300); do pgrep -g "$DEV" > /dev/null || { DEV=; return 0; }; sleep 0.1; done
   pkill -KILL -g "$DEV" 2>/dev/null || true
+  DEV=
 }
 trap stop EXIT
-for _ in $(seq 1 900); do
-  grep -q "mitgate is running" tests/out/contract-dev.log && break
-  kill -0 "$DEV" 2>/dev/null || { echo "contract: make dev exited:" >&2; tail -30 tests/out/contract-dev.log >&2; exit 1; }
-  sleep 1
-done
-grep -q "mitgate is running" tests/out/contract-dev.log || { echo "contract: make dev not up" >&2; exit 1; }
+echo "contract: starting make dev on $BASE (sandbox on port $MITGATE_SANDBOX_PORT)"
+start_dev tests/out/contract-dev.log
 
 .venv/bin/python3 tests/contract/check_responses.py "$BASE" "$KEY"
 
@@ -88,3 +98,21 @@ if [ "$status" -eq 0 ]; then
 else
   echo "contract: schemathesis seed $SEED, $MAX_EXAMPLES examples per operation: $requests requests to the Worker in $took s, failures reported above"
 fi
+
+# The documents' flows, sent as a merchant sends them: the end-to-end tests that need nothing but HTTP
+# (documents 000-003: their own requests, unchanged apart from ids, tokens and amounts) against this
+# `make dev`, then against a `make dev` with the Durable Object store (fresh state, same ports).
+FLOWS=(tests/worker/document_000.test.mjs tests/worker/document_001.test.mjs tests/worker/document_002.test.mjs
+  tests/worker/axerve_soap.test.mjs)
+flows() {
+  echo "contract: the documents' flows through make dev ($1 store): ${FLOWS[*]}"
+  MITGATE_LIVE_URL=$BASE MITGATE_LIVE_SANDBOX_URL="http://127.0.0.1:$MITGATE_SANDBOX_PORT" MITGATE_LIVE_STORE=$1 \
+    timeout 600 node --test --test-concurrency=1 --test-reporter=spec "${FLOWS[@]}"
+}
+flows kv
+stop
+export MITGATE_STORE=durable_object MITGATE_STATE_DIR=tests/out/contract-state-do
+rm -rf "$MITGATE_STATE_DIR"
+echo "contract: starting make dev with the Durable Object store on $BASE"
+start_dev tests/out/contract-dev-do.log
+flows durable_object

@@ -271,7 +271,7 @@ describe("document 003 over SOAP through the Worker", () => {
       const r = await h.call("GET", `${path}?WSDL`);
       assert.equal(r.status, 200, r.text);
       const locations = [...r.text.matchAll(/<soap:address location="([^"]+)"/g)].map((m) => m[1]);
-      assert.deepEqual(locations, [`http://mitgate.test${path}`]);
+      assert.deepEqual(locations, [`${h.publicUrl}${path}`]);
       assert.ok(!r.text.includes(h.sandboxUrl));
     }
   });

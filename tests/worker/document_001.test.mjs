@@ -7,7 +7,7 @@
 // - The complete examples (Option 1 and Option 2) and the documented errors.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { start } from "./harness.mjs";
+import { start, STORES } from "./harness.mjs";
 import { uid } from "./common.mjs";
 
 // "Example Configuration", as the document shows it.
@@ -23,7 +23,7 @@ const POLICY = {
 
 const MERCHANT_PATH = "your-merchant-id";
 
-for (const store of ["kv", "durable_object"]) {
+for (const store of STORES) {
   describe(`document 001 through /coinflow (${store} store)`, () => {
     let h;
     before(async () => {

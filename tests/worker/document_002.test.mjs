@@ -4,7 +4,7 @@
 // section 4 (schedule), and the common pitfalls.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { start } from "./harness.mjs";
+import { start, STORES } from "./harness.mjs";
 import { uid } from "./common.mjs";
 
 // An SPG merchant's policy: no Coinflow-style reference window (the document's CIT is from April 2026).
@@ -40,7 +40,7 @@ function mit(original, value, extra = {}) {
 
 const JSON_H = { "content-type": "application/json" };
 
-for (const store of ["kv", "durable_object"]) {
+for (const store of STORES) {
   describe(`document 002 through /spg (${store} store)`, () => {
     let h;
     before(async () => {
