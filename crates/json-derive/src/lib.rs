@@ -35,12 +35,12 @@ pub fn derive_from_json(input: TokenStream) -> TokenStream {
 
 fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let cx = Ctxt::new();
-    let body = match ast::Container::from_ast(&cx, input, Derive::Deserialize) {
+    let bodies = match ast::Container::from_ast(&cx, input, Derive::Deserialize) {
         Some(container) => reader(&container),
-        None => Ok(Tokens::new()),
+        None => Ok((Tokens::new(), Tokens::new())),
     };
     cx.check()?;
-    let body = body?;
+    let (body, stream) = bodies?;
 
     let ident = &input.ident;
     let mut generics = input.generics.clone();
@@ -57,6 +57,12 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             ) -> ::core::result::Result<Self, ::mitgate_json::FieldError> {
                 #body
             }
+
+            ::mitgate_json::__with_speed! {
+                fn read(r: &mut ::mitgate_json::Reader<'_>) -> ::core::option::Option<Self> {
+                    #stream
+                }
+            }
         }
     })
 }
@@ -68,8 +74,9 @@ fn unsupported(span: impl quote::ToTokens, what: &str) -> syn::Error {
     )
 }
 
-/// The body of `from_json`.
-fn reader(container: &ast::Container<'_>) -> syn::Result<Tokens> {
+/// The bodies of `from_json` (through the tree) and `read` (straight from the text, feature `speed` of
+/// mitgate-json: the same fields, defaults and refusals, see `mitgate_json::Reader`).
+fn reader(container: &ast::Container<'_>) -> syn::Result<(Tokens, Tokens)> {
     let original = container.original;
     if !matches!(container.attrs.default(), attr::Default::None) {
         return Err(unsupported(original, "a container-level `#[serde(default)]`"));
@@ -99,9 +106,13 @@ enum Read<'a> {
     DefaultWith(&'a syn::ExprPath),
 }
 
-fn struct_reader(container: &ast::Container<'_>, fields: &[ast::Field<'_>]) -> syn::Result<Tokens> {
+fn struct_reader(container: &ast::Container<'_>, fields: &[ast::Field<'_>]) -> syn::Result<(Tokens, Tokens)> {
     let mut keys = Vec::new();
     let mut inits = Vec::new();
+    // `read`: one slot per known field, filled as its key is met; then each field from its slot.
+    let mut slots = Vec::new();
+    let mut arms = Vec::new();
+    let mut finals = Vec::new();
     for field in fields {
         let a = &field.attrs;
         if a.flatten() {
@@ -129,6 +140,7 @@ fn struct_reader(container: &ast::Container<'_>, fields: &[ast::Field<'_>]) -> s
                 _ => quote!(::core::default::Default::default()),
             };
             inits.push(quote!(#member: #value));
+            finals.push(quote!(#member: #value));
             continue;
         }
         let key = a.name().deserialize_name();
@@ -140,25 +152,58 @@ fn struct_reader(container: &ast::Container<'_>, fields: &[ast::Field<'_>]) -> s
             Read::DefaultWith(p) => quote!(o.or_else(#key, #p)?),
         };
         inits.push(quote!(#member: #read));
+        let slot = quote::format_ident!("field_{}", keys.len());
+        let ty = field.ty;
+        slots.push(quote!(let mut #slot: ::core::option::Option<#ty> = ::core::option::Option::None;));
+        // A key given twice is refused, as `Object` refuses it.
+        arms.push(quote!(#key => {
+            if #slot.is_some() {
+                return ::core::option::Option::None;
+            }
+            #slot = ::core::option::Option::Some(<#ty as ::mitgate_json::FromJson>::read(r)?);
+        }));
+        let take = match how {
+            Read::Required => quote!(#slot?),
+            Read::Optional | Read::Default => quote!(#slot.unwrap_or_default()),
+            Read::DefaultWith(p) => quote!(#slot.unwrap_or_else(#p)),
+        };
+        finals.push(quote!(#member: #take));
     }
     if keys.len() > 128 {
         // INVARIANT (mitgate_json::Object): at most 128 known keys, one bit each for the duplicate check.
         return Err(unsupported(container.original, "more than 128 fields"));
     }
     let deny = container.attrs.deny_unknown_fields();
-    Ok(quote! {
+    let unknown = if deny { quote!(return ::core::option::Option::None) } else { quote!(r.value()?;) };
+    let body = quote! {
         const FIELDS: &[&str] = &[#(#keys),*];
         let o = value.object(path, FIELDS, #deny)?;
         ::core::result::Result::Ok(Self { #(#inits,)* })
-    })
+    };
+    let stream = quote! {
+        #(#slots)*
+        r.object(|r, key| {
+            match &*key {
+                #(#arms)*
+                _ => { #unknown }
+            }
+            ::core::option::Option::Some(())
+        })?;
+        ::core::option::Option::Some(Self { #(#finals,)* })
+    };
+    Ok((body, stream))
 }
 
-fn enum_reader(container: &ast::Container<'_>, variants: &[ast::Variant<'_>]) -> syn::Result<Tokens> {
+fn enum_reader(
+    container: &ast::Container<'_>,
+    variants: &[ast::Variant<'_>],
+) -> syn::Result<(Tokens, Tokens)> {
     if !matches!(container.attrs.tag(), attr::TagType::External) {
         return Err(unsupported(container.original, "tagged or untagged enums"));
     }
     let mut names = Vec::new();
     let mut arms = Vec::new();
+    let mut stream_arms = Vec::new();
     for variant in variants {
         if !matches!(variant.style, ast::Style::Unit) {
             return Err(unsupported(variant.original, "enum variants with data"));
@@ -172,16 +217,24 @@ fn enum_reader(container: &ast::Container<'_>, variants: &[ast::Variant<'_>]) ->
         let name = variant.attrs.name().deserialize_name().to_string();
         let ident = &variant.ident;
         arms.push(quote!(#name => ::core::result::Result::Ok(Self::#ident)));
+        stream_arms.push(quote!(#name => ::core::option::Option::Some(Self::#ident)));
         names.push(name);
     }
-    Ok(quote! {
+    let body = quote! {
         const NAMES: &[&str] = &[#(#names),*];
         let text = value.as_str(path, "a string")?;
         match text {
             #(#arms,)*
             _ => ::core::result::Result::Err(path.unknown_variant(value, text, NAMES)),
         }
-    })
+    };
+    let stream = quote! {
+        match &*r.string()? {
+            #(#stream_arms,)*
+            _ => ::core::option::Option::None,
+        }
+    };
+    Ok((body, stream))
 }
 
 /// Whether `ty` is written `Option<T>` (or `std::option::Option<T>`): serde reads such a field as

@@ -36,6 +36,8 @@ mod parse;
 mod raw;
 mod read;
 #[cfg(feature = "speed")]
+mod stream;
+#[cfg(feature = "speed")]
 mod write;
 
 use std::borrow::Cow;
@@ -47,9 +49,31 @@ pub use mitgate_json_derive::FromJson;
 pub use parse::{parse, MAX_DEPTH};
 #[cfg(feature = "raw")]
 pub use raw::RawJson;
+#[cfg(feature = "speed")]
+pub use read::{read_straight, read_through_tree};
 pub use read::{FromJson, Object};
 #[cfg(feature = "speed")]
+pub use stream::Reader;
+#[cfg(feature = "speed")]
 pub use write::{to_string, Unsupported};
+
+/// What `#[derive(FromJson)]` wraps its [`FromJson::read`] in: kept with the feature `speed`, dropped
+/// without it (so the browser file carries no second reader).
+#[cfg(feature = "speed")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_speed {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// What `#[derive(FromJson)]` wraps its [`FromJson::read`] in: kept with the feature `speed`, dropped
+/// without it (so the browser file carries no second reader).
+#[cfg(not(feature = "speed"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_speed {
+    ($($item:tt)*) => {};
+}
 
 // The derive names this crate `::mitgate_json`, also in this crate's own tests.
 extern crate self as mitgate_json;
@@ -324,32 +348,51 @@ fn escape(b: u8, out: &mut String) {
 }
 
 /// Whether a byte must be escaped in a JSON string (as serde_json escapes: `"`, `\` and controls).
+#[cfg_attr(
+    feature = "speed",
+    allow(dead_code, reason = "the speed build scans with plain_prefix; its tests use this")
+)]
 fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
 /// The length of the longest prefix of `s` without a byte to escape: eight bytes per step (a word's
-/// bytes tested at once for `< 0x20`, `"` and `\`), then byte by byte from the word that has one. With
-/// the feature `speed` only (the Node build), for the answers' strings.
+/// bytes tested at once for `< 0x20`, `"` and `\`), the first such byte of a word found from the lowest
+/// flag; the last few bytes as one more word, padded with `a`s. With the feature `speed` only (the Node
+/// build), for the answers' strings and the parser's.
 #[cfg(feature = "speed")]
 fn plain_prefix(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let mut done = 0;
-    for chunk in s.chunks_exact(8) {
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // A byte below 0x20, or equal to `"` (0x22) or `\` (0x5c): each test is exact for the word as a whole.
-        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        if below | has_zero(x ^ (ONES * 0x22)) | has_zero(x ^ (ONES * 0x5c)) != 0 {
-            break;
+        if let Some(i) = first_to_escape(word) {
+            return done + i;
         }
         done += 8;
     }
-    let rest = s.get(done..).unwrap_or_default();
-    done + rest.iter().position(|&b| needs_escape(b)).unwrap_or(rest.len())
+    let rest = chunks.remainder();
+    let mut word = [b'a'; 8];
+    for (w, b) in word.iter_mut().zip(rest) {
+        *w = *b;
+    }
+    // The padding never needs escaping, so a flagged byte is one of `rest`'s.
+    done + first_to_escape(word).unwrap_or(rest.len())
+}
+
+/// The index of the first byte of `word` below 0x20, or equal to `"` (0x22) or `\` (0x5c).
+#[cfg(feature = "speed")]
+fn first_to_escape(word: [u8; 8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let x = u64::from_le_bytes(word);
+    // Each test can also flag a byte after a flagged one (a borrow runs on), never one before it: the
+    // lowest flag is the first such byte (little-endian: the lowest byte is the first).
+    let below = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+    let flags = below | has_zero(x ^ (ONES * 0x22)) | has_zero(x ^ (ONES * 0x5c));
+    (flags != 0).then(|| usize::try_from(flags.trailing_zeros() / 8).unwrap_or(0))
 }
 
 /// Renders a path from the root down: keys joined by `.` (each cut at 40 characters), items as `[i]`.
@@ -435,7 +478,38 @@ fn position(text: &str, at: usize) -> String {
 }
 
 /// Parses `text` and reads a `T` from it. Syntax errors are reported at the root path.
+///
+/// With the feature `speed`, the text is first read straight into `T` ([`Reader`]); only text that
+/// fails there is parsed to a tree and read again, which names the error.
 pub fn from_str<T: FromJson>(text: &str) -> Result<T, FieldError> {
+    #[cfg(feature = "speed")]
+    if let Some(value) = read::read_straight(text) {
+        return Ok(value);
+    }
     let value = parse(text)?;
     T::from_json(&value, &Path::root(text))
+}
+
+#[cfg(all(test, feature = "speed"))]
+mod tests {
+    use proptest::prelude::*;
+
+    /// Bytes near the ones to escape (and their borrow neighbours), so that words hold several.
+    fn tricky() -> impl Strategy<Value = u8> {
+        prop_oneof![
+            any::<u8>(),
+            prop::sample::select(vec![
+                0x00, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, b'a', 0x7f, 0x80, 0xff
+            ])
+        ]
+    }
+
+    proptest! {
+        /// The word-at-a-time scan stops where a byte-by-byte scan stops, wherever in a word that is.
+        #[test]
+        fn plain_prefix_stops_at_the_first_byte_to_escape(bytes in prop::collection::vec(tricky(), 0..80)) {
+            let expected = bytes.iter().position(|&b| super::needs_escape(b)).unwrap_or(bytes.len());
+            prop_assert_eq!(super::plain_prefix(&bytes), expected);
+        }
+    }
 }

@@ -3,12 +3,22 @@
 use std::collections::BTreeMap;
 
 use super::{integral_digits, Kind, Path, Value};
+#[cfg(feature = "speed")]
+use crate::stream::Reader;
 use crate::FieldError;
 
 /// A type that can be read from a JSON value. Implementations report errors at `path` (or below it).
 pub trait FromJson: Sized {
     /// Reads `Self` from `value`, which sits at `path`.
     fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError>;
+
+    /// Reads `Self` straight from the text at `r`, without the tree (feature `speed`): what `from_json`
+    /// reads, or `None` wherever `from_json` would fail (the reason is found by reading again through
+    /// the tree; see [`crate::Reader`]). By default, through the tree of this one value.
+    #[cfg(feature = "speed")]
+    fn read(r: &mut crate::Reader<'_>) -> Option<Self> {
+        read_through_tree(r)
+    }
 }
 
 /// An object being read field by field (see [`Value::object`]).
@@ -140,11 +150,21 @@ impl FromJson for bool {
             _ => Err(path.invalid_type(value, "a boolean")),
         }
     }
+
+    #[cfg(feature = "speed")]
+    fn read(r: &mut crate::Reader<'_>) -> Option<Self> {
+        r.bool()
+    }
 }
 
 impl FromJson for String {
     fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
         value.as_str(path, "a string").map(str::to_string)
+    }
+
+    #[cfg(feature = "speed")]
+    fn read(r: &mut crate::Reader<'_>) -> Option<Self> {
+        r.string().map(std::borrow::Cow::into_owned)
     }
 }
 
@@ -170,6 +190,11 @@ macro_rules! integers {
             fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
                 integer(value, path, stringify!($t))
             }
+
+            #[cfg(feature = "speed")]
+            fn read(r: &mut crate::Reader<'_>) -> Option<Self> {
+                integral_digits(r.number()?)?.parse().ok()
+            }
         }
     )+};
 }
@@ -183,6 +208,15 @@ impl<T: FromJson> FromJson for Option<T> {
             T::from_json(value, path).map(Some)
         }
     }
+
+    #[cfg(feature = "speed")]
+    fn read(r: &mut crate::Reader<'_>) -> Option<Self> {
+        if r.null()? {
+            Some(None)
+        } else {
+            T::read(r).map(Some)
+        }
+    }
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
@@ -193,6 +227,16 @@ impl<T: FromJson> FromJson for Vec<T> {
             out.push(T::from_json(item, &path.index(i))?);
         }
         Ok(out)
+    }
+
+    #[cfg(feature = "speed")]
+    fn read(r: &mut crate::Reader<'_>) -> Option<Self> {
+        let mut out = Vec::new();
+        r.array(|r| {
+            out.push(T::read(r)?);
+            Some(())
+        })?;
+        Some(out)
     }
 }
 
@@ -209,6 +253,33 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
         }
         Ok(out)
     }
+
+    #[cfg(feature = "speed")]
+    fn read(r: &mut crate::Reader<'_>) -> Option<Self> {
+        let mut out = BTreeMap::new();
+        r.object(|r, key| {
+            let item = T::read(r)?;
+            out.insert(key.into_owned(), item).is_none().then_some(())
+        })?;
+        Some(out)
+    }
+}
+
+#[cfg(feature = "speed")]
+/// What [`FromJson::read`] does for a type without a reader of its own: the value as a tree, read by
+/// [`FromJson::from_json`] (its error, if any, is dropped: the caller reads the whole text again).
+pub fn read_through_tree<T: FromJson>(r: &mut Reader<'_>) -> Option<T> {
+    let value = r.value()?;
+    T::from_json(&value, &Path::root(r.document())).ok()
+}
+
+#[cfg(feature = "speed")]
+/// A whole document read as `T` straight from the text, or `None` where the text is not a `T` (see
+/// [`Reader`]; [`crate::from_str`] tries this first).
+pub fn read_straight<T: FromJson>(text: &str) -> Option<T> {
+    let mut r = Reader::new(text);
+    let value = T::read(&mut r)?;
+    r.at_end().then_some(value)
 }
 
 #[cfg(test)]
