@@ -119,30 +119,48 @@ impl Timestamp {
         if t.nanosecond() != 0 {
             return None;
         }
-        let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
         let mut out = *b"0000-00-00T00:00:00Z";
-        for (at, value, width) in [
-            (0, year, 4),
-            (5, d.month(), 2),
-            (8, d.day(), 2),
-            (11, t.hour(), 2),
-            (14, t.minute(), 2),
-            (17, t.second(), 2),
-        ] {
-            let mut v = value;
-            for i in (at..at + width).rev() {
-                *out.get_mut(i)? = b'0' + u8::try_from(v % 10).ok()?;
-                v /= 10;
-            }
-        }
+        put_digits(&mut out, &[(11, t.hour(), 2), (14, t.minute(), 2), (17, t.second(), 2)])?;
+        let date = date_text(d)?;
+        out.get_mut(..10)?.copy_from_slice(&date);
         Some(out)
     }
+}
+
+/// `YYYY-MM-DD` for years 0 to 9999 (what `{:04}-{:02}-{:02}` writes), without `core::fmt`.
+#[cfg(feature = "speed")]
+fn date_text(d: NaiveDate) -> Option<[u8; 10]> {
+    let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+    let mut out = *b"0000-00-00";
+    put_digits(&mut out, &[(0, year, 4), (5, d.month(), 2), (8, d.day(), 2)])?;
+    Some(out)
+}
+
+/// Writes each `(at, value, width)` as `width` decimal digits from `out[at]` (the value must fit).
+#[cfg(feature = "speed")]
+fn put_digits(out: &mut [u8], fields: &[(usize, u32, usize)]) -> Option<()> {
+    for &(at, value, width) in fields {
+        let mut v = value;
+        for i in (at..at + width).rev() {
+            *out.get_mut(i)? = b'0' + u8::try_from(v % 10).ok()?;
+            v /= 10;
+        }
+        if v != 0 {
+            return None;
+        }
+    }
+    Some(())
 }
 
 impl FromJson for Timestamp {
     fn from_json(value: &Value<'_>, path: &Path<'_>) -> Result<Self, FieldError> {
         let text = value.as_str(path, "an RFC 3339 instant")?;
         Timestamp::parse(text).map_err(|e| path.error(value.at, e))
+    }
+
+    #[cfg(feature = "speed")]
+    fn read(r: &mut crate::json::Reader<'_>) -> Option<Self> {
+        Timestamp::parse(&r.string()?).ok()
     }
 }
 
@@ -210,6 +228,16 @@ impl fmt::Debug for ValidUntil {
 
 impl Serialize for ValidUntil {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // The same text without `core::fmt` and an allocation (the Node build).
+        #[cfg(feature = "speed")]
+        match self {
+            ValidUntil::Instant(t) => return t.serialize(s),
+            ValidUntil::Date(d) => {
+                if let Some(text) = date_text(*d) {
+                    return s.serialize_str(std::str::from_utf8(&text).unwrap_or_default());
+                }
+            }
+        }
         s.serialize_str(&format!("{self:?}"))
     }
 }
@@ -303,6 +331,15 @@ impl fmt::Debug for YearMonth {
 
 impl Serialize for YearMonth {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // The same text without `core::fmt` and an allocation (the Node build).
+        #[cfg(feature = "speed")]
+        {
+            let mut out = *b"0000-00";
+            let year = u32::try_from(self.year).unwrap_or(u32::MAX);
+            if put_digits(&mut out, &[(0, year, 4), (5, self.month, 2)]).is_some() {
+                return s.serialize_str(std::str::from_utf8(&out).unwrap_or_default());
+            }
+        }
         s.serialize_str(&format!("{self:?}"))
     }
 }
@@ -344,6 +381,21 @@ mod tests {
             let chrono = DateTime::parse_from_rfc3339(&text).map(|d| d.with_timezone(&Utc)).ok();
             prop_assert_eq!(parse_utc_seconds(&text).map(|t| t.0).or(chrono), chrono);
             prop_assert_eq!(Timestamp::parse(&text).ok().map(|t| t.0), chrono);
+        });
+        // Validity ends and card expiries written the fast way: what their `Debug` (the other build's
+        // writer) writes, for every date chrono has and every instant.
+        proptest!(|(days in -5_000_000i32..5_000_000, secs in -70_000_000_000i64..260_000_000_000i64, y in -100i32..10_100, m in 0u32..14)| {
+            if let Some(d) = NaiveDate::from_num_days_from_ce_opt(days) {
+                let v = ValidUntil::Date(d);
+                prop_assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{v:?}\""));
+            }
+            if let Some(t) = DateTime::from_timestamp(secs, 0) {
+                let v = ValidUntil::Instant(Timestamp(t));
+                prop_assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{v:?}\""));
+            }
+            if let Some(ym) = YearMonth::new(y, m) {
+                prop_assert_eq!(serde_json::to_string(&ym).unwrap(), format!("\"{ym:?}\""));
+            }
         });
     }
 
