@@ -67,16 +67,25 @@ async function kvDump(h) {
 }
 
 /**
- * Every stored value: the four KV namespaces, the object of every agreement stored in KV, and the object
+ * Every stored value: the four KV namespaces, the object of every agreement stored in KV or named by a
+ * token's index or list, and the object
  * of every idempotency key in `keys` (merchant "demo" unless given as [merchant, key]).
  */
 export async function snapshot(h, keys = []) {
   const kv = await kvDump(h);
   const objects = {};
-  for (const name of Object.keys(kv)) {
+  // Agreements stored in KV, and (with the Durable Object store, where the agreement's object holds its
+  // record) every agreement a token index or a token's list names.
+  const agreements = new Set();
+  for (const [name, value] of Object.entries(kv)) {
     const m = name.match(/^AGREEMENTS\/agreement\/v2\/(.*)$/);
-    if (m) objects[`agreement/${m[1]}`] = await h.dumpObject(`agreement/${m[1]}`);
+    if (m) agreements.add(`agreement/${m[1]}`);
+    const t = name.match(/^AGREEMENTS\/token\/v1\/([^/]*)\//);
+    if (t) agreements.add(`agreement/${t[1]}/${value}`);
+    const l = name.match(/^AGREEMENTS\/tokenagreements\/v1\/([^/]*)\//);
+    if (l) for (const id of JSON.parse(value)) agreements.add(`agreement/${l[1]}/${id}`);
   }
+  for (const name of [...agreements].sort()) objects[name] = await h.dumpObject(name);
   for (const k of keys) {
     const [merchant, key] = Array.isArray(k) ? k : ["demo", k];
     const name = `idem/v1/${merchant}/${sha256(key)}`;

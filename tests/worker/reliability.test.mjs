@@ -221,8 +221,11 @@ describe("faults (Durable Object store unless named)", () => {
     }
   });
 
-  for (const [store, fault] of [["durable_object", "kv"], ["kv", "kv"], ["durable_object", "do"]]) {
-    test(`${fault === "kv" ? "KV" : "Durable Object"} error (${store} store): 503, nothing forwarded or recorded; the retry charges once`, async () => {
+  // With the Durable Object store a warm isolate charges without KV (the agreement is its object's, the
+  // policy and the token's list kept per isolate): a KV outage fails a cold isolate's charge
+  // (`kv,cold-isolate`), which reads the policy and the token's list first.
+  for (const [store, fault] of [["durable_object", "kv,cold-isolate"], ["kv", "kv"], ["durable_object", "do"]]) {
+    test(`${fault.startsWith("kv") ? "KV" : "Durable Object"} error (${store} store${fault.includes("cold") ? ", cold isolate" : ""}): 503, nothing forwarded or recorded; the retry charges once`, async () => {
       const h = store === "kv" ? hKv : hDo;
       const id = await newAgreement(h);
       const key = uid("idem_");
@@ -241,6 +244,19 @@ describe("faults (Durable Object store unless named)", () => {
       assert.deepEqual((await attempts(h, id)).map((a) => a.status), ["approved"]);
     });
   }
+
+  test("KV error (durable_object store, warm isolate): not on a charge's path, charged once", async () => {
+    // The policy as this isolate just wrote it (kept 5 s), as the agreement and its token's list.
+    assert.equal((await hDo.call("PUT", "/v1/policy", { body: POLICY5 })).status, 200);
+    const id = await newAgreement(hDo);
+    const key = uid("idem_");
+    keysUsed.push(key);
+    const r = await retry(hDo, id, key, "3.00", { "x-mitgate-test-fault": "kv" });
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.headers.get("x-mitgate-storage"), /^kv_reads=0; kv_writes=0; /);
+    assert.equal(await forwardedFor(hDo, id), 1);
+    assert.deepEqual((await attempts(hDo, id)).map((a) => a.status), ["approved"]);
+  });
 
   for (const [store, fault] of [["durable_object", "do-after-send"], ["kv", "kv-after-send"]]) {
     test(`${fault === "kv-after-send" ? "KV" : "Durable Object"} error after forwarding (${store} store): the answer says so; a retry never forwards again; the attempt stays pending and counted`, async () => {

@@ -119,6 +119,11 @@ impl KeyTaker {
         KeyPlace::Reference { merchant: &self.merchant, reference: &self.reference, claim: &self.claim }
     }
 
+    /// Whether the key was claimed on its own already (a charge asked again: `handlers::charges::charge`).
+    pub fn claimed_alone(&self) -> bool {
+        matches!(&*self.taken.borrow(), Taken::Claimed)
+    }
+
     /// Records what the charge did with the key.
     pub fn set(&self, taken: Taken) {
         self.taken.replace(taken);

@@ -21,8 +21,9 @@
 //! [`indexes`] (id lookups), [`ledger`] (attempt ledgers), [`attempts`] (the reservation seam,
 //! [`reservation`] its step), [`idempotency`],
 //! [`customers`] and [`customer_index`] (customer-level history), [`durable_object`] (the object's
-//! operations).
+//! operations), [`agreement_objects`] (the Durable Object store's agreements, owned by their objects).
 
+mod agreement_objects;
 pub(crate) mod attempts;
 pub(crate) mod customer_index;
 pub(crate) mod customers;
@@ -75,6 +76,8 @@ pub(crate) struct Stores<K> {
     pub counters: Counters,
     /// The isolate's policies and this request's clock (`with_policy_cache`); `None`: every read goes to KV.
     policy_cache: Option<(Rc<PolicyCache>, Timestamp)>,
+    /// Object operations sent once the request is answered (`run_deferred`): MIT payment markers.
+    deferred: RefCell<Vec<(String, ObjectOp)>>,
 }
 
 /// How long an isolate decides on a merchant's policy without reading `POLICIES` again (docs/worker.md,
@@ -95,6 +98,13 @@ const POLICY_CACHE_ENTRIES: usize = 1024;
 pub(crate) struct PolicyCache {
     entries: Fresh<Option<Policy>>,
     customers: Fresh<CustomerIndex>,
+    /// The Durable Object store's agreement records as their objects last answered them, by object name:
+    /// used by charges whatever their age, since the object checks the revision (`agreement_objects.rs`).
+    agreements: Fresh<AgreementRecord>,
+    /// The Durable Object store's MIT payment markers (payment's object name → agreement id).
+    mits: Fresh<String>,
+    /// The Durable Object store's lists of a token's agreements (`tokenagreements/v1`), by key.
+    token_lists: Fresh<Vec<String>>,
 }
 
 /// One of [`PolicyCache`]'s maps: values by name, each with the time it was read, used while fresh.
@@ -113,6 +123,16 @@ impl<V: Clone> Fresh<V> {
         let entries = self.0.borrow();
         let (read_at, value) = entries.get(name)?;
         (*read_at <= now && now < read_at.plus_seconds(POLICY_TTL_SECONDS)).then(|| value.clone())
+    }
+
+    /// The value kept for `name` whatever its age (a value its owner checks when it is used).
+    fn kept(&self, name: &str) -> Option<V> {
+        self.0.borrow().get(name).map(|(_, value)| value.clone())
+    }
+
+    /// Drops the value kept for `name`.
+    fn forget(&self, name: &str) {
+        self.0.borrow_mut().remove(name);
     }
 
     /// Keeps `value` for `name` as read at `now`; when full, the map starts again empty.
@@ -201,6 +221,7 @@ impl<K: Kv> Stores<K> {
             claim_objects: None,
             counters: Counters::default(),
             policy_cache: None,
+            deferred: RefCell::new(Vec::new()),
         }
     }
 
@@ -208,6 +229,14 @@ impl<K: Kv> Stores<K> {
     pub fn with_policy_cache(mut self, cache: Rc<PolicyCache>, now: Timestamp) -> Self {
         self.policy_cache = Some((cache, now));
         self
+    }
+
+    /// A new isolate: nothing read before is kept (tests: a cold isolate's costs).
+    #[cfg(test)]
+    pub fn new_isolate(&mut self) {
+        if let Some((cache, _)) = &mut self.policy_cache {
+            *cache = Rc::default();
+        }
     }
 
     /// Claims idempotency keys in Durable Objects while ledgers stay in KV.
@@ -274,13 +303,22 @@ impl<K: Kv> Stores<K> {
     }
 
     /// The merchant's agreement `id`, if it exists.
+    /// With the Durable Object store, from the agreement's object (`agreement_objects.rs`).
     pub async fn agreement(&self, merchant: &str, id: &str) -> Result<Option<AgreementRecord>, StoreError> {
+        if let Some(objects) = &self.objects {
+            return self.object_agreement(objects, merchant, id).await;
+        }
         let key = agreement_key(merchant, id);
         parse(&key, self.get(&self.agreements, &key).await?)
     }
 
     /// Stores an agreement record under its merchant and id.
+    /// With the Durable Object store, into the agreement's object, refused when it changed since
+    /// `record` was read (`record.rev`).
     pub async fn put_agreement(&self, record: &AgreementRecord) -> Result<(), StoreError> {
+        if let Some(objects) = &self.objects {
+            return self.put_object_agreement(objects, record).await;
+        }
         self.put(
             &self.agreements,
             &agreement_key(&record.agreement.merchant_id, &record.agreement.id),

@@ -162,6 +162,7 @@ pub(crate) async fn put<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answe
         processor_context: body.processor_context,
         created_at: existing.as_ref().map_or(app.now, |r| r.created_at),
         updated_at: app.now,
+        rev: existing.as_ref().map_or(0, |r| r.rev),
     };
     app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
     // Once the agreement is written a failure must not answer "nothing was changed": say what was written.

@@ -24,7 +24,7 @@ use crate::idempotency::{finality_of, idempotent, invalid_key, FromRecord, KeyTa
 use crate::redact::redact_card_numbers;
 use crate::store::attempts::{AttemptStore, Charge, Keyed, LedgerKey, Reservation, ReserveError};
 use crate::store::indexes::ATTEMPT_REF;
-use crate::store::{AgreementRecord, AttemptRef, Kv};
+use crate::store::{AgreementRecord, AttemptRef, Kv, StoreError};
 use render::render_mit;
 
 /// How a charge ended.
@@ -63,7 +63,9 @@ pub(crate) type BuildOutbound<'f> =
 /// Decide; when allowed, reserve the slot, forward, read the outcome and record it. With a `taker`
 /// (the Durable Object store, a key, a request naming its agreement by reference) the key is taken in the
 /// agreement's object by the call that decides and reserves, and the outcome is left to be written with
-/// the final answer (`idempotency::KeyTaker`).
+/// the final answer (`idempotency::KeyTaker`). With the Durable Object store a charge built on a copy of
+/// the agreement its object no longer holds (revoked, replaced, a new CIT since this isolate read it) is
+/// loaded again on the object's record and asked once more; a second change meanwhile answers 409.
 pub(crate) async fn charge<K: Kv, P: Processor>(
     app: &App<'_, K, P>,
     merchant: &str,
@@ -71,6 +73,26 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
     build: &BuildOutbound<'_>,
     taker: Option<&KeyTaker>,
 ) -> Result<ChargeResult, HttpResponse> {
+    for _ in 0..2 {
+        if let Some(done) = charge_once(app, merchant, request.clone(), build, taker).await? {
+            return Ok(done);
+        }
+    }
+    Err(HttpResponse::error(
+        ErrorCode::ConcurrentCharge,
+        "the agreement changed twice while this charge was decided; nothing was sent, retry",
+    )
+    .with_header("retry-after", "1"))
+}
+
+/// One round of [`charge`]; `None`: the agreement's object holds another revision than the one loaded.
+async fn charge_once<K: Kv, P: Processor>(
+    app: &App<'_, K, P>,
+    merchant: &str,
+    request: ChargeRequest,
+    build: &BuildOutbound<'_>,
+    taker: Option<&KeyTaker>,
+) -> Result<Option<ChargeResult>, HttpResponse> {
     // With the Durable Object store the agreement's object decides on the ledger it holds, in the
     // reservation call itself: the ledger is neither read first nor sent (one object call per charge
     // before forwarding, issue 14). With KV the Worker decides on the ledger it read.
@@ -81,9 +103,9 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
     // on its own first, before anything is decided.
     let named = |t: &&KeyTaker| loaded.record.as_ref().is_some_and(|r| r.agreement.id == t.reference());
     let mut keyed = taker.filter(named);
-    if let Some(t) = taker.filter(|t| !named(t)) {
+    if let Some(t) = taker.filter(|t| !named(t) && !t.claimed_alone()) {
         if let Err(answer) = t.claim_alone(app).await {
-            return Ok(from_record(answer));
+            return Ok(Some(from_record(answer)));
         }
     }
     let record = match loaded.record.take() {
@@ -91,7 +113,7 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
         record => {
             let decision = engine::evaluate(&loaded.evaluation);
             let (Verdict::Allowed, Some(record)) = (decision.outcome, record) else {
-                return Ok(ChargeResult::Refused(Box::new(decision)));
+                return Ok(Some(ChargeResult::Refused(Box::new(decision))));
             };
             record
         }
@@ -101,9 +123,11 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
         Ok(built) => built,
         // A charge that cannot be sent is still answered with its refusal when the ledger refuses it.
         Err(cannot_send) if object_decides => {
+            // This isolate's copy of the agreement may be behind the object's: the next charge reads it.
+            app.stores.forget_agreement(merchant, &record.agreement.id);
             if let Some(t) = keyed.take() {
                 if let Err(answer) = t.claim_alone(app).await {
-                    return Ok(from_record(answer));
+                    return Ok(Some(from_record(answer)));
                 }
             }
             let ledger = app.stores.attempts(merchant, &record.agreement.id).await;
@@ -111,7 +135,7 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
             let decision = engine::evaluate(&loaded.evaluation);
             return match decision.outcome {
                 Verdict::Allowed => Err(cannot_send),
-                Verdict::Refused => Ok(ChargeResult::Refused(Box::new(decision))),
+                Verdict::Refused => Ok(Some(ChargeResult::Refused(Box::new(decision)))),
             };
         }
         Err(cannot_send) => return Err(cannot_send),
@@ -122,28 +146,38 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
     // decides again on the ledger as it holds it (store/attempts.rs).
     let key = LedgerKey { merchant, agreement: &agreement_id };
     let charge = Charge { evaluation: loaded.evaluation, attempt_id: &attempt_id };
-    let reserved = match (keyed, app.stores.agreement_objects()) {
-        (Some(t), Some(objects)) => match objects.charge(key, charge, Some(&t.claim)).await {
-            Ok(Keyed::Existing(record)) => return Ok(from_record(t.answer_from(*record))),
+    let reserved = match app.stores.agreement_objects() {
+        // The object decides on the agreement it holds: built on another revision, nothing is decided
+        // and this isolate now holds the object's (`None`: the caller loads again).
+        Some(objects) => match objects.charge(key, charge, keyed.map(|t| &t.claim), Some(record.rev)).await {
+            Ok(Keyed::Stale) => return Ok(None),
+            Ok(Keyed::Existing(existing)) => match keyed {
+                Some(t) => return Ok(Some(from_record(t.answer_from(*existing)))),
+                None => Err(ReserveError::Store(StoreError("the object answered a key not asked".into()))),
+            },
             Ok(Keyed::Decided(reservation)) => {
-                t.set(match &reservation {
-                    Reservation::Reserved { .. } => {
-                        Taken::Reserved { agreement: agreement_id.clone(), attempt: None }
-                    }
-                    Reservation::Refused(_) => Taken::Decided,
-                });
+                if let Some(t) = keyed {
+                    t.set(match &reservation {
+                        Reservation::Reserved { .. } => {
+                            Taken::Reserved { agreement: agreement_id.clone(), attempt: None }
+                        }
+                        Reservation::Refused(_) => Taken::Decided,
+                    });
+                }
                 Ok(reservation)
             }
             Err(e) => {
-                t.set(Taken::Unknown);
+                if let Some(t) = keyed {
+                    t.set(Taken::Unknown);
+                }
                 Err(e)
             }
         },
-        _ => app.stores.attempt_store().reserve(key, charge).await,
+        None => app.stores.attempt_store().reserve(key, charge).await,
     };
     let (decision, history) = match reserved {
         Ok(Reservation::Reserved { decision, history }) => (*decision, history),
-        Ok(Reservation::Refused(decision)) => return Ok(ChargeResult::Refused(decision)),
+        Ok(Reservation::Refused(decision)) => return Ok(Some(ChargeResult::Refused(decision))),
         Err(e) => return Err(not_reserved(e, &agreement_id, &attempt_id)),
     };
 
@@ -191,7 +225,7 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
             (r.agreement, r.status)
         }
     };
-    Ok(ChargeResult::Sent(Box::new(Sent {
+    Ok(Some(ChargeResult::Sent(Box::new(Sent {
         attempt_id,
         decision,
         dialect,
@@ -200,7 +234,7 @@ pub(crate) async fn charge<K: Kv, P: Processor>(
         status,
         agreement,
         warning,
-    })))
+    }))))
 }
 
 /// A charge answered from its key's record: the stored answer, or a kept refusal decided again on the

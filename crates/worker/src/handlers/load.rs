@@ -10,21 +10,33 @@ use crate::store::indexes::{PAYMENT, TOKEN};
 use crate::store::{AgreementRecord, AttemptLedger, Kv, StoreError};
 
 /// The agreement a charge request names: by id, by an MIT payment id (chaining is then refused by the
-/// engine), or by credential token for a grandfathered `-100` reference.
+/// engine), or by credential token for a grandfathered `-100` reference. With the Durable Object store
+/// from the agreement's object, or this isolate's copy of it (`checked`: for a charge, whose object checks
+/// the copy's revision: `Stores::agreement_for_charge`).
 pub(crate) async fn resolve<K: Kv, P>(
     app: &App<'_, K, P>,
     merchant: &str,
     request: &ChargeRequest,
+    checked: bool,
 ) -> Result<Option<AgreementRecord>, StoreError> {
-    if request.reference == GRANDFATHERED_REFERENCE {
+    let grandfathered = request.reference == GRANDFATHERED_REFERENCE;
+    let reference = if grandfathered {
         let Some(token) = &request.credential_token else { return Ok(None) };
         let Some(id) = app.stores.lookup(&TOKEN, merchant, token).await? else { return Ok(None) };
-        return app.stores.agreement(merchant, &id).await;
+        id
+    } else {
+        request.reference.clone()
+    };
+    if let Some(found) = app.stores.agreement_for_charge(merchant, &reference, checked).await {
+        return found;
     }
-    if let Some(r) = app.stores.agreement(merchant, &request.reference).await? {
+    if let Some(r) = app.stores.agreement(merchant, &reference).await? {
         return Ok(Some(r));
     }
-    match app.stores.lookup(&PAYMENT, merchant, &request.reference).await? {
+    if grandfathered {
+        return Ok(None);
+    }
+    match app.stores.lookup(&PAYMENT, merchant, &reference).await? {
         Some(id) => app.stores.agreement(merchant, &id).await,
         None => Ok(None),
     }
@@ -82,7 +94,7 @@ pub(crate) async fn load_with<K: Kv, P>(
     request: ChargeRequest,
     read_ledger: bool,
 ) -> Result<Loaded, StoreError> {
-    let record = resolve(app, merchant, &request).await?;
+    let record = resolve(app, merchant, &request, !read_ledger).await?;
     let ledger = match &record {
         Some(r) if read_ledger => app.stores.attempts(merchant, &r.agreement.id).await?,
         Some(_) | None => AttemptLedger::default(),

@@ -10,7 +10,6 @@ use super::{invalid_one, not_found, parse_body};
 use crate::app::{store_failed, Answer, App, Call};
 use crate::error::ErrorCode;
 use crate::http::HttpResponse;
-use crate::store::indexes::PAYMENT;
 use crate::store::{AgreementRecord, AttemptLedger, Kv, StoreError};
 
 /// `POST /v1/agreements/{id}/attempts/{attemptId}/outcome` body: how a pending attempt ended, as the
@@ -72,7 +71,7 @@ pub(crate) async fn post<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answ
         .with_header("retry-after", "1")
     };
     if let Some(pid) = outcome.payment_id.as_deref() {
-        app.stores.link(&PAYMENT, merchant, pid, &id.to_string()).await.map_err(|e| partial(&e))?;
+        app.stores.index_mit_payment(merchant, pid, id, false).await.map_err(|e| partial(&e))?;
     }
     if let Some(settled) = next.attempts.iter().find(|a| a.id == attempt_id) {
         app.stores.merge_attempt(merchant, id, settled).await.map_err(|e| partial(&e))?;
@@ -185,7 +184,8 @@ pub(crate) async fn record_outcome_with<K: Kv, P>(
         }
     }
     if let Some(pid) = outcome.payment_id.as_deref() {
-        if let Err(e) = app.stores.link(&PAYMENT, merchant, pid, &agreement_id.to_string()).await {
+        // With the Durable Object store, sent once the charge is answered (no write before the answer).
+        if let Err(e) = app.stores.index_mit_payment(merchant, pid, agreement_id, true).await {
             warnings.push(format!("payment index not recorded ({})", e.0));
         }
     }

@@ -77,7 +77,7 @@ impl World {
             stores: &self.stores,
             processor: &self.processor,
             config: &self.config,
-            now: Timestamp::parse("2026-06-01T12:00:00Z").unwrap(),
+            now: Timestamp::parse(NOW).unwrap(),
             new_id: &new_id,
         };
         f(&app)
@@ -106,14 +106,19 @@ pub(crate) fn seeded() -> World {
     seed(World::new())
 }
 
-/// The Durable Object store (objects in memory, same `objects::apply`).
+/// The Durable Object store (objects in memory, same `objects::apply`), in a warm isolate: what it wrote
+/// (the policy, the agreement) is kept per isolate as the Worker keeps it (`PolicyCache`).
 pub(crate) fn seeded_objects() -> World {
     let mut w = World::new();
     w.stores =
         Stores::new(MemoryKv::default(), MemoryKv::default(), MemoryKv::default(), MemoryKv::default())
-            .with_objects(MemoryKv::default());
+            .with_objects(MemoryKv::default())
+            .with_policy_cache(std::rc::Rc::default(), Timestamp::parse(NOW).unwrap());
     seed(w)
 }
+
+/// The fixed clock of every request.
+pub(crate) const NOW: &str = "2026-06-01T12:00:00Z";
 
 fn seed(w: World) -> World {
     w.run(|app| {

@@ -90,6 +90,7 @@ pub(super) async fn store_capture<K: Kv, P>(
         processor_context,
         created_at: existing.as_ref().map_or(app.now, |r| r.created_at),
         updated_at: app.now,
+        rev: existing.as_ref().map_or(0, |r| r.rev),
     };
     app.stores.put_agreement(&record).await.map_err(|e| e.0)?;
     let token = &record.agreement.credential.token;

@@ -9,6 +9,10 @@
 //!   anything is recorded ([`Disconnect`]): what the runtime does when the client goes away then. Local
 //!   workerd never cancels a request on a client disconnect, so without this hook no test could show that
 //!   settlement survives one (issue 15, item 4).
+//! - `cold-isolate` serves the request with an empty per-isolate cache (policies, customers' indexes,
+//!   agreements, token lists: `store.rs`, `PolicyCache`), as a new isolate would
+//!   (tests/worker/storage_cost.test.mjs counts a cold isolate's operations); it may follow another fault
+//!   after a comma (`kv,cold-isolate`).
 //!
 //! `X-Mitgate-Test-Now: <RFC 3339 instant>` sets the request's clock (`App::now`), so a test can drive an
 //! agreement through months of charges in seconds (tests/worker/ledger_bound.test.mjs).

@@ -107,6 +107,11 @@ pub(super) fn stores(
     fault: Option<&str>,
     request_id: &Rc<str>,
 ) -> Result<(Stores<WorkerKv>, AfterSend), HttpResponse> {
+    // `cold-isolate` may come with another fault, after a comma (`kv,cold-isolate`).
+    let (fault, cold) = match fault.and_then(|f| f.split_once(',')) {
+        Some((f, "cold-isolate")) => (Some(f), true),
+        _ => (fault.filter(|f| *f != "cold-isolate"), fault == Some("cold-isolate")),
+    };
     let kv_fail = Rc::new(Cell::new(fault == Some("kv")));
     let do_fail = Rc::new(Cell::new(fault == Some("do")));
     let after_send = match fault {
@@ -129,7 +134,11 @@ pub(super) fn stores(
             })
     };
     let stores = Stores::new(kv("AGREEMENTS")?, kv("POLICIES")?, kv("VELOCITY")?, kv("IDEMPOTENCY")?)
-        .with_policy_cache(POLICY_CACHE.with(Rc::clone), super::env::now());
+        // Test hook `cold-isolate`: the request starts from an empty cache, as in a new isolate.
+        .with_policy_cache(
+            if cold { Rc::default() } else { POLICY_CACHE.with(Rc::clone) },
+            super::env::now(),
+        );
     match var(env, "MITGATE_STORE").as_deref().unwrap_or("kv") {
         // Ledgers in KV; idempotency keys are still claimed atomically in a Durable Object when the
         // binding exists (it does in wrangler.toml), so a key never forwards twice (issue 15, item 3).

@@ -77,13 +77,22 @@ pub(super) async fn serve(
 ) -> worker::Result<Response> {
     let exec = ctx.data.exec.clone();
     let request_id = ctx.data.request_id.clone();
+    let request_id_after = request_id.clone();
     // Test hook `disconnect-after-send`: the request's future (below) is dropped once the processor has
     // answered, as the runtime drops it when the client goes away (hooks.rs). A release build has none.
     let disconnect = hooks::Disconnect::asked(&ctx.env, &req);
     let (tx, rx) = futures_channel::oneshot::channel();
     let work = disconnect.clone();
     exec.wait_until(async move {
-        let _ = tx.send(serve_now(req, ctx, spec, handler, work).await);
+        let (answer, stores) = serve_now(req, ctx, spec, handler, work).await;
+        let _ = tx.send(answer);
+        // What the request left for after its answer (MIT payment markers, docs/worker.md): not in its
+        // `X-Mitgate-Storage`, which was written before.
+        if let Some(stores) = stores {
+            if let Err(e) = stores.run_deferred().await {
+                console_log!("{request_id_after} deferred write failed: {}", e.0);
+            }
+        }
     });
     match disconnect.unless_dropped(rx, &request_id).await {
         Ok(answer) => answer,
@@ -103,11 +112,11 @@ async fn serve_now(
     spec: Spec,
     handler: Handler,
     disconnect: hooks::Disconnect,
-) -> worker::Result<Response> {
+) -> (worker::Result<Response>, Option<Stores<WorkerKv>>) {
     let method = req.method().to_string();
     let path = req.path();
-    let (response, merchant) = match prepare(&mut req, &ctx, spec, disconnect).await {
-        Err((response, merchant)) => (response, merchant),
+    let (response, merchant, stores) = match prepare(&mut req, &ctx, spec, disconnect).await {
+        Err((response, merchant)) => (response, merchant, None),
         Ok(p) => {
             let new_id = || format!("att_{}", random_uuid());
             let app = App {
@@ -131,10 +140,10 @@ async fn serve_now(
             } else {
                 response
             };
-            (response, Some(p.merchant))
+            (response, Some(p.merchant), Some(p.stores))
         }
     };
-    finish(&method, &path, response, merchant.as_deref(), &ctx.data)
+    (finish(&method, &path, response, merchant.as_deref(), &ctx.data), stores)
 }
 
 /// What a handler runs with, owned.

@@ -136,11 +136,11 @@ pub(crate) struct ObjectAttempts<'s, K> {
 
 impl<K: Kv> AttemptStore for ObjectAttempts<'_, K> {
     async fn reserve(&self, key: LedgerKey<'_>, charge: Charge<'_>) -> Result<Reservation, ReserveError> {
-        match self.charge(key, charge, None).await? {
+        match self.charge(key, charge, None, None).await? {
             Keyed::Decided(reservation) => Ok(reservation),
-            // Only an operation that names a key answers a record.
-            Keyed::Existing(_) => {
-                Err(ReserveError::Store(StoreError("the object answered a key not asked".into())))
+            // Only an operation that names a key answers a record, one that names a revision a record.
+            Keyed::Existing(_) | Keyed::Stale => {
+                Err(ReserveError::Store(StoreError("the object answered what was not asked".into())))
             }
         }
     }
@@ -155,6 +155,9 @@ pub(crate) enum Keyed {
     /// Decided on the ledger as stored; the key was taken (kept pending when reserved, kept with the
     /// refusal when it is final, left free when the refusal names a time).
     Decided(Reservation),
+    /// The object holds another revision of the agreement than the evaluation was built on (`rev`):
+    /// nothing was decided nor taken; this isolate now keeps the record it holds.
+    Stale,
 }
 
 impl<K: Kv> ObjectAttempts<'_, K> {
@@ -165,17 +168,23 @@ impl<K: Kv> ObjectAttempts<'_, K> {
         key: LedgerKey<'_>,
         charge: Charge<'_>,
         claim: Option<&KeyClaim>,
+        rev: Option<u64>,
     ) -> Result<Keyed, ReserveError> {
         let Charge { mut evaluation, attempt_id } = charge;
         let op = ObjectOp {
             attempt_id: attempt_id.to_string(),
             key: claim.cloned(),
+            rev,
             ..ObjectOp::new(OpKind::Charge).with_body(&evaluation)?
         };
         let name = object_name(key.merchant, key.agreement);
         let answer: ObjectAnswer = self.stores.object(self.objects, &name, &op).await?;
         if let Some(existing) = answer.existing {
             return Ok(Keyed::Existing(Box::new(existing)));
+        }
+        if let Some(held) = answer.stale {
+            self.stores.keep_held(key.merchant, key.agreement, &held);
+            return Ok(Keyed::Stale);
         }
         // The object decided on its ledger at its time; the same pure step here gives its decision.
         evaluation.history.attempts = answer.attempts;

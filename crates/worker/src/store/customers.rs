@@ -43,14 +43,24 @@ impl<K: Kv> Stores<K> {
         agreement: &str,
     ) -> Result<(), StoreError> {
         let key = customer_agreements_key(merchant, customer);
-        self.add_to_agreement_list(&key, agreement, MAX_CUSTOMER_AGREEMENTS).await
+        self.add_to_agreement_list(&key, agreement, MAX_CUSTOMER_AGREEMENTS).await.map(|_| ())
     }
 
     /// The ids of the merchant's agreements on a credential token, newest first: the card networks count
     /// declines per card, across agreements (`history.credentialAttempts`). Empty for agreements stored
     /// before this list existed; the caller also asks the token index (`indexes::TOKEN`).
+    /// With the Durable Object store this isolate keeps the list for 5 s (as policies: `PolicyCache`).
     pub async fn token_agreements(&self, merchant: &str, token: &str) -> Result<Vec<String>, StoreError> {
-        self.agreement_list(&token_agreements_key(merchant, token)).await
+        let key = token_agreements_key(merchant, token);
+        let cache = self.policy_cache.as_ref().filter(|_| self.objects.is_some());
+        if let Some(ids) = cache.and_then(|(c, now)| c.token_lists.get(&key, *now)) {
+            return Ok(ids);
+        }
+        let ids = self.agreement_list(&key).await?;
+        if let Some((c, now)) = cache {
+            c.token_lists.keep(&key, *now, ids.clone());
+        }
+        Ok(ids)
     }
 
     /// Puts `agreement` first in its token's list (once; at most [`MAX_TOKEN_AGREEMENTS`] kept).
@@ -61,7 +71,11 @@ impl<K: Kv> Stores<K> {
         agreement: &str,
     ) -> Result<(), StoreError> {
         let key = token_agreements_key(merchant, token);
-        self.add_to_agreement_list(&key, agreement, MAX_TOKEN_AGREEMENTS).await
+        let ids = self.add_to_agreement_list(&key, agreement, MAX_TOKEN_AGREEMENTS).await?;
+        if let Some((c, now)) = self.policy_cache.as_ref().filter(|_| self.objects.is_some()) {
+            c.token_lists.keep(&key, *now, ids);
+        }
+        Ok(())
     }
 
     /// A list of agreement ids (`AGREEMENTS`), empty when none was written.
@@ -71,15 +85,22 @@ impl<K: Kv> Stores<K> {
 
     /// Puts `agreement` first in the list at `key` (once), keeping at most `max` ids. Read-modify-write:
     /// with KV a concurrent write can drop an id from the list (never the agreement itself).
-    async fn add_to_agreement_list(&self, key: &str, agreement: &str, max: usize) -> Result<(), StoreError> {
+    /// Answers the list as written.
+    async fn add_to_agreement_list(
+        &self,
+        key: &str,
+        agreement: &str,
+        max: usize,
+    ) -> Result<Vec<String>, StoreError> {
         let mut ids = self.agreement_list(key).await?;
         if ids.first().map(String::as_str) == Some(agreement) {
-            return Ok(());
+            return Ok(ids);
         }
         ids.retain(|i| i != agreement);
         ids.insert(0, agreement.to_string());
         ids.truncate(max);
-        self.put(&self.agreements, key, &encode(&ids)?, None).await
+        self.put(&self.agreements, key, &encode(&ids)?, None).await?;
+        Ok(ids)
     }
 
     /// A customer's index (empty when none was written): from the isolate's cache while it is fresh (5 s,

@@ -1,7 +1,7 @@
 //! The Durable Object store's operations (`MITGATE_STORE = "durable_object"`, docs/worker.md).
 //!
-//! One object per agreement (named `agreement/{merchantId}/{agreementId}`) owns that agreement's attempt
-//! ledger and the idempotency keys of the requests that name it (issue 14), and does claim, decide and
+//! One object per agreement (named `agreement/{merchantId}/{agreementId}`) owns that agreement's record
+//! (with its revision: `agreement_objects.rs`), its attempt ledger and the idempotency keys of the requests that name it (issue 14), and does claim, decide and
 //! reserve in one step ([`OpKind::Charge`]): it takes the key (or answers the record already there), runs
 //! the engine on the evaluation the Worker sends (agreement, payments, policy, request, now) with the
 //! ledger it holds, and writes the pending attempt when the charge is allowed, or keeps a final refusal as
@@ -30,7 +30,7 @@ use mitgate_core::validate::parse_json;
 
 use super::customer_index::{self as customer, CustomerAdd, CustomerIndex};
 use super::kv::{Kv, StoreError};
-use super::records::{AttemptLedger, IdempotencyRecord, IDEMPOTENCY_TTL_SECONDS};
+use super::records::{AgreementRecord, AttemptLedger, IdempotencyRecord, IDEMPOTENCY_TTL_SECONDS};
 use super::reservation::decide_and_reserve;
 
 /// What an object is asked to do.
@@ -66,6 +66,19 @@ pub(crate) enum OpKind {
     CustomerAdd,
     /// Everything the object stores (tests: state snapshots and the card-data scan). Sent by no route.
     Dump,
+    /// The agreement the object holds (an `agreement/{merchantId}/{agreementId}` object), or the agreement
+    /// an MIT's payment was made on (the object named by the payment id): answers [`Held`].
+    Agreement,
+    /// Write the agreement (`body`: the record, its `rev` the revision it was made from, 0 for a new one):
+    /// written as the next revision when the object holds that revision, refused (`written: false`, the
+    /// record held) when it holds another. Answers [`Held`].
+    PutAgreement,
+    /// Keep the record the KV store held before this layout (`body`), unless the object holds one already
+    /// (migration: read once, then the object's). Answers [`Held`].
+    AdoptAgreement,
+    /// `body`: the id of the agreement an MIT's payment was made on, kept by the object named by that
+    /// payment id (a reference to it is refused `reference_is_mit`). Written once.
+    MarkMit,
 }
 
 /// An idempotency key taken in an agreement's object: its digest names the record, the fingerprint is
@@ -94,12 +107,16 @@ pub(crate) struct ObjectOp {
     /// The idempotency key, for the operations on keys kept in an agreement's object.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<KeyClaim>,
+    /// [`OpKind::Charge`]: the revision of the agreement record the evaluation was built on; the object
+    /// answers its own record instead of deciding when it holds another ([`Reservation::stale`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rev: Option<u64>,
 }
 
 impl ObjectOp {
     /// An operation without a payload.
     pub fn new(op: OpKind) -> Self {
-        ObjectOp { op, body: String::new(), attempt_id: String::new(), now: None, key: None }
+        ObjectOp { op, body: String::new(), attempt_id: String::new(), now: None, key: None, rev: None }
     }
 
     /// The operation with `value` as its JSON payload.
@@ -122,6 +139,25 @@ pub(crate) struct Reservation {
     /// The key's live record: nothing was decided, the request is answered from it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing: Option<IdempotencyRecord>,
+    /// The agreement the object holds, when it is not the revision the evaluation was built on: nothing
+    /// was decided (the Worker loads again on this record and asks once more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<Held>,
+}
+
+/// What an object holds of an agreement: [`OpKind::Agreement`]'s answer (and the agreement writes').
+#[derive(Debug, Clone, Default, Serialize, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Held {
+    /// The agreement record (its `rev` the object's revision).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<AgreementRecord>,
+    /// The agreement whose MIT's payment this object's name is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mit_of: Option<String>,
+    /// Whether the write asked for was made (`PutAgreement`, `AdoptAgreement`).
+    #[serde(default)]
+    pub written: bool,
 }
 
 /// [`OpKind::Settle`]'s body.
@@ -149,6 +185,10 @@ const IDEMPOTENCY: &str = "idempotency";
 /// The keys an agreement's object holds records of, oldest first (to expire them).
 const KEYS: &str = "keys";
 const CUSTOMER: &str = "customer";
+/// The agreement record an agreement's object owns.
+const AGREEMENT: &str = "agreement";
+/// The agreement an MIT's payment was made on (the object named by the payment id).
+const MIT: &str = "mit";
 
 /// The row of a key's record in an agreement's object.
 fn key_row(digest: &str) -> String {
@@ -197,6 +237,10 @@ pub(crate) struct ObjectState {
     records: BTreeMap<String, Option<IdempotencyRecord>>,
     keys: Option<Vec<KeyEntry>>,
     customer: Option<CustomerIndex>,
+    /// The agreement record (`None` inside: the object holds none).
+    agreement: Option<Option<AgreementRecord>>,
+    /// The agreement an MIT's payment was made on.
+    mit_of: Option<Option<String>>,
     /// How many times a value was read from storage (tests: parsed once, not per request).
     pub loads: u32,
 }
@@ -220,6 +264,30 @@ impl ObjectState {
             None => next.attempts.push(attempt),
         }
         self.put_ledger(storage, next).await
+    }
+
+    async fn agreement<S: Kv>(&mut self, storage: &S) -> Result<&mut Option<AgreementRecord>, StoreError> {
+        loaded(&mut self.agreement, &mut self.loads, storage, AGREEMENT).await
+    }
+
+    /// What the object holds of an agreement ([`OpKind::Agreement`]).
+    async fn held<S: Kv>(&mut self, storage: &S, written: bool) -> Result<Held, StoreError> {
+        let record = self.agreement(storage).await?.clone();
+        let mit_of = loaded(&mut self.mit_of, &mut self.loads, storage, MIT).await?.clone();
+        Ok(Held { record, mit_of, written })
+    }
+
+    /// Writes `record` as revision `rev` (storage first, then memory).
+    async fn put_agreement<S: Kv>(
+        &mut self,
+        storage: &S,
+        mut record: AgreementRecord,
+        rev: u64,
+    ) -> Result<(), StoreError> {
+        record.rev = rev;
+        storage.put(AGREEMENT, &encode(&record)?, None).await?;
+        self.agreement = Some(Some(record));
+        Ok(())
     }
 
     async fn customer<S: Kv>(&mut self, storage: &S) -> Result<&mut CustomerIndex, StoreError> {
@@ -311,15 +379,23 @@ async fn charge<S: Kv>(storage: &S, state: &mut ObjectState, op: ObjectOp) -> Re
         parse_json(&op.body).map_err(|e| StoreError(format!("Charge: unreadable evaluation: {e}")))?;
     let asked_at = evaluation.now;
     let row = op.key.as_ref().map(|k| key_row(&k.digest));
+    let unanswered = |existing, stale| Reservation {
+        attempts: Vec::new(),
+        reserved: false,
+        now: asked_at,
+        existing,
+        stale,
+    };
     if let Some(row) = &row {
         if let Some(existing) = state.live_record(storage, row, asked_at).await? {
-            let answer = Reservation {
-                attempts: Vec::new(),
-                reserved: false,
-                now: asked_at,
-                existing: Some(existing),
-            };
-            return encode(&answer);
+            return encode(&unanswered(Some(existing), None));
+        }
+    }
+    // The agreement is the object's: a charge built on another revision of it (a revocation, a PUT, a
+    // CIT since the Worker read it) is not decided; the Worker gets the record held and asks again.
+    if let Some(rev) = op.rev {
+        if state.agreement(storage).await?.as_ref().map(|r| r.rev) != Some(rev) {
+            return encode(&unanswered(None, Some(state.held(storage, false).await?)));
         }
     }
     let current = state.ledger(storage).await?.attempts.clone();
@@ -361,7 +437,7 @@ async fn charge<S: Kv>(storage: &S, state: &mut ObjectState, op: ObjectOp) -> Re
         (None, _) => false,
     };
     let attempts = std::mem::take(&mut evaluation.history.attempts);
-    encode(&Reservation { attempts, reserved, now: evaluation.now, existing: None })
+    encode(&Reservation { attempts, reserved, now: evaluation.now, existing: None, stale: None })
 }
 
 /// Runs one operation on an object's storage, through what the object keeps in memory (`state`); the
@@ -419,6 +495,32 @@ pub(crate) async fn apply<S: Kv>(
             state.put_record(storage, &row, None).await?;
             Ok("null".into())
         }
+        OpKind::Agreement => encode(&state.held(storage, false).await?),
+        OpKind::PutAgreement => {
+            let record: AgreementRecord = body(&op)?;
+            let held = state.agreement(storage).await?.as_ref().map_or(0, |r| r.rev);
+            let written = record.rev == held;
+            if written {
+                state.put_agreement(storage, record, held.saturating_add(1)).await?;
+            }
+            encode(&state.held(storage, written).await?)
+        }
+        OpKind::AdoptAgreement => {
+            let record: AgreementRecord = body(&op)?;
+            let written = state.agreement(storage).await?.is_none();
+            if written {
+                state.put_agreement(storage, record, 1).await?;
+            }
+            encode(&state.held(storage, written).await?)
+        }
+        OpKind::MarkMit => {
+            let agreement: String = body(&op)?;
+            if loaded(&mut state.mit_of, &mut state.loads, storage, MIT).await?.is_none() {
+                storage.put(MIT, &encode(&agreement)?, None).await?;
+                state.mit_of = Some(Some(agreement));
+            }
+            Ok("null".into())
+        }
         OpKind::CustomerIndex => encode(state.customer(storage).await?),
         OpKind::CustomerAdd => {
             let add: CustomerAdd = body(&op)?;
@@ -439,10 +541,12 @@ pub(crate) async fn apply<S: Kv>(
                 keys.insert(row, value);
             }
             let dump = StorageDump {
+                agreement: storage.get(AGREEMENT).await?,
                 customer: storage.get(CUSTOMER).await?,
                 idempotency: storage.get(IDEMPOTENCY).await?,
                 keys,
                 ledger: storage.get(LEDGER).await?,
+                mit: storage.get(MIT).await?,
             };
             encode(&dump)
         }
@@ -453,10 +557,12 @@ pub(crate) async fn apply<S: Kv>(
 /// as the answer has always been written.
 #[derive(Serialize)]
 struct StorageDump {
+    agreement: Option<String>,
     customer: Option<String>,
     idempotency: Option<String>,
     keys: BTreeMap<String, Option<String>>,
     ledger: Option<String>,
+    mit: Option<String>,
 }
 
 #[cfg(test)]

@@ -36,6 +36,17 @@ pub(crate) struct AgreementRecord {
     pub processor_context: ProcessorContext,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The Durable Object store only: the record's revision in its agreement's object, which counts every
+    /// write (1 for the first). A write names the revision it was made from and is refused when the object
+    /// holds another (a concurrent change); a charge names the revision its evaluation was built on, and
+    /// the object answers its own record instead of deciding when it holds another (docs/worker.md, "The
+    /// agreement's object owns its agreement"). Always 0, and not written, with the KV store.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rev: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Every MIT attempt on one agreement: the velocity counter's state.

@@ -84,6 +84,7 @@ fn records_read_back() {
         processor_context,
         created_at: at,
         updated_at: at,
+        rev: 0,
     };
     let stored = encode(&record).unwrap();
     assert!(

@@ -33,6 +33,7 @@ fn record(id: &str, customer: Option<&str>) -> AgreementRecord {
         processor_context: crate::store::ProcessorContext::new(),
         created_at: at("2026-05-01T00:00:00Z"),
         updated_at: at("2026-05-01T00:00:00Z"),
+        rev: 0,
     }
 }
 

@@ -23,6 +23,7 @@ fn record(currency: &str) -> AgreementRecord {
         processor_context,
         created_at: at,
         updated_at: at,
+        rev: 0,
     }
 }
 
