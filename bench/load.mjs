@@ -20,9 +20,10 @@
 //    (decide, reserve, forward, record). Then once, the shared-card agreements on each store. Requests
 //    rotate over the agreements. The ratios are of medians over the rounds, against the pass-through.
 // 4. Profile (PROFILE=1, the default, when INSPECTORS="kv=<port> durable_object=<port>" names the Workers'
-//    inspector ports, as bench/load.sh does): one more run of each request kind per store under a CPU profile
-//    of that mitgate's isolate (bench/profile.mjs): how much of its time is idle (waiting on storage and the
-//    processor) against wasm, JS glue and garbage collection.
+//    runtime inspector ports, as bench/load.sh finds them): one more run of each request kind per store under
+//    a CPU profile of that mitgate's isolate (bench/profile.mjs): how much of its time is idle (waiting on
+//    storage and the processor) against wasm, JS glue and garbage collection; and how busy the runtime's
+//    other isolates were meanwhile (the local KV simulator runs on the same thread).
 import { readFileSync, writeFileSync } from "node:fs";
 import autocannon from "autocannon";
 import { profile } from "./profile.mjs";
@@ -198,7 +199,14 @@ if (process.env.PROFILE !== "0" && Object.keys(inspectors).length) {
     if (!inspectors[store]) continue;
     for (const [what, path, bodies] of [["POST /v1/decisions", "/v1/decisions", decisions(agreements[store].own)], ["proxied MIT", MIT_PATH, mits(agreements[store].own)]]) {
       try {
-        const p = await profile(inspectors[store], () => run(`profiled ${store}: ${what}`, `${url}${path}`, bodies));
+        // Bounded as a whole too: a profile that does not come back in its run's time and a minute costs
+        // that profile, never the rest of `make perf`.
+        const limit = (DURATION + 200) * 1000;
+        let timer;
+        const p = await Promise.race([
+          profile(inspectors[store], () => run(`profiled ${store}: ${what}`, `${url}${path}`, bodies)),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${limit / 1000} s`)), limit))),
+        ]).finally(() => clearTimeout(timer));
         if (p.error) {
           console.log(`  ${store} ${what}: no profile: ${p.error}`);
           continue;
@@ -206,7 +214,11 @@ if (process.env.PROFILE !== "0" && Object.keys(inspectors).length) {
         const sh = p.shares;
         profiles.push({ store, what, rps: p.result.rps, ...p, result: undefined });
         console.log(`  ${store.padEnd(15)} ${what.padEnd(20)} ${p.result.rps.toFixed(0)} req/s; isolate time ${p.sampledMs} ms: idle ${sh.idle.percent} %, wasm ${sh.wasm.percent} %, JS ${sh.js.percent} %, GC ${sh.gc.percent} %, other ${sh.program.percent} %`);
-        for (const t of p.top.slice(0, 5)) console.log(`      ${String(t.percent).padStart(5)} %  ${t.fn}`);
+        for (const t of p.top.slice(0, 8)) console.log(`      ${String(t.percent).padStart(5)} %  ${t.fn}`);
+        // The other isolates of the same runtime (one thread): the local KV simulator's time is spent there.
+        const busy = sh.wasm.ms + sh.js.ms + sh.gc.ms;
+        console.log(`      busy (wasm + JS + GC) ${Math.round(busy)} ms; the runtime's other isolates, busy: ` +
+          (p.others.length ? p.others.slice(0, 4).map((o) => `${o.id} ${o.busyMs} ms (${o.top.map((t) => `${t.fn.split(" ")[0]} ${t.ms}`).join(", ")})`).join("; ") : "none"));
       } catch (e) {
         console.log(`  ${store} ${what}: no profile: ${e.message}`);
       }
@@ -242,4 +254,17 @@ for (const s of summary) {
   console.log(`  ${s.store.padEnd(15)} ${s.what.padEnd(32)} ${s.rps.toFixed(0).padStart(5)} vs ${s.baselineRps.toFixed(0).padStart(5)} req/s = ${s.ratio.toFixed(2)}x` +
     `  (p50 ${s.p50} vs ${s.baselineP50} ms)${s.ratio >= s.goal ? "" : `  below the goal by ${(s.goal / s.ratio).toFixed(1)}x`}`);
 }
-if (outPath) writeFileSync(outPath, JSON.stringify({ storage, asserted, load, summary, profiles, duration: DURATION, connections: CONNECTIONS, rounds: ROUNDS, agreements: AGREEMENTS }, null, 2));
+// bench/ab.sh names its targets VARIANT.STORE: each variant against the first one of its store, same run.
+const ab = [];
+for (const s of summary) {
+  const [variant, store] = s.store.split(".");
+  const first = store && summary.find((b) => b.store.endsWith(`.${store}`) && b.what === s.what);
+  if (first && first !== s) ab.push({ store, what: s.what, variant, against: first.store.split(".")[0], ratio: s.rps / first.rps });
+}
+if (ab.length) {
+  console.log("each variant against the first one of its store (median req/s, this run):");
+  for (const a of ab) console.log(`  ${a.store.padEnd(15)} ${a.what.padEnd(32)} ${a.variant} / ${a.against} = ${a.ratio.toFixed(2)}x`);
+}
+if (outPath) writeFileSync(outPath, JSON.stringify({ storage, asserted, load, summary, ab, profiles, duration: DURATION, connections: CONNECTIONS, rounds: ROUNDS, agreements: AGREEMENTS }, null, 2));
+// Done: a profile that timed out may still hold a socket or a timer; nothing else is left to wait for.
+process.exit(0);

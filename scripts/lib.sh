@@ -130,3 +130,20 @@ lib_wait_up() {
   echo "$LIB_NAME: $name did not come up in $limit s; see $log" >&2
   exit 1
 }
+
+# lib_runtime_inspector GROUP WORKER: the port of workerd's own inspector (the runtime that `wrangler dev`
+# started in GROUP, not wrangler's inspector proxy) that lists the target `core:user:WORKER`; empty if none.
+# bench/profile.mjs profiles through it: wrangler's proxy is a Worker in wrangler's other workerd, which also
+# proxies every request, and under load it stopped answering the profiler (PERFORMANCE.md).
+lib_runtime_inspector() {
+  local pid port
+  for pid in $(pgrep -g "$1" workerd); do
+    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--inspector-addr" || continue
+    for port in $(ss -Hltnp 2>/dev/null | grep "pid=$pid," | awk '{print $4}' | sed 's/.*://'); do
+      if curl -s --max-time 3 "http://127.0.0.1:$port/json" | grep -q "\"core:user:$2\""; then
+        echo "$port"
+        return 0
+      fi
+    done
+  done
+}
