@@ -131,6 +131,10 @@ impl Money {
     /// From a decimal string in major units (`"29.90"`, `"10"`, `"0.5"`). Trailing zeros beyond the
     /// currency's exponent are accepted (`"29.900"` EUR is exactly 29.90); any other extra digit is an error.
     pub fn parse_major(text: &str, currency: Currency) -> Result<Self, MoneyError> {
+        #[cfg(feature = "speed")]
+        if let Some(money) = plain_minor(text, currency) {
+            return Ok(money);
+        }
         let decimal = parse_plain_decimal(text, currency)?;
         Money::from_decimal(decimal, currency, text)
     }
@@ -285,6 +289,33 @@ fn parse_plain_decimal(text: &str, currency: Currency) -> Result<Decimal, MoneyE
     Decimal::try_from_i128_with_scale(mantissa, scale).map_err(|_| malformed())
 }
 
+/// [`Money::parse_major`]'s amount for its plain form, `digits` or `digits.digits` with at most 15 integer
+/// digits and at most the currency's exponent of fractional ones, counted in minor units with `u64`
+/// arithmetic (no `Decimal` arithmetic); `None` for anything else, which the general path then reads
+/// (and words any error). With the feature `speed` (the Node build): an amount is read for every entry.
+#[cfg(feature = "speed")]
+fn plain_minor(text: &str, currency: Currency) -> Option<Money> {
+    let (int, frac) = match text.split_once('.') {
+        Some((int, frac)) if !frac.is_empty() => (int, frac),
+        Some(_) => return None,
+        None => (text, ""),
+    };
+    let exponent = usize::from(currency.exponent);
+    if int.is_empty() || int.len() > 15 || frac.len() > exponent {
+        return None;
+    }
+    let mut minor: u64 = 0;
+    // At most 15 + 4 digits: below 10^19, within a u64.
+    let padding = std::iter::repeat_n(b'0', exponent - frac.len());
+    for b in int.bytes().chain(frac.bytes()).chain(padding) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        minor = minor.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Money::from_minor(i128::from(minor), currency).ok()
+}
+
 pub(crate) use mitgate_json::truncate_for_message;
 
 /// The canonical JSON form: `{"amount": "29.90", "currency": "EUR"}`, amount a decimal string in major units.
@@ -402,6 +433,35 @@ mod tests {
                 prop_assert_eq!(fast, amount.to_string());
             } else {
                 prop_assert!(negative || mantissa >= 1i128 << 64);
+            }
+        });
+    }
+
+    /// The plain form read in minor units: the same money as the general path, or left to it.
+    #[cfg(feature = "speed")]
+    #[test]
+    fn plain_amounts_read_as_the_general_path_reads_them() {
+        use proptest::prelude::*;
+        let general = |text: &str, c: Currency| -> Result<Money, MoneyError> {
+            let decimal = parse_plain_decimal(text, c)?;
+            Money::from_decimal(decimal, c, text)
+        };
+        proptest!(|(text in "-?[0-9]{0,18}(\\.[0-9]{0,6})?|[0-9]{1,3}\\.|[0-9 .e+-]{0,8}", code in prop::sample::select(vec!["JPY", "USD", "KWD", "CLF"]))| {
+            let c = Currency::from_code(code).unwrap();
+            let slow = general(&text, c);
+            match plain_minor(&text, c) {
+                Some(fast) => {
+                    prop_assert_eq!(Ok(fast), slow.clone());
+                    prop_assert_eq!(fast.amount.scale(), slow.unwrap().amount.scale());
+                    prop_assert_eq!(serde_json::to_string(&fast).unwrap(), serde_json::to_string(&general(&text, c).unwrap()).unwrap());
+                }
+                None => {
+                    // Only forms the fast path does not cover are left to the general path.
+                    let plain = text.split('.').count() <= 2 && !text.ends_with('.') && text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+                    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+                    let covered = plain && !int.is_empty() && int.len() <= 15 && frac.len() <= usize::from(c.exponent());
+                    prop_assert!(!covered || slow.is_err(), "{} {}: left to the general path", text, code);
+                }
             }
         });
     }
