@@ -36,18 +36,26 @@ const charge = (paymentId, amount) => ({ reference: paymentId, customerId: "cust
 // A cold isolate (test hook `cold-isolate`) also reads the policy (1 KV read) and the customer's index (1
 // call), and with the Durable Object store the agreement from its object (1 call: a refusal is then 2 calls
 // to the agreement's object, the charge 2 before forwarding) and the token's list (1 KV read).
+// With the KV store an agreement's ledger is in its value (issue 14, item 3; docs/worker.md, "KV layout"): a
+// charge reads it once (the agreement), writes it once before forwarding (the reservation), reads it back,
+// and after forwarding reads it again to merge the outcome (and writes the payment's index). Before item 3
+// (the ledger a separate VELOCITY value): 5 reads and 3 writes for an allowed MIT, 3 reads for a refused
+// one or a decision.
 const EXPECTED = {
   // With the KV store the key is claimed and answered in its own Durable Object (OBJECTS is bound in
   // wrangler.toml): the 2 calls of a keyed request.
   kv: {
-    "proxied MIT allowed, Idempotency-Key": "kv_reads=5; kv_writes=3; do_calls=2",
-    "proxied MIT allowed, no Idempotency-Key": "kv_reads=5; kv_writes=3; do_calls=0",
-    "proxied MIT refused (above ceiling), Idempotency-Key": "kv_reads=3; kv_writes=0; do_calls=2",
-    "POST /v1/charges allowed, Idempotency-Key": "kv_reads=5; kv_writes=3; do_calls=2",
-    "POST /v1/charges refused (above ceiling), Idempotency-Key": "kv_reads=3; kv_writes=0; do_calls=2",
-    "POST /v1/decisions allowed": "kv_reads=3; kv_writes=0; do_calls=0",
-    "proxied MIT allowed, Idempotency-Key, cold isolate": "kv_reads=6; kv_writes=3; do_calls=3",
-    "proxied MIT refused (above ceiling), cold isolate": "kv_reads=4; kv_writes=0; do_calls=3",
+    "proxied MIT allowed, Idempotency-Key": "kv_reads=4; kv_writes=3; do_calls=2",
+    "proxied MIT allowed, no Idempotency-Key": "kv_reads=4; kv_writes=3; do_calls=0",
+    "proxied MIT refused (above ceiling), Idempotency-Key": "kv_reads=2; kv_writes=0; do_calls=2",
+    "POST /v1/charges allowed, Idempotency-Key": "kv_reads=4; kv_writes=3; do_calls=2",
+    "POST /v1/charges refused (above ceiling), Idempotency-Key": "kv_reads=2; kv_writes=0; do_calls=2",
+    // The processor answers 500: nothing is written after forwarding, so these are the operations before
+    // it (and the read-back): the one write is the reservation.
+    "POST /v1/charges pending (processor 500), before forwarding": "kv_reads=3; kv_writes=1; do_calls=0",
+    "POST /v1/decisions allowed": "kv_reads=2; kv_writes=0; do_calls=0",
+    "proxied MIT allowed, Idempotency-Key, cold isolate": "kv_reads=5; kv_writes=3; do_calls=3",
+    "proxied MIT refused (above ceiling), cold isolate": "kv_reads=3; kv_writes=0; do_calls=3",
   },
   durable_object: {
     "proxied MIT allowed, Idempotency-Key": "kv_reads=0; kv_writes=0; do_calls=2",
@@ -55,6 +63,7 @@ const EXPECTED = {
     "proxied MIT refused (above ceiling), Idempotency-Key": "kv_reads=0; kv_writes=0; do_calls=1",
     "POST /v1/charges allowed, Idempotency-Key": "kv_reads=0; kv_writes=0; do_calls=2",
     "POST /v1/charges refused (above ceiling), Idempotency-Key": "kv_reads=0; kv_writes=0; do_calls=1",
+    "POST /v1/charges pending (processor 500), before forwarding": "kv_reads=0; kv_writes=0; do_calls=1",
     "POST /v1/decisions allowed": "kv_reads=0; kv_writes=0; do_calls=1",
     "proxied MIT allowed, Idempotency-Key, cold isolate": "kv_reads=2; kv_writes=0; do_calls=4",
     "proxied MIT refused (above ceiling), cold isolate": "kv_reads=2; kv_writes=0; do_calls=3",
@@ -105,6 +114,9 @@ for (const store of ["kv", "durable_object"]) {
       assert.equal(allowed.json.outcome, "approved");
       const refusedCharge = await probe("POST /v1/charges refused (above ceiling), Idempotency-Key", 410, "POST", "/v1/charges", charge(c, "70.00"), { "idempotency-key": uid("idem_") });
       assert.deepEqual(refusedCharge.json.decision.violations.map((v) => v.code), ["amount_above_ceiling"]);
+      await h.sandboxCall("POST", "/__sandbox/faults", { status: 500, count: 1 });
+      const pending = await probe("POST /v1/charges pending (processor 500), before forwarding", 502, "POST", "/v1/charges", charge(c, "10.00"));
+      assert.equal(pending.json.outcome, "pending", pending.text);
       const decision = await probe("POST /v1/decisions allowed", 200, "POST", "/v1/decisions", charge(d, "10.00"));
       assert.equal(decision.json.decision.outcome, "allowed");
       for (const [name, header] of Object.entries(observed)) console.log(`# storage (${store} store): ${name.padEnd(56)} ${header}`);

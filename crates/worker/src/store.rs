@@ -5,13 +5,13 @@
 //! | binding | key | value |
 //! | --- | --- | --- |
 //! | `POLICIES` | `policy/v1/{merchantId}` | the merchant's [`Policy`] (document 001's JSON shape) |
-//! | `AGREEMENTS` | `agreement/v1/{agreementId}` | [`AgreementRecord`]: agreement, CIT payments, dialect |
+//! | `AGREEMENTS` | `agreement/v2/{merchantId}/{agreementId}` | [`records::StoredAgreement`]: agreement, CIT payments, dialect, revision and (KV store) its attempt ledger |
 //! | `AGREEMENTS` | `token/v1/{merchantId}/{credentialToken}` | agreement id (token lookups: 000 `credentials`, 003 `-100`) |
 //! | `AGREEMENTS` | `payment/v1/{merchantId}/{paymentId}` | agreement id of an MIT payment (so a chained reference is recognised) |
 //! | `AGREEMENTS` | `pendingcit/v1/infinic/{merchantId}/{reference_id}` | a 000 intent request awaiting its `PaymentCredential` webhook (7 days) |
 //! | `AGREEMENTS` | `attemptref/v1/infinic/{merchantId}/{reference_id}` | `{agreementId, attemptId}` of a 000 auto-attempt, so its `StatusChange` webhook settles it (30 days) |
 //! | `AGREEMENTS` | `customer/v1/{merchantId}/{sha256(customerId)}` | [`CustomerIndex`]: the customer's CVV-verified CITs across their agreements (`customer_index.rs`) |
-//! | `VELOCITY` | `attempts/v1/{agreementId}` | [`AttemptLedger`]: every MIT attempt, the velocity window's source |
+//! | `VELOCITY` | `attempts/v2/{merchantId}/{agreementId}` | [`AttemptLedger`] as written before it moved into the agreement's value (read once, folded in) |
 //! | `IDEMPOTENCY` | `idem/v1/{merchantId}/{sha256(key)}` | [`IdempotencyRecord`], expires after 24 h |
 //!
 //! Every read that fails, and every stored value that does not parse, is a [`StoreError`]: callers fail
@@ -54,7 +54,7 @@ use customer_index::CustomerIndex;
 pub(crate) use durable_object::KeyClaim;
 use durable_object::ObjectOp;
 pub(crate) use idempotency::KeyPlace;
-use keys::{agreement_key, policy_key};
+use keys::policy_key;
 pub(crate) use kv::{Kv, StoreError};
 pub(crate) use records::{AgreementRecord, AttemptLedger, AttemptRef, IdempotencyRecord, ProcessorContext};
 
@@ -78,6 +78,10 @@ pub(crate) struct Stores<K> {
     policy_cache: Option<(Rc<PolicyCache>, Timestamp)>,
     /// Object operations sent once the request is answered (`run_deferred`): MIT payment markers.
     deferred: RefCell<Vec<(String, ObjectOp)>>,
+    /// KV store: each agreement value this request read or wrote, by key (`None`: read, absent), so its
+    /// ledger costs no second read and its writers know the revision and ledger they start from
+    /// (`ledger.rs`).
+    held: ledger::HeldValues,
 }
 
 /// How long an isolate decides on a merchant's policy without reading `POLICIES` again (docs/worker.md,
@@ -222,6 +226,7 @@ impl<K: Kv> Stores<K> {
             counters: Counters::default(),
             policy_cache: None,
             deferred: RefCell::new(Vec::new()),
+            held: ledger::HeldValues::default(),
         }
     }
 
@@ -300,31 +305,5 @@ impl<K: Kv> Stores<K> {
             cache.keep(merchant, *now, Some(policy.clone()));
         }
         Ok(())
-    }
-
-    /// The merchant's agreement `id`, if it exists.
-    /// With the Durable Object store, from the agreement's object (`agreement_objects.rs`).
-    pub async fn agreement(&self, merchant: &str, id: &str) -> Result<Option<AgreementRecord>, StoreError> {
-        if let Some(objects) = &self.objects {
-            return self.object_agreement(objects, merchant, id).await;
-        }
-        let key = agreement_key(merchant, id);
-        parse(&key, self.get(&self.agreements, &key).await?)
-    }
-
-    /// Stores an agreement record under its merchant and id.
-    /// With the Durable Object store, into the agreement's object, refused when it changed since
-    /// `record` was read (`record.rev`).
-    pub async fn put_agreement(&self, record: &AgreementRecord) -> Result<(), StoreError> {
-        if let Some(objects) = &self.objects {
-            return self.put_object_agreement(objects, record).await;
-        }
-        self.put(
-            &self.agreements,
-            &agreement_key(&record.agreement.merchant_id, &record.agreement.id),
-            &encode(record)?,
-            None,
-        )
-        .await
     }
 }

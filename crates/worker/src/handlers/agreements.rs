@@ -100,7 +100,7 @@ pub(crate) async fn owned<K: Kv, P>(
 pub(crate) async fn get<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {
     let (merchant, id) = (call.merchant, call.id);
     let record = owned(app, merchant, id).await?;
-    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
+    let ledger = app.stores.ledger(merchant, id).await.map_err(|e| store_failed(&e))?;
     Ok(HttpResponse::json_in_name_order(200, &record_json(&record, &ledger)))
 }
 
@@ -184,7 +184,7 @@ pub(crate) async fn put<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answe
     }
     // Attempts are added, never replaced or dropped: the ledger keeps every attempt it holds (pending ones
     // keep their slots); a given attempt whose id is already there is ignored.
-    let mut ledger = app.stores.attempts(merchant, id).await.map_err(|e| partial(&e))?;
+    let mut ledger = app.stores.ledger(merchant, id).await.map_err(|e| partial(&e))?;
     for attempt in history.attempts {
         if !ledger.attempts.iter().any(|a| a.id == attempt.id) {
             app.stores.merge_attempt(merchant, id, &attempt).await.map_err(|e| partial(&e))?;
@@ -232,7 +232,7 @@ pub(crate) async fn delete<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> An
     record.agreement = state::revoke(&record.agreement, app.now, &reason);
     record.updated_at = app.now;
     app.stores.put_agreement(&record).await.map_err(|e| store_failed(&e))?;
-    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
+    let ledger = app.stores.ledger(merchant, id).await.map_err(|e| store_failed(&e))?;
     Ok(HttpResponse::json_in_name_order(200, &record_json(&record, &ledger)))
 }
 
@@ -240,7 +240,7 @@ pub(crate) async fn delete<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> An
 pub(crate) async fn limits<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answer {
     let (merchant, id) = (call.merchant, call.id);
     let record = owned(app, merchant, id).await?;
-    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
+    let ledger = app.stores.ledger(merchant, id).await.map_err(|e| store_failed(&e))?;
     let policy = app.stores.policy(merchant).await.map_err(|e| store_failed(&e))?.unwrap_or_default();
     let payments = payments_of(app, &record).await.map_err(|e| store_failed(&e))?;
     let credential_attempts =

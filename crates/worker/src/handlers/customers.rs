@@ -24,7 +24,7 @@ pub(crate) async fn agreements<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -
         {
             continue;
         }
-        let ledger = app.stores.attempts(merchant, &id).await.map_err(|e| store_failed(&e))?;
+        let ledger = app.stores.ledger(merchant, &id).await.map_err(|e| store_failed(&e))?;
         records.push((record, ledger));
     }
     let agreements: Vec<_> = records.iter().map(|(r, l)| record_json(r, l)).collect();

@@ -96,7 +96,7 @@ pub(crate) async fn load_with<K: Kv, P>(
 ) -> Result<Loaded, StoreError> {
     let record = resolve(app, merchant, &request, !read_ledger).await?;
     let ledger = match &record {
-        Some(r) if read_ledger => app.stores.attempts(merchant, &r.agreement.id).await?,
+        Some(r) if read_ledger => app.stores.ledger(merchant, &r.agreement.id).await?,
         Some(_) | None => AttemptLedger::default(),
     };
     let policy = app.stores.policy(merchant).await?.unwrap_or_default();

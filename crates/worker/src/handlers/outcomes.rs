@@ -1,7 +1,7 @@
 //! Outcomes of forwarded attempts: `POST /v1/agreements/{id}/attempts/{attemptId}/outcome` (the merchant
 //! reports one) and [`record_outcome`] (a processor's answer, read by a charge or a webhook).
 
-use mitgate_core::model::{Agreement, AttemptStatus, History, Outcome, OutcomeResult};
+use mitgate_core::model::{Agreement, AgreementStatus, AttemptStatus, History, Outcome, OutcomeResult};
 use mitgate_core::state;
 use mitgate_json::FromJson;
 
@@ -27,7 +27,7 @@ pub(crate) async fn post<K: Kv, P>(app: &App<'_, K, P>, call: &Call<'_>) -> Answ
     let (merchant, id, attempt_id, req) = (call.merchant, call.id, call.attempt, call.request);
     let body: OutcomeBody = parse_body(req)?;
     let record = owned(app, merchant, id).await?;
-    let ledger = app.stores.attempts(merchant, id).await.map_err(|e| store_failed(&e))?;
+    let ledger = app.stores.ledger(merchant, id).await.map_err(|e| store_failed(&e))?;
     let history =
         History { payments: record.payments.clone(), attempts: ledger.attempts, ..Default::default() };
     let outcome = Outcome {
@@ -176,8 +176,14 @@ pub(crate) async fn record_outcome_with<K: Kv, P>(
         status = AttemptStatus::Pending;
     }
     if next_agreement != record.agreement {
-        let mut next = record.clone();
-        next.agreement = next_agreement.clone();
+        // With KV the status goes onto the agreement as the outcome's merge just read it, so a revocation
+        // written since the charge started stands (store/ledger.rs).
+        let mut next = app.stores.held_record(merchant, agreement_id).unwrap_or_else(|| record.clone());
+        if next.agreement.status == AgreementStatus::Active {
+            next.agreement.status = next_agreement.status;
+            next.agreement.status_reason.clone_from(&next_agreement.status_reason);
+            next.agreement.status_changed_at = next_agreement.status_changed_at;
+        }
         next.updated_at = app.now;
         if let Err(e) = app.stores.put_agreement(&next).await {
             warnings.push(format!("agreement status not recorded ({})", e.0));

@@ -73,6 +73,8 @@ impl World {
             *self.ids.borrow_mut() += 1;
             format!("att_{}", self.ids.borrow())
         };
+        // One request: it holds only the agreement values it reads itself.
+        self.stores.forget_held();
         let app = App {
             stores: &self.stores,
             processor: &self.processor,

@@ -14,7 +14,7 @@ use crate::idempotency::{finality_of, idempotent};
 #[test]
 fn unreadable_reservation_is_answered_truthfully() {
     let w = seeded();
-    *w.stores.velocity.fail_reads_after_put.borrow_mut() = true;
+    *w.stores.agreements.fail_reads_after_put.borrow_mut() = true;
     let r = charge_once(&w, &[("idempotency-key", "k-unverified")]);
     assert_eq!(r.status, 503);
     let body = r.body_serde().unwrap();
@@ -22,8 +22,8 @@ fn unreadable_reservation_is_answered_truthfully() {
     let attempt = r.headers.iter().find(|(k, _)| k == "x-mitgate-attempt-id").unwrap().1.clone();
     assert!(body["error"]["message"].as_str().unwrap().contains(&attempt));
     assert!(w.processor.sent.borrow().is_empty(), "nothing forwarded");
-    *w.stores.velocity.fail_reads_after_put.borrow_mut() = false;
-    *w.stores.velocity.fail_reads.borrow_mut() = false;
+    *w.stores.agreements.fail_reads_after_put.borrow_mut() = false;
+    *w.stores.agreements.fail_reads.borrow_mut() = false;
     let ledger = block_on(w.stores.attempts("demo", "pay_1")).unwrap();
     assert_eq!(ledger.attempts.len(), 1);
     assert_eq!(ledger.attempts[0].id, attempt);
@@ -145,9 +145,9 @@ fn storage_operations_are_counted() {
     assert_eq!(charge_once(&w, &[]).status, 200);
     let reads = w.stores.counters.kv_reads.get() - before.0;
     let writes = w.stores.counters.kv_writes.get() - before.1;
-    // agreement, ledger, policy, token index (another agreement on the credential), re-read after
-    // reservation, ledger before the outcome merge.
-    assert_eq!(reads, 6, "{}", w.stores.counters.header_value());
+    // the agreement with its ledger (one value), policy, token index (another agreement on the credential),
+    // re-read after reservation, the value before the outcome merge.
+    assert_eq!(reads, 5, "{}", w.stores.counters.header_value());
     // reservation, outcome, payment index.
     assert_eq!(writes, 3, "{}", w.stores.counters.header_value());
     assert!(w.stores.counters.header_value().starts_with("kv_reads="));
@@ -237,11 +237,11 @@ fn durable_object_failure_fails_closed() {
 #[test]
 fn kv_failure_fails_closed() {
     let w = seeded();
-    *w.stores.velocity.fail.borrow_mut() = true;
+    *w.stores.agreements.fail.borrow_mut() = true;
     let r = charge_once(&w, &[]);
     assert_eq!(r.status, 503);
     assert!(w.processor.sent.borrow().is_empty(), "nothing forwarded without readable state");
-    *w.stores.velocity.fail.borrow_mut() = false;
+    *w.stores.agreements.fail.borrow_mut() = false;
     *w.stores.idempotency.fail.borrow_mut() = true;
     let r = charge_once(&w, &[("idempotency-key", "k")]);
     assert_eq!(r.status, 503);
@@ -464,4 +464,91 @@ fn durable_object_charge_fails_closed() {
     let r = charge_of(&w, "10.00", "k-fail");
     assert_eq!(r.status, 200, "the key is free: {}", String::from_utf8_lossy(&r.body));
     assert_eq!(w.processor.sent.borrow().len(), 1);
+}
+
+/// KV store, the agreement and its ledger in one value: a PUT of the agreement after charges keeps the
+/// ledger (the velocity slot still counts), a revocation keeps it too, and requests refused for bad input
+/// leave the stored value exactly as it was.
+#[test]
+fn agreement_writes_keep_the_ledger_and_bad_input_changes_nothing() {
+    let w = seeded();
+    assert_eq!(charge_once(&w, &[]).status, 200);
+    let value = || w.stores.agreements.map.borrow()["agreement/v2/demo/pay_1"].clone();
+    let charged = value();
+    let put = |body: &str| {
+        w.run(|app| {
+            let r = req("PUT", "/v1/agreements/pay_1", body, &[]);
+            flatten(block_on(agreements::put(app, &on("demo", "pay_1", &r))))
+        })
+    };
+    let delete = |query: &str| {
+        w.run(|app| {
+            let r = HttpRequest { query: query.into(), ..req("DELETE", "/v1/agreements/pay_1", "", &[]) };
+            flatten(block_on(agreements::delete(app, &on("demo", "pay_1", &r))))
+        })
+    };
+    // Bad input: nothing written.
+    assert_eq!(put(r#"{"agreement": {"id": "pay_1"}}"#).status, 400);
+    assert_eq!(put(&AGREEMENT.replace(r#""id": "pay_1""#, r#""id": "pay_2""#)).status, 400);
+    assert_eq!(delete("reason=not%20a%20reason!").status, 400);
+    let r = w.run(|app| {
+        let r = req(
+            "POST",
+            "/v1/charges",
+            r#"{"reference": "pay_1", "amount": {"amount": "-1", "currency": "USD"}}"#,
+            &[],
+        );
+        flatten(block_on(charges::post(app, &call("demo", &r))))
+    });
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(value(), charged, "refused input leaves the value byte for byte");
+    // A PUT after the charge: the ledger stays, and with it the velocity slot.
+    let again = put(AGREEMENT);
+    assert_eq!(again.status, 200, "{}", String::from_utf8_lossy(&again.body));
+    assert_eq!(again.body_serde().unwrap()["history"]["attempts"][0]["status"], "approved");
+    let stored: serde_json::Value = serde_json::from_str(&value()).unwrap();
+    assert_eq!(stored["attempts"].as_array().unwrap().len(), 1, "{stored}");
+    assert_eq!(stored["revision"], 2, "the seed's PUT, then this one");
+    assert_eq!(charge_once(&w, &[]).status, 429, "the attempt still counts");
+    // A revocation keeps it as well.
+    let revoked = delete("reason=customer_removed_card");
+    assert_eq!(revoked.status, 200);
+    let stored: serde_json::Value = serde_json::from_str(&value()).unwrap();
+    assert_eq!(
+        (stored["agreement"]["status"].as_str(), stored["attempts"].as_array().unwrap().len()),
+        (Some("revoked"), 1)
+    );
+    assert_eq!(charge_once(&w, &[]).status, 403);
+}
+
+/// KV store: a charge's outcome that sets a status (8026: re-authentication required) goes onto the
+/// agreement as its merge reads it, so a revocation written while the charge was out stands.
+#[test]
+fn an_outcome_status_never_undoes_a_revocation() {
+    let w = seeded();
+    *w.processor.answer.borrow_mut() = Forwarded::TimedOut;
+    let r = charge_once(&w, &[]);
+    assert_eq!(r.status, 504);
+    let attempt = r.headers.iter().find(|(k, _)| k == "x-mitgate-attempt-id").unwrap().1.clone();
+    // The charge's copy, from before the revocation.
+    let (stale, history) = w.run(|app| {
+        let record = block_on(app.stores.agreement("demo", "pay_1")).unwrap().unwrap();
+        let attempts = block_on(app.stores.ledger("demo", "pay_1")).unwrap().attempts;
+        (record, mitgate_core::model::History { attempts, ..Default::default() })
+    });
+    let revoke = req("DELETE", "/v1/agreements/pay_1", "", &[]);
+    assert_eq!(
+        w.run(|app| flatten(block_on(agreements::delete(app, &on("demo", "pay_1", &revoke))))).status,
+        200
+    );
+    let outcome: mitgate_core::model::Outcome = mitgate_core::json::from_str(&format!(
+        r#"{{"attemptId": "{attempt}", "at": "2026-06-01T12:00:05Z", "result": "declined", "decline": {{"code": "8026"}}}}"#
+    ))
+    .unwrap();
+    let recorded = w.run(|app| block_on(outcomes::record_outcome(app, "demo", &stale, &history, &outcome)));
+    assert_eq!(recorded.warning, None);
+    let record = block_on(w.stores.agreement("demo", "pay_1")).unwrap().unwrap();
+    assert_eq!(record.agreement.status, AgreementStatus::Revoked);
+    let ledger = block_on(w.stores.ledger("demo", "pay_1")).unwrap();
+    assert_eq!(ledger.attempts[0].status, AttemptStatus::Declined);
 }

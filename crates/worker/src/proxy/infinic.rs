@@ -183,7 +183,7 @@ async fn status_change<K: Kv, P: Processor>(app: &App<'_, K, P>, merchant: &str,
         .map_err(|e| store_failed(&e))?
         .filter(|r| r.agreement.merchant_id == merchant)
         .ok_or_else(|| HttpResponse::error(ErrorCode::NotFound, "the attempt's agreement is gone"))?;
-    let ledger = app.stores.attempts(merchant, &link.agreement_id).await.map_err(|e| store_failed(&e))?;
+    let ledger = app.stores.ledger(merchant, &link.agreement_id).await.map_err(|e| store_failed(&e))?;
     let ctx = mitgate_dialects::OutcomeContext {
         attempt_id: &link.attempt_id,
         at: app.now,

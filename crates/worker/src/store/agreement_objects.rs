@@ -39,7 +39,10 @@ impl<K: Kv> Stores<K> {
         let mut held: Held = self.object(objects, &name, &ObjectOp::new(OpKind::Agreement)).await?;
         if held.record.is_none() && held.mit_of.is_none() {
             let key = agreement_key(merchant, id);
-            if let Some(record) = parse::<AgreementRecord>(&key, self.get(&self.agreements, &key).await?)? {
+            // The KV store's value (its `revision` and `attempts` are the KV store's own: not adopted).
+            let stored =
+                parse::<super::records::StoredAgreement>(&key, self.get(&self.agreements, &key).await?)?;
+            if let Some(record) = stored.map(|s| s.split().0) {
                 let op = ObjectOp::new(OpKind::AdoptAgreement).with_body(&record)?;
                 held = self.object(objects, &name, &op).await?;
             }

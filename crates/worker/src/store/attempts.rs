@@ -6,8 +6,8 @@
 //! The decision cannot travel as a closure to a Durable Object, so it travels as data (the
 //! [`Evaluation`] and the attempt id), and the step is one pure function that the Worker and the object
 //! both run (`reservation.rs`, [`decide_and_reserve`]). Two implementations:
-//! - [`KvAttempts`] (`VELOCITY`): decide on the ledger read when the state was loaded, write the
-//!   ledger with the attempt, read it back. Not atomic (see its race below).
+//! - [`KvAttempts`] (the agreement's KV value): decide on the agreement and ledger read when the state was
+//!   loaded, write them back with the attempt, read the value back. Not atomic (see its race below).
 //! - [`ObjectAttempts`] (the agreement's Durable Object): one request; the object runs the step on its
 //!   own storage with nothing interleaving.
 //!
@@ -15,9 +15,10 @@
 //! the idempotency records of the requests naming it, so one call claims, decides and reserves
 //! ([`ObjectAttempts::charge`]).
 
-use mitgate_core::decision::Decision;
-use mitgate_core::engine::Evaluation;
+use mitgate_core::decision::{Decision, Verdict};
+use mitgate_core::engine::{self, Evaluation};
 use mitgate_core::model::{AttemptStatus, History};
+use mitgate_core::time::Timestamp;
 
 use super::durable_object::{KeyClaim, ObjectOp, OpKind, Reservation as ObjectAnswer};
 use super::keys::object_name;
@@ -82,15 +83,43 @@ pub(crate) trait AttemptStore {
     async fn reserve(&self, key: LedgerKey<'_>, charge: Charge<'_>) -> Result<Reservation, ReserveError>;
 }
 
-/// Ledgers in Workers KV (`VELOCITY`).
+/// Ledgers in Workers KV, each in its agreement's value (`ledger.rs`).
 ///
-/// The race: KV has no compare-and-swap. The step decides on the ledger read when the state was loaded,
-/// writes the ledger with its attempt (last write wins) and reads it back; a concurrent charge that wrote
-/// in between has dropped the attempt, and this charge is refused ([`ReserveError::Raced`]) without being
-/// sent. That narrows the race without closing it: two charges whose write-then-read do not overlap
-/// can both be admitted on one slot (docs/worker.md, "Consistency"; `make perf` measures the overshoot).
+/// The race: KV has no compare-and-swap. The step decides on the agreement and ledger read when the state
+/// was loaded, writes them back with its attempt (one write; last write wins) and reads the value back:
+/// - a concurrent charge that wrote in between has dropped the attempt, and this charge is refused
+///   ([`ReserveError::Raced`]) without being sent;
+/// - a writer of the agreement that wrote in between (a revocation, a PUT) kept the attempt but changed
+///   the agreement: the charge is decided again on the agreement as it now is and, refused, its attempt is
+///   released and the refusal answered.
+///
+/// That narrows the race without closing it: two charges whose write-then-read do not overlap can both be
+/// admitted on one slot, and a charge that read before a revocation and writes after the revocation's own
+/// read-back replaces it unseen (docs/worker.md, "KV consistency", measured by
+/// tests/worker/kv_races.test.mjs).
 pub(crate) struct KvAttempts<'s, K> {
     stores: &'s Stores<K>,
+}
+
+impl<K: Kv> KvAttempts<'_, K> {
+    /// Releases a reserved attempt that will not be forwarded.
+    async fn release(
+        &self,
+        key: LedgerKey<'_>,
+        history: &History,
+        attempt_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        match history.attempts.iter().find(|a| a.id == attempt_id) {
+            Some(a) => {
+                let mut a = a.clone();
+                a.status = AttemptStatus::Released;
+                a.resolved_at = Some(now);
+                self.stores.merge_attempt(key.merchant, key.agreement, &a).await
+            }
+            None => Err(StoreError("the reserved attempt is not in the ledger written".into())),
+        }
+    }
 }
 
 impl<K: Kv> AttemptStore for KvAttempts<'_, K> {
@@ -100,26 +129,45 @@ impl<K: Kv> AttemptStore for KvAttempts<'_, K> {
             decide_and_reserve(&evaluation, attempt_id).map_err(|e| ReserveError::Conflict(e.to_string()))?;
         let Some(history) = history else { return Ok(Reservation::Refused(Box::new(decision))) };
         let LedgerKey { merchant, agreement } = key;
+        // The agreement as it was decided on (read with its ledger when the state was loaded).
+        let Some(held) = self.stores.held_or_read(merchant, agreement).await? else {
+            return Err(ReserveError::Store(StoreError(format!("no agreement `{agreement}` to reserve on"))));
+        };
         let ledger = AttemptLedger { attempts: history.attempts.clone() };
         self.stores.put_attempts(merchant, agreement, &ledger).await?;
-        let check = match self.stores.attempts(merchant, agreement).await {
-            Ok(check) => check,
+        let check = match self.stores.read_held(merchant, agreement).await {
+            Ok(Some(check)) => check,
+            Ok(None) => {
+                return Err(ReserveError::Unverified {
+                    read: StoreError("the agreement's value is gone".into()),
+                    released: Err(StoreError("no value to release the attempt in".into())),
+                })
+            }
             Err(read) => {
                 // Nothing is forwarded: release the attempt if the store takes the write.
-                let released = match history.attempts.iter().find(|a| a.id == attempt_id) {
-                    Some(a) => {
-                        let mut a = a.clone();
-                        a.status = AttemptStatus::Released;
-                        a.resolved_at = Some(evaluation.now);
-                        self.stores.merge_attempt(merchant, agreement, &a).await
-                    }
-                    None => Err(StoreError("the reserved attempt is not in the ledger written".into())),
-                };
+                let released = self.release(key, &history, attempt_id, evaluation.now).await;
                 return Err(ReserveError::Unverified { read, released });
             }
         };
         if !check.attempts.iter().any(|a| a.id == attempt_id) {
             return Err(ReserveError::Raced);
+        }
+        if check.record.agreement != held.record.agreement {
+            // A writer of the agreement wrote after the reservation and kept it: decide on what it wrote.
+            let at = evaluation.now;
+            let mut again = evaluation;
+            again.agreement = Some(check.record.agreement);
+            again.history.attempts = check.attempts.into_iter().filter(|a| a.id != attempt_id).collect();
+            let now = engine::evaluate(&again);
+            if now.outcome != Verdict::Allowed {
+                return match self.release(key, &history, attempt_id, at).await {
+                    Ok(()) => Ok(Reservation::Refused(Box::new(now))),
+                    Err(e) => Err(ReserveError::Unverified {
+                        read: StoreError("the agreement changed while the charge was reserved".into()),
+                        released: Err(e),
+                    }),
+                };
+            }
         }
         Ok(Reservation::Reserved { decision: Box::new(decision), history })
     }

@@ -49,6 +49,93 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// An agreement as the KV store keeps it (`AGREEMENTS`, `agreement/v2/{merchantId}/{id}`): the
+/// [`AgreementRecord`]'s members, its `revision` and its attempt ledger, in one value (issue 14, item 3;
+/// docs/worker.md, "KV layout"), as it is read. The Durable Object store writes the same key without
+/// `revision` and `attempts` (its ledger is in the agreement's object); written by [`StoredAgreementView`].
+#[derive(Debug, Clone, PartialEq, Eq, FromJson)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct StoredAgreement {
+    pub agreement: Agreement,
+    #[serde(default)]
+    pub payments: Vec<Payment>,
+    pub dialect: Option<DialectId>,
+    #[serde(default)]
+    pub processor_context: ProcessorContext,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Raised by every write that changes the agreement (PUT, revocation, CIT capture, a status an
+    /// outcome sets); a charge writes back the revision it read. 0 (absent) before the first such write.
+    #[serde(default)]
+    pub revision: u64,
+    /// The attempt ledger. Absent in a value written before the ledger moved here: its ledger is still
+    /// the separate `attempts/v2/{merchantId}/{id}` value (`VELOCITY`), read once and folded in.
+    #[serde(default)]
+    pub attempts: Option<Vec<Attempt>>,
+}
+
+impl StoredAgreement {
+    /// The record, its revision and its ledger (`None`: not folded in yet).
+    pub fn split(self) -> (AgreementRecord, u64, Option<Vec<Attempt>>) {
+        let StoredAgreement {
+            agreement,
+            payments,
+            dialect,
+            processor_context,
+            created_at,
+            updated_at,
+            revision,
+            attempts,
+        } = self;
+        let record = AgreementRecord {
+            agreement,
+            payments,
+            dialect,
+            processor_context,
+            created_at,
+            updated_at,
+            rev: 0,
+        };
+        (record, revision, attempts)
+    }
+}
+
+/// A [`StoredAgreement`] as the KV store writes it: the record's members, then `revision` and `attempts`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StoredAgreementView<'a> {
+    pub agreement: &'a Agreement,
+    pub payments: &'a [Payment],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<DialectId>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub processor_context: &'a ProcessorContext,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// `None`: the Durable Object store's value (no revision, its ledger in the object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<&'a [Attempt]>,
+}
+
+impl<'a> StoredAgreementView<'a> {
+    /// The value holding `record` at `revision` with its ledger `attempts` (both `None`: the Durable
+    /// Object store's).
+    pub fn of(record: &'a AgreementRecord, revision: Option<u64>, attempts: Option<&'a [Attempt]>) -> Self {
+        StoredAgreementView {
+            agreement: &record.agreement,
+            payments: &record.payments,
+            dialect: record.dialect,
+            processor_context: &record.processor_context,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            revision,
+            attempts,
+        }
+    }
+}
+
 /// Every MIT attempt on one agreement: the velocity counter's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

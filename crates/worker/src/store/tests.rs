@@ -24,15 +24,28 @@ fn merge_attempt_never_writes_a_stale_ledger() {
         .unwrap()
     };
     let both = AttemptLedger { attempts: vec![attempt("att_a", "pending"), attempt("att_b", "pending")] };
+    block_on(stores.put_agreement(&record("m", "agr"))).unwrap();
     block_on(stores.put_attempts("m", "agr", &both)).unwrap();
-    *stores.velocity.fail_reads.borrow_mut() = true;
+    *stores.agreements.fail_reads.borrow_mut() = true;
     assert!(block_on(stores.merge_attempt("m", "agr", &attempt("att_a", "approved"))).is_err());
-    *stores.velocity.fail_reads.borrow_mut() = false;
+    *stores.agreements.fail_reads.borrow_mut() = false;
     let ledger = block_on(stores.attempts("m", "agr")).unwrap();
     assert_eq!(ledger.attempts, both.attempts, "att_b (reserved concurrently) is still there");
     block_on(stores.merge_attempt("m", "agr", &attempt("att_a", "approved"))).unwrap();
     let ledger = block_on(stores.attempts("m", "agr")).unwrap();
     assert_eq!(ledger.attempts.len(), 2);
+}
+
+/// An agreement record of merchant `m` with id `id`.
+pub(super) fn record(m: &str, id: &str) -> AgreementRecord {
+    from_str(&format!(
+        r#"{{"agreement": {{"id": "{id}", "merchantId": "{m}", "type": "unscheduled",
+            "established": {{"method": "zero_auth", "at": "2026-05-30T00:00:00Z"}}, "currency": "USD",
+            "paymentMethod": {{"type": "card", "brand": "visa"}}, "credential": {{"token": "tok_1"}},
+            "consent": {{"storeCredential": true, "merchantInitiated": true}}}},
+        "createdAt": "2026-05-30T00:00:00Z", "updatedAt": "2026-05-30T00:00:00Z"}}"#
+    ))
+    .unwrap()
 }
 
 /// Key components are joined with `/`: with merchant ids that cannot hold one (auth.rs), no two

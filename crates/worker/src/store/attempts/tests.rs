@@ -12,6 +12,7 @@ use mitgate_core::validate::parse_json;
 
 use super::*;
 use crate::store::memory::MemoryKv;
+use crate::store::AgreementRecord;
 use crate::test_util::block_on;
 
 /// A namespace whose every operation first yields once: the runtime may run another request there.
@@ -76,14 +77,35 @@ fn interleave<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
 fn both() -> [(&'static str, Stores<Yielding>); 2] {
     let kv =
         || Stores::new(Yielding::default(), Yielding::default(), Yielding::default(), Yielding::default());
-    [("kv", kv()), ("durable_object", kv().with_objects(Yielding::default()))]
+    let stores = [("kv", kv()), ("durable_object", kv().with_objects(Yielding::default()))];
+    for (_, s) in &stores {
+        block_on(s.put_agreement(&record())).unwrap();
+    }
+    stores
+}
+
+/// The agreement the charges below are on, as stored.
+fn record() -> AgreementRecord {
+    let text = r#"{"agreement": {"id": "pay_1", "merchantId": "demo", "type": "unscheduled",
+            "established": {"method": "zero_auth", "at": "2026-05-30T00:00:00Z"}, "currency": "USD",
+            "paymentMethod": {"type": "card", "brand": "visa"}, "credential": {"token": "tok_1"},
+            "consent": {"storeCredential": true, "merchantInitiated": true}},
+        "createdAt": "2026-05-30T00:00:00Z", "updatedAt": "2026-05-30T00:00:00Z"}"#;
+    parse_json(text).unwrap()
 }
 
 const KEY: LedgerKey<'static> = LedgerKey { merchant: "demo", agreement: "pay_1" };
 
 /// A charge of 10.00 on `pay_1` (policy: one MIT a day) at `now`, decided on the ledger as the store
 /// holds it now (what `load` reads).
-fn evaluation(stores: &Stores<Yielding>, now: &str) -> Evaluation {
+fn evaluation<K: Kv>(stores: &Stores<K>, now: &str) -> Evaluation {
+    let mut evaluation = bare(now);
+    evaluation.history.attempts = block_on(stores.attempts("demo", "pay_1")).unwrap().attempts;
+    evaluation
+}
+
+/// [`evaluation`] with no attempts (nothing read).
+fn bare(now: &str) -> Evaluation {
     let text = format!(
         r#"{{"now": "{now}",
         "policy": {{"enabled": true, "maxCount": 1, "period": 86400, "maxMultiple": 3, "maxZeroAuthAmount": {{"cents": 2000}}}},
@@ -94,9 +116,7 @@ fn evaluation(stores: &Stores<Yielding>, now: &str) -> Evaluation {
         "history": {{"payments": [], "attempts": []}},
         "request": {{"merchantId": "demo", "reference": "pay_1", "amount": {{"amount": "10.00", "currency": "USD"}}}}}}"#
     );
-    let mut evaluation: Evaluation = parse_json(&text).unwrap();
-    evaluation.history.attempts = block_on(stores.attempts("demo", "pay_1")).unwrap().attempts;
-    evaluation
+    parse_json(&text).unwrap()
 }
 
 fn reserve(stores: &Stores<Yielding>, evaluation: Evaluation, id: &str) -> Result<Reservation, ReserveError> {
@@ -217,4 +237,116 @@ fn both_stores_keep_the_ledger_bounded() {
         }
         assert_eq!(longest, 61, "{name}: the window's attempts are all kept ({longest})");
     }
+}
+
+/// A namespace shared by several requests (each its own `Stores`, as the runtime gives each request).
+#[derive(Clone, Default)]
+struct Shared(std::rc::Rc<Yielding>);
+
+impl Kv for Shared {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.0.get(key).await
+    }
+    async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
+        self.0.put(key, value, ttl).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete(key).await
+    }
+}
+
+/// One request's stores over the shared namespaces (KV store).
+fn request(ns: &[Shared; 4]) -> Stores<Shared> {
+    Stores::new(ns[0].clone(), ns[1].clone(), ns[2].clone(), ns[3].clone())
+}
+
+/// Yields `n` times: the other request runs that many storage operations first.
+async fn after(n: usize) {
+    for _ in 0..n {
+        YieldOnce(false).await;
+    }
+}
+
+/// A charge (load: the agreement with its ledger in one read; reserve) and a revocation (read, write,
+/// read back) on one agreement, interleaved every way a few operations apart, KV store: whatever the
+/// order, the stored agreement ends revoked, a charge that holds its slot keeps its attempt in the
+/// ledger, and in some orders the revocation was overwritten by the charge and written again (its
+/// revision went up twice).
+#[test]
+fn a_revocation_racing_a_charge_stands() {
+    let mut repaired = 0;
+    for (charge_first, offset) in [true, false].into_iter().flat_map(|f| (0..5).map(move |o| (f, o))) {
+        let ns: [Shared; 4] = Default::default();
+        block_on(request(&ns).put_agreement(&record())).unwrap();
+        let (c, d) = (request(&ns), request(&ns));
+        let charge = async {
+            after(if charge_first { 0 } else { offset }).await;
+            let record = c.agreement("demo", "pay_1").await.unwrap().unwrap();
+            let mut e = bare("2026-06-01T12:00:00Z");
+            e.agreement = Some(record.agreement);
+            e.history.attempts = c.ledger("demo", "pay_1").await.unwrap().attempts;
+            c.attempt_store().reserve(KEY, Charge { evaluation: e, attempt_id: "att_c" }).await
+        };
+        let revoke = async {
+            after(if charge_first { offset } else { 0 }).await;
+            let mut record = d.agreement("demo", "pay_1").await.unwrap().unwrap();
+            let at = mitgate_core::time::Timestamp::parse("2026-06-01T12:00:00Z").unwrap();
+            record.agreement = mitgate_core::state::revoke(&record.agreement, at, "customer_removed_card");
+            d.put_agreement(&record).await
+        };
+        let (charged, revoked) = interleave(charge, revoke);
+        revoked.unwrap();
+        let end = block_on(request(&ns).read_held("demo", "pay_1")).unwrap().unwrap();
+        let case = format!("charge first {charge_first}, offset {offset}: {charged:?}");
+        assert_eq!(end.record.agreement.status, mitgate_core::model::AgreementStatus::Revoked, "{case}");
+        match &charged {
+            Ok(Reservation::Reserved { .. }) => {
+                assert!(
+                    end.attempts.iter().any(|a| a.id == "att_c" && a.status == AttemptStatus::Pending),
+                    "{case}"
+                );
+            }
+            Ok(Reservation::Refused(d)) => assert_eq!(d.http_status, 403, "{case}"),
+            Err(ReserveError::Raced) => assert!(end.attempts.iter().all(|a| a.id != "att_c"), "{case}"),
+            Err(e) => panic!("{case}: {e:?}"),
+        }
+        if end.revision > 2 {
+            repaired += 1;
+        }
+    }
+    assert!(repaired > 0, "some order overwrote the revocation and it was written again");
+}
+
+/// The layout before the ledger moved into the agreement's value: a record without `attempts` and the
+/// ledger at `attempts/v2/...` in VELOCITY. It is read once and folded in (a charge decides on it), and
+/// the next write of the value carries it, so the old value is not read again.
+#[test]
+fn an_old_separate_ledger_is_folded_in() {
+    let ns: [Shared; 4] = Default::default();
+    let old = record();
+    block_on(ns[0].0 .0.put("agreement/v2/demo/pay_1", &serde_json::to_string(&old).unwrap(), None)).unwrap();
+    let ledger = r#"{"attempts": [{"id": "att_old", "at": "2026-06-01T11:00:00Z", "amount": {"amount": "10.00", "currency": "USD"}, "status": "approved", "resolvedAt": "2026-06-01T11:00:01Z"}]}"#;
+    block_on(ns[2].0 .0.put("attempts/v2/demo/pay_1", ledger, None)).unwrap();
+    let first = request(&ns);
+    let e = evaluation(&first, "2026-06-01T12:00:00Z");
+    assert_eq!(e.history.attempts.len(), 1, "folded in on read");
+    assert_eq!(first.counters.kv_reads.get(), 2, "the agreement's value and, once, the old ledger");
+    let Reservation::Refused(refusal) =
+        block_on(first.attempt_store().reserve(KEY, Charge { evaluation: e, attempt_id: "att_new" }))
+            .unwrap()
+    else {
+        panic!("the old ledger's attempt counts (maxCount 1)")
+    };
+    assert_eq!(refusal.http_status, 429);
+    // A writer of the value (a PUT) writes the ledger into it.
+    let writer = request(&ns);
+    let mut record = block_on(writer.agreement("demo", "pay_1")).unwrap().unwrap();
+    record.updated_at = mitgate_core::time::Timestamp::parse("2026-06-01T12:00:00Z").unwrap();
+    block_on(writer.put_agreement(&record)).unwrap();
+    let stored: serde_json::Value =
+        serde_json::from_str(&ns[0].0 .0.map.borrow()["agreement/v2/demo/pay_1"]).unwrap();
+    assert_eq!(stored["attempts"][0]["id"], "att_old", "{stored}");
+    let later = request(&ns);
+    assert_eq!(block_on(later.attempts("demo", "pay_1")).unwrap().attempts.len(), 1);
+    assert_eq!(later.counters.kv_reads.get(), 1, "the old ledger is not read again");
 }
