@@ -80,7 +80,7 @@ function startLive() {
 // store: "kv" or "durable_object" (MITGATE_STORE). Test hooks (X-Mitgate-Test-Fault) are on, and the
 // sandbox's x-sandbox-* headers are forwarded (MITGATE_SANDBOX_HEADERS). keys: the MITGATE_MERCHANT_KEYS
 // secret (KEYS unless given).
-export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536, store = "kv", keys = KEYS } = {}) {
+export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536, store = "kv", keys = KEYS, vars = {} } = {}) {
   if (live) return startLive();
   const sandbox = new Miniflare({
     name: "sandbox",
@@ -101,6 +101,7 @@ export async function start({ timeoutMs = 1500, urls = {}, maxBodyBytes = 65536,
     MITGATE_STORE: store,
     MITGATE_TEST_HOOKS: "1",
     MITGATE_SANDBOX_HEADERS: "1",
+    ...vars,
   };
   for (const d of DIALECTS) bindings[`PROCESSOR_URL_${d.toUpperCase()}`] = urls[d] ?? `${sandboxUrl}/${d}`;
   const options = {

@@ -27,7 +27,11 @@ use serve::{finish, to_response, Meta, REQUEST_ID_HEADER};
 /// router returns is logged under the request id and answered 500 without its details.
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, exec: Context) -> worker::Result<Response> {
-    let meta = Meta { request_id: format!("req_{}", random_uuid()).into(), exec: Rc::new(exec) };
+    let meta = Meta {
+        request_id: format!("req_{}", random_uuid()).into(),
+        exec: Rc::new(exec),
+        log_every_request: var(&env, "MITGATE_REQUEST_LOG").as_deref() != Some("errors"),
+    };
     let request_id = meta.request_id.clone();
     // A browser's CORS preflight: answered here for the configured dashboard origins only (a preflight
     // carries no key). An OPTIONS without `Origin` is routed like any other method (405 with `Allow`).

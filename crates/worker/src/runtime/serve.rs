@@ -27,6 +27,10 @@ pub(super) struct Meta {
     pub request_id: Rc<str>,
     /// The fetch event's context: a handled request runs under its `waitUntil`.
     pub exec: Rc<Context>,
+    /// `MITGATE_REQUEST_LOG` (docs/worker.md, "Logs"): `all` (the default) logs one line per request,
+    /// `errors` only the requests answered 400 or above (errors and refusals). Internal details (a store's
+    /// or the processor's error) are logged either way.
+    pub log_every_request: bool,
 }
 
 /// How a route reads its request and labels its answer.
@@ -191,7 +195,8 @@ async fn prepare(
     Ok(Prepared { config, merchant, request, id, attempt, customer, stores, processor, now })
 }
 
-/// Logs the request's one line and answers. Every answer quotes the request id
+/// Logs the request's one line (every request, or with `MITGATE_REQUEST_LOG = "errors"` only those
+/// answered 400 or above) and answers. Every answer quotes the request id
 /// (`X-Mitgate-Request-Id`); an authenticated one names the merchant (`X-Mitgate-Merchant`).
 pub(super) fn finish(
     method: &str,
@@ -201,18 +206,31 @@ pub(super) fn finish(
     meta: &Meta,
 ) -> worker::Result<Response> {
     // One line per request: never a body, a key or a header value; a card number typed into a path is masked.
-    console_log!(
-        "{} {method} {} -> {} merchant={}",
-        meta.request_id,
-        crate::redact::redact_path(path),
-        response.status,
-        merchant.unwrap_or("-")
-    );
+    if meta.log_every_request || logged_as_error(&response) {
+        console_log!(
+            "{} {method} {} -> {} merchant={}",
+            meta.request_id,
+            crate::redact::redact_path(path),
+            response.status,
+            merchant.unwrap_or("-")
+        );
+    }
     let mut response = response.with_header(REQUEST_ID_HEADER, meta.request_id.to_string());
     if let Some(m) = merchant {
         response = response.with_header(MERCHANT_HEADER, m);
     }
     to_response(response)
+}
+
+/// What `MITGATE_REQUEST_LOG = "errors"` still logs: an answer of 400 or above (an error, or a refusal in
+/// the decision's status), or a refusal answered 200 in its dialect's own words whose decision rides in
+/// `X-Mitgate-Decision` (Axerve over SOAP: GestPay's in-band `KO`).
+fn logged_as_error(response: &HttpResponse) -> bool {
+    response.status >= 400
+        || response.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case(mitgate_dialects::axerve::soap::DECISION_HEADER)
+                && v.contains("\"outcome\":\"refused\"")
+        })
 }
 
 /// Every answer's request id: the log lines of the request carry it, internal details are logged under it.
