@@ -215,7 +215,8 @@ if (process.env.PROFILE !== "0" && Object.keys(inspectors).length) {
         profiles.push({ store, what, rps: p.result.rps, ...p, result: undefined });
         console.log(`  ${store.padEnd(15)} ${what.padEnd(20)} ${p.result.rps.toFixed(0)} req/s; isolate time ${p.sampledMs} ms: idle ${sh.idle.percent} %, wasm ${sh.wasm.percent} %, JS ${sh.js.percent} %, GC ${sh.gc.percent} %, other ${sh.program.percent} %`);
         for (const t of p.top.slice(0, 8)) console.log(`      ${String(t.percent).padStart(5)} %  ${t.fn}`);
-        // The other isolates of the same runtime (one thread): the local KV simulator's time is spent there.
+        if (p.wasmTop.length) console.log(`      wasm: ${p.wasmTop.map((t) => `${t.fn} ${t.percent} %`).join("; ")}`);
+        // The other isolates of the same runtime: the local KV simulator's time is spent there.
         const busy = sh.wasm.ms + sh.js.ms + sh.gc.ms;
         console.log(`      busy (wasm + JS + GC) ${Math.round(busy)} ms; the runtime's other isolates, busy: ` +
           (p.others.length ? p.others.slice(0, 4).map((o) => `${o.id} ${o.busyMs} ms (${o.top.map((t) => `${t.fn.split(" ")[0]} ${t.ms}`).join(", ")})`).join("; ") : "none"));

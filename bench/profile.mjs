@@ -166,6 +166,7 @@ function summarise(p) {
   p.samples.forEach((s, i) => self.set(s, (self.get(s) ?? 0) + (p.timeDeltas[i] ?? 0)));
   const buckets = { idle: 0, program: 0, gc: 0, wasm: 0, js: 0 };
   const functions = new Map();
+  const wasmKeys = new Set();
   let total = 0;
   for (const [nodeId, us] of self) {
     const f = byId.get(nodeId).callFrame;
@@ -181,6 +182,7 @@ function summarise(p) {
     if (bucket === "js" || bucket === "wasm") {
       const key = `${name} ${f.url ? f.url.split("/").pop() : ""}:${f.lineNumber}:${f.columnNumber}${snippet(f)}`;
       functions.set(key, (functions.get(key) ?? 0) + us);
+      if (bucket === "wasm") wasmKeys.add(key);
     }
   }
   const ms = (us) => Math.round(us / 100) / 10;
@@ -189,5 +191,8 @@ function summarise(p) {
     sampledMs: ms(total),
     shares: Object.fromEntries(Object.entries(buckets).map(([k, v]) => [k, { ms: ms(v), percent: share(v) }])),
     top: [...functions.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => ({ fn: k, ms: ms(v), percent: share(v) })),
+    // The wasm functions alone (named in a build that keeps its name section: CARGO_PROFILE_RELEASE_STRIP=false).
+    wasmTop: [...functions.entries()].filter(([k]) => wasmKeys.has(k)).sort((a, b) => b[1] - a[1]).slice(0, 6)
+      .map(([k, v]) => ({ fn: k.split(" ")[0].replace(/::h[0-9a-f]{16}$/, ""), ms: ms(v), percent: share(v) })),
   };
 }
