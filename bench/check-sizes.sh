@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Size budgets of the two .wasm files (gzip -9), from issue 7: browser .wasm at most 120 KiB, Worker .wasm at
 # most 300 KiB, raised to 330 KiB when Axerve's SOAP (quick-xml) joined the Worker, to 340 KiB with the
-# dashboard's live routes, to 345 KiB with issue 13's architecture and to 350 KiB with issue 14's one-call Durable Object (PERFORMANCE.md, "Size"). `make test` checks both after the package and the Worker are built (scripts/test-wasm.sh
+# dashboard's live routes, to 345 KiB with issue 13's architecture to 350 KiB with issue 14's one-call Durable Object and to 370 KiB with the agreement in its object and the KV ledger in the agreement's value (PERFORMANCE.md, "Size"). `make test` checks both after the package and the Worker are built (scripts/test-wasm.sh
 # builds crates/wasm/pkg and checks the browser file; scripts/test-worker.sh builds crates/worker/build).
 # Fails when a file is above its budget or missing. Figures and what got them there: PERFORMANCE.md ("Size").
 #
@@ -22,7 +22,12 @@ BROWSER_KIB=120
 # Object keeps its state parsed in memory, the charge and settle operations with the key's stored refusal, the
 # per-isolate customer-index cache): 340,176 B -> 357,358 B gzip on 2026-12-02 (0c8a521). Cloudflare's own
 # limit is 3 MiB gzip (Free) and 10 MiB (Paid); this budget exists to notice growth, and each raise says why.
-WORKER_KIB=350
+# 370 KiB with issue 14 items 2 and 3: the agreement's Durable Object owns its agreement (four object
+# operations, the revision check, the per-isolate record and token-list caches, the MIT marker after the
+# answer: 357,965 B -> 369,406 B, 63c928e) and the KV ledger in the agreement's value (revisions, read-backs
+# and repair, deciding again: +5.6 KB, b42c3c5), 373,684 B at 376d0d2. Sharing the cache maps' code saved
+# 1,031 B (branch wt-size, not taken: it type-erases the cache for 0.3 %); boxing the object futures grew it.
+WORKER_KIB=370
 
 fail=0
 check() { # name, file, budget KiB
