@@ -24,6 +24,8 @@ LIB_NAME=ab
 LIB_PORT_HINT="BENCH_MITGATE_PORT, BENCH_SANDBOX_PORT, BENCH_PASSTHROUGH_PORT, BENCH_INSPECTOR_PORT"
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
+# shellcheck source=bench/upstreams.sh
+source bench/upstreams.sh
 lib_wrangler_env
 : "${AB:?AB=\"NAME=DIR[+VAR=VALUE...] NAME=DIR...\": the variants (see the header)}"
 read -r -a VARIANTS <<<"$AB"
@@ -36,14 +38,7 @@ trap lib_stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-lib_start "$OUT/logs/ab.sandbox.log" \
-  "$WRANGLER" dev -c sandbox/wrangler.toml --ip 127.0.0.1 --port "$SANDBOX_PORT" --inspector-port "$((INSPECT + 1))" \
-  --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state-ab/sandbox" \
-  --var "WEBHOOK_URL:" --var "WEBHOOK_MITGATE_KEY:"
-lib_start "$OUT/logs/ab.passthrough.log" \
-  "$WRANGLER" dev -c bench/passthrough/wrangler.toml --ip 127.0.0.1 --port "$PASS_PORT" --inspector-port "$((INSPECT + 2))" \
-  --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state-ab/passthrough" \
-  --var "UPSTREAM:http://127.0.0.1:$SANDBOX_PORT"
+bench_start_upstreams "$OUT/wrangler-state-ab" "$OUT/logs/ab."
 urls=()
 groups=()
 i=0

@@ -29,6 +29,8 @@ LIB_NAME=load
 LIB_PORT_HINT="BENCH_MITGATE_PORT, BENCH_MITGATE_DO_PORT, BENCH_SANDBOX_PORT, BENCH_PASSTHROUGH_PORT, BENCH_INSPECTOR_PORT"
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
+# shellcheck source=bench/upstreams.sh
+source bench/upstreams.sh
 lib_wrangler_env
 
 lib_require_free_ports "$PORT" "$DO_PORT" $((DO_PORT + 1)) $((DO_PORT + 2)) "$SANDBOX_PORT" "$PASS_PORT" $(seq "$INSPECT" $((INSPECT + 5)))
@@ -46,14 +48,7 @@ trap lib_stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-lib_start "$OUT/logs/sandbox.log" \
-  "$WRANGLER" dev -c sandbox/wrangler.toml --ip 127.0.0.1 --port "$SANDBOX_PORT" --inspector-port "$((INSPECT + 1))" \
-  --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state/sandbox" \
-  --var "WEBHOOK_URL:" --var "WEBHOOK_MITGATE_KEY:"
-lib_start "$OUT/logs/passthrough.log" \
-  "$WRANGLER" dev -c bench/passthrough/wrangler.toml --ip 127.0.0.1 --port "$PASS_PORT" --inspector-port "$((INSPECT + 2))" \
-  --show-interactive-dev-session=false --persist-to "$OUT/wrangler-state/passthrough" \
-  --var "UPSTREAM:http://127.0.0.1:$SANDBOX_PORT"
+bench_start_upstreams "$OUT/wrangler-state" "$OUT/logs/"
 # One mitgate per store, each with its own state (its KV namespaces and objects).
 urls=()
 groups=()
