@@ -37,9 +37,10 @@ pub(crate) const AGREEMENT_WRITE_TRIES: usize = 3;
 /// decision) is seen and repaired (docs/worker.md, "KV consistency", measures what remains).
 pub(crate) const AGREEMENT_READ_BACKS: usize = 3;
 
-/// An agreement value as this request read or wrote it (KV store).
+/// An agreement value as this request read or wrote it (KV store; the Durable Object store's answer is
+/// [`super::durable_object::Held`]).
 #[derive(Debug, Clone)]
-pub(crate) struct Held {
+pub(crate) struct KvAgreement {
     pub record: AgreementRecord,
     pub revision: u64,
     pub attempts: Vec<Attempt>,
@@ -48,14 +49,14 @@ pub(crate) struct Held {
 /// The agreement values a request holds, by key; `None`: read, and absent. A request holds a few (its
 /// agreement, the others on its card), so a list.
 #[derive(Debug, Default)]
-pub(crate) struct HeldValues(RefCell<Vec<(String, Option<Held>)>>);
+pub(crate) struct HeldValues(RefCell<Vec<(String, Option<KvAgreement>)>>);
 
 impl HeldValues {
-    fn get(&self, key: &str) -> Option<Option<Held>> {
+    fn get(&self, key: &str) -> Option<Option<KvAgreement>> {
         self.0.borrow().iter().find(|(k, _)| k == key).map(|(_, h)| h.clone())
     }
 
-    fn keep(&self, key: &str, held: Option<Held>) {
+    fn keep(&self, key: &str, held: Option<KvAgreement>) {
         let mut values = self.0.borrow_mut();
         match values.iter_mut().find(|(k, _)| k == key) {
             Some(slot) => slot.1 = held,
@@ -91,16 +92,20 @@ impl<K: Kv> Stores<K> {
 
     /// KV store: reads the agreement's value (its old separate ledger too, once, when the value has none)
     /// and holds it.
-    pub(crate) async fn read_held(&self, merchant: &str, id: &str) -> Result<Option<Held>, StoreError> {
+    pub(crate) async fn read_held(
+        &self,
+        merchant: &str,
+        id: &str,
+    ) -> Result<Option<KvAgreement>, StoreError> {
         let key = agreement_key(merchant, id);
         let stored: Option<StoredAgreement> = parse(&key, self.get(&self.agreements, &key).await?)?;
         let held = match stored.map(StoredAgreement::split) {
             None => None,
-            Some((record, revision, Some(attempts))) => Some(Held { record, revision, attempts }),
+            Some((record, revision, Some(attempts))) => Some(KvAgreement { record, revision, attempts }),
             Some((record, revision, None)) => {
                 let old = attempts_key(merchant, id);
                 let ledger: Option<AttemptLedger> = parse(&old, self.get(&self.velocity, &old).await?)?;
-                Some(Held { record, revision, attempts: ledger.unwrap_or_default().attempts })
+                Some(KvAgreement { record, revision, attempts: ledger.unwrap_or_default().attempts })
             }
         };
         self.held.keep(&key, held.clone());
@@ -108,7 +113,11 @@ impl<K: Kv> Stores<K> {
     }
 
     /// KV store: the agreement's value as this request holds it, else as read now.
-    pub(crate) async fn held_or_read(&self, merchant: &str, id: &str) -> Result<Option<Held>, StoreError> {
+    pub(crate) async fn held_or_read(
+        &self,
+        merchant: &str,
+        id: &str,
+    ) -> Result<Option<KvAgreement>, StoreError> {
         match self.held.get(&agreement_key(merchant, id)) {
             Some(held) => Ok(held),
             None => self.read_held(merchant, id).await,
@@ -116,7 +125,7 @@ impl<K: Kv> Stores<K> {
     }
 
     /// KV store: writes the agreement's value (one write) and holds it.
-    async fn write_held(&self, held: Held) -> Result<(), StoreError> {
+    async fn write_held(&self, held: KvAgreement) -> Result<(), StoreError> {
         let key = agreement_key(&held.record.agreement.merchant_id, &held.record.agreement.id);
         let value = StoredAgreementView::of(&held.record, Some(held.revision), Some(&held.attempts));
         self.put(&self.agreements, &key, &encode(&value)?, None).await?;
@@ -154,8 +163,11 @@ impl<K: Kv> Stores<K> {
         let mut last = 0;
         for _ in 0..AGREEMENT_WRITE_TRIES {
             let (revision, attempts) = base.map_or((0, Vec::new()), |b| (b.revision, b.attempts));
-            let written =
-                Held { record: ours.clone(), revision: revision.max(last).saturating_add(1), attempts };
+            let written = KvAgreement {
+                record: ours.clone(),
+                revision: revision.max(last).saturating_add(1),
+                attempts,
+            };
             last = written.revision;
             self.write_held(written.clone()).await?;
             match self.read_back(&written).await? {
@@ -179,7 +191,7 @@ impl<K: Kv> Stores<K> {
     /// Reads the agreement's value back after a writer of the agreement wrote `written`, up to
     /// [`AGREEMENT_READ_BACKS`] times: `None` when every read shows it standing (or a later revision),
     /// else the value that replaced it.
-    async fn read_back(&self, written: &Held) -> Result<Option<Option<Held>>, StoreError> {
+    async fn read_back(&self, written: &KvAgreement) -> Result<Option<Option<KvAgreement>>, StoreError> {
         let (merchant, id) = (&written.record.agreement.merchant_id, &written.record.agreement.id);
         for _ in 0..AGREEMENT_READ_BACKS {
             let back = self.read_held(merchant, id).await?;
@@ -229,7 +241,7 @@ impl<K: Kv> Stores<K> {
         let Some(held) = self.held_or_read(merchant, agreement).await? else {
             return Err(StoreError(format!("no agreement `{agreement}` to hold the ledger")));
         };
-        self.write_held(Held { attempts: ledger.attempts.clone(), ..held }).await
+        self.write_held(KvAgreement { attempts: ledger.attempts.clone(), ..held }).await
     }
 
     /// Writes one attempt into the latest ledger (an outcome), keeping attempts written concurrently (and
